@@ -1,0 +1,97 @@
+// Package app is the scim-bridge process: subcommands and flags, configuration, logger, wiring of
+// the Salesforce client, backend and SCIM server, and the HTTP server's lifecycle. main calls Run;
+// tests call Run and StartDemo too.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// Version is set at build time with -ldflags "-X …/app.Version=v1.2.3".
+var Version = "dev"
+
+// errReported is returned when the command already told the user what went wrong.
+var errReported = errors.New("failed")
+
+// Run runs one scim-bridge command. args exclude the program name; env is os.Environ-style.
+func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, env, stdout, stderr)
+	case "check":
+		return runCheck(ctx, args, env, stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, args, env, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "scim-bridge", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+		return errReported
+	}
+}
+
+const usage = `Usage:
+  scim-bridge serve    [--config FILE] [--demo] [--listen ADDR] [--print-config]
+  scim-bridge check    [--config FILE]
+  scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
+                       [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
+  scim-bridge version
+
+The configuration file can also be named by SCIM_BRIDGE_CONFIG; every key can be overridden by
+SCIM_BRIDGE_<SECTION>_<KEY> environment variables. See README.md.
+`
+
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return Version
+}
+
+// newFlagSet returns a flag set that reports errors to stderr and never exits the process.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// newLogger writes JSON lines, or the console format when out is a terminal.
+func newLogger(out io.Writer) zerolog.Logger {
+	if f, ok := out.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			out = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
+		}
+	}
+	return zerolog.New(out).With().Timestamp().Logger()
+}
+
+// randomToken returns n random bytes, hex-encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/rs/zerolog"
+)
+
+// runCheck is the seed's "Test connection": one readable line per step, exit status 0 only when
+// every step passed.
+func runCheck(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	configFile := fs.String("config", "", "YAML configuration file (or SCIM_BRIDGE_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	em := envMap(env)
+	if *configFile == "" {
+		*configFile = em["SCIM_BRIDGE_CONFIG"]
+	}
+	cfg, err := loadConfig(*configFile, em, true)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errReported
+	}
+	return checkConnection(ctx, cfg, stdout)
+}
+
+func checkConnection(ctx context.Context, cfg Config, stdout io.Writer) error {
+	b, err := buildBridge(ctx, cfg, zerolog.Nop(), nil)
+	if err != nil {
+		fmt.Fprintln(stdout, "FAIL  configuration:", err)
+		return errReported
+	}
+	fmt.Fprintf(stdout, "Checking the connection to %s\n", cfg.Salesforce.URL)
+	failed := false
+	for _, step := range b.backend.Check(ctx) {
+		mark := "ok  "
+		if !step.OK {
+			mark, failed = "FAIL", true
+		}
+		fmt.Fprintf(stdout, "%s  %s", mark, step.Name)
+		if step.Detail != "" {
+			fmt.Fprintf(stdout, ": %s", step.Detail)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if failed {
+		fmt.Fprintln(stdout, "The connection check failed.")
+		return errReported
+	}
+	fmt.Fprintln(stdout, "The connection works.")
+	return nil
+}

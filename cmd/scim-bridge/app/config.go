@@ -1,0 +1,538 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// Config is the whole configuration file. Its YAML keys are public interface (DESIGN.md
+// "Configuration"); every scalar key can be overridden by SCIM_BRIDGE_<SECTION>_<KEY>.
+type Config struct {
+	Listen            string         `yaml:"listen"`
+	PublicURL         string         `yaml:"public_url"`
+	TrustProxyHeaders bool           `yaml:"trust_proxy_headers"`
+	TLS               TLSConfig      `yaml:"tls"`
+	Auth              AuthConfig     `yaml:"auth"`
+	Salesforce        SalesforceConf `yaml:"salesforce"`
+	Provisioning      Provisioning   `yaml:"provisioning"`
+	Users             UsersConfig    `yaml:"users"`
+	Groups            GroupsConfig   `yaml:"groups"`
+}
+
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+type AuthConfig struct {
+	Tokens []TokenConfig `yaml:"tokens"`
+}
+
+// TokenConfig is one bearer token an IdP presents; several allow rotation.
+type TokenConfig struct {
+	Name      string `yaml:"name"`
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
+}
+
+type SalesforceConf struct {
+	URL            string        `yaml:"url"`
+	LoginURL       string        `yaml:"login_url"`
+	APIVersion     string        `yaml:"api_version"`
+	Flow           string        `yaml:"flow"`
+	ClientID       string        `yaml:"client_id"`
+	ClientSecret   string        `yaml:"client_secret" secret:"true"`
+	AccessToken    string        `yaml:"access_token" secret:"true"`
+	RefreshToken   string        `yaml:"refresh_token" secret:"true"`
+	TokenFile      string        `yaml:"token_file"`
+	JWT            JWTConfig     `yaml:"jwt"`
+	MaxConcurrency int           `yaml:"max_concurrency"`
+	Timeout        time.Duration `yaml:"timeout"`
+}
+
+type JWTConfig struct {
+	Username       string `yaml:"username"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+}
+
+type Provisioning struct {
+	CreateUsers      bool   `yaml:"create_users"`
+	UpdateUsers      bool   `yaml:"update_users"`
+	DisableUsers     bool   `yaml:"disable_users"`
+	DisableAction    string `yaml:"disable_action"`
+	DeprovisionUsers bool   `yaml:"deprovision_users"`
+	PermissionSets   string `yaml:"permission_sets"`
+	DryRun           bool   `yaml:"dry_run"`
+}
+
+type UsersConfig struct {
+	Defaults       map[string]string `yaml:"defaults"`
+	Mapping        []MappingConfig   `yaml:"mapping"`
+	UsernameDomain string            `yaml:"username_domain"`
+	UsernameSuffix string            `yaml:"username_suffix"`
+	UserTypes      []string          `yaml:"user_types"`
+}
+
+// MappingConfig is one users.mapping entry: a SCIM attribute path and the Salesforce User field it
+// maps to. on_update is the seed's "apply on update" checkbox; required can make a Salesforce-required
+// field optional on update.
+type MappingConfig struct {
+	SCIM       string `yaml:"scim"`
+	Salesforce string `yaml:"salesforce"`
+	OnUpdate   *bool  `yaml:"on_update"`
+	Required   *bool  `yaml:"required"`
+}
+
+type GroupsConfig struct {
+	Source      string   `yaml:"source"`
+	Include     []string `yaml:"include"`
+	AllowCreate bool     `yaml:"allow_create"`
+	AllowDelete bool     `yaml:"allow_delete"`
+}
+
+// defaultConfig is the one place defaults live.
+func defaultConfig() Config {
+	return Config{
+		Listen: "127.0.0.1:8080",
+		Salesforce: SalesforceConf{
+			APIVersion:     "66.0",
+			Flow:           "refresh_token",
+			MaxConcurrency: 10,
+			Timeout:        30 * time.Second,
+		},
+		Provisioning: Provisioning{
+			CreateUsers:      true,
+			UpdateUsers:      true,
+			DisableUsers:     true,
+			DisableAction:    "disable",
+			DeprovisionUsers: true,
+			PermissionSets:   "merge",
+		},
+		Users: UsersConfig{
+			Defaults: map[string]string{
+				"profile":           "Standard User",
+				"TimeZoneSidKey":    "America/Los_Angeles",
+				"LocaleSidKey":      "en_US",
+				"LanguageLocaleKey": "en_US",
+				"EmailEncodingKey":  "UTF-8",
+			},
+			UserTypes: []string{"Standard"},
+		},
+		Groups: GroupsConfig{
+			Source:      "permission_sets",
+			Include:     []string{"*"},
+			AllowCreate: true,
+		},
+	}
+}
+
+// problems collects every configuration problem so that all are reported at once.
+type problems []string
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
+}
+
+// loadConfig reads the YAML file (path may be ""), then the environment, then secret files, and
+// validates the result. Every problem is reported together, each naming its key.
+func loadConfig(file string, env map[string]string, requireSalesforce bool) (Config, error) {
+	cfg := defaultConfig()
+	var probs problems
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, fmt.Errorf("config file: %w", err)
+		}
+		probs = append(probs, decodeYAML(data, &cfg)...)
+	}
+	probs = append(probs, applyEnv(reflect.ValueOf(&cfg).Elem(), "SCIM_BRIDGE", env)...)
+	probs = append(probs, applyEnvTokens(&cfg, env)...)
+	probs = append(probs, readSecretFiles(&cfg)...)
+	probs = append(probs, validate(&cfg, requireSalesforce)...)
+	return cfg, probs.err()
+}
+
+// decodeYAML decodes strictly: unknown keys are problems, each naming its key.
+func decodeYAML(data []byte, cfg *Config) problems {
+	var probs problems
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				probs = append(probs, "config file: "+e)
+			}
+		} else {
+			probs = append(probs, "config file: "+err.Error())
+		}
+	}
+	return probs
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// applyEnv overrides every scalar (and string-list) key from SCIM_BRIDGE_<SECTION>_<KEY>, and
+// secrets also from …_FILE. users.defaults entries are SCIM_BRIDGE_USERS_DEFAULTS_<KEY>.
+func applyEnv(v reflect.Value, prefix string, env map[string]string) problems {
+	var probs problems
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		name := prefix + "_" + strings.ToUpper(key)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
+			probs = append(probs, applyEnv(fv, name, env)...)
+			continue
+		}
+		val, ok := env[name]
+		if f.Tag.Get("secret") == "true" {
+			if p, okFile := env[name+"_FILE"]; okFile {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					probs.add(envKey(name+"_FILE"), "cannot read the secret file: %v", errors.Unwrap(err))
+					continue
+				}
+				val, ok = strings.TrimSpace(string(b)), true
+			}
+		}
+		if f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String {
+			for k, ev := range env {
+				if sub, found := strings.CutPrefix(k, name+"_"); found {
+					if fv.IsNil() {
+						fv.Set(reflect.MakeMap(f.Type))
+					}
+					fv.SetMapIndex(reflect.ValueOf(envMapKey(fv, sub)), reflect.ValueOf(ev))
+				}
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := setScalar(fv, val); err != nil {
+			probs.add(envKey(name), "%v", err)
+		}
+	}
+	return probs
+}
+
+// envMapKey finds the existing map key matching an upper-cased env suffix (TIMEZONESIDKEY →
+// TimeZoneSidKey), else keeps the suffix as given.
+func envMapKey(m reflect.Value, sub string) string {
+	for _, k := range m.MapKeys() {
+		if strings.EqualFold(strings.ReplaceAll(k.String(), "_", ""), strings.ReplaceAll(sub, "_", "")) {
+			return k.String()
+		}
+	}
+	return strings.ToLower(sub)
+}
+
+func envKey(name string) string { return "environment " + name }
+
+func setScalar(fv reflect.Value, val string) error {
+	switch {
+	case fv.Type() == durationType:
+		d, err := time.ParseDuration(val)
+		if err != nil {
+			return fmt.Errorf("must be a duration such as 30s")
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(val)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Int:
+		n, err := strconv.Atoi(val)
+		if err != nil {
+			return fmt.Errorf("must be a whole number")
+		}
+		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+		var list []string
+		for _, s := range strings.Split(val, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		fv.Set(reflect.ValueOf(list))
+	default:
+		return fmt.Errorf("cannot be set from the environment; use the config file")
+	}
+	return nil
+}
+
+// applyEnvTokens reads bearer tokens from the environment: SCIM_BRIDGE_AUTH_TOKENS ("name:token,…",
+// or …_FILE), and SCIM_BRIDGE_TOKEN (or …_FILE) as one token named "env".
+func applyEnvTokens(cfg *Config, env map[string]string) problems {
+	var probs problems
+	read := func(name string) (string, bool) {
+		if p, ok := env[name+"_FILE"]; ok {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				probs.add(envKey(name+"_FILE"), "cannot read the secret file: %v", errors.Unwrap(err))
+				return "", false
+			}
+			return strings.TrimSpace(string(b)), true
+		}
+		v, ok := env[name]
+		return v, ok
+	}
+	if list, ok := read("SCIM_BRIDGE_AUTH_TOKENS"); ok {
+		cfg.Auth.Tokens = nil
+		for i, item := range strings.Split(list, ",") {
+			name, tok, found := strings.Cut(strings.TrimSpace(item), ":")
+			if !found {
+				probs.add(envKey("SCIM_BRIDGE_AUTH_TOKENS"), "entry %d must be name:token", i+1)
+				continue
+			}
+			cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: name, Token: tok})
+		}
+	}
+	if tok, ok := read("SCIM_BRIDGE_TOKEN"); ok && tok != "" {
+		cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: "env", Token: tok})
+	}
+	return probs
+}
+
+func readSecretFiles(cfg *Config) problems {
+	var probs problems
+	for i := range cfg.Auth.Tokens {
+		t := &cfg.Auth.Tokens[i]
+		if t.TokenFile == "" {
+			continue
+		}
+		b, err := os.ReadFile(t.TokenFile)
+		if err != nil {
+			probs.add(fmt.Sprintf("auth.tokens[%d].token_file", i), "cannot read: %v", errors.Unwrap(err))
+			continue
+		}
+		t.Token = strings.TrimSpace(string(b))
+	}
+	return probs
+}
+
+var (
+	apiVersionRE = regexp.MustCompile(`^[0-9]{2}\.0$`)
+	domainRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+)
+
+func validate(cfg *Config, requireSalesforce bool) problems {
+	var probs problems
+	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
+		probs.add("listen", "must be host:port, such as 127.0.0.1:8080")
+	}
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			probs.add("public_url", "must be an absolute http(s) URL such as https://scim.example.com")
+		}
+	}
+	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
+		probs.add("tls", "set both cert_file and key_file, or neither")
+	}
+	if requireSalesforce && len(cfg.Auth.Tokens) == 0 {
+		probs.add("auth.tokens", "at least one bearer token is required (or set SCIM_BRIDGE_TOKEN)")
+	}
+	names := map[string]bool{}
+	for i, t := range cfg.Auth.Tokens {
+		key := fmt.Sprintf("auth.tokens[%d]", i)
+		switch {
+		case t.Name == "":
+			probs.add(key+".name", "is required (it names the IdP in audit lines)")
+		case names[t.Name]:
+			probs.add(key+".name", "%q is used twice", t.Name)
+		}
+		names[t.Name] = true
+		if len(t.Token) < 16 {
+			probs.add(key+".token", "must be at least 16 characters (use token or token_file)")
+		}
+	}
+	sf := cfg.Salesforce
+	if requireSalesforce {
+		if sf.URL == "" {
+			probs.add("salesforce.url", "is required, such as https://acme.my.salesforce.com")
+		} else if msg := checkSalesforceURL(sf.URL); msg != "" {
+			probs.add("salesforce.url", "%s", msg)
+		}
+		if sf.LoginURL != "" {
+			if msg := checkSalesforceURL(sf.LoginURL); msg != "" {
+				probs.add("salesforce.login_url", "%s", msg)
+			}
+		}
+		if sf.ClientID == "" {
+			probs.add("salesforce.client_id", "is required (the connected app's consumer key)")
+		}
+		switch sf.Flow {
+		case "refresh_token":
+			if sf.RefreshToken == "" && sf.TokenFile == "" {
+				probs.add("salesforce.refresh_token", "is required with flow refresh_token (or a token_file holding one)")
+			}
+		case "client_credentials":
+			if sf.ClientSecret == "" {
+				probs.add("salesforce.client_secret", "is required with flow client_credentials")
+			}
+		case "jwt":
+			if sf.JWT.Username == "" {
+				probs.add("salesforce.jwt.username", "is required with flow jwt")
+			}
+			if sf.JWT.PrivateKeyFile == "" {
+				probs.add("salesforce.jwt.private_key_file", "is required with flow jwt")
+			} else if _, err := os.Stat(sf.JWT.PrivateKeyFile); err != nil {
+				probs.add("salesforce.jwt.private_key_file", "cannot read: %v", errors.Unwrap(err))
+			}
+		default:
+			probs.add("salesforce.flow", "must be refresh_token, client_credentials or jwt")
+		}
+	}
+	if !apiVersionRE.MatchString(sf.APIVersion) {
+		probs.add("salesforce.api_version", "must look like 66.0")
+	}
+	if sf.MaxConcurrency < 1 || sf.MaxConcurrency > 100 {
+		probs.add("salesforce.max_concurrency", "must be between 1 and 100")
+	}
+	if sf.Timeout <= 0 {
+		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
+	}
+	p := cfg.Provisioning
+	if p.DisableAction != "disable" && p.DisableAction != "freeze" {
+		probs.add("provisioning.disable_action", "must be disable or freeze")
+	}
+	if p.PermissionSets != "merge" && p.PermissionSets != "overwrite" {
+		probs.add("provisioning.permission_sets", "must be merge or overwrite")
+	}
+	u := cfg.Users
+	if u.UsernameDomain != "" && !domainRE.MatchString(u.UsernameDomain) {
+		probs.add("users.username_domain", "must be a lower-case domain such as acme.com")
+	}
+	if u.UsernameSuffix != "" && !regexp.MustCompile(`^\.[a-z0-9]+$`).MatchString(u.UsernameSuffix) {
+		probs.add("users.username_suffix", "must be a dot and lower-case letters or digits, such as .uat")
+	}
+	if len(u.UserTypes) == 0 {
+		probs.add("users.user_types", "must name at least one Salesforce UserType, such as Standard")
+	}
+	if _, err := scimschema.NewUserMapper(cfg.userMapping()); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				probs = append(probs, line)
+			}
+		}
+	}
+	g := cfg.Groups
+	switch g.Source {
+	case "permission_sets", "permission_set_groups", "both":
+	default:
+		probs.add("groups.source", "must be permission_sets, permission_set_groups or both")
+	}
+	for i, pat := range g.Include {
+		if _, err := path.Match(pat, ""); err != nil {
+			probs.add(fmt.Sprintf("groups.include[%d]", i), "is not a valid name pattern")
+		}
+	}
+	return probs
+}
+
+// checkSalesforceURL allows http:// only for loopback addresses (the emulator).
+func checkSalesforceURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "must be a base URL such as https://acme.my.salesforce.com"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+			return ""
+		}
+		return "must be https unless it is a loopback address"
+	default:
+		return "must be https unless it is a loopback address"
+	}
+}
+
+func (c Config) userMapping() scimschema.UserMappingConfig {
+	m := scimschema.UserMappingConfig{
+		Defaults:       c.Users.Defaults,
+		UsernameDomain: c.Users.UsernameDomain,
+		UsernameSuffix: c.Users.UsernameSuffix,
+	}
+	for _, e := range c.Users.Mapping {
+		m.Mapping = append(m.Mapping, scimschema.MappingEntry{SCIM: e.SCIM, Salesforce: e.Salesforce, OnUpdate: e.OnUpdate, Required: e.Required})
+	}
+	return m
+}
+
+// redacted returns the config as YAML with every secret replaced, for --print-config.
+func (c Config) redacted() string {
+	cp := c
+	cp.Auth.Tokens = append([]TokenConfig(nil), c.Auth.Tokens...)
+	for i := range cp.Auth.Tokens {
+		cp.Auth.Tokens[i].Token = redact(cp.Auth.Tokens[i].Token)
+	}
+	cp.Salesforce.ClientSecret = redact(c.Salesforce.ClientSecret)
+	cp.Salesforce.AccessToken = redact(c.Salesforce.AccessToken)
+	cp.Salesforce.RefreshToken = redact(c.Salesforce.RefreshToken)
+	out, err := yaml.Marshal(cp)
+	if err != nil {
+		return "# cannot render the configuration\n"
+	}
+	return string(out)
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "<redacted>"
+}
+
+// envMap turns os.Environ-style entries into a map, keeping only SCIM_BRIDGE_* variables.
+func envMap(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(k, "SCIM_BRIDGE_") {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// sortedKeys is used to print stable reports.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,184 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+)
+
+// DemoOptions configures StartDemo.
+type DemoOptions struct {
+	// Listen is the bridge's address; "" = 127.0.0.1:0 (a free port).
+	Listen string
+	// Token is the bearer token; "" = SCIM_BRIDGE_TOKEN from Env, else a generated one.
+	Token string
+	// ConfigFile is an optional YAML file applied before the demo settings.
+	ConfigFile string
+	// ConfigYAML is applied after the demo settings (tests use it to switch provisioning options).
+	ConfigYAML string
+	// Env is os.Environ-style; SCIM_BRIDGE_* variables apply as in serve.
+	Env []string
+	// Emulator adjusts the emulator's configuration before it starts (tests use it).
+	Emulator func(*emulator.Config)
+	// Logger receives the bridge's logs; nil = discard.
+	Logger *zerolog.Logger
+}
+
+// Demo is a running bridge on the built-in Salesforce emulator.
+type Demo struct {
+	// BaseURL is the SCIM base, e.g. http://127.0.0.1:8080/scim/v2.
+	BaseURL string
+	// URL is the bridge's root (for /healthz, /metrics).
+	URL   string
+	Token string
+	// Emulator is the in-process Salesforce; EmulatorURL is where the bridge reaches it over HTTP.
+	Emulator    *emulator.Emulator
+	EmulatorURL string
+
+	cfg      Config
+	stop     context.CancelFunc
+	done     chan error
+	emulator *http.Server
+}
+
+// StartDemo starts the emulator on a loopback port and the bridge in front of it, connected over
+// real HTTP with real OAuth (refresh-token flow). Everything but the Salesforce org is the
+// production code path. Close stops both.
+func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
+	logger := zerolog.Nop()
+	if opts.Logger != nil {
+		logger = *opts.Logger
+	}
+	em := envMap(opts.Env)
+
+	emuCfg := emulator.Config{
+		ClientID:     "scim-bridge-demo",
+		ClientSecret: randomToken(16),
+		RefreshToken: "5Aep" + randomToken(24),
+	}
+	if opts.Emulator != nil {
+		opts.Emulator(&emuCfg)
+	}
+	emu, err := emulator.New(emuCfg)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	emuURL := "http://" + emuLn.Addr().String()
+	emuSrv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = emuSrv.Serve(emuLn) }()
+
+	fail := func(err error) (*Demo, error) {
+		_ = emuSrv.Close()
+		return nil, err
+	}
+
+	token := opts.Token
+	if token == "" {
+		token = em["SCIM_BRIDGE_TOKEN"]
+	}
+	if token == "" {
+		token = randomToken(24)
+	}
+	cfg := defaultConfig()
+	if opts.ConfigFile != "" {
+		data, err := readFile(opts.ConfigFile)
+		if err != nil {
+			return fail(err)
+		}
+		if probs := decodeYAML(data, &cfg); len(probs) > 0 {
+			return fail(probs.err())
+		}
+	}
+	cfg.Salesforce.URL = emuURL
+	cfg.Salesforce.LoginURL = ""
+	cfg.Salesforce.Flow = "refresh_token"
+	cfg.Salesforce.ClientID = emuCfg.ClientID
+	cfg.Salesforce.ClientSecret = emuCfg.ClientSecret
+	cfg.Salesforce.RefreshToken = emuCfg.RefreshToken
+	cfg.Salesforce.AccessToken = ""
+	cfg.Salesforce.TokenFile = ""
+	cfg.Auth.Tokens = []TokenConfig{{Name: "demo", Token: token}}
+	if opts.ConfigYAML != "" {
+		if probs := decodeYAML([]byte(opts.ConfigYAML), &cfg); len(probs) > 0 {
+			return fail(probs.err())
+		}
+	}
+	if opts.Listen != "" {
+		cfg.Listen = opts.Listen
+	} else {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if err := validate(&cfg, true).err(); err != nil {
+		return fail(err)
+	}
+
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	b, err := buildBridge(runCtx, cfg, logger, nil)
+	if err != nil {
+		stop()
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		stop()
+		return fail(fmt.Errorf("listen: cannot listen on %s: %w", cfg.Listen, err))
+	}
+	if err := b.backend.Ready(runCtx); err != nil {
+		stop()
+		_ = ln.Close()
+		return fail(fmt.Errorf("the bridge cannot reach its emulator: %w", err))
+	}
+	root := "http://" + ln.Addr().String()
+	d := &Demo{
+		BaseURL:     root + "/scim/v2",
+		URL:         root,
+		Token:       token,
+		Emulator:    emu,
+		EmulatorURL: emuURL,
+		cfg:         cfg,
+		stop:        stop,
+		done:        make(chan error, 1),
+		emulator:    emuSrv,
+	}
+	go func() { d.done <- serveUntilDone(runCtx, ln, b.handler, TLSConfig{}, logger) }()
+	return d, nil
+}
+
+// Close stops the bridge (draining requests) and then the emulator.
+func (d *Demo) Close() error {
+	d.stop()
+	err := <-d.done
+	if cerr := d.emulator.Close(); cerr != nil && err == nil && !errors.Is(cerr, http.ErrServerClosed) {
+		err = cerr
+	}
+	return err
+}
+
+func printDemoBanner(w io.Writer, d *Demo) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nscim-bridge demo: a SCIM 2.0 server in front of a built-in Salesforce emulator\n\n")
+	fmt.Fprintf(&b, "  SCIM base URL   %s\n", d.BaseURL)
+	fmt.Fprintf(&b, "  Bearer token    %s\n", d.Token)
+	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n\n", d.EmulatorURL)
+	fmt.Fprintf(&b, "Try:\n\n")
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/Users?count=5'\n\n", d.Token, d.BaseURL)
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/scim+json' \\\n", d.Token)
+	fmt.Fprintf(&b, "    -d '{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada@example.com\",\"name\":{\"givenName\":\"Ada\",\"familyName\":\"Lovelace\"},\"emails\":[{\"value\":\"ada@example.com\",\"type\":\"work\",\"primary\":true}]}' \\\n")
+	fmt.Fprintf(&b, "    '%s/Users'\n\n", d.BaseURL)
+	fmt.Fprintf(&b, "Press Ctrl-C to stop.\n\n")
+	fmt.Fprint(w, b.String())
+}

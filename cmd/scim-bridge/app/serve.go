@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/server"
+)
+
+// bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler.
+type bridge struct {
+	client  *salesforce.Client
+	backend *salesforce.Backend
+	handler http.Handler
+}
+
+// buildBridge wires everything from a validated Config. httpClient may be nil.
+func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpClient *http.Client) (*bridge, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var jwtKey []byte
+	if cfg.Salesforce.Flow == "jwt" {
+		b, err := os.ReadFile(cfg.Salesforce.JWT.PrivateKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("salesforce.jwt.private_key_file: %w", err)
+		}
+		jwtKey = b
+	}
+	sf := cfg.Salesforce
+	client, err := salesforce.New(ctx, salesforce.Config{
+		URL:              sf.URL,
+		LoginURL:         sf.LoginURL,
+		APIVersion:       sf.APIVersion,
+		Flow:             sf.Flow,
+		ClientID:         sf.ClientID,
+		ClientSecret:     sf.ClientSecret,
+		AccessToken:      sf.AccessToken,
+		RefreshToken:     sf.RefreshToken,
+		TokenFile:        sf.TokenFile,
+		JWTUsername:      sf.JWT.Username,
+		JWTPrivateKeyPEM: jwtKey,
+		MaxConcurrency:   sf.MaxConcurrency,
+		Timeout:          sf.Timeout,
+		HTTPClient:       httpClient,
+		Registerer:       reg,
+		Logger:           logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := cfg.Provisioning
+	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
+		Provisioning: salesforce.ProvisioningConfig{
+			CreateUsers:      p.CreateUsers,
+			UpdateUsers:      p.UpdateUsers,
+			DisableUsers:     p.DisableUsers,
+			DeprovisionUsers: p.DeprovisionUsers,
+			DisableAction:    p.DisableAction,
+			PermissionSets:   p.PermissionSets,
+			DryRun:           p.DryRun,
+		},
+		Users:     cfg.userMapping(),
+		UserTypes: cfg.Users.UserTypes,
+		Groups: salesforce.GroupsConfig{
+			Source:      cfg.Groups.Source,
+			Include:     cfg.Groups.Include,
+			AllowCreate: cfg.Groups.AllowCreate,
+			AllowDelete: cfg.Groups.AllowDelete,
+		},
+		Registerer: reg,
+		Logger:     logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]server.Token, 0, len(cfg.Auth.Tokens))
+	for _, t := range cfg.Auth.Tokens {
+		tokens = append(tokens, server.Token{Name: t.Name, Token: t.Token})
+	}
+	handler, err := server.New(server.Config{
+		Users:             backend,
+		Groups:            backend,
+		Tokens:            tokens,
+		PublicURL:         cfg.PublicURL,
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		Logger:            logger,
+		Registerer:        reg,
+		Gatherer:          reg,
+		Ready:             backend.Ready,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &bridge{client: client, backend: backend, handler: handler}, nil
+}
+
+func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	configFile := fs.String("config", "", "YAML configuration file (or SCIM_BRIDGE_CONFIG)")
+	demo := fs.Bool("demo", false, "run on the built-in Salesforce emulator; needs no account and no config")
+	listen := fs.String("listen", "", "address to listen on (overrides listen)")
+	printConfig := fs.Bool("print-config", false, "print the effective configuration with secrets redacted, then exit")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	em := envMap(env)
+	if *configFile == "" {
+		*configFile = em["SCIM_BRIDGE_CONFIG"]
+	}
+	logger := newLogger(stdout)
+
+	if *demo {
+		addr := *listen
+		if addr == "" {
+			addr = "127.0.0.1:8080"
+		}
+		d, err := StartDemo(ctx, DemoOptions{Listen: addr, ConfigFile: *configFile, Env: env, Logger: &logger})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return errReported
+		}
+		if *printConfig {
+			fmt.Fprint(stdout, d.cfg.redacted())
+			return d.Close()
+		}
+		printDemoBanner(stdout, d)
+		<-ctx.Done()
+		return d.Close()
+	}
+
+	cfg, err := loadConfig(*configFile, em, true)
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errReported
+	}
+	if *printConfig {
+		fmt.Fprint(stdout, cfg.redacted())
+		return nil
+	}
+	b, err := buildBridge(ctx, cfg, logger, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errReported
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
+		return errReported
+	}
+	if err := b.backend.Ready(ctx); err != nil {
+		// Not fatal: /readyz reports it and the first requests retry.
+		logger.Warn().Str("reason", err.Error()).Msg("Salesforce is not ready yet")
+	}
+	logger.Info().Str("listen", ln.Addr().String()).Str("version", version()).Msg("scim-bridge serving")
+	return serveUntilDone(ctx, ln, b.handler, cfg.TLS, logger)
+}
+
+// newHTTPServer sets the timeouts a server facing the internet needs. WriteTimeout is generous:
+// a large group read is streamed from several Salesforce pages.
+func newHTTPServer(h http.Handler, logger zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          newStdLogger(logger),
+	}
+}
+
+// serveUntilDone serves until ctx ends, then drains in-flight requests for up to 25 s.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg TLSConfig, logger zerolog.Logger) error {
+	srv := newHTTPServer(h, logger)
+	errc := make(chan error, 1)
+	go func() {
+		if tlsCfg.CertFile != "" {
+			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			errc <- srv.ServeTLS(ln, tlsCfg.CertFile, tlsCfg.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info().Msg("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

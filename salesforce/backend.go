@@ -1,0 +1,280 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// ProvisioningConfig is the provisioning section of the configuration: which SCIM writes reach
+// Salesforce and how.
+type ProvisioningConfig struct {
+	CreateUsers, UpdateUsers, DisableUsers, DeprovisionUsers bool
+	DisableAction                                            string // "disable" | "freeze"
+	PermissionSets                                           string // "merge" | "overwrite"
+	DryRun                                                   bool
+}
+
+// GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
+type GroupsConfig struct {
+	Source      string   // "permission_sets" | "permission_set_groups" | "both"
+	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed
+	AllowCreate bool
+	AllowDelete bool
+}
+
+// BackendConfig configures a Backend.
+type BackendConfig struct {
+	Provisioning ProvisioningConfig
+	Users        scimschema.UserMappingConfig
+	UserTypes    []string      // Salesforce UserType values SCIM sees; empty = ["Standard"]
+	Groups       GroupsConfig
+	CatalogTTL   time.Duration // 0 = 5m
+	Registerer   prometheus.Registerer
+	Logger       zerolog.Logger
+	Now          func() time.Time
+}
+
+// Backend is the Salesforce provisioning backend: it implements scimschema.Users and
+// scimschema.Groups on top of a Client.
+type Backend struct {
+	c         *Client
+	cfg       BackendConfig
+	mapper    *scimschema.UserMapper
+	userTypes []any
+	reverse   map[string]string // Salesforce User field (lower case) → SCIM attribute, for error details
+	log       zerolog.Logger
+	now       func() time.Time
+	skipped   *prometheus.CounterVec
+
+	mu  sync.Mutex // guards cat
+	cat *catalog
+	// loadMu serialises catalog loads so that concurrent misses cause one load.
+	loadMu sync.Mutex
+}
+
+var (
+	_ scimschema.Users  = (*Backend)(nil)
+	_ scimschema.Groups = (*Backend)(nil)
+)
+
+// NewBackend validates cfg and returns a Backend. It does not call the network.
+func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
+	var problems []string
+	if c == nil {
+		problems = append(problems, "salesforce: a client is required")
+	}
+	p := &cfg.Provisioning
+	switch p.DisableAction {
+	case "disable", "freeze":
+	case "":
+		p.DisableAction = "disable"
+	default:
+		problems = append(problems, fmt.Sprintf("provisioning.disable_action: must be disable or freeze, not %q", p.DisableAction))
+	}
+	switch p.PermissionSets {
+	case "merge", "overwrite":
+	case "":
+		p.PermissionSets = "merge"
+	default:
+		problems = append(problems, fmt.Sprintf("provisioning.permission_sets: must be merge or overwrite, not %q", p.PermissionSets))
+	}
+	g := &cfg.Groups
+	switch g.Source {
+	case "permission_sets", "permission_set_groups", "both":
+	case "":
+		g.Source = "permission_sets"
+	default:
+		problems = append(problems, fmt.Sprintf("groups.source: must be permission_sets, permission_set_groups or both, not %q", g.Source))
+	}
+	if len(g.Include) == 0 {
+		g.Include = []string{"*"}
+	}
+	for i, pat := range g.Include {
+		if _, err := path.Match(pat, ""); err != nil {
+			problems = append(problems, fmt.Sprintf("groups.include[%d]: malformed pattern %q", i, pat))
+		}
+	}
+	if len(cfg.UserTypes) == 0 {
+		cfg.UserTypes = []string{"Standard"}
+	}
+	for i, t := range cfg.UserTypes {
+		if !isIdentifier(t) {
+			problems = append(problems, fmt.Sprintf("users.user_types[%d]: %q is not a Salesforce UserType value", i, t))
+		}
+	}
+	if cfg.CatalogTTL < 0 {
+		problems = append(problems, "catalog TTL: must not be negative")
+	}
+	if cfg.CatalogTTL == 0 {
+		cfg.CatalogTTL = 5 * time.Minute
+	}
+	mapper, err := scimschema.NewUserMapper(cfg.Users)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	b := &Backend{
+		c:       c,
+		cfg:     cfg,
+		mapper:  mapper,
+		reverse: reverseMapping(cfg.Users.Mapping),
+		log:     cfg.Logger,
+		now:     cfg.Now,
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	for _, t := range cfg.UserTypes {
+		b.userTypes = append(b.userTypes, t)
+	}
+	b.skipped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scim_bridge_skipped_actions_total",
+		Help: "SCIM writes not sent to Salesforce because a setting is off or dry_run is on, by setting.",
+	}, []string{"setting"})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(b.skipped); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("registering metrics: %w", err)
+			}
+			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	return b, nil
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Ready reports whether the backend can serve: a token is obtained and the catalog is loaded
+// (loading it when the cache is empty or stale).
+func (b *Backend) Ready(ctx context.Context) error {
+	if err := b.c.Token(ctx); err != nil {
+		return b.fail(ctx, err)
+	}
+	o := b.op(ctx)
+	if _, err := o.catalog(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// logger returns the request's logger (it carries the request id), else the backend's.
+func (b *Backend) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &b.log
+}
+
+// skip records an action a setting prevented: one log line and the skipped-actions metric.
+func (b *Backend) skip(ctx context.Context, setting, operation, target string) {
+	b.skipped.WithLabelValues(setting).Inc()
+	b.logger(ctx).Info().Str("setting", setting).Str("operation", operation).Str("target", target).
+		Str("actor", scimschema.Actor(ctx)).Msg("skipped")
+}
+
+// skipWrites reports whether writes are skipped by dry_run, recording the skip.
+func (b *Backend) dryRun(ctx context.Context, operation, target string) bool {
+	if !b.cfg.Provisioning.DryRun {
+		return false
+	}
+	b.skip(ctx, "dry_run", operation, target)
+	return true
+}
+
+// audit writes the one audit line of a Salesforce change. changed holds field names, never values.
+func (b *Backend) audit(ctx context.Context, operation, target string, changed []string, err error) {
+	ev := b.logger(ctx).Info()
+	if err != nil {
+		ev = b.logger(ctx).Warn()
+	}
+	ev = ev.Bool("audit", true).Str("actor", scimschema.Actor(ctx)).Str("operation", operation).Str("target", target)
+	if len(changed) > 0 {
+		ev = ev.Strs("changed", changed)
+	}
+	if err != nil {
+		ev.Str("result", "error").Str("error", scimschema.AsError(err).Detail).Msg("audit")
+		return
+	}
+	ev.Str("result", "ok").Msg("audit")
+}
+
+// Retry-After values. Salesforce sends no Retry-After. REQUEST_LIMIT_EXCEEDED is either the
+// rolling 24-hour allowance (calls free up continuously as old ones age out, so a long wait is
+// pointless but an immediate retry is wasteful) or the concurrent long-request limit (clears in
+// seconds). When the last Sforce-Limit-Info shows the allowance used up we ask for 15 minutes,
+// otherwise for one minute.
+const (
+	retryAfterLimited     = time.Minute
+	retryAfterExhausted   = 15 * time.Minute
+	retryAfterUnavailable = 30 * time.Second
+)
+
+// fail turns a client error into a *scimschema.Error with a safe Detail. Errors that are already
+// *scimschema.Error pass through.
+func (b *Backend) fail(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *scimschema.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the request was cancelled", RetryAfter: retryAfterUnavailable, Err: err}
+	}
+	switch KindOf(err) {
+	case KindNotFound:
+		return &scimschema.Error{Kind: scimschema.KindNotFound, Detail: "resource not found", Err: err}
+	case KindLimited:
+		ra := retryAfterLimited
+		if u := b.c.Usage(); u.Known && u.Max > 0 && u.Used >= u.Max {
+			ra = retryAfterExhausted
+		}
+		return &scimschema.Error{Kind: scimschema.KindLimited, Detail: "the Salesforce API request limit is reached; retry later", RetryAfter: ra, Err: err}
+	case KindAuth:
+		// Salesforce rejected the bridge's own credentials: the bridge's problem, not the IdP's.
+		b.logger(ctx).Error().Err(err).Msg("Salesforce rejected the bridge's credentials")
+		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the bridge cannot authenticate to Salesforce", RetryAfter: retryAfterUnavailable, Err: err}
+	case KindUnavailable:
+		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "Salesforce is unavailable; retry later", RetryAfter: retryAfterUnavailable, Err: err}
+	case KindLocked:
+		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the Salesforce record is locked by another operation; retry later", RetryAfter: retryAfterUnavailable, Err: err}
+	}
+	return &scimschema.Error{Kind: scimschema.KindInternal, Detail: "internal error", Err: err}
+}
+
+// forbidden is the answer when a setting forbids the operation.
+func forbidden(detail string) error {
+	return &scimschema.Error{Kind: scimschema.KindForbidden, Detail: detail}
+}
+
+func notFound(what string) error {
+	return &scimschema.Error{Kind: scimschema.KindNotFound, Detail: what + " not found"}
+}
+
+func invalid(detail string, cause error) error {
+	return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: detail, Err: cause}
+}

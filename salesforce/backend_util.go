@@ -1,0 +1,240 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// Salesforce id prefixes of the objects the backend touches.
+const (
+	prefixUser      = "005"
+	prefixPermSet   = "0PS"
+	prefixPermSetGr = "0PG"
+	prefixProfile   = "00e"
+)
+
+// canonicalID returns the 18-character form of a 15- or 18-character Salesforce id with the
+// given key prefix (one of several when more are given), or false when s is not such an id.
+// Random ids that IdPs probe with are "not found", never "bad request".
+func canonicalID(s string, prefixes ...string) (string, bool) {
+	if len(s) != 15 && len(s) != 18 {
+		return "", false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "", false
+		}
+	}
+	ok := len(prefixes) == 0
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			ok = true
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	if len(s) == 18 {
+		return s, true
+	}
+	// The case-safe suffix: one character per 5-character chunk, encoding which are upper case.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	suffix := make([]byte, 3)
+	for chunk := range 3 {
+		flags := 0
+		for i := range 5 {
+			if c := s[chunk*5+i]; c >= 'A' && c <= 'Z' {
+				flags |= 1 << i
+			}
+		}
+		suffix[chunk] = alphabet[flags]
+	}
+	return s + string(suffix), true
+}
+
+// sameID compares two Salesforce ids, 15 or 18 characters.
+func sameID(a, b string) bool {
+	if len(a) < 15 || len(b) < 15 {
+		return a == b
+	}
+	return a[:15] == b[:15]
+}
+
+// queryBody is a query result inside a composite response.
+type queryBody struct {
+	TotalSize      int              `json:"totalSize"`
+	Done           bool             `json:"done"`
+	Records        []map[string]any `json:"records"`
+	NextRecordsURL string           `json:"nextRecordsUrl"`
+}
+
+// saveResultBody is one per-record result of an sObject Collections call inside a composite.
+type saveResultBody struct {
+	ID      string `json:"id"`
+	Success bool   `json:"success"`
+	Errors  []struct {
+		StatusCode string   `json:"statusCode"`
+		Message    string   `json:"message"`
+		Fields     []string `json:"fields"`
+	} `json:"errors"`
+}
+
+func decodeQuery(sr SubResponse) (*queryBody, error) {
+	var q queryBody
+	if err := json.Unmarshal(sr.Body, &q); err != nil {
+		return nil, fmt.Errorf("decoding the %s subresponse: %w", sr.ReferenceID, err)
+	}
+	return &q, nil
+}
+
+// more follows a composite query result's nextRecordsUrl until it is complete or fn says stop.
+func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any) bool) error {
+	for {
+		for _, r := range q.Records {
+			if !fn(r) {
+				return nil
+			}
+		}
+		if q.Done || q.NextRecordsURL == "" {
+			return nil
+		}
+		res, err := b.c.QueryMore(ctx, q.NextRecordsURL)
+		if err != nil {
+			return err
+		}
+		q = fromResult(res)
+	}
+}
+
+func fromResult(res *QueryResult) *queryBody {
+	q := &queryBody{TotalSize: res.TotalSize, Done: res.Done, NextRecordsURL: res.NextRecordsURL}
+	for _, r := range res.Records {
+		q.Records = append(q.Records, map[string]any(r))
+	}
+	return q
+}
+
+// refQueryPath is QueryPath for a query whose literals include composite references such as
+// '@{u.id}': the references must reach Salesforce unencoded to be resolved.
+func refQueryPath(soql string, refs ...string) string {
+	p := "query?q=" + url.QueryEscape(soql)
+	for _, r := range refs {
+		p = strings.ReplaceAll(p, url.QueryEscape(r), r)
+	}
+	return p
+}
+
+// subErr finds the root failure of a composite: the first subrequest error that is not a
+// consequence of another one (PROCESSING_HALTED), else the first error.
+func subErr(subs []SubResponse) (int, *Error) {
+	first := -1
+	for i, s := range subs {
+		if s.Status < 400 {
+			continue
+		}
+		e := s.Err
+		if e == nil {
+			e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+		}
+		if e.Code != "PROCESSING_HALTED" {
+			return i, e
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	if first >= 0 {
+		e := subs[first].Err
+		if e == nil {
+			e = &Error{Status: subs[first].Status, Code: "PROCESSING_HALTED", Kind: KindOther}
+		}
+		return first, e
+	}
+	return -1, nil
+}
+
+// brokenReference reports whether a composite subrequest failed because a reference it uses
+// (for instance @{ul.records[0].Id}) had no value: the referenced query found nothing.
+func brokenReference(e *Error, ref string) bool {
+	return e != nil && e.Code == "PROCESSING_HALTED" && strings.Contains(e.Message, ref+".")
+}
+
+// byRef indexes composite subresponses by reference id.
+func byRef(subs []SubResponse) map[string]SubResponse {
+	m := make(map[string]SubResponse, len(subs))
+	for _, s := range subs {
+		m[s.ReferenceID] = s
+	}
+	return m
+}
+
+// defaultSCIMNames names the SCIM attribute of each default-mapped Salesforce User field, for error
+// details built from Salesforce's "fields".
+var defaultSCIMNames = map[string]string{
+	"username":             "userName",
+	"federationidentifier": "externalId",
+	"firstname":            "name.givenName",
+	"lastname":             "name.familyName",
+	"email":                "emails",
+	"isactive":             "active",
+	"alias":                "nickName",
+	"communitynickname":    "displayName",
+	"title":                "title",
+	"phone":                "phoneNumbers",
+	"mobilephone":          "phoneNumbers",
+	"street":               "addresses",
+	"city":                 "addresses",
+	"state":                "addresses",
+	"postalcode":           "addresses",
+	"country":              "addresses",
+	"languagelocalekey":    "preferredLanguage",
+	"localesidkey":         "locale",
+	"timezonesidkey":       "timezone",
+	"employeenumber":       scimschema.EnterpriseUserURN + ":employeeNumber",
+	"department":           scimschema.EnterpriseUserURN + ":department",
+	"division":             scimschema.EnterpriseUserURN + ":division",
+	"companyname":          scimschema.EnterpriseUserURN + ":organization",
+	"managerid":            scimschema.EnterpriseUserURN + ":manager",
+	"profileid":            scimschema.SalesforceUserURN + ":profile",
+	"emailencodingkey":     scimschema.SalesforceUserURN + ":emailEncodingKey",
+}
+
+func reverseMapping(entries []scimschema.MappingEntry) map[string]string {
+	m := make(map[string]string, len(defaultSCIMNames)+len(entries))
+	for k, v := range defaultSCIMNames {
+		m[k] = v
+	}
+	for _, e := range entries {
+		if e.Salesforce != "" {
+			m[strings.ToLower(e.Salesforce)] = e.SCIM
+		}
+	}
+	return m
+}
+
+// scimNames turns Salesforce field names into the SCIM attribute names they map from.
+func (b *Backend) scimNames(fields []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		n, ok := b.reverse[strings.ToLower(f)]
+		if !ok {
+			n = f
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

@@ -1,0 +1,314 @@
+package emulator
+
+import "strings"
+
+// fieldDef is the emulator's full description of one sObject field: what describe reports, what
+// the write rules check, and (through objectMeta) what the SOQL engine sees.
+type fieldDef struct {
+	Name   string
+	Label  string
+	Type   string // describe type, see fieldMeta.Type
+	Length int    // maximum length of string-like fields, 0 when not applicable
+	// Required means "must have a value on create and cannot be set to null": not nillable and
+	// not defaulted on create.
+	Required          bool
+	Nillable          bool
+	Createable        bool
+	Updateable        bool
+	DefaultedOnCreate bool
+	Picklist          []string // picklist values, in describe order
+	Restricted        bool     // restricted picklist: values outside Picklist are rejected
+	DefaultValue      string   // picklist default value, "" when none
+	ReferenceTo       string
+	RelationshipName  string
+}
+
+// objectDef describes one sObject type.
+type objectDef struct {
+	Name   string
+	Label  string
+	Prefix string
+	// Operations the REST API allows on the type.
+	Createable, Updateable, Deletable bool
+	Fields                            []*fieldDef
+	byLower                           map[string]*fieldDef
+	meta                              *objectMeta
+}
+
+func (o *objectDef) field(name string) *fieldDef { return o.byLower[strings.ToLower(name)] }
+
+// allowedMethods is the Allow list Salesforce names in a 405 answer for a record URL.
+func (o *objectDef) allowedMethods() string {
+	s := "HEAD,GET"
+	if o.Updateable {
+		s += ",PATCH"
+	}
+	if o.Deletable {
+		s += ",DELETE"
+	}
+	return s
+}
+
+// schema is the set of sObject types one emulator serves. It is built once per Emulator and
+// never modified afterwards.
+type schema struct {
+	objects  map[string]*objectDef // lower-cased name
+	byPrefix map[string]*objectDef
+	ordered  []*objectDef
+}
+
+func (s *schema) object(name string) *objectDef { return s.objects[strings.ToLower(name)] }
+
+// objectForID returns the type an id belongs to by its key prefix.
+func (s *schema) objectForID(id string) *objectDef {
+	if len(id) < 3 {
+		return nil
+	}
+	return s.byPrefix[id[:3]]
+}
+
+// Field constructors keep the tables below readable.
+
+func idField() *fieldDef {
+	return &fieldDef{Name: "Id", Label: "ID", Type: "id", Length: 18, DefaultedOnCreate: true}
+}
+
+func str(name, label string, length int) *fieldDef {
+	return &fieldDef{Name: name, Label: label, Type: "string", Length: length, Nillable: true, Createable: true, Updateable: true}
+}
+
+func required(f *fieldDef) *fieldDef {
+	f.Required, f.Nillable = true, false
+	return f
+}
+
+func readOnly(f *fieldDef) *fieldDef {
+	f.Createable, f.Updateable = false, false
+	return f
+}
+
+func createOnly(f *fieldDef) *fieldDef {
+	f.Updateable = false
+	return f
+}
+
+func typed(f *fieldDef, typ string) *fieldDef {
+	f.Type = typ
+	return f
+}
+
+func boolean(name, label string) *fieldDef {
+	return &fieldDef{Name: name, Label: label, Type: "boolean", Createable: true, Updateable: true, DefaultedOnCreate: true}
+}
+
+func reference(name, label, to, relationship string) *fieldDef {
+	return &fieldDef{Name: name, Label: label, Type: "reference", Length: 18, Nillable: true, Createable: true,
+		Updateable: true, ReferenceTo: to, RelationshipName: relationship}
+}
+
+func datetime(name, label string) *fieldDef {
+	return &fieldDef{Name: name, Label: label, Type: "datetime", Nillable: true, Createable: true, Updateable: true}
+}
+
+func picklist(name, label string, restricted bool, values []string, def string) *fieldDef {
+	return &fieldDef{Name: name, Label: label, Type: "picklist", Length: 40, Nillable: true, Createable: true,
+		Updateable: true, Picklist: values, Restricted: restricted, DefaultValue: def}
+}
+
+func defaulted(f *fieldDef) *fieldDef {
+	f.DefaultedOnCreate, f.Required, f.Nillable = true, false, false
+	return f
+}
+
+// auditFields are the read-only bookkeeping fields most setup objects carry.
+func auditFields() []*fieldDef {
+	return []*fieldDef{
+		readOnly(defaulted(datetime("CreatedDate", "Created Date"))),
+		readOnly(defaulted(reference("CreatedById", "Created By ID", "User", "CreatedBy"))),
+		readOnly(defaulted(datetime("LastModifiedDate", "Last Modified Date"))),
+		readOnly(defaulted(reference("LastModifiedById", "Last Modified By ID", "User", "LastModifiedBy"))),
+		readOnly(defaulted(datetime("SystemModstamp", "System Modstamp"))),
+	}
+}
+
+// The restricted picklists of User. The lists follow what real orgs offer (the Terraform
+// provider's picklists and the Object Reference); they are a representative subset, not all ~400
+// time zones and ~200 locales.
+var (
+	timeZones = []string{
+		"Pacific/Kiritimati", "Pacific/Auckland", "Pacific/Fiji", "Australia/Sydney", "Australia/Brisbane",
+		"Australia/Adelaide", "Australia/Darwin", "Australia/Perth", "Asia/Tokyo", "Asia/Seoul",
+		"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Manila", "Asia/Bangkok",
+		"Asia/Jakarta", "Asia/Kolkata", "Asia/Karachi", "Asia/Dubai", "Asia/Jerusalem", "Europe/Moscow",
+		"Europe/Istanbul", "Europe/Athens", "Europe/Helsinki", "Africa/Cairo", "Africa/Johannesburg",
+		"Africa/Nairobi", "Europe/Berlin", "Europe/Paris", "Europe/Amsterdam", "Europe/Brussels",
+		"Europe/Madrid", "Europe/Rome", "Europe/Stockholm", "Europe/Prague", "Europe/Warsaw", "Europe/Zurich",
+		"Africa/Lagos", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "GMT", "Atlantic/Reykjavik",
+		"Atlantic/Azores", "America/Sao_Paulo", "America/Argentina/Buenos_Aires", "America/Halifax",
+		"America/Puerto_Rico", "America/New_York", "America/Toronto", "America/Bogota", "America/Lima",
+		"America/Chicago", "America/Mexico_City", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+		"America/Vancouver", "America/Tijuana", "America/Anchorage", "Pacific/Honolulu", "Pacific/Pago_Pago",
+	}
+	locales = []string{
+		"ar_AE", "cs_CZ", "da_DK", "de_AT", "de_CH", "de_DE", "el_GR", "en_AU", "en_CA", "en_GB", "en_IE",
+		"en_IN", "en_NZ", "en_SG", "en_US", "en_ZA", "es_AR", "es_CL", "es_CO", "es_ES", "es_MX", "es_US",
+		"fi_FI", "fr_BE", "fr_CA", "fr_CH", "fr_FR", "he_IL", "hu_HU", "it_CH", "it_IT", "ja_JP", "ko_KR",
+		"nl_BE", "nl_NL", "no_NO", "pl_PL", "pt_BR", "pt_PT", "ru_RU", "sv_SE", "th_TH", "tr_TR", "zh_CN",
+		"zh_HK", "zh_TW",
+	}
+	languages = []string{
+		"da", "de", "en_US", "es", "es_MX", "fi", "fr", "it", "ja", "ko", "nl_NL", "no", "pt_BR", "ru", "sv",
+		"th", "zh_CN", "zh_TW",
+	}
+	emailEncodings = []string{
+		"UTF-8", "ISO-8859-1", "Shift_JIS", "ISO-2022-JP", "EUC-JP", "ks_c_5601-1987", "Big5", "GB2312",
+		"Big5-HKSCS",
+	}
+	userTypes = []string{
+		"Standard", "PowerPartner", "PowerCustomerSuccess", "CustomerSuccess", "Guest", "CspLitePortal",
+		"CsnOnly", "SelfService",
+	}
+	permissionSetTypes = []string{"Regular", "Group", "Profile", "Session", "Standard"}
+	psgStatuses        = []string{"Updated", "Outdated", "Updating", "Failed"}
+)
+
+func newSchema() *schema {
+	user := &objectDef{Name: "User", Label: "User", Prefix: "005", Createable: true, Updateable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			required(typed(str("Username", "Username", 80), "string")),
+			str("FirstName", "First Name", 40),
+			required(str("LastName", "Last Name", 80)),
+			readOnly(str("Name", "Full Name", 121)),
+			required(typed(str("Email", "Email", 128), "email")),
+			required(str("Alias", "Alias", 8)),
+			defaulted(str("CommunityNickname", "Nickname", 40)),
+			str("FederationIdentifier", "SAML Federation ID", 512),
+			boolean("IsActive", "Active"),
+			required(reference("ProfileId", "Profile ID", "Profile", "Profile")),
+			reference("UserRoleId", "Role ID", "UserRole", "UserRole"),
+			reference("ManagerId", "Manager ID", "User", "Manager"),
+			required(picklist("TimeZoneSidKey", "Time Zone", true, timeZones, "")),
+			required(picklist("LocaleSidKey", "Locale", true, locales, "")),
+			required(picklist("LanguageLocaleKey", "Language", true, languages, "")),
+			required(picklist("EmailEncodingKey", "Email Encoding", true, emailEncodings, "")),
+			str("Title", "Title", 80),
+			str("Department", "Department", 80),
+			str("Division", "Division", 80),
+			str("CompanyName", "Company Name", 80),
+			str("EmployeeNumber", "Employee Number", 20),
+			typed(str("Phone", "Phone", 40), "phone"),
+			typed(str("MobilePhone", "Mobile", 40), "phone"),
+			typed(str("Fax", "Fax", 40), "phone"),
+			typed(str("Extension", "Extension", 40), "phone"),
+			typed(str("Street", "Street", 255), "textarea"),
+			str("City", "City", 40),
+			str("State", "State/Province", 80),
+			str("PostalCode", "Zip/Postal Code", 20),
+			str("Country", "Country", 80),
+			readOnly(defaulted(picklist("UserType", "User Type", true, userTypes, "Standard"))),
+			defaulted(picklist("DefaultGroupNotificationFrequency", "Default Notification Frequency when Joining Groups", true, []string{"P", "D", "W", "N"}, "N")),
+			defaulted(picklist("DigestFrequency", "Chatter Email Highlights Frequency", true, []string{"D", "W", "N"}, "D")),
+			readOnly(datetime("LastLoginDate", "Last Login")),
+		}, auditFields()...)}
+
+	profile := &objectDef{Name: "Profile", Label: "Profile", Prefix: "00e", Createable: true, Updateable: true, Deletable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			required(str("Name", "Name", 255)),
+			createOnly(required(reference("UserLicenseId", "User License ID", "UserLicense", "UserLicense"))),
+			readOnly(defaulted(picklist("UserType", "User Type", true, userTypes, "Standard"))),
+			typed(str("Description", "Description", 255), "textarea"),
+		}, auditFields()...)}
+
+	license := &objectDef{Name: "UserLicense", Label: "User License", Prefix: "100",
+		Fields: append([]*fieldDef{
+			idField(),
+			readOnly(str("Name", "Name", 40)),
+			readOnly(str("MasterLabel", "Master Label", 40)),
+			readOnly(str("LicenseDefinitionKey", "License Definition Key", 40)),
+			readOnly(&fieldDef{Name: "TotalLicenses", Label: "Total Licenses", Type: "int"}),
+			readOnly(&fieldDef{Name: "UsedLicenses", Label: "Used Licenses", Type: "int"}),
+			readOnly(picklist("Status", "Status", true, []string{"Active", "Disabled"}, "Active")),
+		}, auditFields()...)}
+
+	role := &objectDef{Name: "UserRole", Label: "Role", Prefix: "00E", Createable: true, Updateable: true, Deletable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			required(str("Name", "Name", 80)),
+			str("DeveloperName", "Developer Name", 80),
+			reference("ParentRoleId", "Parent Role ID", "UserRole", ""),
+		}, auditFields()...)}
+
+	permissionSet := &objectDef{Name: "PermissionSet", Label: "Permission Set", Prefix: "0PS", Createable: true, Updateable: true, Deletable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			required(str("Name", "Name", 80)),
+			required(str("Label", "Label", 80)),
+			typed(str("Description", "Description", 255), "textarea"),
+			readOnly(defaulted(boolean("IsOwnedByProfile", "Is Owned By Profile"))),
+			readOnly(reference("ProfileId", "Profile ID", "Profile", "Profile")),
+			readOnly(defaulted(boolean("IsCustom", "Custom"))),
+			createOnly(reference("LicenseId", "License ID", "UserLicense", "License")),
+			readOnly(reference("PermissionSetGroupId", "Permission Set Group ID", "PermissionSetGroup", "PermissionSetGroup")),
+			readOnly(defaulted(picklist("Type", "Type", true, permissionSetTypes, "Regular"))),
+			readOnly(str("NamespacePrefix", "Namespace Prefix", 15)),
+			boolean("HasActivationRequired", "Session Activation Required"),
+		}, auditFields()...)}
+
+	group := &objectDef{Name: "PermissionSetGroup", Label: "Permission Set Group", Prefix: "0PG", Createable: true, Updateable: true, Deletable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			required(str("DeveloperName", "Developer Name", 80)),
+			required(str("MasterLabel", "Label", 80)),
+			typed(str("Description", "Description", 255), "textarea"),
+			picklist("Language", "Language", true, languages, ""),
+			readOnly(defaulted(picklist("Status", "Status", true, psgStatuses, "Updated"))),
+			readOnly(str("NamespacePrefix", "Namespace Prefix", 15)),
+			boolean("HasActivationRequired", "Session Activation Required"),
+		}, auditFields()...)}
+
+	assignment := &objectDef{Name: "PermissionSetAssignment", Label: "Permission Set Assignment", Prefix: "0Pa", Createable: true, Updateable: true, Deletable: true,
+		Fields: []*fieldDef{
+			idField(),
+			createOnly(required(reference("AssigneeId", "Assignee ID", "User", "Assignee"))),
+			createOnly(reference("PermissionSetId", "Permission Set ID", "PermissionSet", "PermissionSet")),
+			createOnly(reference("PermissionSetGroupId", "Permission Set Group ID", "PermissionSetGroup", "PermissionSetGroup")),
+			datetime("ExpirationDate", "Expiration Date"),
+			readOnly(defaulted(boolean("IsActive", "Is Active"))),
+			readOnly(defaulted(datetime("SystemModstamp", "System Modstamp"))),
+		}}
+
+	login := &objectDef{Name: "UserLogin", Label: "User Login", Prefix: "0Yw", Updateable: true,
+		Fields: []*fieldDef{
+			idField(),
+			readOnly(reference("UserId", "User ID", "User", "User")),
+			defaulted(boolean("IsFrozen", "Is Frozen")),
+			defaulted(boolean("IsPasswordLocked", "Is Password Locked")),
+			readOnly(defaulted(datetime("LastModifiedDate", "Last Modified Date"))),
+			readOnly(defaulted(reference("LastModifiedById", "Last Modified By ID", "User", "LastModifiedBy"))),
+		}}
+
+	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}}
+	for _, o := range []*objectDef{user, profile, license, role, permissionSet, group, assignment, login} {
+		o.byLower = map[string]*fieldDef{}
+		o.meta = &objectMeta{Name: o.Name, Fields: map[string]*fieldMeta{}, Children: map[string]*childRelationship{}}
+		for _, f := range o.Fields {
+			o.byLower[strings.ToLower(f.Name)] = f
+			o.meta.Fields[strings.ToLower(f.Name)] = &fieldMeta{Name: f.Name, Type: f.Type, ReferenceTo: f.ReferenceTo,
+				RelationshipName: f.RelationshipName, Filterable: true, Sortable: f.Type != "textarea"}
+		}
+		s.objects[strings.ToLower(o.Name)] = o
+		s.byPrefix[o.Prefix] = o
+		s.ordered = append(s.ordered, o)
+	}
+	addChild := func(parent *objectDef, name, child, field string) {
+		parent.meta.Children[strings.ToLower(name)] = &childRelationship{Name: name, Object: child, Field: field}
+	}
+	addChild(user, "PermissionSetAssignments", "PermissionSetAssignment", "AssigneeId")
+	addChild(user, "UserLogins", "UserLogin", "UserId")
+	addChild(permissionSet, "Assignments", "PermissionSetAssignment", "PermissionSetId")
+	addChild(group, "Assignments", "PermissionSetAssignment", "PermissionSetGroupId")
+	addChild(profile, "Users", "User", "ProfileId")
+	return s
+}

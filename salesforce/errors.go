@@ -1,0 +1,215 @@
+package salesforce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+)
+
+// Kind classifies a Salesforce failure into the few outcomes a caller acts on.
+type Kind int
+
+const (
+	KindOther       Kind = iota // anything not listed below (permissions, 405, rolled-back siblings …)
+	KindNotFound                // the record or resource does not exist (404, NOT_FOUND, a malformed direct id)
+	KindConflict                // a uniqueness rule refused the write (DUPLICATE_*), or 409/412
+	KindInvalid                 // Salesforce rejected the input (400 validation codes)
+	KindLimited                 // the org's API allowance is used up (403 REQUEST_LIMIT_EXCEEDED)
+	KindUnavailable             // Salesforce could not be reached, timed out, or answered 5xx / non-JSON
+	KindAuth                    // OAuth failed or the session was refused even after a refresh
+	KindLocked                  // UNABLE_TO_LOCK_ROW: another transaction holds the row; retrying may work
+)
+
+var kindNames = [...]string{"other", "not_found", "conflict", "invalid", "limited", "unavailable", "auth", "locked"}
+
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Error is a classified Salesforce failure: a REST error array, a per-record error of an sObject
+// Collections call, a token-endpoint refusal, or a transport failure.
+//
+// Message is Salesforce's own text for REST errors and can echo submitted field values ("Email:
+// invalid email address: jdoe@"), so Error() leaves it out; it includes Message only when this
+// package wrote it (token, transport and non-JSON failures). Neither ever contains a token or
+// secret.
+type Error struct {
+	Status  int    // HTTP status; 0 for per-record collection errors and transport failures
+	Code    string // Salesforce errorCode/statusCode or OAuth error ("invalid_grant"); "" when none
+	Message string
+	Fields  []string
+	Kind    Kind
+
+	ownMessage bool  // Message was written by this package and is safe to print
+	cause      error // underlying transport error, for errors.Is; never printed
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("salesforce: ")
+	if e.Status != 0 {
+		fmt.Fprintf(&b, "HTTP %d ", e.Status)
+	}
+	if e.Code != "" {
+		b.WriteString(e.Code)
+	} else {
+		b.WriteString(e.Kind.String())
+	}
+	if len(e.Fields) > 0 {
+		fmt.Fprintf(&b, " (fields %s)", strings.Join(e.Fields, ", "))
+	}
+	if e.ownMessage && e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Unwrap exposes the transport cause (context.DeadlineExceeded, *net.OpError …) to errors.Is/As.
+func (e *Error) Unwrap() error { return e.cause }
+
+// KindOf classifies err, looking through wrapping. A context deadline or cancellation and network
+// errors are KindUnavailable; nil and unknown errors are KindOther.
+func KindOf(err error) Kind {
+	if err == nil {
+		return KindOther
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Kind
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return KindUnavailable
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return KindUnavailable
+	}
+	return KindOther
+}
+
+// IsCode reports whether err is (or wraps) an *Error with the given Salesforce or OAuth code.
+func IsCode(err error, code string) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.Code == code
+}
+
+// classify maps an HTTP status and Salesforce error code to a Kind. The code wins where it is
+// specific; the status decides the rest. INVALID_CROSS_REFERENCE_KEY is NotFound only with 404
+// (a direct id inside composite) and Invalid with 400 (a bad ProfileId in a create): callers that
+// need finer distinctions keep Error.Code.
+func classify(status int, code string) Kind {
+	switch {
+	case code == "UNABLE_TO_LOCK_ROW":
+		return KindLocked
+	case code == "REQUEST_LIMIT_EXCEEDED":
+		return KindLimited
+	case code == "INVALID_SESSION_ID" || status == 401:
+		return KindAuth
+	case strings.HasPrefix(code, "DUPLICATE_"):
+		return KindConflict
+	case code == "NOT_FOUND" || code == "INVALID_QUERY_LOCATOR" || status == 404:
+		return KindNotFound
+	case code == "SERVER_UNAVAILABLE" || status >= 500:
+		return KindUnavailable
+	case status == 409 || status == 412:
+		return KindConflict
+	case status == 400 || (status == 0 && code != ""):
+		switch code {
+		case "PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+			return KindOther
+		}
+		return KindInvalid
+	}
+	return KindOther
+}
+
+// apiError is one element of Salesforce's REST error array.
+type apiError struct {
+	Message   string   `json:"message"`
+	ErrorCode string   `json:"errorCode"`
+	Fields    []string `json:"fields"`
+}
+
+// decodeError turns a non-2xx REST answer into an *Error. Salesforce answers with a JSON array
+// [{"message","errorCode","fields"}]; gateways in front of it answer with HTML. A non-JSON body
+// never becomes message text.
+func decodeError(status int, body []byte) *Error {
+	trimmed := bytes.TrimSpace(body)
+	var list []apiError
+	switch {
+	case len(trimmed) == 0:
+		return ownError(status, "", fmt.Sprintf("Salesforce answered HTTP %d with an empty body", status))
+	case trimmed[0] == '[':
+		if json.Unmarshal(trimmed, &list) != nil {
+			list = nil
+		}
+	case trimmed[0] == '{':
+		var one apiError
+		if json.Unmarshal(trimmed, &one) == nil && one.ErrorCode != "" {
+			list = []apiError{one}
+		}
+	}
+	if len(list) == 0 || list[0].ErrorCode == "" {
+		return ownError(status, "", fmt.Sprintf("Salesforce answered HTTP %d with a non-JSON body", status))
+	}
+	return fromAPIErrors(status, list)
+}
+
+func fromAPIErrors(status int, list []apiError) *Error {
+	e := &Error{Status: status, Code: list[0].ErrorCode}
+	messages := make([]string, 0, len(list))
+	for _, a := range list {
+		if a.Message != "" {
+			messages = append(messages, a.Message)
+		}
+		for _, f := range a.Fields {
+			if !slices.Contains(e.Fields, f) {
+				e.Fields = append(e.Fields, f)
+			}
+		}
+	}
+	e.Message = strings.Join(messages, "; ")
+	e.Kind = classify(status, e.Code)
+	return e
+}
+
+// ownError is an *Error whose message this package wrote.
+func ownError(status int, code, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message, Kind: classify(status, code), ownMessage: true}
+}
+
+// transportError wraps a failure to get any HTTP answer. The cause is kept for errors.Is but its
+// text (which can hold the request URL and thus SOQL values) is never printed.
+func transportError(err error) *Error {
+	msg := "Salesforce could not be reached (network error)"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "Salesforce did not answer in time"
+	case errors.Is(err, context.Canceled):
+		msg = "the request was canceled"
+	default:
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			msg = "Salesforce did not answer in time"
+		}
+	}
+	return &Error{Message: msg, Kind: KindUnavailable, ownMessage: true, cause: err}
+}
+
+// recordError is one per-record error of an sObject Collections result; note "statusCode" where
+// REST errors say "errorCode".
+type recordError struct {
+	StatusCode string   `json:"statusCode"`
+	Message    string   `json:"message"`
+	Fields     []string `json:"fields"`
+}
+
+func (r recordError) toError() Error {
+	return Error{Code: r.StatusCode, Message: r.Message, Fields: r.Fields, Kind: classify(0, r.StatusCode)}
+}
