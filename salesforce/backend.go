@@ -36,7 +36,7 @@ type GroupsConfig struct {
 type BackendConfig struct {
 	Provisioning ProvisioningConfig
 	Users        scimschema.UserMappingConfig
-	UserTypes    []string      // Salesforce UserType values SCIM sees; empty = ["Standard"]
+	UserTypes    []string // Salesforce UserType values SCIM sees; empty = ["Standard"]
 	Groups       GroupsConfig
 	CatalogTTL   time.Duration // 0 = 5m
 	Registerer   prometheus.Registerer

@@ -130,9 +130,11 @@ func refQueryPath(soql string, refs ...string) string {
 }
 
 // subErr finds the root failure of a composite: the first subrequest error that is not a
-// consequence of another one (PROCESSING_HALTED), else the first error.
+// consequence of another one; else the first unresolvable reference (PROCESSING_HALTED "Invalid
+// reference specified. No value for …"); else the first error. allOrNone rollbacks replace the
+// results of earlier subrequests with PROCESSING_HALTED too.
 func subErr(subs []SubResponse) (int, *Error) {
-	first := -1
+	first, ref := -1, -1
 	for i, s := range subs {
 		if s.Status < 400 {
 			continue
@@ -140,6 +142,7 @@ func subErr(subs []SubResponse) (int, *Error) {
 		e := s.Err
 		if e == nil {
 			e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+			subs[i].Err = e
 		}
 		if e.Code != "PROCESSING_HALTED" {
 			return i, e
@@ -147,13 +150,15 @@ func subErr(subs []SubResponse) (int, *Error) {
 		if first < 0 {
 			first = i
 		}
+		if ref < 0 && strings.Contains(e.Message, "No value for ") {
+			ref = i
+		}
+	}
+	if ref >= 0 {
+		return ref, subs[ref].Err
 	}
 	if first >= 0 {
-		e := subs[first].Err
-		if e == nil {
-			e = &Error{Status: subs[first].Status, Code: "PROCESSING_HALTED", Kind: KindOther}
-		}
-		return first, e
+		return first, subs[first].Err
 	}
 	return -1, nil
 }
@@ -161,7 +166,7 @@ func subErr(subs []SubResponse) (int, *Error) {
 // brokenReference reports whether a composite subrequest failed because a reference it uses
 // (for instance @{ul.records[0].Id}) had no value: the referenced query found nothing.
 func brokenReference(e *Error, ref string) bool {
-	return e != nil && e.Code == "PROCESSING_HALTED" && strings.Contains(e.Message, ref+".")
+	return e != nil && e.Code == "PROCESSING_HALTED" && strings.Contains(e.Message, "No value for "+ref+".")
 }
 
 // byRef indexes composite subresponses by reference id.

@@ -132,6 +132,23 @@ func (o *op) catalog() (*catalog, error) {
 	return o.load(cat)
 }
 
+// find returns the catalog and true when ok holds for it, reloading the catalog once per operation
+// when it does not (the catalog may predate the profile or permission set asked for).
+func (o *op) find(ok func(*catalog) bool) (*catalog, bool, error) {
+	cat, err := o.catalog()
+	if err != nil {
+		return nil, false, err
+	}
+	if ok(cat) {
+		return cat, true, nil
+	}
+	fresh, again, err := o.refresh()
+	if err != nil || !again {
+		return cat, false, err
+	}
+	return fresh, ok(fresh), nil
+}
+
 // refresh reloads the catalog after a miss, once per operation. It returns false when this
 // operation already reloaded it (the miss is real).
 func (o *op) refresh() (*catalog, bool, error) {
@@ -241,13 +258,21 @@ func (b *Backend) included(names ...string) bool {
 }
 
 // Catalog queries (reference §7.0). Profile-owned permission sets are never groups.
-var (
-	catalogPermSets = Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate").
-			From("PermissionSet").Where(Eq("IsOwnedByProfile", false)).OrderBy("Id", false)
-	catalogGroups = Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
-			From("PermissionSetGroup").OrderBy("Id", false)
-	catalogProfiles = Select("Id", "Name", "UserLicenseId").From("Profile").OrderBy("Id", false)
-)
+func catalogQueries() []struct {
+	ref string
+	q   *Query
+} {
+	return []struct {
+		ref string
+		q   *Query
+	}{
+		{"ps", Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate").
+			From("PermissionSet").Where(Eq("IsOwnedByProfile", false)).OrderBy("Id", false)},
+		{"psg", Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
+			From("PermissionSetGroup").OrderBy("Id", false)},
+		{"prof", Select("Id", "Name", "UserLicenseId").From("Profile").OrderBy("Id", false)},
+	}
+}
 
 // describeBody is the part of a describe result the backend reads.
 type describeBody struct {
@@ -265,10 +290,7 @@ type describeBody struct {
 // a describe; allOrNone false), following nextRecordsUrl for catalogs beyond one batch.
 func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 	var subs []Subrequest
-	for _, q := range []struct {
-		ref string
-		q   *Query
-	}{{"ps", catalogPermSets}, {"psg", catalogGroups}, {"prof", catalogProfiles}} {
+	for _, q := range catalogQueries() {
 		s, err := q.q.String()
 		if err != nil {
 			return nil, err

@@ -50,6 +50,7 @@ type Error struct {
 
 	ownMessage bool  // Message was written by this package and is safe to print
 	cause      error // underlying transport error, for errors.Is; never printed
+	notSent    bool  // the request never reached Salesforce (no token, dial failure): safe to repeat
 }
 
 func (e *Error) Error() string {
@@ -199,7 +200,10 @@ func transportError(err error) *Error {
 			msg = "Salesforce did not answer in time"
 		}
 	}
-	return &Error{Message: msg, Kind: KindUnavailable, ownMessage: true, cause: err}
+	// A failed dial sent nothing, so even a write may be repeated; any later failure may have
+	// reached Salesforce.
+	op, isOp := errors.AsType[*net.OpError](err)
+	return &Error{Message: msg, Kind: KindUnavailable, ownMessage: true, cause: err, notSent: isOp && op.Op == "dial"}
 }
 
 // recordError is one per-record error of an sObject Collections result; note "statusCode" where

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -173,12 +172,6 @@ func writeBulkTooMany(w http.ResponseWriter) {
 	})
 }
 
-// isTooLarge reports whether err is http.MaxBytesReader's over-limit error.
-func isTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
-}
-
 // failure is the request-scoped holder of the error a resource handler returned to the SCIM
 // library. The library cannot put 429/503 on the wire (it rewrites them to 500 with the raw text)
 // and rejects statuses it deems inapplicable to a method, so the handler stashes the seam error here
@@ -240,3 +233,13 @@ func (w *failureWriter) Write(b []byte) (int, error) {
 }
 
 func (w *failureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// errorResponse is err as a status and SCIM error body, for places that embed an error response
+// in their own answer (Bulk operations).
+func errorResponse(r *http.Request, err error) (int, []byte) {
+	e := scimschema.AsError(err)
+	h := classify(e)
+	logError(r.Context(), e, h)
+	body, _ := json.Marshal(h.body())
+	return h.status, body
+}

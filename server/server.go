@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/elimity-com/scim"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -61,7 +62,7 @@ type server struct {
 	cfg           Config
 	publicBase    string // PublicURL + "/scim/v2", "" when derived per request
 	tokens        []tokenDigest
-	resourceTypes []scimResourceType
+	resourceTypes []scim.ResourceType
 	metrics       *metrics
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,7 +18,9 @@ func main() {
 	err := app.Run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "scim-bridge:", err)
+		if !errors.Is(err, app.ErrReported) {
+			fmt.Fprintln(os.Stderr, "scim-bridge:", err)
+		}
 		os.Exit(1)
 	}
 }

@@ -21,16 +21,16 @@ import (
 // Config configures an Emulator. The zero value is usable: it accepts no client credentials but
 // serves the default seed.
 type Config struct {
-	ClientID, ClientSecret string // accepted connected-app credentials
-	RefreshToken           string // a refresh token that is valid from the start (runs as the first seeded user)
-	RotateRefreshTokens    bool   // the refresh grant returns a new refresh_token and invalidates the old one
-	TokenTTL               time.Duration // access-token lifetime; 0 = 2h
-	APILimit               int           // daily allowance M in Sforce-Limit-Info; 0 = 15000
-	JWTCertificatePEM      []byte        // PEM public key or certificate for jwt-bearer (nil: the flow answers invalid_grant)
-	JWTAudiences           []string      // nil = login.salesforce.com, test.salesforce.com and the emulator's own URL
-	Seed                   *Seed         // nil = DefaultSeed()
-	OtherOrgUsernames      []string      // usernames "taken in another org": creating them → DUPLICATE_USERNAME
-	Quirks                 Quirks        // behaviours the reference could not confirm
+	ClientID, ClientSecret string           // accepted connected-app credentials
+	RefreshToken           string           // a refresh token that is valid from the start (runs as the first seeded user)
+	RotateRefreshTokens    bool             // the refresh grant returns a new refresh_token and invalidates the old one
+	TokenTTL               time.Duration    // access-token lifetime; 0 = 2h
+	APILimit               int              // daily allowance M in Sforce-Limit-Info; 0 = 15000
+	JWTCertificatePEM      []byte           // PEM public key or certificate for jwt-bearer (nil: the flow answers invalid_grant)
+	JWTAudiences           []string         // nil = login.salesforce.com, test.salesforce.com and the emulator's own URL
+	Seed                   *Seed            // nil = DefaultSeed()
+	OtherOrgUsernames      []string         // usernames "taken in another org": creating them → DUPLICATE_USERNAME
+	Quirks                 Quirks           // behaviours the reference could not confirm
 	Now                    func() time.Time // nil = time.Now
 }
 

@@ -26,7 +26,7 @@ const (
 	msgNoSuchChildRelationship = "Didn't understand relationship '%s' in FROM part of query call. If you are " +
 		"attempting to use a custom relationship, be sure to append the '__r' after the custom relationship " +
 		"name. Please reference your WSDL or the describe call for the appropriate names."
-	maxOffset = 2000
+	soqlMaxOffset = 2000
 )
 
 // engine runs one query; it lives for a single runQuery call.
@@ -131,7 +131,7 @@ func (e *soqlEngine) compile(q *soqlQuery, parent *objectMeta) (*soqlPlan, error
 		}
 		obj = o
 	}
-	if q.offset > maxOffset {
+	if q.offset > soqlMaxOffset {
 		return nil, &soqlError{Code: "NUMBER_OUTSIDE_VALID_RANGE", Message: "Maximum SOQL offset allowed is 2000"}
 	}
 	p := &soqlPlan{obj: obj, limit: q.limit, offset: q.offset, count: q.count}
@@ -289,18 +289,18 @@ func soqlNormalize(kind soqlValueKind, v any) any {
 		}
 		return s
 	case kindString:
-		if s, ok := v.(string); ok {
-			return s
+		if _, ok := v.(string); ok {
+			return v // unchanged interface value: no allocation per row
 		}
 		return fmt.Sprint(v)
 	case kindBool:
-		if b, ok := v.(bool); ok {
-			return b
+		if _, ok := v.(bool); ok {
+			return v
 		}
 	case kindNumber:
 		switch n := v.(type) {
 		case float64:
-			return n
+			return v
 		case int:
 			return float64(n)
 		case int64:

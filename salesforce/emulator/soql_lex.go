@@ -149,15 +149,15 @@ func lexString(q string, start int) (soqlToken, error) {
 		i++
 	}
 	return soqlToken{}, soqlQueryError(q, nil, "MALFORMED_QUERY", start,
-		"Invalid string literal '"+q[start:]+"'. Missing closing quote character.")
+		"Invalid string literal '"+q[start+1:]+"'. Missing closing quote character.")
 }
 
 func soqlBadEscape(q string, start, at, end int) error {
 	end = min(end, len(q))
 	stop := strings.IndexByte(q[end:], '\'')
-	lit := q[start:]
+	lit := q[start+1:]
 	if stop >= 0 {
-		lit = q[start : end+stop+1]
+		lit = q[start+1 : end+stop]
 	}
 	return soqlQueryError(q, nil, "MALFORMED_QUERY", start,
 		"Invalid string literal '"+lit+"'. Illegal character sequence '"+q[at:end]+"' in string literal.")

@@ -34,7 +34,7 @@ type soqlOrderItem struct {
 }
 
 // condNode is one of *boolNode, *notNode, *cmpNode.
-type soqlCondNode interface{}
+type soqlCondNode any
 
 // boolNode joins terms with AND or OR; SOQL forbids mixing both at one level without parentheses.
 type soqlBoolNode struct {

@@ -21,8 +21,9 @@ import (
 // Version is set at build time with -ldflags "-X …/app.Version=v1.2.3".
 var Version = "dev"
 
-// errReported is returned when the command already told the user what went wrong.
-var errReported = errors.New("failed")
+// ErrReported is returned when the command already told the user what went wrong; main then only
+// sets the exit status.
+var ErrReported = errors.New("failed")
 
 // Run runs one scim-bridge command. args exclude the program name; env is os.Environ-style.
 func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
@@ -45,7 +46,7 @@ func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Wri
 		return nil
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
-		return errReported
+		return ErrReported
 	}
 }
 

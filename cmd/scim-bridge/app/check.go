@@ -14,7 +14,7 @@ func runCheck(ctx context.Context, args []string, env []string, stdout, stderr i
 	fs := newFlagSet("check", stderr)
 	configFile := fs.String("config", "", "YAML configuration file (or SCIM_BRIDGE_CONFIG)")
 	if err := fs.Parse(args); err != nil {
-		return errReported
+		return ErrReported
 	}
 	em := envMap(env)
 	if *configFile == "" {
@@ -23,7 +23,7 @@ func runCheck(ctx context.Context, args []string, env []string, stdout, stderr i
 	cfg, err := loadConfig(*configFile, em, true)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return errReported
+		return ErrReported
 	}
 	return checkConnection(ctx, cfg, stdout)
 }
@@ -32,7 +32,7 @@ func checkConnection(ctx context.Context, cfg Config, stdout io.Writer) error {
 	b, err := buildBridge(ctx, cfg, zerolog.Nop(), nil)
 	if err != nil {
 		fmt.Fprintln(stdout, "FAIL  configuration:", err)
-		return errReported
+		return ErrReported
 	}
 	fmt.Fprintf(stdout, "Checking the connection to %s\n", cfg.Salesforce.URL)
 	failed := false
@@ -49,7 +49,7 @@ func checkConnection(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	if failed {
 		fmt.Fprintln(stdout, "The connection check failed.")
-		return errReported
+		return ErrReported
 	}
 	fmt.Fprintln(stdout, "The connection works.")
 	return nil

@@ -231,7 +231,8 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) problems {
 			}
 			continue
 		}
-		if !ok {
+		if !ok || (f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct) {
+			// auth.tokens has its own variables (applyEnvTokens); users.mapping is file-only.
 			continue
 		}
 		if err := setScalar(fv, val); err != nil {

@@ -23,7 +23,7 @@ func runEmulator(ctx context.Context, args []string, _ []string, stdout, stderr 
 	apiLimit := fs.Int("api-limit", 15000, "daily API allowance reported in Sforce-Limit-Info")
 	tokenTTL := fs.Duration("token-ttl", 2*time.Hour, "access-token lifetime")
 	if err := fs.Parse(args); err != nil {
-		return errReported
+		return ErrReported
 	}
 	cfg := emulator.Config{
 		ClientID:     *clientID,
@@ -42,25 +42,25 @@ func runEmulator(ctx context.Context, args []string, _ []string, stdout, stderr 
 		f, err := os.Open(*seedFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "--seed:", err)
-			return errReported
+			return ErrReported
 		}
 		seed, err := emulator.LoadSeed(f)
 		f.Close()
 		if err != nil {
 			fmt.Fprintln(stderr, "--seed:", err)
-			return errReported
+			return ErrReported
 		}
 		cfg.Seed = seed
 	}
 	emu, err := emulator.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "emulator:", err)
-		return errReported
+		return ErrReported
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "--listen: cannot listen on %s: %v\n", *listen, err)
-		return errReported
+		return ErrReported
 	}
 	logger := newLogger(stdout)
 	fmt.Fprintf(stdout, "Salesforce emulator listening on http://%s\n", ln.Addr())

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/elimity-com/scim/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
@@ -28,6 +29,8 @@ type bridge struct {
 
 // buildBridge wires everything from a validated Config. httpClient may be nil.
 func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpClient *http.Client) (*bridge, error) {
+	// Entra sends booleans as strings ("False"); the SCIM library's switch for that is process-wide.
+	schema.SetAllowStringValues(true)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -114,7 +117,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	listen := fs.String("listen", "", "address to listen on (overrides listen)")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration with secrets redacted, then exit")
 	if err := fs.Parse(args); err != nil {
-		return errReported
+		return ErrReported
 	}
 	em := envMap(env)
 	if *configFile == "" {
@@ -130,7 +133,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		d, err := StartDemo(ctx, DemoOptions{Listen: addr, ConfigFile: *configFile, Env: env, Logger: &logger})
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return errReported
+			return ErrReported
 		}
 		if *printConfig {
 			fmt.Fprint(stdout, d.cfg.redacted())
@@ -147,7 +150,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return errReported
+		return ErrReported
 	}
 	if *printConfig {
 		fmt.Fprint(stdout, cfg.redacted())
@@ -156,12 +159,12 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	b, err := buildBridge(ctx, cfg, logger, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return errReported
+		return ErrReported
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
-		return errReported
+		return ErrReported
 	}
 	if err := b.backend.Ready(ctx); err != nil {
 		// Not fatal: /readyz reports it and the first requests retry.

@@ -1,0 +1,181 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+)
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"version"}, nil, &out, &errOut); err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "scim-bridge ") {
+		t.Errorf("version printed %q", out.String())
+	}
+	if err := Run(context.Background(), []string{"frobnicate"}, nil, &out, &errOut); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+}
+
+// startEmulator runs an emulator on loopback with known credentials.
+func startEmulator(t *testing.T) string {
+	t.Helper()
+	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func checkConfig(t *testing.T, url, secret, refresh, profile string) string {
+	return writeFile(t, "c.yaml", fmt.Sprintf(`
+auth:
+  tokens: [{name: t, token: "0123456789abcdef0123"}]
+salesforce:
+  url: %s
+  client_id: check-client
+  client_secret: %s
+  refresh_token: %s
+users:
+  defaults: {profile: %q}
+`, url, secret, refresh, profile))
+}
+
+func TestCheckReportsSuccess(t *testing.T) {
+	url := startEmulator(t)
+	var out bytes.Buffer
+	err := Run(context.Background(), []string{"check", "--config", checkConfig(t, url, "check-secret", "5Aep-check", "Standard User")}, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("check failed: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "The connection works.") || strings.Contains(out.String(), "FAIL") {
+		t.Errorf("check output:\n%s", out.String())
+	}
+}
+
+func TestCheckExplainsFailures(t *testing.T) {
+	url := startEmulator(t)
+	for _, tc := range []struct {
+		name, secret, refresh, profile, want string
+	}{
+		{"wrong client secret", "not-the-secret", "5Aep-check", "Standard User", "salesforce.client_secret"},
+		{"revoked refresh token", "check-secret", "5Aep-revoked", "Standard User", "salesforce.refresh_token"},
+		{"unknown profile", "check-secret", "5Aep-check", "No Such Profile", "users.defaults.profile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := Run(context.Background(), []string{"check", "--config", checkConfig(t, url, tc.secret, tc.refresh, tc.profile)}, nil, &out, io.Discard)
+			if err == nil {
+				t.Fatalf("check passed:\n%s", out.String())
+			}
+			if !strings.Contains(out.String(), tc.want) || strings.Contains(out.String(), tc.secret) && tc.secret != "check-secret" {
+				t.Errorf("check output does not explain the failure (or shows the secret):\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestDemoServesSCIMOverRealOAuth(t *testing.T) {
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "demo-token-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","type":"work","primary":true}]}`
+	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var created map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users = %d %v", resp.StatusCode, created)
+	}
+	id, _ := created["id"].(string)
+	if u := d.Emulator.Get("User", id); u == nil || u["Username"] != "ada@example.com" {
+		t.Errorf("emulator has no user %s: %v", id, u)
+	}
+}
+
+// TestDemoBannerCurlCommandsWork runs serve --demo as a user would and pastes its curl commands.
+func TestDemoBannerCurlCommandsWork(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is needed to check the demo's printed commands")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0"}, []string{"SCIM_BRIDGE_TOKEN=banner-token-0123456789"}, out, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve --demo: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Press Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	banner := out.String()
+	if !strings.Contains(banner, "banner-token-0123456789") {
+		t.Errorf("banner does not show SCIM_BRIDGE_TOKEN")
+	}
+	cmds := regexp.MustCompile(`(?s)  (curl .*?)\n\n`).FindAllStringSubmatch(banner, -1)
+	if len(cmds) != 2 {
+		t.Fatalf("want two curl commands in the banner, got %d:\n%s", len(cmds), banner)
+	}
+	for _, c := range cmds {
+		line := strings.ReplaceAll(c[1], "\\\n", " ")
+		res, err := exec.Command("bash", "-c", line+" -w '\n%{http_code}'").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(res)), "\n")
+		if code := lines[len(lines)-1]; code != "200" && code != "201" {
+			t.Errorf("%s answered %s: %s", line, code, res)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,178 @@
+package salesforce
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// Assignments (PermissionSetAssignment rows) are written with sObject Collections, inside a
+// composite when they ride along with other writes. provisioning.permission_sets decides what a
+// complete desired set (PUT, replace) does: overwrite makes the assignments exactly that set,
+// merge only adds and never removes an assignment the IdP did not name.
+
+const collectionMax = 200 // records per sObject Collections request
+
+// psaRecord is a PermissionSetAssignment for a collection create.
+func psaRecord(assignee string, g group) map[string]any {
+	return map[string]any{
+		"attributes":        map[string]any{"type": "PermissionSetAssignment"},
+		"AssigneeId":        assignee,
+		g.assignmentField(): g.ID,
+	}
+}
+
+func collectionCreate(ref string, allOrNone bool, records []map[string]any) Subrequest {
+	return Subrequest{Method: "POST", Path: "composite/sobjects", ReferenceID: ref,
+		Body: map[string]any{"allOrNone": allOrNone, "records": records}}
+}
+
+func collectionDelete(ref string, allOrNone bool, ids []string) Subrequest {
+	v := url.Values{}
+	v.Set("ids", strings.Join(ids, ","))
+	v.Set("allOrNone", fmt.Sprint(allOrNone))
+	return Subrequest{Method: "DELETE", Path: "composite/sobjects?" + v.Encode(), ReferenceID: ref}
+}
+
+// recordFailure is one failed record of a collection subrequest.
+type recordFailure struct {
+	index         int
+	code, message string
+}
+
+// collectionFailures decodes a collection subresponse's per-record results and returns the
+// records that failed for a reason of their own (not a rollback caused by another record).
+// ignore lists codes that count as success (DUPLICATE_VALUE for an assignment that exists).
+func collectionFailures(sr SubResponse, ignore ...string) ([]recordFailure, error) {
+	if sr.Status >= 400 {
+		if sr.Err != nil {
+			return nil, sr.Err
+		}
+		return nil, fmt.Errorf("collection %s: HTTP %d", sr.ReferenceID, sr.Status)
+	}
+	var results []saveResultBody
+	if err := json.Unmarshal(sr.Body, &results); err != nil {
+		return nil, fmt.Errorf("decoding the %s results: %w", sr.ReferenceID, err)
+	}
+	var out []recordFailure
+next:
+	for i, r := range results {
+		if r.Success {
+			continue
+		}
+		for _, e := range r.Errors {
+			if e.StatusCode == "ALL_OR_NONE_OPERATION_ROLLED_BACK" {
+				continue next
+			}
+			for _, ig := range ignore {
+				if e.StatusCode == ig {
+					continue next
+				}
+			}
+		}
+		f := recordFailure{index: i, code: "UNKNOWN"}
+		if len(r.Errors) > 0 {
+			f.code, f.message = r.Errors[0].StatusCode, r.Errors[0].Message
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// resolveGroups resolves permissionSets values (ids or API names) to exposed groups. attr names
+// the attribute in errors.
+func (o *op) resolveGroups(attr string, values []string) ([]group, error) {
+	var out []group
+	seen := map[string]bool{}
+	for i, v := range values {
+		cat, ok, err := o.find(func(c *catalog) bool { _, ok := c.group(v); return ok })
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, invalid(fmt.Sprintf("%s[%d]: not a permission set exposed by this bridge (unknown, owned by a profile, or excluded by groups.source / groups.include)", attr, i), nil)
+		}
+		g, _ := cat.group(v)
+		if !seen[g.ID] {
+			seen[g.ID] = true
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// planPermissionSets turns a User's permissionSets change into assignments to create and delete,
+// given the user's current exposed assignments.
+func (o *op) planPermissionSets(mc *scimschema.MemberChange, current []assignment, target string) (add []group, del []assignment, err error) {
+	attr := scimschema.SalesforceUserURN + ":permissionSets"
+	adds, err := o.resolveGroups(attr, mc.Add)
+	if err != nil {
+		return nil, nil, err
+	}
+	removes, err := o.resolveGroups(attr, mc.Remove)
+	if err != nil {
+		return nil, nil, err
+	}
+	has := map[string]assignment{}
+	for _, a := range current {
+		has[a.group.ID] = a
+	}
+	want := map[string]bool{}
+	for _, g := range adds {
+		want[g.ID] = true
+		if _, ok := has[g.ID]; !ok {
+			add = append(add, g)
+		}
+	}
+	for _, g := range removes {
+		if a, ok := has[g.ID]; ok && !want[g.ID] {
+			del = append(del, a)
+		}
+	}
+	if mc.Replace {
+		var extra []assignment
+		for _, a := range current {
+			if !want[a.group.ID] {
+				extra = append(extra, a)
+			}
+		}
+		if len(extra) > 0 {
+			if o.b.cfg.Provisioning.PermissionSets == "overwrite" {
+				del = append(del, extra...)
+			} else {
+				o.b.skip(o.ctx, "permission_sets_merge", "unassign_permission_sets", target)
+			}
+		}
+	}
+	return add, del, nil
+}
+
+// assignmentError explains failed assignments of one user or of one group's members.
+func assignmentError(what string, failures []recordFailure, name func(int) string) error {
+	var unknown, licence, other []string
+	for _, f := range failures {
+		n := name(f.index)
+		switch f.code {
+		case "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED":
+			unknown = append(unknown, n)
+		case "FIELD_INTEGRITY_EXCEPTION", "INVALID_FIELD":
+			licence = append(licence, n)
+		default:
+			other = append(other, n)
+		}
+	}
+	var parts []string
+	if len(unknown) > 0 {
+		parts = append(parts, "unknown to Salesforce or not assignable: "+strings.Join(unknown, ", "))
+	}
+	if len(licence) > 0 {
+		parts = append(parts, "not allowed by the user's Salesforce licence: "+strings.Join(licence, ", "))
+	}
+	if len(other) > 0 {
+		parts = append(parts, "rejected by Salesforce: "+strings.Join(other, ", "))
+	}
+	return invalid(what+" failed; "+strings.Join(parts, "; "), fmt.Errorf("%d assignment failures, first %s: %s", len(failures), failures[0].code, failures[0].message))
+}

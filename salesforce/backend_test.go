@@ -1,0 +1,349 @@
+package salesforce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scim2/filter-parser/v2"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// harness is an emulator on 127.0.0.1, a real Client with OAuth against it, and a Backend.
+type harness struct {
+	t   testing.TB
+	e   *emulator.Emulator
+	c   *Client
+	b   *Backend
+	log *syncBuffer
+	ctx context.Context
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func defaultBackendConfig() BackendConfig {
+	return BackendConfig{
+		Provisioning: ProvisioningConfig{
+			CreateUsers: true, UpdateUsers: true, DisableUsers: true, DeprovisionUsers: true,
+			DisableAction: "disable", PermissionSets: "merge",
+		},
+		Users: scimschema.UserMappingConfig{Defaults: map[string]string{
+			"profile": "Standard User", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
+		}},
+		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+	}
+}
+
+type harnessOption struct {
+	backend  func(*BackendConfig)
+	emulator func(*emulator.Config)
+}
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	ecfg := emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh"}
+	bcfg := defaultBackendConfig()
+	for _, o := range opts {
+		if o.emulator != nil {
+			o.emulator(&ecfg)
+		}
+		if o.backend != nil {
+			o.backend(&bcfg)
+		}
+	}
+	e, err := emulator.New(ecfg)
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	c, err := New(ctx, Config{
+		Flow: "refresh_token", URL: srv.URL,
+		ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh",
+		Retry: RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: 5 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatalf("New client: %v", err)
+	}
+	h := &harness{t: t, e: e, c: c, log: &syncBuffer{}}
+	bcfg.Logger = zerolog.New(h.log)
+	b, err := NewBackend(c, bcfg)
+	if err != nil {
+		t.Fatalf("NewBackend: %v", err)
+	}
+	h.b = b
+	h.ctx = scimschema.WithActor(zerolog.New(h.log).WithContext(ctx), "test-idp")
+	if err := b.Ready(h.ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	return h
+}
+
+func withBackend(f func(*BackendConfig)) harnessOption { return harnessOption{backend: f} }
+func withEmulator(f func(*emulator.Config)) harnessOption {
+	return harnessOption{emulator: f}
+}
+
+// calls runs f and returns how many Salesforce API calls it made.
+func (h *harness) calls(f func()) int {
+	h.t.Helper()
+	before := h.e.Stats().APICalls
+	f()
+	return h.e.Stats().APICalls - before
+}
+
+// find returns the emulator row of object whose field equals value (case-insensitive), or nil.
+func (h *harness) find(object, field, value string) map[string]any {
+	h.t.Helper()
+	for _, r := range h.e.List(object) {
+		if s, _ := r[field].(string); strings.EqualFold(s, value) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (h *harness) profileID(name string) string {
+	h.t.Helper()
+	p := h.find("Profile", "Name", name)
+	if p == nil {
+		h.t.Fatalf("no profile %q", name)
+	}
+	return p["Id"].(string)
+}
+
+func (h *harness) permSetID(name string) string {
+	h.t.Helper()
+	p := h.find("PermissionSet", "Name", name)
+	if p == nil {
+		h.t.Fatalf("no permission set %q", name)
+	}
+	return p["Id"].(string)
+}
+
+// insertUser creates a user directly in the emulator (not an API call).
+func (h *harness) insertUser(username, profile string, extra map[string]any) string {
+	h.t.Helper()
+	local, _, _ := strings.Cut(username, "@")
+	f := map[string]any{
+		"Username": username, "LastName": "Test", "Email": username, "Alias": truncateRunes(local, 8),
+		"CommunityNickname": local, "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+		"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8", "ProfileId": h.profileID(profile),
+	}
+	for k, v := range extra {
+		f[k] = v
+	}
+	id, err := h.e.Insert("User", f)
+	if err != nil {
+		h.t.Fatalf("Insert user %s: %v", username, err)
+	}
+	return id
+}
+
+func (h *harness) assign(userID, permSetID string) string {
+	h.t.Helper()
+	id, err := h.e.Insert("PermissionSetAssignment", map[string]any{"AssigneeId": userID, "PermissionSetId": permSetID})
+	if err != nil {
+		h.t.Fatalf("Insert assignment: %v", err)
+	}
+	return id
+}
+
+// login returns the UserLogin row of a user.
+func (h *harness) login(userID string) map[string]any {
+	h.t.Helper()
+	for _, r := range h.e.List("UserLogin") {
+		if sameID(str(r["UserId"]), userID) {
+			return r
+		}
+	}
+	return nil
+}
+
+// assignees returns the users assigned to a permission set.
+func (h *harness) assignees(permSetID string) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range h.e.List("PermissionSetAssignment") {
+		if sameID(str(r["PermissionSetId"]), permSetID) {
+			out[str(r["AssigneeId"])] = true
+		}
+	}
+	return out
+}
+
+func parseFilter(t testing.TB, s string) filter.Expression {
+	t.Helper()
+	expr, err := filter.ParseFilter([]byte(s))
+	if err != nil {
+		t.Fatalf("ParseFilter(%q): %v", s, err)
+	}
+	return expr
+}
+
+func parsePath(t testing.TB, s string) *filter.Path {
+	t.Helper()
+	p, err := filter.ParsePath([]byte(s))
+	if err != nil {
+		t.Fatalf("ParsePath(%q): %v", s, err)
+	}
+	return &p
+}
+
+// wantKind fails unless err is a *scimschema.Error of kind k.
+func wantKind(t testing.TB, err error, k scimschema.Kind) *scimschema.Error {
+	t.Helper()
+	var se *scimschema.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error = %v; want a *scimschema.Error of kind %d", err, k)
+	}
+	if se.Kind != k {
+		t.Fatalf("error kind = %d (%q, cause %v); want %d", se.Kind, se.Detail, se.Err, k)
+	}
+	return se
+}
+
+func newUserAttrs(userName, given, family string) map[string]any {
+	return map[string]any{
+		"userName": userName,
+		"name":     map[string]any{"givenName": given, "familyName": family},
+		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
+		"active":   true,
+	}
+}
+
+func TestNewBackendValidates(t *testing.T) {
+	t.Parallel()
+	cfg := defaultBackendConfig()
+	cfg.Provisioning.DisableAction = "delete"
+	cfg.Provisioning.PermissionSets = "replace"
+	cfg.Groups.Source = "roles"
+	cfg.Groups.Include = []string{"["}
+	_, err := NewBackend(&Client{}, cfg)
+	if err == nil {
+		t.Fatal("NewBackend accepted an invalid config")
+	}
+	for _, key := range []string{"provisioning.disable_action", "provisioning.permission_sets", "groups.source", "groups.include[0]"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("NewBackend error %q does not name %s", err, key)
+		}
+	}
+}
+
+func TestReadyLoadsCatalogOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if n := h.calls(func() {
+		if err := h.b.Ready(h.ctx); err != nil {
+			t.Fatalf("Ready: %v", err)
+		}
+	}); n != 0 {
+		t.Errorf("Ready with a cached catalog made %d calls; want 0", n)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	steps := h.b.Check(h.ctx)
+	if len(steps) != 6 {
+		t.Fatalf("Check returned %d steps; want 6: %+v", len(steps), steps)
+	}
+	for _, s := range steps {
+		if !s.OK {
+			t.Errorf("step %q failed: %s", s.Name, s.Detail)
+		}
+	}
+
+	cfg := defaultBackendConfig()
+	cfg.Users.Defaults["profile"] = "No Such Profile"
+	b, err := NewBackend(h.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range b.Check(h.ctx) {
+		if s.Name == "default profile found" && (s.OK || !strings.Contains(s.Detail, "users.defaults.profile")) {
+			t.Errorf("default profile step = %+v; want a failure naming users.defaults.profile", s)
+		}
+	}
+}
+
+func TestCheckStopsWhenTokenFails(t *testing.T) {
+	t.Parallel()
+	e, err := emulator.New(emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	c, err := New(context.Background(), Config{Flow: "refresh_token", URL: srv.URL, ClientID: "test-client", ClientSecret: "wrong-secret", RefreshToken: "test-refresh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBackend(c, defaultBackendConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := b.Check(context.Background())
+	if len(steps) != 1 || steps[0].OK {
+		t.Fatalf("Check = %+v; want one failed token step", steps)
+	}
+	if strings.Contains(steps[0].Detail, "wrong-secret") || strings.Contains(steps[0].Detail, "test-refresh") {
+		t.Errorf("token step detail leaks a secret: %q", steps[0].Detail)
+	}
+}
+
+func TestRequestLimitIsLimited(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.APILimit = 3 }))
+	var err error
+	for range 5 {
+		if _, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 10}); err != nil {
+			break
+		}
+	}
+	se := wantKind(t, err, scimschema.KindLimited)
+	if se.RetryAfter <= 0 {
+		t.Errorf("RetryAfter = %v; want > 0", se.RetryAfter)
+	}
+}
+
+func TestOutageIsUnavailable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.e.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*", Status: 503, ErrorCode: "SERVER_UNAVAILABLE", Times: -1})
+	_, err := h.b.GetUser(h.ctx, h.find("User", "Username", "admin@emulator.example.com")["Id"].(string), scimschema.ReadOptions{})
+	se := wantKind(t, err, scimschema.KindUnavailable)
+	if se.RetryAfter <= 0 {
+		t.Errorf("RetryAfter = %v; want > 0", se.RetryAfter)
+	}
+	if strings.Contains(se.Detail, "SERVER_UNAVAILABLE") {
+		t.Errorf("Detail %q shows Salesforce's text", se.Detail)
+	}
+}

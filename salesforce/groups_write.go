@@ -1,0 +1,589 @@
+package salesforce
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+const maxLabel = 80 // PermissionSet.Label and Name
+
+// apiName derives a PermissionSet API name from a label: ASCII letters, digits and single
+// underscores, starting with a letter, no trailing underscore, at most 80 characters, made
+// unique with _2, _3, … against taken.
+func apiName(label string, taken func(string) bool) string {
+	var sb strings.Builder
+	under := true // suppress leading and double underscores
+	for _, r := range label {
+		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			sb.WriteRune(r)
+			under = false
+		} else if !under {
+			sb.WriteByte('_')
+			under = true
+		}
+	}
+	name := strings.TrimRight(sb.String(), "_")
+	switch {
+	case name == "":
+		name = "Group"
+	case name[0] >= '0' && name[0] <= '9':
+		name = "G_" + name
+	}
+	fit := func(base, suffix string) string {
+		if len(base)+len(suffix) > maxLabel {
+			base = strings.TrimRight(base[:maxLabel-len(suffix)], "_")
+		}
+		return base + suffix
+	}
+	base := fit(name, "")
+	out := base
+	for i := 2; taken(out); i++ {
+		out = fit(base, "_"+strconv.Itoa(i))
+	}
+	return out
+}
+
+// memberIDs validates member values as user ids. Malformed ids are an error for additions and
+// ignored for removals (they cannot be members).
+func memberIDs(values []string, strict bool) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for i, v := range values {
+		id, ok := canonicalID(v, prefixUser)
+		if !ok {
+			if strict {
+				return nil, invalid(fmt.Sprintf("members[%d].value: not a Salesforce User id", i), nil)
+			}
+			continue
+		}
+		if !seen[id[:15]] {
+			seen[id[:15]] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func validLabel(label string) error {
+	if strings.TrimSpace(label) == "" {
+		return invalid("displayName: required", nil)
+	}
+	if utf8.RuneCountInString(label) > maxLabel {
+		return invalid(fmt.Sprintf("displayName: at most %d characters (Salesforce permission set label)", maxLabel), nil)
+	}
+	return nil
+}
+
+// labelTaken reports whether another exposed group has this displayName (Entra requires unique
+// displayNames; Salesforce does not enforce unique labels).
+func labelTaken(cat *catalog, label, except string) bool {
+	for _, g := range cat.exposed {
+		if strings.EqualFold(g.Label, label) && !sameID(g.ID, except) {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateGroup creates an empty permission set (and assigns the given members) in one composite:
+// the PermissionSet create, the assignment collections referencing it, and the read-back.
+func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+	if !b.cfg.Groups.AllowCreate {
+		b.skip(ctx, "allow_create", "create_group", "")
+		return scimschema.Resource{}, forbidden("group creation is disabled (groups.allow_create)")
+	}
+	if b.cfg.Groups.Source == "permission_set_groups" {
+		return scimschema.Resource{}, forbidden("groups.source is permission_set_groups: the bridge creates permission sets, which that setting does not expose")
+	}
+	w, err := scimschema.GroupForCreate(attrs)
+	if err != nil {
+		return scimschema.Resource{}, b.fail(ctx, err)
+	}
+	if w.DisplayName == nil {
+		return scimschema.Resource{}, invalid("displayName: required", nil)
+	}
+	label := *w.DisplayName
+	if err := validLabel(label); err != nil {
+		return scimschema.Resource{}, err
+	}
+	var members []string
+	if w.Members != nil {
+		if members, err = memberIDs(w.Members.Add, true); err != nil {
+			return scimschema.Resource{}, err
+		}
+	}
+	o := b.op(ctx)
+	cat, err := o.catalog()
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	if labelTaken(cat, label, "") {
+		return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: another group already has this name"}
+	}
+	name := apiName(label, func(n string) bool {
+		for _, g := range cat.groups {
+			if strings.EqualFold(g.Name, n) {
+				return true
+			}
+		}
+		return false
+	})
+	if !b.included(name, label) {
+		return scimschema.Resource{}, invalid("displayName: the new group would match no groups.include pattern and would not be visible", nil)
+	}
+	refs := make([]scimschema.Ref, len(members))
+	for i, m := range members {
+		refs[i] = scimschema.Ref{ID: m}
+	}
+	if b.dryRun(ctx, "create_group", "") {
+		g := group{ID: "0PSDRYRUN" + strings.Repeat("0", 9), Name: name, Label: label}
+		return scimschema.GroupToResource(g.record(refs, true)), nil
+	}
+
+	// The first composite holds the create, up to 3 assignment collections and the read-back
+	// (≤ 5 query/collection subrequests); further members follow in collection calls.
+	const inline = 3 * collectionMax
+	first := members[:min(len(members), inline)]
+	subs := []Subrequest{{Method: "POST", Path: "sobjects/PermissionSet", ReferenceID: "ps", Body: map[string]any{"Name": name, "Label": label}}}
+	for i := 0; i < len(first); i += collectionMax {
+		var recs []map[string]any
+		for _, m := range first[i:min(i+collectionMax, len(first))] {
+			recs = append(recs, map[string]any{"attributes": map[string]any{"type": "PermissionSetAssignment"}, "AssigneeId": m, "PermissionSetId": "@{ps.id}"})
+		}
+		subs = append(subs, collectionCreate("psa"+strconv.Itoa(i/collectionMax), true, recs))
+	}
+	rq, err := groupRecordQuery("@{ps.id}", false).String()
+	if err != nil {
+		return scimschema.Resource{}, b.fail(ctx, err)
+	}
+	subs = append(subs, Subrequest{Method: "GET", Path: refQueryPath(rq, "@{ps.id}"), ReferenceID: "rec"})
+	res, err := b.c.Composite(ctx, true, subs)
+	if err != nil {
+		err = b.fail(ctx, err)
+		b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+		return scimschema.Resource{}, err
+	}
+	by := byRef(res)
+	for i := 0; i*collectionMax < len(first); i++ {
+		sr := by["psa"+strconv.Itoa(i)]
+		failures, ferr := collectionFailures(sr, "DUPLICATE_VALUE")
+		if ferr == nil && len(failures) > 0 {
+			err := assignmentError("assigning members", failures, func(j int) string { return "member " + first[i*collectionMax+j] })
+			b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+			return scimschema.Resource{}, err
+		}
+	}
+	if _, e := subErr(res); e != nil {
+		var err error
+		switch e.Code {
+		case "DUPLICATE_DEVELOPER_NAME", "DUPLICATE_VALUE", "DUPLICATE_NAME":
+			b.invalidate() // a permission set the catalog did not know has this API name
+			err = &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "a Salesforce permission set already has the API name derived from displayName; retry", Err: e}
+		case "STRING_TOO_LONG", "FIELD_INTEGRITY_EXCEPTION", "INVALID_FIELD", "REQUIRED_FIELD_MISSING":
+			err = invalid("displayName: rejected by Salesforce ("+e.Code+")", e)
+		default:
+			err = b.fail(ctx, e)
+		}
+		b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+		return scimschema.Resource{}, err
+	}
+	rec, err := decodeQuery(by["rec"])
+	if err != nil || len(rec.Records) == 0 {
+		return scimschema.Resource{}, b.fail(ctx, fmt.Errorf("reading the created permission set back: %v", err))
+	}
+	g := groupFromRecord(rec.Records[0], false)
+	b.addGroup(g)
+	b.audit(ctx, "create_group", g.ID, []string{"displayName"}, nil)
+	if len(first) > 0 {
+		b.audit(ctx, "add_members", g.ID, []string{"members"}, nil)
+	}
+	if rest := members[len(first):]; len(rest) > 0 {
+		if err := o.writeMembers(g, rest, nil, nil); err != nil {
+			return scimschema.Resource{}, err
+		}
+	}
+	return scimschema.GroupToResource(g.record(refs, true)), nil
+}
+
+// ReplaceGroup applies a PUT: displayName and the complete member set (overwrite: exactly that
+// set; merge: only additions). Two calls: the current members, then one composite. The answer
+// carries the resulting members without reading them again.
+func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
+	w, err := scimschema.GroupForReplace(attrs)
+	if err != nil {
+		return scimschema.Resource{}, b.fail(ctx, err)
+	}
+	return b.writeGroup(ctx, id, w, ifMatch, true)
+}
+
+// PatchGroup applies a PATCH. Adding members is one call (an existing member is a no-op);
+// removing is two (the assignment ids, then their deletion; a non-member is a no-op); replacing
+// is two. The answer is empty (204) unless displayName changed; then it is the group without
+// members (reading a large group back would cost calls nobody asked for).
+func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+	w, err := scimschema.GroupForPatch(ops)
+	if err != nil {
+		return scimschema.Resource{}, b.fail(ctx, err)
+	}
+	return b.writeGroup(ctx, id, w, ifMatch, false)
+}
+
+func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupWrite, ifMatch string, put bool) (scimschema.Resource, error) {
+	o := b.op(ctx)
+	g, err := o.exposedGroup(id)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	if ifMatch != "" {
+		fresh, _, err := o.readGroup(g, false)
+		if err != nil {
+			return scimschema.Resource{}, err
+		}
+		if scimschema.GroupToResource(fresh.record(nil, false)).Version != ifMatch {
+			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the group was modified since the version in If-Match"}
+		}
+		g = fresh
+	}
+	var newLabel *string
+	if w.DisplayName != nil && *w.DisplayName != g.Label {
+		if err := validLabel(*w.DisplayName); err != nil {
+			return scimschema.Resource{}, err
+		}
+		cat, err := o.catalog()
+		if err != nil {
+			return scimschema.Resource{}, err
+		}
+		if labelTaken(cat, *w.DisplayName, g.ID) {
+			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: another group already has this name"}
+		}
+		newLabel = w.DisplayName
+	}
+
+	var (
+		add     []string
+		del     []assignment // group field unused: the user id is in delUser
+		delUser []string
+		final   []scimschema.Ref // the resulting members, when known
+	)
+	if m := w.Members; m != nil {
+		adds, err := memberIDs(m.Add, true)
+		if err != nil {
+			return scimschema.Resource{}, err
+		}
+		removes, _ := memberIDs(m.Remove, false)
+		if m.Replace {
+			cur, err := o.currentMembers(g, nil)
+			if err != nil {
+				return scimschema.Resource{}, err
+			}
+			want := map[string]bool{}
+			for _, u := range adds {
+				want[u[:15]] = true
+			}
+			have := map[string]bool{}
+			kept := 0 // members the IdP did not name, kept under merge
+			for _, c := range cur {
+				have[c.user[:15]] = true
+				if !want[c.user[:15]] {
+					if b.cfg.Provisioning.PermissionSets == "overwrite" {
+						del, delUser = append(del, assignment{id: c.psa}), append(delUser, c.user)
+						continue
+					}
+					kept++
+				}
+				final = append(final, scimschema.Ref{ID: c.user, Display: c.display})
+			}
+			if kept > 0 {
+				b.skip(ctx, "permission_sets_merge", "remove_members", g.ID)
+			}
+			for _, u := range adds {
+				if !have[u[:15]] {
+					add = append(add, u)
+					final = append(final, scimschema.Ref{ID: u})
+				}
+			}
+			if final == nil {
+				final = []scimschema.Ref{}
+			}
+		} else {
+			add = adds
+			if len(removes) > 0 {
+				cur, err := o.currentMembers(g, removes)
+				if err != nil {
+					return scimschema.Resource{}, err
+				}
+				for _, c := range cur {
+					del, delUser = append(del, assignment{id: c.psa}), append(delUser, c.user)
+				}
+			}
+		}
+	}
+	if newLabel == nil && len(add) == 0 && len(del) == 0 || b.dryRun(ctx, "update_group", g.ID) {
+		return b.groupAnswer(g, final, put, newLabel != nil), nil
+	}
+	if newLabel != nil {
+		if err := o.relabel(&g, *newLabel); err != nil {
+			return scimschema.Resource{}, err
+		}
+	}
+	psaIDs := make([]string, len(del))
+	for i, d := range del {
+		psaIDs[i] = d.id
+	}
+	if err := o.writeMembers(g, add, psaIDs, delUser); err != nil {
+		return scimschema.Resource{}, err
+	}
+	return b.groupAnswer(g, final, put, newLabel != nil), nil
+}
+
+func (b *Backend) groupAnswer(g group, final []scimschema.Ref, put, relabelled bool) scimschema.Resource {
+	switch {
+	case put:
+		return scimschema.GroupToResource(g.record(final, final != nil))
+	case relabelled:
+		return scimschema.GroupToResource(g.record(nil, false))
+	}
+	return scimschema.Resource{}
+}
+
+// relabel changes a group's label (one call: the update and the read-back in a composite).
+func (o *op) relabel(g *group, label string) error {
+	b := o.b
+	field := "Label"
+	if g.IsPSG {
+		field = "MasterLabel"
+	}
+	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
+	if err != nil {
+		return b.fail(o.ctx, err)
+	}
+	res, err := b.c.Composite(o.ctx, true, []Subrequest{
+		{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: label}},
+		{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"},
+	})
+	if err == nil {
+		if _, e := subErr(res); e != nil {
+			err = e
+		}
+	}
+	if err != nil {
+		if KindOf(err) == KindInvalid {
+			err = invalid("displayName: rejected by Salesforce", err)
+		} else {
+			err = b.fail(o.ctx, err)
+		}
+		b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, err)
+		return err
+	}
+	if rec, err := decodeQuery(byRef(res)["rec"]); err == nil && len(rec.Records) > 0 {
+		*g = groupFromRecord(rec.Records[0], g.IsPSG)
+	} else {
+		g.Label = label
+	}
+	b.removeGroup(g.ID)
+	b.addGroup(*g)
+	b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, nil)
+	return nil
+}
+
+// groupMember is one assignment of a group.
+type groupMember struct{ psa, user, display string }
+
+// currentMembers reads a group's assignments, all of them or those of the given users.
+func (o *op) currentMembers(g group, users []string) ([]groupMember, error) {
+	b := o.b
+	var out []groupMember
+	read := func(where Cond) error {
+		q, err := Select("Id", "AssigneeId", "Assignee.Username").From("PermissionSetAssignment").Where(where).String()
+		if err != nil {
+			return b.fail(o.ctx, err)
+		}
+		_, err = b.c.QueryEach(o.ctx, q, 0, func(r Record) error {
+			ref := b.memberRef(r)
+			out = append(out, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+			return nil
+		})
+		return b.fail(o.ctx, err)
+	}
+	base := And(Eq(g.assignmentField(), g.ID), In("Assignee.UserType", b.userTypes...))
+	if users == nil {
+		return out, read(base)
+	}
+	for i := 0; i < len(users); i += 300 {
+		ids := make([]any, 0, 300)
+		for _, u := range users[i:min(i+300, len(users))] {
+			ids = append(ids, u)
+		}
+		if err := read(And(base, In("AssigneeId", ids...))); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writeMembers creates and deletes assignments of g with sObject Collections (allOrNone false:
+// what succeeds stays), up to 5 collections per composite call. A duplicate assignment is an
+// existing member (success); an assignment already gone is a removed member (success). Failures
+// are reported together, naming the members.
+func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error {
+	b := o.b
+	type part struct {
+		sub   Subrequest
+		users []string
+		del   bool
+	}
+	var parts []part
+	for i := 0; i < len(add); i += collectionMax {
+		chunk := add[i:min(i+collectionMax, len(add))]
+		recs := make([]map[string]any, len(chunk))
+		for j, u := range chunk {
+			recs[j] = psaRecord(u, g)
+		}
+		parts = append(parts, part{sub: collectionCreate("add"+strconv.Itoa(i/collectionMax), false, recs), users: chunk})
+	}
+	for i := 0; i < len(delPSA); i += collectionMax {
+		end := min(i+collectionMax, len(delPSA))
+		parts = append(parts, part{sub: collectionDelete("del"+strconv.Itoa(i/collectionMax), false, delPSA[i:end]), users: delUser[i:end], del: true})
+	}
+	var failedAdd, failedDel []recordFailure
+	var failedNames []string
+	for i := 0; i < len(parts); i += 5 {
+		chunk := parts[i:min(i+5, len(parts))]
+		subs := make([]Subrequest, len(chunk))
+		for j, p := range chunk {
+			subs[j] = p.sub
+		}
+		res, err := b.c.Composite(o.ctx, false, subs)
+		if err != nil {
+			err = b.fail(o.ctx, err)
+			b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+			return err
+		}
+		for j, sr := range res {
+			p := chunk[j]
+			ignore := []string{"DUPLICATE_VALUE"}
+			if p.del {
+				ignore = []string{"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"}
+			}
+			failures, err := collectionFailures(sr, ignore...)
+			if err != nil {
+				err = b.fail(o.ctx, err)
+				b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+				return err
+			}
+			for _, f := range failures {
+				failedNames = append(failedNames, p.users[f.index])
+				f.index = len(failedNames) - 1
+				if p.del {
+					failedDel = append(failedDel, f)
+				} else {
+					failedAdd = append(failedAdd, f)
+				}
+			}
+		}
+	}
+	failures := append(failedAdd, failedDel...)
+	if len(failures) == 0 {
+		b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, nil)
+		return nil
+	}
+	what := "updating members of permission set " + g.Name
+	err := assignmentError(what, failures, func(i int) string { return "member " + failedNames[i] })
+	b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+	return err
+}
+
+func (b *Backend) auditMembers(ctx context.Context, g group, added, removed bool, err error) {
+	if added {
+		b.audit(ctx, "add_members", g.ID, []string{"members"}, err)
+	}
+	if removed {
+		b.audit(ctx, "remove_members", g.ID, []string{"members"}, err)
+	}
+}
+
+// DeleteGroup deletes a permission set (groups.allow_delete): its assignments first (Salesforce
+// refuses to delete an assigned permission set), then the set. Calls: one query, then one
+// composite per 4×200 assignments, the last one with the delete.
+func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) error {
+	if !b.cfg.Groups.AllowDelete {
+		b.skip(ctx, "allow_delete", "delete_group", id)
+		return forbidden("group deletion is disabled (groups.allow_delete)")
+	}
+	o := b.op(ctx)
+	g, err := o.exposedGroup(id)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" {
+		fresh, _, err := o.readGroup(g, false)
+		if err != nil {
+			return err
+		}
+		if scimschema.GroupToResource(fresh.record(nil, false)).Version != ifMatch {
+			return &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the group was modified since the version in If-Match"}
+		}
+	}
+	if b.dryRun(ctx, "delete_group", g.ID) {
+		return nil
+	}
+	// Every assignment, of any user type: the permission set cannot go while one remains.
+	q, err := Select("Id").From("PermissionSetAssignment").Where(Eq(g.assignmentField(), g.ID)).String()
+	if err != nil {
+		return b.fail(ctx, err)
+	}
+	var psa []string
+	if _, err := b.c.QueryEach(ctx, q, 0, func(r Record) error { psa = append(psa, str(r["Id"])); return nil }); err != nil {
+		return b.fail(ctx, err)
+	}
+	const perCall = 4 * collectionMax
+	for {
+		chunk := psa[:min(len(psa), perCall)]
+		psa = psa[len(chunk):]
+		var subs []Subrequest
+		for i := 0; i < len(chunk); i += collectionMax {
+			subs = append(subs, collectionDelete("del"+strconv.Itoa(i/collectionMax), true, chunk[i:min(i+collectionMax, len(chunk))]))
+		}
+		last := len(psa) == 0
+		if last {
+			subs = append(subs, Subrequest{Method: "DELETE", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "group"})
+		}
+		res, err := b.c.Composite(ctx, true, subs)
+		if err == nil {
+			for _, sr := range res {
+				if sr.ReferenceID == "group" {
+					continue
+				}
+				if failures, ferr := collectionFailures(sr, "ENTITY_IS_DELETED"); ferr != nil {
+					err = ferr
+				} else if len(failures) > 0 {
+					err = &Error{Code: failures[0].code, Message: failures[0].message, Kind: KindOther}
+				}
+			}
+			if _, e := subErr(res); e != nil && err == nil {
+				err = e
+			}
+		}
+		if err != nil {
+			if e, ok := err.(*Error); ok && e.Kind == KindNotFound {
+				b.invalidate()
+				err = notFound("group")
+			} else {
+				err = b.fail(ctx, err)
+			}
+			b.audit(ctx, "delete_group", g.ID, nil, err)
+			return err
+		}
+		if last {
+			break
+		}
+	}
+	b.removeGroup(g.ID)
+	b.audit(ctx, "delete_group", g.ID, nil, nil)
+	return nil
+}

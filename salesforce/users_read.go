@@ -1,0 +1,203 @@
+package salesforce
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// assignment is one PermissionSetAssignment of a user to an exposed group.
+type assignment struct {
+	id    string // the PermissionSetAssignment Id
+	group group
+}
+
+// userState is a Salesforce User as read, with what writes need to know about it.
+type userState struct {
+	rec      scimschema.UserRecord
+	assigned []assignment // exposed assignments; only when rec.GroupsRead
+	loginID  string       // the UserLogin Id, "" when the user has none
+	frozen   bool
+}
+
+// userQuery selects a user's mapped fields (and, withGroups, the assignments) among the users
+// SCIM sees (users.user_types).
+func (b *Backend) userQuery(where Cond, withGroups bool) *Query {
+	q := Select(b.mapper.ReadFields()...)
+	if withGroups {
+		// Not filtered on PermissionSet.IsOwnedByProfile inside the subquery: an assignment of a
+		// permission set group has no PermissionSetId on some orgs, and the catalog decides what
+		// is exposed anyway.
+		q = q.SubQuery(Select("Id", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignments"))
+	}
+	return q.From("User").Where(b.withUserTypes(where))
+}
+
+func (b *Backend) withUserTypes(where Cond) Cond {
+	types := In("UserType", b.userTypes...)
+	if where == nil {
+		return types
+	}
+	return And(where, types)
+}
+
+func loginQuery(where Cond) *Query {
+	return Select("Id", "UserId", "IsFrozen").From("UserLogin").Where(where)
+}
+
+// loginRow is a user's UserLogin.
+type loginRow struct {
+	id     string
+	frozen bool
+}
+
+func logins(q *queryBody) map[string]loginRow {
+	m := make(map[string]loginRow, len(q.Records))
+	for _, r := range q.Records {
+		id := str(r["UserId"])
+		if len(id) >= 15 {
+			frozen, _ := r["IsFrozen"].(bool)
+			m[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
+		}
+	}
+	return m
+}
+
+func loginOf(m map[string]loginRow, userID string) (loginRow, bool) {
+	if len(userID) < 15 {
+		return loginRow{}, false
+	}
+	l, ok := m[userID[:15]]
+	return l, ok
+}
+
+// parseUser turns a User query row into a userState.
+func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin, withGroups bool) (*userState, error) {
+	fields := make(map[string]any, len(rec))
+	for k, v := range rec {
+		if k == "attributes" || k == "PermissionSetAssignments" {
+			continue
+		}
+		fields[k] = v
+	}
+	profileID := str(rec["ProfileId"])
+	cat, _, err := o.find(func(c *catalog) bool { return profileID == "" || c.profileName(profileID) != "" })
+	if err != nil {
+		return nil, err
+	}
+	u := &userState{rec: scimschema.UserRecord{
+		Fields:      fields,
+		Frozen:      hasLogin && login.frozen,
+		ProfileName: cat.profileName(profileID),
+		GroupsRead:  withGroups,
+	}}
+	if hasLogin {
+		u.loginID, u.frozen = login.id, login.frozen
+	}
+	if !withGroups {
+		return u, nil
+	}
+	u.rec.Groups = []scimschema.Ref{}
+	child, _ := rec["PermissionSetAssignments"].(map[string]any)
+	if child == nil {
+		return u, nil
+	}
+	q := &queryBody{Done: true}
+	q.Done, _ = child["done"].(bool)
+	q.NextRecordsURL = str(child["nextRecordsUrl"])
+	recs, _ := child["records"].([]any)
+	for _, r := range recs {
+		if m, ok := r.(map[string]any); ok {
+			q.Records = append(q.Records, m)
+		}
+	}
+	err = b.walk(o.ctx, q, func(psa map[string]any) bool {
+		gid := str(psa["PermissionSetGroupId"])
+		if gid == "" {
+			gid = str(psa["PermissionSetId"])
+		}
+		if g, ok := cat.exposedByID(gid); ok {
+			u.assigned = append(u.assigned, assignment{id: str(psa["Id"]), group: g})
+			u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
+		}
+		return true
+	})
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	return u, nil
+}
+
+// readUser reads one user in one call: a composite of the user query and its UserLogin query.
+// A user that does not exist or whose UserType SCIM does not see is KindNotFound.
+func (o *op) readUser(id string, withGroups bool) (*userState, error) {
+	b := o.b
+	if _, err := o.catalog(); err != nil {
+		return nil, err
+	}
+	uq, err := b.userQuery(Eq("Id", id), withGroups).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	lq, err := loginQuery(Eq("UserId", id)).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	res, err := b.c.Composite(o.ctx, false, []Subrequest{
+		{Method: "GET", Path: QueryPath(uq), ReferenceID: "user"},
+		{Method: "GET", Path: QueryPath(lq), ReferenceID: "login"},
+	})
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	return o.userFromResponses(byRef(res), "user", "login", withGroups)
+}
+
+// userFromResponses reads the user and login query subresponses of a composite.
+func (o *op) userFromResponses(subs map[string]SubResponse, userRef, loginRef string, withGroups bool) (*userState, error) {
+	b := o.b
+	us, ok1 := subs[userRef]
+	ls, ok2 := subs[loginRef]
+	if !ok1 || !ok2 {
+		return nil, b.fail(o.ctx, fmt.Errorf("composite answer lacks %s or %s", userRef, loginRef))
+	}
+	for _, s := range []SubResponse{us, ls} {
+		if s.Status >= 400 {
+			if s.Err != nil {
+				return nil, b.fail(o.ctx, s.Err)
+			}
+			return nil, b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", s.ReferenceID, s.Status))
+		}
+	}
+	uq, err := decodeQuery(us)
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	if len(uq.Records) == 0 {
+		return nil, notFound("user")
+	}
+	lq, err := decodeQuery(ls)
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	rec := uq.Records[0]
+	login, has := loginOf(logins(lq), str(rec["Id"]))
+	return b.parseUser(o, rec, login, has, withGroups)
+}
+
+// GetUser reads one user: one Salesforce call (a composite of the user query, with its
+// assignments unless the projection excludes groups, and its UserLogin). A malformed id is
+// "not found", like any unknown id.
+func (b *Backend) GetUser(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
+	uid, ok := canonicalID(id, prefixUser)
+	if !ok {
+		return scimschema.Resource{}, notFound("user")
+	}
+	o := b.op(ctx)
+	u, err := o.readUser(uid, scimschema.Requested("groups", opts.Attributes, opts.ExcludedAttributes))
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	return b.mapper.ToResource(u.rec), nil
+}

@@ -1,0 +1,368 @@
+package salesforce
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"strings"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// CreateUser creates a Salesforce User in one call: a composite (allOrNone) of the User create,
+// its permission-set assignments, the freeze when created inactive under disable_action freeze,
+// and the read-back, so the answer needs no further call.
+func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+	if !b.cfg.Provisioning.CreateUsers {
+		b.skip(ctx, "create_users", "create_user", "")
+		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
+	}
+	o := b.op(ctx)
+	cat, err := o.catalog()
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	w, err := b.mapper.ForCreate(attrs, cat.picklists)
+	if err != nil {
+		return scimschema.Resource{}, b.fail(ctx, err)
+	}
+	prof, err := o.resolveProfile(w.Profile, extensionValue(attrs, "profile") == nil)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	var psAdd []group
+	if w.PermissionSets != nil {
+		if psAdd, err = o.resolveGroups(scimschema.SalesforceUserURN+":permissionSets", w.PermissionSets.Add); err != nil {
+			return scimschema.Resource{}, err
+		}
+		if len(psAdd) > collectionMax {
+			return scimschema.Resource{}, invalid(fmt.Sprintf("permissionSets: at most %d permission sets per request", collectionMax), nil)
+		}
+	}
+	fields := maps.Clone(w.Fields)
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	fields["ProfileId"] = prof.ID
+	freeze := false
+	if w.Active != nil && !*w.Active {
+		switch {
+		case !b.cfg.Provisioning.DisableUsers:
+			b.skip(ctx, "disable_users", "disable_user", "")
+		case b.cfg.Provisioning.DisableAction == "freeze":
+			freeze = true
+		default:
+			fields["IsActive"] = false
+		}
+	}
+	if b.dryRun(ctx, "create_user", "") {
+		return b.dryRunUser(fields, prof, psAdd, freeze), nil
+	}
+
+	derivedNick := extensionValue(attrs, "communityNickname") == nil && attrs["displayName"] == nil
+	for attempt := 0; ; attempt++ {
+		u, err := o.createOnce(fields, psAdd, freeze)
+		if err == nil {
+			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
+			return b.mapper.ToResource(u.rec), nil
+		}
+		var ce *createError
+		if !errors.As(err, &ce) {
+			b.audit(ctx, "create_user", "", w.Attributes, err)
+			return scimschema.Resource{}, err
+		}
+		if ce.e.Code == "DUPLICATE_COMM_NICKNAME" && derivedNick && attempt == 0 {
+			// The nickname was derived, not asked for: retry once with a short suffix.
+			nick, _ := fields["CommunityNickname"].(string)
+			fields["CommunityNickname"] = truncateRunes(nick, 35) + randomDigits(4)
+			continue
+		}
+		err = o.createFailure(ce, fields, prof, psAdd)
+		if u, ok := err.(*reconciled); ok {
+			b.auditCreate(ctx, u.u, w, psAdd, freeze, nil)
+			return b.mapper.ToResource(u.u.rec), nil
+		}
+		b.audit(ctx, "create_user", "", w.Attributes, err)
+		return scimschema.Resource{}, err
+	}
+}
+
+func (b *Backend) auditCreate(ctx context.Context, u *userState, w scimschema.UserWrite, psAdd []group, freeze bool, err error) {
+	id := str(u.rec.Fields["Id"])
+	b.audit(ctx, "create_user", id, w.Attributes, err)
+	if len(psAdd) > 0 {
+		b.audit(ctx, "assign_permission_sets", id, []string{"permissionSets"}, err)
+	}
+	if freeze {
+		b.audit(ctx, "freeze_user", id, []string{"active"}, err)
+	}
+}
+
+// createError carries the root Salesforce error of a failed create composite.
+type createError struct {
+	ref      string
+	e        *Error
+	failures []recordFailure // failed assignments
+	noLogin  bool            // the freeze found no UserLogin row
+	lost     error           // the answer was lost (KindUnavailable)
+}
+
+func (e *createError) Error() string {
+	if e.lost != nil {
+		return e.lost.Error()
+	}
+	return fmt.Sprintf("create failed at %s: %v", e.ref, e.e)
+}
+
+// reconciled is the "error" of a lost create answer whose user turned out to exist.
+type reconciled struct{ u *userState }
+
+func (r *reconciled) Error() string { return "reconciled" }
+
+func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
+	b := o.b
+	const uid = "@{u.id}"
+	subs := []Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
+	if len(psAdd) > 0 {
+		recs := make([]map[string]any, len(psAdd))
+		for i, g := range psAdd {
+			recs[i] = psaRecord(uid, g)
+		}
+		subs = append(subs, collectionCreate("psa", true, recs))
+	}
+	if freeze {
+		lq, err := Select("Id").From("UserLogin").Where(Eq("UserId", uid)).String()
+		if err != nil {
+			return nil, b.fail(o.ctx, err)
+		}
+		subs = append(subs,
+			Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
+			Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": true}})
+	}
+	read, err := o.readBack(uid)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Composite(o.ctx, true, append(subs, read...))
+	if err != nil {
+		if KindOf(err) == KindUnavailable {
+			return nil, &createError{lost: err}
+		}
+		return nil, b.fail(o.ctx, err)
+	}
+	subsBy := byRef(res)
+	if sr, ok := subsBy["psa"]; ok {
+		failures, ferr := collectionFailures(sr)
+		if ferr == nil && len(failures) > 0 {
+			return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
+		}
+	}
+	if i, e := subErr(res); e != nil {
+		ce := &createError{ref: res[i].ReferenceID, e: e}
+		if sr, ok := subsBy["ul"]; ok && sr.Status < 400 {
+			if q, err := decodeQuery(sr); err == nil && q.TotalSize == 0 {
+				ce.noLogin = true
+			}
+		}
+		if brokenReference(e, "ul") {
+			ce.noLogin = true
+		}
+		return nil, ce
+	}
+	return o.userFromResponses(subsBy, "get", "getl", true)
+}
+
+// readBack is the pair of queries that read a user back at the end of a composite.
+func (o *op) readBack(id string) ([]Subrequest, error) {
+	uq, err := o.b.userQuery(Eq("Id", id), true).String()
+	if err != nil {
+		return nil, o.b.fail(o.ctx, err)
+	}
+	lq, err := loginQuery(Eq("UserId", id)).String()
+	if err != nil {
+		return nil, o.b.fail(o.ctx, err)
+	}
+	return []Subrequest{
+		{Method: "GET", Path: refQueryPath(uq, id), ReferenceID: "get"},
+		{Method: "GET", Path: refQueryPath(lq, id), ReferenceID: "getl"},
+	}, nil
+}
+
+// createFailure explains a failed create.
+func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group) error {
+	b := o.b
+	username, _ := fields["Username"].(string)
+	if ce.lost != nil {
+		// The answer was lost: the user may or may not exist. Reconcile once by Username rather
+		// than retrying blindly (a retry could create nothing new, or fail as a duplicate).
+		u, err := o.readUserWhere(Eq("Username", username), true)
+		if err == nil {
+			b.logger(o.ctx).Warn().Msg("create answer lost; the user exists, answering as created")
+			return &reconciled{u: u}
+		}
+		return b.fail(o.ctx, ce.lost)
+	}
+	switch {
+	case len(ce.failures) > 0:
+		return assignmentError("assigning permissionSets", ce.failures, func(i int) string {
+			if i < len(psAdd) {
+				return "permission set " + psAdd[i].Name
+			}
+			return fmt.Sprintf("record %d", i)
+		})
+	case ce.noLogin || ce.ref == "frz":
+		return invalid("active: the user cannot be created frozen: Salesforce has no UserLogin row for it (some orgs create it at the first login); create it active or use provisioning.disable_action: disable", ce.e)
+	case ce.e.Code == "LICENSE_LIMIT_EXCEEDED":
+		return invalid(fmt.Sprintf("no free Salesforce licence for profile %q", prof.Name), ce.e)
+	case ce.e.Code == "DUPLICATE_USERNAME":
+		return o.duplicateUsername(username, ce.e)
+	}
+	return b.dmlError(o.ctx, ce.e)
+}
+
+// duplicateUsername says whether a taken Username is taken in this org or in another one.
+// Salesforce usernames are unique across all orgs; one follow-up query tells the two apart.
+func (o *op) duplicateUsername(username string, cause error) error {
+	q, err := Select("Id").From("User").Where(Eq("Username", username)).Limit(1).String()
+	if err == nil {
+		var res *QueryResult
+		if res, err = o.b.c.Query(o.ctx, q, 0); err == nil && len(res.Records) > 0 {
+			return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in this Salesforce org", Err: cause}
+		}
+	}
+	if err != nil {
+		o.b.logger(o.ctx).Warn().Err(err).Msg("looking up a duplicate username failed")
+	}
+	return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in another Salesforce org (Salesforce usernames are unique across all orgs)", Err: cause}
+}
+
+// readUserWhere reads the one user matching where, with its UserLogin, in one call.
+func (o *op) readUserWhere(where Cond, withGroups bool) (*userState, error) {
+	b := o.b
+	uq, err := b.userQuery(where, withGroups).Limit(1).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	lq, err := loginQuery(InQuery("UserId", Select("Id").From("User").Where(where))).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	res, err := b.c.Composite(o.ctx, false, []Subrequest{
+		{Method: "GET", Path: QueryPath(uq), ReferenceID: "user"},
+		{Method: "GET", Path: QueryPath(lq), ReferenceID: "login"},
+	})
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	return o.userFromResponses(byRef(res), "user", "login", withGroups)
+}
+
+// dmlError explains a Salesforce DML error on a User, naming the SCIM attributes mapped from
+// Salesforce's "fields" and never echoing Salesforce's message (it contains values).
+func (b *Backend) dmlError(ctx context.Context, e *Error) error {
+	names := strings.Join(b.scimNames(e.Fields), ", ")
+	if names == "" {
+		names = "a mapped attribute"
+	}
+	switch e.Code {
+	case "STRING_TOO_LONG":
+		return invalid(names+": longer than Salesforce allows", e)
+	case "INVALID_EMAIL_ADDRESS":
+		return invalid(names+": not an email address Salesforce accepts", e)
+	case "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "INVALID_OR_NULL_FOR_PICKLIST", "BAD_VALUE_FOR_RESTRICTED_PICKLIST":
+		return invalid(names+": not a value of the Salesforce picklist", e)
+	case "REQUIRED_FIELD_MISSING":
+		return invalid(names+": required by Salesforce", e)
+	case "INVALID_CROSS_REFERENCE_KEY":
+		return invalid(names+": refers to a Salesforce record that does not exist", e)
+	case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID":
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: names + ": already used by another Salesforce user", Err: e}
+	case "DUPLICATE_COMM_NICKNAME":
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: this nickname is already taken in the Salesforce org", Err: e}
+	case "LICENSE_LIMIT_EXCEEDED":
+		return invalid("no free Salesforce licence for the user's profile", e)
+	}
+	switch KindOf(e) {
+	case KindInvalid, KindConflict:
+		return invalid(fmt.Sprintf("%s: rejected by Salesforce (%s)", names, e.Code), e)
+	}
+	return b.fail(ctx, e)
+}
+
+// resolveProfile finds the profile to set. fromDefault says it came from users.defaults.profile.
+func (o *op) resolveProfile(nameOrID string, fromDefault bool) (profile, error) {
+	where := ""
+	if fromDefault {
+		where = " (set by users.defaults.profile)"
+	}
+	if nameOrID == "" {
+		return profile{}, invalid("profile: required by Salesforce; set it in the request or in users.defaults.profile", nil)
+	}
+	cat, ok, err := o.find(func(c *catalog) bool { _, ok := c.profile(nameOrID); return ok })
+	if err != nil {
+		return profile{}, err
+	}
+	if !ok {
+		return profile{}, invalid("profile: no Salesforce profile has this name or id"+where, nil)
+	}
+	p, _ := cat.profile(nameOrID)
+	return p, nil
+}
+
+// dryRunUser is the answer to a create under dry_run: the mapped user, never sent. Its id is
+// clearly synthetic ("005DRYRUN" and a hash of the username): reading it back gives 404, which is
+// honest — nothing was created.
+func (b *Backend) dryRunUser(fields map[string]any, prof profile, psAdd []group, frozen bool) scimschema.Resource {
+	f := maps.Clone(fields)
+	sum := sha256.Sum256([]byte(fmt.Sprint(f["Username"])))
+	f["Id"] = "005DRYRUN" + strings.ToUpper(hex.EncodeToString(sum[:]))[:9]
+	if _, ok := f["IsActive"]; !ok {
+		f["IsActive"] = true
+	}
+	delete(f, "ProfileId")
+	rec := scimschema.UserRecord{Fields: f, Frozen: frozen, ProfileName: prof.Name, GroupsRead: true, Groups: []scimschema.Ref{}}
+	for _, g := range psAdd {
+		rec.Groups = append(rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
+	}
+	return b.mapper.ToResource(rec)
+}
+
+// extensionValue returns attrs' Salesforce extension attribute name, or nil.
+func extensionValue(attrs map[string]any, name string) any {
+	ext, _ := attrs[scimschema.SalesforceUserURN].(map[string]any)
+	for k, v := range ext {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n]
+	}
+	return string(r)
+}
+
+func randomDigits(n int) string {
+	var sb strings.Builder
+	for range n {
+		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			d = big.NewInt(7)
+		}
+		sb.WriteString(d.String())
+	}
+	return sb.String()
+}
+
+// decode is json.Unmarshal for subresponse bodies.
+func decode(raw json.RawMessage, v any) error { return json.Unmarshal(raw, v) }

@@ -1,0 +1,354 @@
+package scimschema
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/scim2/filter-parser/v2"
+)
+
+// ForPatch maps RFC 7644 §3.5.2 operations to one update. It accepts what IdPs send: any op case,
+// Entra's "True"/"False" strings, path-less add/replace whose value has plain, dotted
+// ("name.givenName") and URN-prefixed keys or extension containers, Okta's "id" inside values,
+// manager as a bare id, typed paths (`emails[type eq "work"].value`, `addresses[type eq
+// "work"].locality`) and whole multi-valued attributes. Attributes the schema knows but the
+// mapping does not are accepted and ignored; unknown paths are KindInvalidPath; groups and other
+// read-only attributes are KindMutability; removing a value Salesforce requires is KindInvalidValue.
+func (m *UserMapper) ForPatch(ops []PatchOp, pl Picklists) (UserWrite, error) {
+	c := newCollected()
+	for _, op := range ops {
+		name := strings.ToLower(strings.TrimSpace(op.Op))
+		switch name {
+		case "add", "replace", "remove":
+		default:
+			return UserWrite{}, Errorf(KindInvalidSyntax, "PATCH op must be add, remove or replace")
+		}
+		if op.Path == nil {
+			if name == "remove" {
+				return UserWrite{}, Errorf(KindNoTarget, "a remove operation needs a path")
+			}
+			obj, ok := toMap(op.Value)
+			if !ok {
+				return UserWrite{}, Errorf(KindInvalidValue, "a PATCH operation without path needs an object value")
+			}
+			if err := m.patchObject(c, name, "", obj); err != nil {
+				return UserWrite{}, err
+			}
+			continue
+		}
+		if err := m.patchPath(c, name, *op.Path, op.Value); err != nil {
+			return UserWrite{}, err
+		}
+	}
+	return m.assemble(c, modePatch, nil, pl)
+}
+
+// patchObject applies a path-less value: each key is an attribute path, relative to the extension
+// urn when the object is an extension container.
+func (m *UserMapper) patchObject(c *collected, op, urn string, obj map[string]any) error {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := obj[k]
+		switch strings.ToLower(k) {
+		case "id", "schemas", "meta":
+			continue // Okta repeats the resource id in values
+		}
+		if _, ok := m.schemas.extensionByURN(k); ok || strings.EqualFold(k, UserSchemaURN) {
+			inner, ok := toMap(v)
+			if !ok {
+				return Errorf(KindInvalidValue, "%s must be an object", k)
+			}
+			u := k
+			if strings.EqualFold(k, UserSchemaURN) {
+				u = ""
+			}
+			if err := m.patchObject(c, op, u, inner); err != nil {
+				return err
+			}
+			continue
+		}
+		raw := k
+		if urn != "" && !strings.HasPrefix(strings.ToLower(k), "urn:") {
+			raw = urn + ":" + k
+		}
+		p, err := filter.ParsePath([]byte(raw))
+		if err != nil {
+			return Errorf(KindInvalidPath, "%q is not an attribute path", k)
+		}
+		if err := m.patchPath(c, op, p, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchPath applies one operation on a path.
+func (m *UserMapper) patchPath(c *collected, op string, p filter.Path, value any) error {
+	if ext, ok := m.schemas.wholeExtension(p.AttributePath); ok && p.ValueExpression == nil && p.SubAttribute == nil {
+		if op == "remove" {
+			for _, s := range m.slots {
+				if s.urn == ext.ID {
+					if err := c.setSlot(modePatch, s, nil); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		obj, ok := toMap(value)
+		if !ok {
+			return Errorf(KindInvalidValue, "%s must be an object", ext.ID)
+		}
+		return m.patchObject(c, op, ext.ID, obj)
+	}
+	ref, err := m.schemas.resolve(p.AttributePath, p.SubAttributeName())
+	if err != nil {
+		return Errorf(KindInvalidPath, "%v", err)
+	}
+	remove := op == "remove"
+	attr := ref.attr.Name()
+
+	switch ref.urn {
+	case "":
+		switch attr {
+		case "groups", "id", "meta", "schemas":
+			return Errorf(KindMutability, "%s is read-only", attr)
+		case "password":
+			return nil // accepted, never sent to Salesforce
+		case "active":
+			if remove {
+				return Errorf(KindInvalidValue, "active cannot be removed: replace it with false")
+			}
+			b, err := toBool(value)
+			if err != nil {
+				return Errorf(KindInvalidValue, "active must be a boolean")
+			}
+			c.active = &b
+			return nil
+		}
+	case SalesforceUserURN:
+		switch attr {
+		case "userType", "frozen":
+			return Errorf(KindMutability, "%s is read-only", ref.path())
+		case "profile":
+			if remove {
+				return Errorf(KindInvalidValue, "%s cannot be removed: every Salesforce user has a profile", profilePath)
+			}
+			s, err := toString(value)
+			if err != nil || strings.TrimSpace(s) == "" {
+				return Errorf(KindInvalidValue, "%s must be a profile name or id", profilePath)
+			}
+			s = strings.TrimSpace(s)
+			c.profile = &s
+			return nil
+		case "permissionSets":
+			return m.patchPermissionSets(c, op, p, value)
+		}
+	}
+
+	if ref.sub != nil && ref.sub.Mutability() == "readOnly" {
+		return nil // e.g. manager.displayName: informational, never written
+	}
+	switch {
+	case isTypedMulti(ref):
+		return m.patchMulti(c, op, ref, p, value)
+	case p.ValueExpression != nil:
+		return Errorf(KindInvalidPath, "%s is not multi-valued: it takes no filter", ref.path())
+	case ref.attr.HasSubAttributes():
+		return m.patchComplex(c, op, ref, value)
+	}
+	if s := m.slot(ref.urn, attr, "", ""); s != nil {
+		if remove {
+			value = nil
+		}
+		return c.setSlot(modePatch, s, value)
+	}
+	return nil // a schema attribute the mapping does not use
+}
+
+// patchComplex applies an operation to a singular complex attribute (name, manager) or one of its
+// sub-attributes. add and replace set the given sub-attributes and leave the others (RFC 7644
+// §3.5.2.3); remove clears all of them.
+func (m *UserMapper) patchComplex(c *collected, op string, ref attrRef, value any) error {
+	if ref.sub != nil {
+		if s := m.slot(ref.urn, ref.attr.Name(), "", ref.sub.Name()); s != nil {
+			if op == "remove" {
+				value = nil
+			}
+			return c.setSlot(modePatch, s, value)
+		}
+		return nil
+	}
+	slots := m.slotsOf(ref.urn, ref.attr.Name())
+	if op == "remove" || value == nil {
+		for _, s := range slots {
+			if err := c.setSlot(modePatch, s, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	obj, ok := toMap(value)
+	if !ok {
+		// Entra sends manager as a bare id.
+		if str, isStr := value.(string); isStr {
+			if s := m.slot(ref.urn, ref.attr.Name(), "", "value"); s != nil {
+				return c.setSlot(modePatch, s, str)
+			}
+			return nil
+		}
+		return Errorf(KindInvalidValue, "%s must be an object", ref.path())
+	}
+	for _, s := range slots {
+		if v, ok := get(obj, s.sub); ok {
+			if err := c.setSlot(modePatch, s, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// patchMulti applies an operation to emails, phoneNumbers or addresses, whole or through a type
+// filter, with or without sub-attribute.
+func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.Path, value any) error {
+	attr := ref.attr.Name()
+	slots := m.slotsOf("", attr)
+	sub := ""
+	if ref.sub != nil {
+		sub = ref.sub.Name()
+		switch sub {
+		case "type", "primary", "display":
+			return nil // element bookkeeping, not mapped
+		}
+	}
+	remove := op == "remove"
+
+	if p.ValueExpression != nil {
+		typ, ok := typeOfFilter(p.ValueExpression)
+		if !ok {
+			return Errorf(KindInvalidPath, "%s: only [type eq \"…\"] filters are supported", attr)
+		}
+		var targets []*slot
+		for _, s := range slots {
+			if s.typ == typ && (sub == "" || strings.EqualFold(s.sub, sub)) {
+				targets = append(targets, s)
+			}
+		}
+		if sub != "" || remove {
+			for _, s := range targets {
+				v := value
+				if remove {
+					v = nil
+				}
+				if err := c.setSlot(modePatch, s, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// A whole element: replace clears the sub-attributes it does not give.
+		el, ok := toMap(value)
+		if !ok {
+			list := toList(value)
+			if len(list) == 1 {
+				el, ok = toMap(list[0])
+			}
+			if !ok {
+				return Errorf(KindInvalidValue, "%s must be an object", p.String())
+			}
+		}
+		for _, s := range targets {
+			v, present := get(el, s.sub)
+			if !present && op == "add" {
+				continue
+			}
+			if err := c.setSlot(modePatch, s, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	if sub != "" {
+		// emails.value means the primary email; phoneNumbers.value every mapped number.
+		for _, s := range slots {
+			if !strings.EqualFold(s.sub, sub) || (attr == "emails" && !s.isPrimaryEmail()) {
+				continue
+			}
+			v := value
+			if remove {
+				v = nil
+			}
+			if err := c.setSlot(modePatch, s, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	list := toList(value)
+	if remove && len(list) > 0 {
+		// Remove with the elements to remove as value: clear the slots those elements feed.
+		for _, s := range slots {
+			if _, ok := selectElement(s, list); ok {
+				if err := c.setSlot(modePatch, s, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, s := range slots {
+		var v any
+		present := false
+		if !remove {
+			if el, ok := selectElement(s, list); ok {
+				v, present = get(el, s.sub)
+			}
+		}
+		if !present && op == "add" {
+			continue
+		}
+		if err := c.setSlot(modePatch, s, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchPermissionSets applies an operation on the Salesforce extension's permissionSets.
+func (m *UserMapper) patchPermissionSets(c *collected, op string, p filter.Path, value any) error {
+	if c.permSets == nil {
+		c.permSets = &MemberChange{}
+	}
+	c.written[permissionSetsPath] = true
+	ids, err := memberValues(value)
+	if err != nil {
+		return Errorf(KindInvalidValue, "%s must be a list of {\"value\": id or API name}", permissionSetsPath)
+	}
+	if p.ValueExpression != nil {
+		fids, ok := idsOfFilter(p.ValueExpression)
+		if !ok {
+			return Errorf(KindInvalidPath, "%s: only [value eq \"…\"] filters are supported", permissionSetsPath)
+		}
+		ids = append(ids, fids...)
+	}
+	switch op {
+	case "add":
+		c.permSets.add(ids)
+	case "replace":
+		c.permSets.replace(ids)
+	case "remove":
+		if len(ids) == 0 && p.ValueExpression == nil {
+			c.permSets.replace(nil)
+		} else {
+			c.permSets.remove(ids)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package scimschema
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Ref is a reference to another resource: its id and display name.
+type Ref struct{ ID, Display string }
+
+// UserRecord is a Salesforce User as read.
+type UserRecord struct {
+	// Fields is the row by canonical field name, values as decoded from JSON (string, bool,
+	// float64, nil); datetimes are Salesforce strings ("2006-01-02T15:04:05.000+0000").
+	Fields      map[string]any
+	Frozen      bool
+	ProfileName string
+	// Groups are the exposed permission sets (or groups) assigned to the user.
+	Groups []Ref
+	// GroupsRead is false when assignments were not read (projection): groups and permissionSets
+	// are then omitted.
+	GroupsRead bool
+}
+
+// ToResource maps a User to a SCIM resource: every mapped field back to its attributes (emails as
+// [{value, type "work", primary true}], typed phoneNumbers and addresses, …), active = IsActive ∧
+// ¬frozen, the Salesforce extension's profile, userType, frozen and permissionSets, and groups.
+// Empty values are omitted, never emitted as null.
+func (m *UserMapper) ToResource(u UserRecord) Resource {
+	f := u.Fields
+	res := Resource{
+		ID:           fieldString(f["Id"]),
+		Attributes:   map[string]any{},
+		Created:      parseSalesforceTime(fieldString(f["CreatedDate"])),
+		LastModified: parseSalesforceTime(fieldString(f["LastModifiedDate"])),
+		Version:      VersionOf(fieldString(f["SystemModstamp"])),
+	}
+	attrs := res.Attributes
+	if un := fieldString(f["Username"]); un != "" {
+		attrs["userName"] = m.UsernameToSCIM(un)
+	}
+	for _, s := range m.slots {
+		v := fieldString(f[s.field])
+		if v == "" || s.field == "Username" {
+			continue
+		}
+		if s.urn == "" && s.attr == "externalId" {
+			res.ExternalID = v
+			continue
+		}
+		put(attrs, s, v)
+	}
+	active, _ := f["IsActive"].(bool)
+	attrs["active"] = active && !u.Frozen
+
+	sf := extension(attrs, SalesforceUserURN)
+	if u.ProfileName != "" {
+		sf["profile"] = u.ProfileName
+	} else if id := fieldString(f["ProfileId"]); id != "" {
+		sf["profile"] = id
+	}
+	if t := fieldString(f["UserType"]); t != "" {
+		sf["userType"] = t
+	}
+	sf["frozen"] = u.Frozen
+	if u.GroupsRead && len(u.Groups) > 0 {
+		groups := make([]any, 0, len(u.Groups))
+		sets := make([]any, 0, len(u.Groups))
+		for _, g := range u.Groups {
+			el := map[string]any{"value": g.ID, "type": "direct"}
+			ps := map[string]any{"value": g.ID}
+			if g.Display != "" {
+				el["display"] = g.Display
+				ps["display"] = g.Display
+			}
+			groups = append(groups, el)
+			sets = append(sets, ps)
+		}
+		attrs["groups"] = groups
+		sf["permissionSets"] = sets
+	}
+	return res
+}
+
+// extension returns the container of an extension's attributes, creating it.
+func extension(attrs map[string]any, urn string) map[string]any {
+	if m, ok := attrs[urn].(map[string]any); ok {
+		return m
+	}
+	m := map[string]any{}
+	attrs[urn] = m
+	return m
+}
+
+// put stores a slot's value in a resource being built.
+func put(attrs map[string]any, s *slot, v string) {
+	target := attrs
+	if s.urn != "" {
+		target = extension(attrs, s.urn)
+	}
+	switch {
+	case s.typ != "":
+		list, _ := target[s.attr].([]any)
+		var el map[string]any
+		for _, e := range list {
+			if em := e.(map[string]any); em["type"] == s.typ {
+				el = em
+			}
+		}
+		if el == nil {
+			el = map[string]any{"type": s.typ}
+			if s.isPrimaryEmail() {
+				el["primary"] = true
+			}
+			list = append(list, el)
+			target[s.attr] = list
+		}
+		el[s.sub] = v
+	case s.sub != "":
+		obj, _ := target[s.attr].(map[string]any)
+		if obj == nil {
+			obj = map[string]any{}
+			target[s.attr] = obj
+		}
+		obj[s.sub] = v
+	default:
+		target[s.attr] = v
+	}
+}
+
+// fieldString renders a field value as a SCIM string ("" for null).
+func fieldString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case json.Number:
+		return v.String()
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// parseSalesforceTime parses a Salesforce datetime ("2021-11-06T17:38:40.000+0000") or RFC 3339;
+// the zero time when s is empty or malformed.
+func parseSalesforceTime(s string) time.Time {
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z0700", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// VersionOf returns the weak entity tag W/"<unix millis>" of a SystemModstamp (or LastModifiedDate);
+// "" for "". A value that is not a datetime is quoted as it is.
+func VersionOf(systemModstamp string) string {
+	if systemModstamp == "" {
+		return ""
+	}
+	if t := parseSalesforceTime(systemModstamp); !t.IsZero() {
+		return fmt.Sprintf("W/%q", strconv.FormatInt(t.UnixMilli(), 10))
+	}
+	return fmt.Sprintf("W/%q", strings.ReplaceAll(systemModstamp, `"`, ""))
+}

@@ -1,0 +1,344 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// Bulk (RFC 7644 §3.7). Each operation is served by the same SCIM handler as a direct request, on
+// a request carrying the bulk request's context (request id, logger, token name), headers and host.
+// "bulkId:<id>" references in paths and data are replaced by the id the operation with that bulkId
+// created; operations run once everything they reference exists, so references may point forward.
+
+const (
+	bulkRequestSchema  = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	bulkResponseSchema = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+	bulkIDPrefix       = "bulkId:"
+)
+
+type bulkRequest struct {
+	Schemas      []string        `json:"schemas"`
+	FailOnErrors int             `json:"failOnErrors"`
+	Operations   []bulkOperation `json:"Operations"`
+}
+
+type bulkOperation struct {
+	Method  string          `json:"method"`
+	BulkID  string          `json:"bulkId"`
+	Version string          `json:"version"`
+	Path    string          `json:"path"`
+	Data    json.RawMessage `json:"data"`
+}
+
+type bulkResult struct {
+	Location string          `json:"location,omitempty"`
+	Method   string          `json:"method"`
+	BulkID   string          `json:"bulkId,omitempty"`
+	Version  string          `json:"version,omitempty"`
+	Status   string          `json:"status"`
+	Response json.RawMessage `json:"response,omitempty"`
+
+	id string // the resource id the operation created or addressed
+}
+
+type bulkResponse struct {
+	Schemas    []string     `json:"schemas"`
+	Operations []bulkResult `json:"Operations"`
+}
+
+func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var req bulkRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidSyntax, "the body is not a SCIM BulkRequest"))
+		return
+	}
+	switch {
+	case len(req.Schemas) > 0 && !containsFold(req.Schemas, bulkRequestSchema):
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "schemas must be [%q]", bulkRequestSchema))
+		return
+	case len(req.Operations) > maxBulkOperations:
+		writeBulkTooMany(w)
+		return
+	case len(req.Operations) == 0:
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "Operations must hold at least one operation"))
+		return
+	case req.FailOnErrors < 0:
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "failOnErrors must not be negative"))
+		return
+	}
+
+	ops := req.Operations
+	defined := map[string]bool{} // bulkIds some POST operation promises to create
+	for _, op := range ops {
+		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
+			defined[op.BulkID] = true
+		}
+	}
+	refs := make([][]string, len(ops))
+	for i, op := range ops {
+		refs[i] = bulkReferences(op)
+	}
+
+	created := map[string]string{} // bulkId → id
+	failed := map[string]bool{}    // bulkIds whose operation failed
+	results := make([]*bulkResult, len(ops))
+	errorCount := 0
+	record := func(i int, res bulkResult) bool {
+		results[i] = &res
+		status, _ := strconv.Atoi(res.Status)
+		if status >= 400 {
+			errorCount++
+			if ops[i].BulkID != "" {
+				failed[ops[i].BulkID] = true
+			}
+		} else if ops[i].BulkID != "" && res.id != "" {
+			created[ops[i].BulkID] = res.id
+		}
+		return req.FailOnErrors > 0 && errorCount >= req.FailOnErrors
+	}
+
+	pending := make([]int, len(ops))
+	for i := range ops {
+		pending[i] = i
+	}
+	stop := false
+	for len(pending) > 0 && !stop {
+		var waiting []int
+		for _, i := range pending {
+			if stop {
+				break
+			}
+			ready, missing := true, ""
+			for _, ref := range refs[i] {
+				if _, ok := created[ref]; ok {
+					continue
+				}
+				if !defined[ref] || failed[ref] {
+					missing = ref
+					break
+				}
+				ready = false
+			}
+			switch {
+			case missing != "":
+				stop = record(i, bulkFailure(r, ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
+					"the operation references bulkId %q, which no successful operation created", missing), http.StatusConflict))
+			case ready:
+				stop = record(i, s.runBulkOperation(r, ops[i], created))
+			default:
+				waiting = append(waiting, i)
+			}
+		}
+		if !stop && len(waiting) == len(pending) {
+			// Nothing could run: the remaining operations reference each other in a cycle.
+			for _, i := range waiting {
+				if stop {
+					break
+				}
+				stop = record(i, bulkFailure(r, ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
+					"the operation's bulkId references form a cycle"), http.StatusConflict))
+			}
+			break
+		}
+		pending = waiting
+	}
+
+	resp := bulkResponse{Schemas: []string{bulkResponseSchema}, Operations: []bulkResult{}}
+	for _, res := range results {
+		if res != nil {
+			resp.Operations = append(resp.Operations, *res)
+		}
+	}
+	w.Header().Set("Content-Type", scimContentType)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// bulkFailure is a failed operation result; status overrides the error's own status when non-zero
+// (RFC 7644 §3.7.3 answers an unresolvable bulkId with 409).
+func bulkFailure(r *http.Request, op bulkOperation, err error, status int) bulkResult {
+	st, body := errorResponse(r, err)
+	if status != 0 {
+		st = status
+		var eb errorBody
+		if json.Unmarshal(body, &eb) == nil {
+			eb.Status = strconv.Itoa(status)
+			body, _ = json.Marshal(eb)
+		}
+	}
+	return bulkResult{Method: strings.ToUpper(op.Method), BulkID: op.BulkID, Status: strconv.Itoa(st), Response: body}
+}
+
+// bulkReferences lists the bulkIds op's path and data refer to.
+func bulkReferences(op bulkOperation) []string {
+	var refs []string
+	for _, seg := range strings.Split(op.Path, "/") {
+		if id, ok := strings.CutPrefix(seg, bulkIDPrefix); ok {
+			refs = append(refs, id)
+		}
+	}
+	if len(op.Data) > 0 {
+		var data any
+		if json.Unmarshal(op.Data, &data) == nil {
+			walkStrings(data, func(s string) string {
+				refs = append(refs, stringReferences(s)...)
+				return s
+			})
+		}
+	}
+	return refs
+}
+
+// A data string refers to a bulkId when it is "bulkId:<id>" or, inside a PATCH path filter such as
+// members[value eq "bulkId:<id>"], when it holds the quoted "bulkId:<id>".
+var quotedBulkID = regexp.MustCompile(`"bulkId:([^"\\]+)"`)
+
+func stringReferences(s string) []string {
+	if id, ok := strings.CutPrefix(s, bulkIDPrefix); ok {
+		return []string{id}
+	}
+	var refs []string
+	for _, m := range quotedBulkID.FindAllStringSubmatch(s, -1) {
+		refs = append(refs, m[1])
+	}
+	return refs
+}
+
+// resolveReferences replaces the bulkId references in s (as stringReferences finds them) by the
+// ids the operations created.
+func resolveReferences(s string, created map[string]string) string {
+	if id, ok := strings.CutPrefix(s, bulkIDPrefix); ok {
+		if resolved, ok := created[id]; ok {
+			return resolved
+		}
+		return s
+	}
+	return quotedBulkID.ReplaceAllStringFunc(s, func(m string) string {
+		if resolved, ok := created[m[len(`"bulkId:`):len(m)-1]]; ok {
+			return strconv.Quote(resolved)
+		}
+		return m
+	})
+}
+
+// walkStrings replaces every string value in v (recursively) by f(value) and returns the result.
+func walkStrings(v any, f func(string) string) any {
+	switch t := v.(type) {
+	case string:
+		return f(t)
+	case map[string]any:
+		for k, e := range t {
+			t[k] = walkStrings(e, f)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = walkStrings(e, f)
+		}
+	}
+	return v
+}
+
+// bulkPath checks an operation's method and path: POST goes to /Users or /Groups, the other
+// methods to /Users/{id} or /Groups/{id}.
+func bulkPath(method, path string) bool {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if !strings.HasPrefix(path, "/") || (parts[0] != "Users" && parts[0] != "Groups") || strings.ContainsAny(path, "?#") {
+		return false
+	}
+	switch method {
+	case http.MethodPost:
+		return len(parts) == 1
+	case http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return len(parts) == 2 && parts[1] != "" && parts[1] != ".search"
+	}
+	return false
+}
+
+func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map[string]string) bulkResult {
+	method := strings.ToUpper(op.Method)
+	resolve := func(v string) string { return resolveReferences(v, created) }
+	segments := strings.Split(op.Path, "/")
+	for i, seg := range segments {
+		if id, ok := strings.CutPrefix(seg, bulkIDPrefix); ok {
+			if resolved, ok := created[id]; ok {
+				segments[i] = resolved
+			}
+		}
+	}
+	path := strings.Join(segments, "/")
+
+	switch {
+	case !bulkPath(method, path):
+		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue,
+			"method must be POST (to /Users or /Groups), PUT, PATCH or DELETE (to /Users/{id} or /Groups/{id})"), 0)
+	case method == http.MethodPost && op.BulkID == "":
+		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "bulkId is required for POST"), 0)
+	case method != http.MethodDelete && len(op.Data) == 0:
+		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "data is required for %s", method), 0)
+	}
+
+	var body []byte
+	if method != http.MethodDelete {
+		dec := json.NewDecoder(bytes.NewReader(op.Data))
+		dec.UseNumber()
+		var data any
+		if err := dec.Decode(&data); err != nil {
+			return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidSyntax, "data is not valid JSON"), 0)
+		}
+		body, _ = json.Marshal(walkStrings(data, resolve))
+	}
+
+	inner, err := http.NewRequestWithContext(r.Context(), method, scimPrefix+path, bytes.NewReader(body))
+	if err != nil {
+		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "path is not a valid URL path"), 0)
+	}
+	inner.Header = r.Header.Clone()
+	inner.Header.Del("Content-Length")
+	inner.Header.Del("If-Match")
+	inner.Header.Del("If-None-Match")
+	inner.Header.Set("Content-Type", scimContentType)
+	if op.Version != "" {
+		inner.Header.Set("If-Match", op.Version)
+	}
+	inner.Host = r.Host
+	inner.TLS = r.TLS
+	inner.RemoteAddr = r.RemoteAddr
+
+	rec := httptest.NewRecorder()
+	s.serveSCIM(rec, inner)
+
+	res := bulkResult{
+		Method:  method,
+		BulkID:  op.BulkID,
+		Status:  strconv.Itoa(rec.Code),
+		Version: rec.Header().Get("Etag"),
+	}
+	if b := bytes.TrimSpace(rec.Body.Bytes()); len(b) > 0 && json.Valid(b) {
+		res.Response = b
+	}
+	if rec.Code < 300 {
+		if method == http.MethodPost {
+			res.Location = rec.Header().Get("Location")
+			var created struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &created) == nil {
+				res.id = created.ID
+			}
+		} else {
+			res.Location = s.scimBase(r) + path
+			res.id = segments[len(segments)-1]
+		}
+	}
+	return res
+}

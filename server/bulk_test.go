@@ -1,0 +1,143 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type bulkResultJSON struct {
+	Location string         `json:"location"`
+	Method   string         `json:"method"`
+	BulkID   string         `json:"bulkId"`
+	Version  string         `json:"version"`
+	Status   string         `json:"status"`
+	Response map[string]any `json:"response"`
+}
+
+func doBulk(t *testing.T, env *testEnv, body string) []bulkResultJSON {
+	t.Helper()
+	r := env.do(t, "POST", "/scim/v2/Bulk", body)
+	if r.status != 200 || r.header.Get("Content-Type") != "application/scim+json" {
+		t.Fatalf("POST /Bulk = %d %q (%s)", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	var resp struct {
+		Schemas    []string
+		Operations []bulkResultJSON
+	}
+	if err := json.Unmarshal(r.body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if !cmp.Equal(resp.Schemas, []string{"urn:ietf:params:scim:api:messages:2.0:BulkResponse"}) {
+		t.Errorf("schemas = %v", resp.Schemas)
+	}
+	return resp.Operations
+}
+
+func TestBulkWithReferences(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, func(c *Config) { c.PublicURL = "https://scim.example.com" })
+	// The group is listed first but references the user created by a later operation.
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Groups","bulkId":"g","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+			"displayName":"Sales","members":[{"value":"bulkId:u","type":"User"}]}},
+		{"method":"POST","path":"/Users","bulkId":"u","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bulk@example.com"}},
+		{"method":"PATCH","path":"/Groups/bulkId:g","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"remove","path":"members[value eq \"bulkId:u\"]"}]}},
+		{"method":"PUT","path":"/Users/bulkId:u","version":"W/\"1\"","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bulk2@example.com"}},
+		{"method":"DELETE","path":"/Users/u-missing"}
+	]}`)
+	if len(results) != 5 {
+		t.Fatalf("got %d results; want 5: %+v", len(results), results)
+	}
+	group, user, patch, put, del := results[0], results[1], results[2], results[3], results[4]
+	if user.Status != "201" || user.BulkID != "u" || !strings.HasPrefix(user.Location, "https://scim.example.com/scim/v2/Users/") {
+		t.Fatalf("user result = %+v", user)
+	}
+	userID := strings.TrimPrefix(user.Location, "https://scim.example.com/scim/v2/Users/")
+	if group.Status != "201" || group.Version != `W/"1"` {
+		t.Fatalf("group result = %+v", group)
+	}
+	members, _ := group.Response["members"].([]any)
+	if len(members) != 1 || members[0].(map[string]any)["value"] != userID {
+		t.Errorf("group members = %v; want the user's id %q", group.Response["members"], userID)
+	}
+	groupID := group.Response["id"].(string)
+	if patch.Status != "204" || patch.Location != "https://scim.example.com/scim/v2/Groups/"+groupID {
+		t.Errorf("patch result = %+v", patch)
+	}
+	if put.Status != "200" || put.Version != `W/"2"` || put.Response["userName"] != "bulk2@example.com" {
+		t.Errorf("put result = %+v", put)
+	}
+	if del.Status != "404" || del.Response["status"] != "404" {
+		t.Errorf("delete result = %+v", del)
+	}
+	ops := env.backend.recorded().ops
+	if len(ops) != 1 || ops[0].Path == nil || !strings.Contains(ops[0].Path.String(), userID) {
+		t.Errorf("patch ops = %+v; want the bulkId resolved in the path filter", ops)
+	}
+}
+
+func TestBulkErrors(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+
+	t.Run("unknown bulkId is 409", func(t *testing.T) {
+		results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+			{"method":"PATCH","path":"/Groups/bulkId:nope","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"displayName","value":"x"}]}}]}`)
+		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" {
+			t.Errorf("results = %+v", results)
+		}
+	})
+	t.Run("reference to a failed operation is 409", func(t *testing.T) {
+		results := doBulk(t, env, `{"Operations":[
+			{"method":"POST","path":"/Users","bulkId":"bad","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}},
+			{"method":"DELETE","path":"/Users/bulkId:bad"}]}`)
+		if len(results) != 2 || results[0].Status != "400" || results[1].Status != "409" {
+			t.Errorf("results = %+v", results)
+		}
+	})
+	t.Run("cycle is 409", func(t *testing.T) {
+		results := doBulk(t, env, `{"Operations":[
+			{"method":"POST","path":"/Groups","bulkId":"a","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"A","members":[{"value":"bulkId:b"}]}},
+			{"method":"POST","path":"/Groups","bulkId":"b","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"B","members":[{"value":"bulkId:a"}]}}]}`)
+		if len(results) != 2 || results[0].Status != "409" || results[1].Status != "409" {
+			t.Errorf("results = %+v", results)
+		}
+	})
+	t.Run("bad method and path", func(t *testing.T) {
+		results := doBulk(t, env, `{"Operations":[
+			{"method":"GET","path":"/Users"},
+			{"method":"POST","path":"/Bulk","bulkId":"x","data":{}},
+			{"method":"DELETE","path":"/Users"},
+			{"method":"POST","path":"/Users","data":{"userName":"nobulkid@example.com"}}]}`)
+		for i, res := range results {
+			if res.Status != "400" {
+				t.Errorf("result %d = %+v; want 400", i, res)
+			}
+		}
+	})
+	t.Run("failOnErrors stops processing", func(t *testing.T) {
+		results := doBulk(t, env, `{"failOnErrors":1,"Operations":[
+			{"method":"DELETE","path":"/Users/missing-1"},
+			{"method":"DELETE","path":"/Users/missing-2"}]}`)
+		if len(results) != 1 || results[0].Status != "404" {
+			t.Errorf("results = %+v; want one 404", results)
+		}
+	})
+	t.Run("more than maxOperations is 413", func(t *testing.T) {
+		ops := make([]string, maxBulkOperations+1)
+		for i := range ops {
+			ops[i] = fmt.Sprintf(`{"method":"DELETE","path":"/Users/x%d"}`, i)
+		}
+		wantSCIMError(t, env.do(t, "POST", "/scim/v2/Bulk", `{"Operations":[`+strings.Join(ops, ",")+`]}`), 413, "")
+	})
+	t.Run("malformed request", func(t *testing.T) {
+		wantSCIMError(t, env.do(t, "POST", "/scim/v2/Bulk", `{"Operations":`), 400, "invalidSyntax")
+		wantSCIMError(t, env.do(t, "POST", "/scim/v2/Bulk", `{"schemas":["urn:wrong"],"Operations":[{"method":"DELETE","path":"/Users/x"}]}`), 400, "invalidValue")
+		wantSCIMError(t, env.do(t, "POST", "/scim/v2/Bulk", `{"Operations":[]}`), 400, "invalidValue")
+	})
+}

@@ -1,0 +1,87 @@
+package conformance_test
+
+import (
+	"flag"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
+	"github.com/scim-bridge/scim-bridge/test/conformance"
+)
+
+var (
+	jsonReport = flag.String("conformance.json", "", "write the JSON compliance report to `FILE`")
+	textReport = flag.String("conformance.report", "", "also write the text compliance report to `FILE`")
+)
+
+// bridgeConfig makes the in-process bridge as RFC-conformant as its configuration allows:
+// overwrite membership semantics and group deletion on. What remains is the documented deviation
+// bridgeDeviations (Salesforce cannot delete users).
+const bridgeConfig = `
+provisioning:
+  permission_sets: overwrite
+groups:
+  allow_create: true
+  allow_delete: true
+`
+
+var bridgeDeviations = []conformance.Deviation{conformance.DeleteDeactivates}
+
+// TestConformance runs the suite against SCIM_TEST_URL with SCIM_TEST_TOKEN when set, else against
+// the bridge and its Salesforce emulator started in process. SCIM_TEST_DEVIATIONS (a comma list)
+// names the deviations to accept; in process it defaults to the bridge's documented ones.
+func TestConformance(t *testing.T) {
+	deviations, err := conformance.ParseDeviations(os.Getenv("SCIM_TEST_DEVIATIONS"))
+	if err != nil {
+		t.Fatalf("SCIM_TEST_DEVIATIONS: %v", err)
+	}
+	target := conformance.Target{
+		BaseURL:    os.Getenv("SCIM_TEST_URL"),
+		Token:      os.Getenv("SCIM_TEST_TOKEN"),
+		Deviations: deviations,
+	}
+	if target.BaseURL == "" {
+		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig})
+		if err != nil {
+			t.Fatalf("StartDemo: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := demo.Close(); err != nil {
+				t.Errorf("demo.Close: %v", err)
+			}
+		})
+		target.BaseURL, target.Token = demo.BaseURL, demo.Token
+		if _, set := os.LookupEnv("SCIM_TEST_DEVIATIONS"); !set {
+			target.Deviations = bridgeDeviations
+		}
+	} else if target.Token == "" {
+		t.Fatalf("SCIM_TEST_URL is set but SCIM_TEST_TOKEN is empty")
+	}
+
+	rep := conformance.Run(t, target)
+
+	if err := rep.WriteText(os.Stdout); err != nil {
+		t.Errorf("text report: %v", err)
+	}
+	writeFile(t, *textReport, rep.WriteText)
+	writeFile(t, *jsonReport, rep.WriteJSON)
+}
+
+func writeFile(t *testing.T, name string, write func(io.Writer) error) {
+	t.Helper()
+	if name == "" {
+		return
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		t.Errorf("report: %v", err)
+		return
+	}
+	if err := write(f); err != nil {
+		t.Errorf("report %s: %v", name, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("report %s: %v", name, err)
+	}
+}

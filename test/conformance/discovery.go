@@ -1,0 +1,310 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Capabilities is what the server advertises in /ServiceProviderConfig (RFC 7643 §5).
+type Capabilities struct {
+	Patch              bool `json:"patch"`
+	Bulk               bool `json:"bulk"`
+	BulkMaxOperations  int  `json:"bulkMaxOperations,omitempty"`
+	BulkMaxPayloadSize int  `json:"bulkMaxPayloadSize,omitempty"`
+	Filter             bool `json:"filter"`
+	FilterMaxResults   int  `json:"filterMaxResults,omitempty"`
+	ChangePassword     bool `json:"changePassword"`
+	Sort               bool `json:"sort"`
+	ETag               bool `json:"etag"`
+}
+
+func (c Capabilities) has(name string) bool {
+	switch name {
+	case "patch":
+		return c.Patch
+	case "bulk":
+		return c.Bulk
+	case "filter":
+		return c.Filter
+	case "changePassword":
+		return c.ChangePassword
+	case "sort":
+		return c.Sort
+	case "etag":
+		return c.ETag
+	}
+	return false
+}
+
+func discoveryChecks() []check {
+	return []check{
+		{"RFC7643-5/service-provider-config", (*C).serviceProviderConfig},
+		{"RFC7644-4/resource-types", (*C).resourceTypes},
+		{"RFC7644-4/resource-type-by-name", (*C).resourceTypeByName},
+		{"RFC7643-7/schemas", (*C).schemas},
+		{"RFC7643-7/schema-by-id", (*C).schemaByID},
+		{"RFC7643-4.1/user-schema-characteristics", (*C).userSchemaCharacteristics},
+		{"RFC7644-4/405-POST-ServiceProviderConfig", wrongMethod(http.MethodPost, "/ServiceProviderConfig")},
+		{"RFC7644-4/405-PATCH-ServiceProviderConfig", wrongMethod(http.MethodPatch, "/ServiceProviderConfig")},
+		{"RFC7644-4/405-PUT-ResourceTypes", wrongMethod(http.MethodPut, "/ResourceTypes")},
+		{"RFC7644-4/405-DELETE-Schemas", wrongMethod(http.MethodDelete, "/Schemas")},
+	}
+}
+
+func (c *C) serviceProviderConfig() {
+	r := c.get("/ServiceProviderConfig", nil)
+	if r.status != http.StatusOK || r.obj == nil {
+		c.s.capsErr = fmt.Errorf("GET /ServiceProviderConfig answered %d", r.status)
+		c.Fatalf("%s; want 200 with a JSON object", r)
+	}
+	spc := r.obj
+	if !containsFold(spc["schemas"], spcURN) {
+		c.Errorf("schemas = %v; want %s", spc["schemas"], spcURN)
+	}
+	flag := func(name string) bool {
+		v, ok := lookup(spc, name+".supported")
+		b, isBool := v.(bool)
+		if !ok || !isBool {
+			c.Errorf("%s.supported = %v; want a boolean", name, v)
+		}
+		return b
+	}
+	num := func(path string) int {
+		v, _ := lookup(spc, path)
+		f, _ := v.(float64)
+		return int(f)
+	}
+	caps := Capabilities{
+		Patch:          flag("patch"),
+		Bulk:           flag("bulk"),
+		Filter:         flag("filter"),
+		ChangePassword: flag("changePassword"),
+		Sort:           flag("sort"),
+		ETag:           flag("etag"),
+	}
+	if caps.Bulk {
+		caps.BulkMaxOperations = num("bulk.maxOperations")
+		caps.BulkMaxPayloadSize = num("bulk.maxPayloadSize")
+		if caps.BulkMaxOperations <= 0 || caps.BulkMaxPayloadSize <= 0 {
+			c.Errorf("bulk is supported but maxOperations=%d maxPayloadSize=%d; want positive integers", caps.BulkMaxOperations, caps.BulkMaxPayloadSize)
+		}
+	}
+	if caps.Filter {
+		caps.FilterMaxResults = num("filter.maxResults")
+		if caps.FilterMaxResults <= 0 {
+			c.Errorf("filter is supported but filter.maxResults=%d; want a positive integer", caps.FilterMaxResults)
+		}
+	}
+	if schemes, ok := lookupKey(spc, "authenticationSchemes").([]any); !ok {
+		c.Errorf("authenticationSchemes = %v; want an array", lookupKey(spc, "authenticationSchemes"))
+	} else {
+		for i, sc := range schemes {
+			if str(sc, "type") == "" || str(sc, "name") == "" || str(sc, "description") == "" {
+				c.Errorf("authenticationSchemes[%d] lacks type, name or description", i)
+			}
+		}
+	}
+	if p := findNull(spc, "ServiceProviderConfig"); p != "" {
+		c.Errorf("null value at %s", p)
+	}
+	c.s.caps = caps
+}
+
+// resourceTypeList accepts a ListResponse (RFC 7644 §4) and, leniently, the bare array of RFC 7643
+// §8.6's example.
+func (c *C) resourceTypeList() []map[string]any {
+	r := c.get("/ResourceTypes", nil)
+	c.wantStatus(r, http.StatusOK)
+	if r.obj != nil {
+		return c.wantList(r).resources
+	}
+	var arr []map[string]any
+	if err := json.Unmarshal(r.body, &arr); err != nil {
+		c.Fatalf("%s; want a ListResponse of ResourceTypes", r)
+	}
+	return arr
+}
+
+func (c *C) resourceTypes() {
+	rts := c.resourceTypeList()
+	want := map[string][2]string{"User": {"/Users", userURN}, "Group": {"/Groups", groupURN}}
+	for _, rt := range rts {
+		name := str(rt, "name")
+		w, ok := want[name]
+		if !ok {
+			continue
+		}
+		delete(want, name)
+		if !containsFold(rt["schemas"], rtURN) {
+			c.Errorf("ResourceType %s schemas = %v; want %s", name, rt["schemas"], rtURN)
+		}
+		if got := str(rt, "endpoint"); got != w[0] {
+			c.Errorf("ResourceType %s endpoint = %q; want %q", name, got, w[0])
+		}
+		if got := str(rt, "schema"); got != w[1] {
+			c.Errorf("ResourceType %s schema = %q; want %q", name, got, w[1])
+		}
+		if name == "User" {
+			exts, _ := lookupKey(rt, "schemaExtensions").([]any)
+			for _, e := range exts {
+				if str(e, "schema") == enterpriseURN {
+					c.s.enterprise = true
+				}
+			}
+		}
+	}
+	for name := range want {
+		c.Errorf("no ResourceType %q", name)
+	}
+}
+
+func (c *C) resourceTypeByName() {
+	r := c.get("/ResourceTypes/User", nil)
+	rt := c.wantResourceDoc(r)
+	if got := str(rt, "name"); got != "User" {
+		c.Errorf("GET /ResourceTypes/User name = %q; want User", got)
+	}
+}
+
+// wantResourceDoc ends the check unless r is a 200 JSON object (discovery documents need no id
+// check beyond that).
+func (c *C) wantResourceDoc(r *response) map[string]any {
+	c.wantStatus(r, http.StatusOK)
+	if r.obj == nil {
+		c.Fatalf("%s; want a JSON object", r)
+	}
+	return r.obj
+}
+
+func (c *C) schemaList() map[string]map[string]any {
+	r := c.get("/Schemas", nil)
+	var docs []map[string]any
+	c.wantStatus(r, http.StatusOK)
+	if r.obj != nil {
+		docs = c.wantList(r).resources
+	} else if err := json.Unmarshal(r.body, &docs); err != nil {
+		c.Fatalf("%s; want a ListResponse of Schemas", r)
+	}
+	out := map[string]map[string]any{}
+	for _, d := range docs {
+		out[str(d, "id")] = d
+	}
+	return out
+}
+
+func (c *C) schemas() {
+	all := c.schemaList()
+	want := []string{userURN, groupURN}
+	if c.s.enterprise {
+		want = append(want, enterpriseURN)
+	}
+	for _, id := range want {
+		doc, ok := all[id]
+		if !ok {
+			c.Errorf("/Schemas lacks %s", id)
+			continue
+		}
+		if p := findNull(doc, id); p != "" {
+			c.Errorf("null value at %s (Entra rejects nulls in /Schemas)", p)
+		}
+		attrs, _ := lookupKey(doc, "attributes").([]any)
+		if len(attrs) == 0 {
+			c.Errorf("schema %s has no attributes", id)
+		}
+		c.checkAttributes(id, attrs)
+	}
+}
+
+// checkAttributes checks the characteristics RFC 7643 §7 requires of attribute definitions.
+func (c *C) checkAttributes(at string, attrs []any) {
+	validType := map[string]bool{"string": true, "boolean": true, "decimal": true, "integer": true, "dateTime": true, "reference": true, "complex": true, "binary": true}
+	validMut := map[string]bool{"readOnly": true, "readWrite": true, "immutable": true, "writeOnly": true}
+	validRet := map[string]bool{"always": true, "never": true, "default": true, "request": true}
+	for _, a := range attrs {
+		name := str(a, "name")
+		where := at + ":" + name
+		if name == "" {
+			c.Errorf("%s: attribute without a name", at)
+			continue
+		}
+		typ := str(a, "type")
+		if !validType[typ] {
+			c.Errorf("%s: type %q is not an RFC 7643 type", where, typ)
+		}
+		if _, ok := lookup(a, "multiValued"); !ok {
+			c.Errorf("%s: multiValued missing", where)
+		}
+		if m := str(a, "mutability"); m != "" && !validMut[m] {
+			c.Errorf("%s: mutability %q invalid", where, m)
+		}
+		if rv := str(a, "returned"); rv != "" && !validRet[rv] {
+			c.Errorf("%s: returned %q invalid", where, rv)
+		}
+		if typ == "complex" {
+			subs, _ := lookupKey(a.(map[string]any), "subAttributes").([]any)
+			c.checkAttributes(where, subs)
+		}
+	}
+}
+
+func (c *C) schemaByID() {
+	r := c.get("/Schemas/"+userURN, nil)
+	doc := c.wantResourceDoc(r)
+	if got := str(doc, "id"); got != userURN {
+		c.Errorf("GET /Schemas/%s id = %q", userURN, got)
+	}
+}
+
+// attrDef finds a top-level attribute definition by name.
+func attrDef(schema map[string]any, name string) map[string]any {
+	attrs, _ := lookupKey(schema, "attributes").([]any)
+	for _, a := range attrs {
+		if m, ok := a.(map[string]any); ok && strings.EqualFold(str(m, "name"), name) {
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *C) userSchemaCharacteristics() {
+	r := c.get("/Schemas/"+userURN, nil)
+	doc := c.wantResourceDoc(r)
+	un := attrDef(doc, "userName")
+	if un == nil {
+		c.Fatalf("User schema has no userName")
+	}
+	if req, _ := un["required"].(bool); !req {
+		c.Errorf("userName required = %v; want true", un["required"])
+	}
+	if u := str(un, "uniqueness"); u != "server" && u != "global" {
+		c.Errorf("userName uniqueness = %q; want server", u)
+	}
+	if pw := attrDef(doc, "password"); pw != nil {
+		if m := str(pw, "mutability"); m != "writeOnly" {
+			c.Errorf("password mutability = %q; want writeOnly", m)
+		}
+		if rv := str(pw, "returned"); rv != "never" {
+			c.Errorf("password returned = %q; want never", rv)
+		}
+	}
+	if g := attrDef(doc, "groups"); g != nil {
+		if m := str(g, "mutability"); m != "readOnly" {
+			c.Errorf("groups mutability = %q; want readOnly", m)
+		}
+	}
+}
+
+func wrongMethod(method, path string) func(*C) {
+	return func(c *C) {
+		var body any
+		if method != http.MethodDelete {
+			body = map[string]any{"schemas": []any{spcURN}}
+		}
+		r := c.do(request{method: method, path: path, body: body})
+		if r.status != http.StatusMethodNotAllowed {
+			c.Errorf("%s; want 405", r)
+		}
+	}
+}

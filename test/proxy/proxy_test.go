@@ -1,0 +1,259 @@
+// Package proxy tests scim-bridge deployed as an operator would: two replicas of the real binary's
+// code path (config file, environment, serve) behind a real nginx, serving one Salesforce org.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+)
+
+const token = "proxy-test-token-0123456789abcdef"
+
+// nginxPath finds nginx; .ci/run installs it from Debian's packages when it is missing.
+func nginxPath(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	t.Fatal("nginx is not installed: run `bash .ci/run`, or `apt-get install nginx-light`")
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not become healthy", url)
+}
+
+// stack is nginx in front of two replicas in front of one emulator.
+type stack struct {
+	url      string // nginx root
+	replicas []string
+}
+
+func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
+	t.Helper()
+	nginx := nginxPath(t)
+	emu, err := emulator.New(emulator.Config{ClientID: "proxy-client", ClientSecret: "proxy-secret", RefreshToken: "5Aep-proxy-refresh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emuSrv := httptest.NewServer(emu.Handler())
+	t.Cleanup(emuSrv.Close)
+
+	dir := t.TempDir()
+	np := freePort(t)
+	cfgFile := filepath.Join(dir, "bridge.yaml")
+	yaml := fmt.Sprintf("salesforce:\n  url: %s\n  client_id: proxy-client\n", emuSrv.URL) + bridgeYAML(np)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"SCIM_BRIDGE_TOKEN=" + token,
+		"SCIM_BRIDGE_SALESFORCE_CLIENT_SECRET=proxy-secret",
+		"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN=5Aep-proxy-refresh",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &stack{url: fmt.Sprintf("http://127.0.0.1:%d", np)}
+	var upstream strings.Builder
+	done := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		port := freePort(t)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		st.replicas = append(st.replicas, "http://"+addr)
+		fmt.Fprintf(&upstream, "    server %s;\n", addr)
+		go func() {
+			done <- app.Run(ctx, []string{"serve", "--config", cfgFile, "--listen", addr}, env, io.Discard, io.Discard)
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for i := 0; i < 2; i++ {
+			if err := <-done; err != nil {
+				t.Errorf("replica stopped with %v", err)
+			}
+		}
+	})
+	for _, r := range st.replicas {
+		waitHealthy(t, r+"/healthz")
+	}
+
+	conf := fmt.Sprintf(`worker_processes 1;
+daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
+  upstream scim_bridge {
+%[2]s  }
+  server {
+    listen 127.0.0.1:%[3]d;
+    location / {
+      proxy_pass http://scim_bridge;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host scim.example.test;
+      proxy_set_header X-Request-Id $request_id;
+    }
+  }
+}
+`, dir, upstream.String(), np)
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", confFile)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting nginx: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitHealthy(t, st.url+"/healthz")
+	return st
+}
+
+func do(t *testing.T, method, url string, body any) (*http.Response, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
+		}
+	}
+	return resp, out
+}
+
+func newUser(userName string) map[string]any {
+	return map[string]any{
+		"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName": userName,
+		"name":     map[string]any{"givenName": "Grace", "familyName": "Hopper"},
+		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
+	}
+}
+
+// requestsServed reads a replica's SCIM request counter for one resource from /metrics.
+func requestsServed(t *testing.T, replica, resource string) int {
+	t.Helper()
+	resp, err := http.Get(replica + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	re := regexp.MustCompile(`(?m)^scim_bridge_scim_requests_total\{[^}]*resource="` + resource + `"[^}]*\} (\d+)`)
+	total := 0
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	return total
+}
+
+func TestPublicURLBehindNginxWithTwoReplicas(t *testing.T) {
+	st := startStack(t, func(int) string { return "public_url: https://scim.example.com\n" })
+
+	resp, body := do(t, http.MethodPost, st.url+"/scim/v2/Users", newUser("grace@example.com"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.StatusCode, body)
+	}
+	id, _ := body["id"].(string)
+	want := "https://scim.example.com/scim/v2/Users/" + id
+	if got := resp.Header.Get("Location"); got != want {
+		t.Errorf("Location = %q; want %q", got, want)
+	}
+	if meta, _ := body["meta"].(map[string]any); meta["location"] != want {
+		t.Errorf("meta.location = %v; want %q", meta["location"], want)
+	}
+
+	// nginx balances round-robin: every replica reads the user the other one created.
+	for i := 0; i < 6; i++ {
+		resp, got := do(t, http.MethodGet, st.url+"/scim/v2/Users/"+id, nil)
+		if resp.StatusCode != http.StatusOK || got["userName"] != "grace@example.com" {
+			t.Fatalf("GET %d through nginx = %d %v", i, resp.StatusCode, got)
+		}
+	}
+	for _, r := range st.replicas {
+		if n := requestsServed(t, r, "Users"); n == 0 {
+			t.Errorf("replica %s served no /Users request; want both replicas in use", r)
+		}
+	}
+}
+
+func TestForwardedHeadersBehindNginx(t *testing.T) {
+	st := startStack(t, func(int) string { return "trust_proxy_headers: true\n" })
+
+	resp, body := do(t, http.MethodPost, st.url+"/scim/v2/Users", newUser("ada@example.com"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.StatusCode, body)
+	}
+	id, _ := body["id"].(string)
+	want := "https://scim.example.test/scim/v2/Users/" + id
+	if got := resp.Header.Get("Location"); got != want {
+		t.Errorf("Location = %q; want %q (from X-Forwarded-Proto/Host)", got, want)
+	}
+	resp, got := do(t, http.MethodGet, st.url+"/scim/v2/Users?filter="+strings.ReplaceAll(`userName eq "ada@example.com"`, " ", "%20"), nil)
+	if resp.StatusCode != http.StatusOK || got["totalResults"] != float64(1) {
+		t.Fatalf("filter through nginx = %d %v; want one result", resp.StatusCode, got)
+	}
+}
