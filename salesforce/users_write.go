@@ -77,16 +77,16 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 			b.audit(ctx, "create_user", "", w.Attributes, err)
 			return scimschema.Resource{}, err
 		}
-		if ce.e.Code == "DUPLICATE_COMM_NICKNAME" && derivedNick && attempt == 0 {
+		if ce.e != nil && ce.e.Code == "DUPLICATE_COMM_NICKNAME" && derivedNick && attempt == 0 {
 			// The nickname was derived, not asked for: retry once with a short suffix.
 			nick, _ := fields["CommunityNickname"].(string)
 			fields["CommunityNickname"] = truncateRunes(nick, 35) + randomDigits(4)
 			continue
 		}
-		err = o.createFailure(ce, fields, prof, psAdd)
-		if u, ok := err.(*reconciled); ok {
-			b.auditCreate(ctx, u.u, w, psAdd, freeze, nil)
-			return b.mapper.ToResource(u.u.rec), nil
+		u, err = o.createFailure(ce, fields, prof, psAdd)
+		if err == nil {
+			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
+			return b.mapper.ToResource(u.rec), nil
 		}
 		b.audit(ctx, "create_user", "", w.Attributes, err)
 		return scimschema.Resource{}, err
@@ -119,11 +119,6 @@ func (e *createError) Error() string {
 	}
 	return fmt.Sprintf("create failed at %s: %v", e.ref, e.e)
 }
-
-// reconciled is the "error" of a lost create answer whose user turned out to exist.
-type reconciled struct{ u *userState }
-
-func (r *reconciled) Error() string { return "reconciled" }
 
 func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
 	b := o.b
@@ -194,8 +189,9 @@ func (o *op) readBack(id string) ([]Subrequest, error) {
 	}, nil
 }
 
-// createFailure explains a failed create.
-func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group) error {
+// createFailure explains a failed create. Only a lost answer whose user turns out to exist
+// yields the user instead.
+func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group) (*userState, error) {
 	b := o.b
 	username, _ := fields["Username"].(string)
 	if ce.lost != nil {
@@ -204,10 +200,15 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 		u, err := o.readUserWhere(Eq("Username", username), true)
 		if err == nil {
 			b.logger(o.ctx).Warn().Msg("create answer lost; the user exists, answering as created")
-			return &reconciled{u: u}
+			return u, nil
 		}
-		return b.fail(o.ctx, ce.lost)
+		return nil, b.fail(o.ctx, ce.lost)
 	}
+	return nil, o.createError(ce, username, prof, psAdd)
+}
+
+func (o *op) createError(ce *createError, username string, prof profile, psAdd []group) error {
+	b := o.b
 	switch {
 	case len(ce.failures) > 0:
 		return assignmentError("assigning permissionSets", ce.failures, func(i int) string {

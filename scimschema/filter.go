@@ -63,7 +63,7 @@ type constant bool
 func (constant) cond() {}
 
 // everything is how a condition that always holds leaves the package: every record has an Id.
-var everything Cond = Present{Field: "Id"}
+func everything() Cond { return Present{Field: "Id"} }
 
 func and(a, b Cond) Cond {
 	var out []Cond
@@ -125,7 +125,7 @@ func not(c Cond) Cond {
 func finish(c Cond) Cond {
 	if k, ok := c.(constant); ok {
 		if k {
-			return everything
+			return everything()
 		}
 		return Nothing{}
 	}

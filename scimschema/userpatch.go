@@ -239,6 +239,12 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 				targets = append(targets, s)
 			}
 		}
+		if op == "replace" && len(targets) == 0 && !canonicalType(attr, typ) {
+			// RFC 7644 §3.5.2.3: a value filter that matches nothing is noTarget. Canonical types
+			// the mapping does not store (a "home" email, a "fax" number) are accepted and ignored
+			// like other unmapped attributes, so IdPs' default mappings keep working.
+			return Errorf(KindNoTarget, "%s: no value matches the filter", attr)
+		}
 		if sub != "" || remove {
 			for _, s := range targets {
 				v := value
@@ -351,4 +357,23 @@ func (m *UserMapper) patchPermissionSets(c *collected, op string, p filter.Path,
 		}
 	}
 	return nil
+}
+
+// canonicalTypes are the RFC 7643 §4.1.2 canonical "type" values of the multi-valued attributes.
+var canonicalTypes = map[string][]string{
+	"emails":       {"work", "home", "other"},
+	"phonenumbers": {"work", "home", "mobile", "fax", "pager", "other"},
+	"addresses":    {"work", "home", "other"},
+}
+
+func canonicalType(attr, typ string) bool {
+	if typ == primaryEmailType {
+		return true
+	}
+	for _, t := range canonicalTypes[strings.ToLower(attr)] {
+		if strings.EqualFold(t, typ) {
+			return true
+		}
+	}
+	return false
 }

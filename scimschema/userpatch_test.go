@@ -201,6 +201,7 @@ func TestForPatchRejects(t *testing.T) {
 		{"bad email", `{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"nope"}]}`, KindInvalidValue},
 		{"time zone not in picklist", `{"Operations":[{"op":"replace","path":"timezone","value":"Mars/Base"}]}`, KindInvalidValue},
 		{"remove without path", `{"Operations":[{"op":"remove"}]}`, KindNoTarget},
+		{"replace with a value filter that can match nothing", `{"Operations":[{"op":"replace","path":"emails[type eq \"nonesuch\"].value","value":"x@example.com"}]}`, KindNoTarget},
 		{"unknown op", `{"Operations":[{"op":"move","path":"title"}]}`, KindInvalidSyntax},
 		{"unsupported value filter", `{"Operations":[{"op":"replace","path":"emails[value eq \"a@b.c\"].value","value":"x@y.z"}]}`, KindInvalidPath},
 	}
@@ -225,5 +226,19 @@ func TestForPatchRequiredFalseAllowsRemoval(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]any{}, got.Fields); diff != "" {
 		t.Errorf("Fields mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Entra's default mappings replace canonical types the bridge does not store (a fax number): that is
+// accepted and ignored, not noTarget.
+func TestForPatchReplaceOfUnmappedCanonicalTypeIsIgnored(t *testing.T) {
+	t.Parallel()
+	m := newMapper(t, UserMappingConfig{})
+	got, err := m.ForPatch(ops(t, `{"Operations":[{"op":"Replace","path":"phoneNumbers[type eq \"fax\"].value","value":"+1 555"}]}`), testPicklists)
+	if err != nil {
+		t.Fatalf("ForPatch: %v", err)
+	}
+	if len(got.Fields) != 0 {
+		t.Errorf("ForPatch wrote %v; want nothing", got.Fields)
 	}
 }

@@ -350,7 +350,7 @@ func (m *UserMapper) fillCreate(w *UserWrite, c *collected, attrs map[string]any
 	if _, ok := w.Fields["LastName"]; !ok && m.fieldSlots["LastName"] != nil {
 		return Errorf(KindInvalidValue, "%s is required: Salesforce needs LastName", source["LastName"])
 	}
-	if _, ok := w.Fields["Email"]; !ok && len(m.fieldSlots["Email"]) > 0 {
+	if _, ok := w.Fields["Email"]; !ok {
 		// Salesforce requires Email: a userName that is an email address stands in for it.
 		if e := m.withDomain(userName); isEmail(e) {
 			w.Fields["Email"] = e

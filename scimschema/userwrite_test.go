@@ -262,8 +262,8 @@ func TestForReplaceRequiresSalesforceRequiredFields(t *testing.T) {
 	t.Parallel()
 	m := newMapper(t, UserMappingConfig{})
 	for body, want := range map[string]string{
-		`{"userName":"a@acme.com","emails":[{"value":"a@acme.com"}]}`:   "name.familyName is required: Salesforce needs LastName",
-		`{"userName":"a@acme.com","name":{"familyName":"A"}}`:           "emails is required: Salesforce needs Email",
+		`{"userName":"a@acme.com","emails":[{"value":"a@acme.com"}]}`:     "name.familyName is required: Salesforce needs LastName",
+		`{"userName":"a@acme.com","name":{"familyName":"A"}}`:             "emails is required: Salesforce needs Email",
 		`{"userName":"a@acme.com","name":{"familyName":"A"},"emails":[]}`: "emails is required: Salesforce needs Email",
 	} {
 		_, err := m.ForReplace(decode(t, body), nil)

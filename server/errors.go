@@ -176,8 +176,13 @@ func writeBulkTooMany(w http.ResponseWriter) {
 // library. The library cannot put 429/503 on the wire (it rewrites them to 500 with the raw text)
 // and rejects statuses it deems inapplicable to a method, so the handler stashes the seam error here
 // and failureWriter replaces whatever error the library writes by this one.
+//
+// It also carries the number of resources a list handler returned: the library writes the requested
+// count as itemsPerPage, where RFC 7644 §3.4.2 defines it as the number of resources in the page.
 type failure struct {
-	err *scimschema.Error
+	err          *scimschema.Error
+	itemsPerPage int
+	isList       bool
 }
 
 type failureKey struct{}
@@ -229,7 +234,27 @@ func (w *failureWriter) Write(b []byte) (int, error) {
 	if w.discard {
 		return len(b), nil
 	}
+	if w.failure.isList {
+		return w.writeList(b)
+	}
 	return w.ResponseWriter.Write(b)
+}
+
+// writeList corrects itemsPerPage in the library's ListResponse (written in one Write).
+func (w *failureWriter) writeList(b []byte) (int, error) {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(b, &body); err != nil {
+		return w.ResponseWriter.Write(b)
+	}
+	body["itemsPerPage"] = json.RawMessage(strconv.Itoa(w.failure.itemsPerPage))
+	out, err := json.Marshal(body)
+	if err != nil {
+		return w.ResponseWriter.Write(b)
+	}
+	if _, err := w.ResponseWriter.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func (w *failureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -236,6 +236,9 @@ func (h *resourceHandler) GetAll(r *http.Request, params scim.ListRequestParams)
 	for _, res := range page.Resources {
 		out.Resources = append(out.Resources, p.resource(res))
 	}
+	if f, ok := r.Context().Value(failureKey{}).(*failure); ok {
+		f.isList, f.itemsPerPage = true, len(out.Resources)
+	}
 	return out, nil
 }
 

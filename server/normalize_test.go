@@ -241,3 +241,27 @@ func TestNormalizeBodyLeavesOtherBodiesAlone(t *testing.T) {
 		t.Errorf("normalizeBody(PUT, case-insensitive keys) (-want +got):\n%s", diff)
 	}
 }
+
+// RFC 7644 §3.4.2: itemsPerPage is the number of resources in this page, not the requested count
+// (the SCIM library writes the latter).
+func TestItemsPerPageCountsReturnedResources(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	for i := 0; i < 3; i++ {
+		env.backend.putUser(map[string]any{"userName": "p" + string(rune('a'+i)) + "@example.com"})
+	}
+	for _, tc := range []struct {
+		query string
+		want  float64
+	}{
+		{"startIndex=3&count=2", 1},
+		{"startIndex=10&count=5", 0},
+		{"count=0", 0},
+		{"count=2", 2},
+	} {
+		r := env.do(t, "GET", "/scim/v2/Users?"+tc.query, "")
+		if got := r.json(t)["itemsPerPage"]; r.status != 200 || got != tc.want {
+			t.Errorf("GET /Users?%s itemsPerPage = %v (status %d); want %v", tc.query, got, r.status, tc.want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ type Emulator struct {
 	blockers  map[string]string // user id → deactivation-blocker message
 	apiCalls  int
 	byKind    map[string]int
-	counter   int // source of token and locator randomness-free uniqueness
+	counter   int // numbers query locators
 }
 
 // New validates cfg, loads the seed and returns a ready emulator.

@@ -130,13 +130,16 @@ func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 		return
 	}
 	code, message := defaultFaultText(status)
-	if f.ErrorCode != "" {
-		code = f.ErrorCode
+	if f.ErrorCode != "" && f.ErrorCode != code {
+		code, message = f.ErrorCode, f.ErrorCode
+		for _, s := range []int{400, 401, 403, 404, 503} {
+			if c, m := defaultFaultText(s); c == code {
+				message = m
+			}
+		}
 	}
 	if f.Message != "" {
 		message = f.Message
-	} else if f.ErrorCode != "" && f.ErrorCode != code {
-		message = f.ErrorCode
 	}
 	if strings.HasPrefix(r.URL.Path, "/services/oauth2/") {
 		oe := &oauthError{Error: code, Description: message}

@@ -40,6 +40,12 @@ func TestFaults(t *testing.T) {
 		t.Errorf("a faulted PATCH was applied")
 	}
 
+	h.e.InjectFault(Fault{Status: 403, ErrorCode: "UNABLE_TO_LOCK_ROW"})
+	status, _, body = h.do("GET", v+"/limits", nil)
+	if first := wantError(t, "code with another status", status, body, 403, "UNABLE_TO_LOCK_ROW"); !strings.HasPrefix(first["message"].(string), "unable to obtain exclusive access") {
+		t.Errorf("message = %v", first["message"])
+	}
+
 	h.e.InjectFault(Fault{PathPattern: v + "/sobjects/User", Latency: 80 * time.Millisecond})
 	start := time.Now()
 	h.createUser("slow@example.com", "Standard User")

@@ -1,6 +1,9 @@
 package emulator
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -449,4 +452,17 @@ func TestLicenseSeats(t *testing.T) {
 	mustDo(t, h, "PATCH", v+"/sobjects/User/"+c6, map[string]any{"IsActive": true}, 204)
 	status, _, body = h.do("PATCH", v+"/sobjects/User/"+chatter[0], map[string]any{"IsActive": true})
 	wantError(t, "reactivate into a full licence", status, body, 400, "LICENSE_LIMIT_EXCEEDED")
+}
+
+func TestGzipRequestBody(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_ = json.NewEncoder(zw).Encode(h.newUser("gz@example.com", "Standard User"))
+	zw.Close()
+	status, _, body := h.do("POST", v+"/sobjects/User", buf.Bytes(), "Content-Encoding", "gzip")
+	if status != 201 {
+		t.Fatalf("gzip create = %d %s", status, body)
+	}
 }

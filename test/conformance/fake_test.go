@@ -40,6 +40,7 @@ const (
 	faultIgnoreStartIndex = "ignore-startIndex"  // startIndex is ignored
 	faultPatchAddReplaces = "patch-add-replaces" // add on a multi-valued attribute replaces it
 	faultDeleteKeepsUser  = "delete-keeps-user"  // DELETE /Users deactivates (like Salesforce)
+	faultMembershipMerge  = "membership-merge"   // PUT /Groups and replace members only add
 )
 
 func newFakeServer(token string, faults ...string) *fakeServer {
@@ -123,13 +124,13 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 	switch what {
 	case "ServiceProviderConfig":
 		f.writeJSON(w, 200, map[string]any{
-			"schemas":          []any{spcURN},
-			"patch":            map[string]any{"supported": true},
-			"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-			"filter":           map[string]any{"supported": true, "maxResults": 200},
-			"changePassword":   map[string]any{"supported": false},
-			"sort":             map[string]any{"supported": true},
-			"etag":             map[string]any{"supported": true},
+			"schemas":               []any{spcURN},
+			"patch":                 map[string]any{"supported": true},
+			"bulk":                  map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+			"filter":                map[string]any{"supported": true, "maxResults": 200},
+			"changePassword":        map[string]any{"supported": false},
+			"sort":                  map[string]any{"supported": true},
+			"etag":                  map[string]any{"supported": true},
 			"authenticationSchemes": []any{map[string]any{"type": "oauthbearertoken", "name": "Bearer", "description": "bearer token"}},
 		})
 	case "ResourceTypes":
@@ -325,6 +326,9 @@ func (f *fakeServer) create(kind string, body map[string]any) (map[string]any, e
 
 func (f *fakeServer) replace(kind, id string, res, body map[string]any) error {
 	next := clean(body)
+	if kind == "Groups" && f.faults[faultMembershipMerge] {
+		next["members"] = mergeMembers(res["members"], next["members"])
+	}
 	if kind == "Users" && str(next, "userName") == "" {
 		return errf(400, "invalidValue", "userName is required")
 	}
@@ -753,9 +757,25 @@ func (f *fakeServer) applyOp(kind string, res map[string]any, opKind string, p f
 		}
 		container[key] = value
 	case "replace":
+		if kind == "Groups" && strings.EqualFold(name, "members") && f.faults[faultMembershipMerge] {
+			value = mergeMembers(container[key], value)
+		}
 		container[key] = value
 	default:
 		return errf(400, "invalidSyntax", "unknown op")
 	}
 	return nil
+}
+
+// mergeMembers returns the members of old plus those of next that old lacks.
+func mergeMembers(old, next any) any {
+	out, _ := old.([]any)
+	out = slices.Clone(out)
+	nextArr, _ := next.([]any)
+	for _, m := range nextArr {
+		if !slices.ContainsFunc(out, func(e any) bool { return str(e, "value") == str(m, "value") }) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -88,6 +88,7 @@ func TestSuiteDetectsFaults(t *testing.T) {
 		{faultIgnoreStartIndex, []string{"RFC7644-3.4.2.4/pagination-pages", "RFC7644-3.4.2.4/pagination-past-end"}},
 		{faultPatchAddReplaces, []string{"RFC7644-3.5.2.1/add-multivalued-appends"}},
 		{faultDeleteKeepsUser, []string{"RFC7644-3.6/delete-user"}},
+		{faultMembershipMerge, []string{"RFC7644-3.5.1/replace-group", "RFC7644-3.5.2.3/group-replace-members", "IdP-replay/okta"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
@@ -108,18 +109,34 @@ func TestSuiteDetectsFaults(t *testing.T) {
 
 func TestDeviationOnlyWhenSwitchedOn(t *testing.T) {
 	t.Parallel()
-	rep := runAgainstFake(t, []Deviation{DeleteDeactivates}, faultDeleteKeepsUser)
-	for _, r := range rep.Results {
-		if r.Check != "RFC7644-3.6/delete-user" {
-			continue
+	all := []Deviation{DeleteDeactivates, MembershipMerge, GroupDeleteForbidden}
+	t.Run("needed", func(t *testing.T) {
+		t.Parallel()
+		rep := runAgainstFake(t, all, faultDeleteKeepsUser, faultMembershipMerge)
+		want := map[string]Deviation{
+			"RFC7644-3.6/delete-user":               DeleteDeactivates,
+			"RFC7644-3.5.1/replace-group":           MembershipMerge,
+			"RFC7644-3.5.2.3/group-replace-members": MembershipMerge,
+			"IdP-replay/okta":                       MembershipMerge,
 		}
-		if r.Status != Passed || r.Deviation != DeleteDeactivates {
-			t.Errorf("delete-user with the deviation on: %s %q deviation %q; want passed by %s", r.Status, r.Detail, r.Deviation, DeleteDeactivates)
+		for _, r := range rep.Results {
+			if r.Status == Failed {
+				t.Errorf("%s failed: %s", r.Check, r.Detail)
+			}
+			if r.Deviation != want[r.Check] {
+				t.Errorf("%s passed by deviation %q; want %q", r.Check, r.Deviation, want[r.Check])
+			}
 		}
-	}
-	if rep.Failed != 0 {
-		t.Errorf("failed: %v", byStatus(rep, Failed))
-	}
+	})
+	t.Run("not needed", func(t *testing.T) {
+		t.Parallel()
+		rep := runAgainstFake(t, all)
+		for _, r := range rep.Results {
+			if r.Status == Failed || r.Deviation != "" {
+				t.Errorf("%s: %s by deviation %q against a conformant server", r.Check, r.Status, r.Deviation)
+			}
+		}
+	})
 }
 
 func TestReportFormats(t *testing.T) {

@@ -147,7 +147,8 @@ func TestEntraLegacyGroupMembership(t *testing.T) {
 	bob := b.insertUser(t, "bob")
 	salesOps := b.permissionSet(t, "Sales Operations")
 
-	// Entra reads groups by displayName and without members.
+	// Entra reads groups by displayName and without members; no match is an empty ListResponse.
+	b.assertMatch(t, "/Groups", `displayName eq "No Such Group"`, []string{"excludedAttributes=members"})
 	p := filterPath("/Groups", `displayName eq "Sales Operations"`, "excludedAttributes=members")
 	status, doc := b.within(t, 1, http.MethodGet, p, nil)
 	if status != http.StatusOK {

@@ -308,7 +308,7 @@ func (b *bridge) insertUser(t testing.TB, local string, profile ...string) strin
 	}
 	id, err := b.Emulator.Insert("User", map[string]any{
 		"Username": local + "@e2e.example.com", "LastName": local, "Email": local + "@e2e.example.com",
-		"Alias": alias, "ProfileId": b.profile(t, prof), "TimeZoneSidKey": "America/Los_Angeles",
+		"Alias": alias, "CommunityNickname": local, "ProfileId": b.profile(t, prof), "TimeZoneSidKey": "America/Los_Angeles",
 		"LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 	})
 	if err != nil {

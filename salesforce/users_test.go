@@ -1,0 +1,564 @@
+package salesforce
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+func TestCreateUserWithDefaultsInOneCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	attrs := newUserAttrs("Jane.Doe@Example.com", "Jane", "Doe-Smithsonian")
+	var res scimschema.Resource
+	if n := h.calls(func() {
+		var err error
+		if res, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}); n != 1 {
+		t.Errorf("CreateUser made %d calls; want 1", n)
+	}
+	if len(res.ID) != 18 || !strings.HasPrefix(res.ID, "005") {
+		t.Errorf("CreateUser id = %q; want an 18-character User id", res.ID)
+	}
+	row := h.e.Get("User", res.ID)
+	if row == nil {
+		t.Fatalf("no User %s in the emulator", res.ID)
+	}
+	if got := row["Username"]; got != "jane.doe@example.com" {
+		t.Errorf("Username = %v; want jane.doe@example.com", got)
+	}
+	if alias, _ := row["Alias"].(string); alias == "" || len(alias) > 8 {
+		t.Errorf("Alias = %q; want 1..8 characters", alias)
+	}
+	for field, want := range map[string]any{
+		"ProfileId": h.profileID("Standard User"), "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+		"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8", "LastName": "Doe-Smithsonian", "IsActive": true,
+	} {
+		if got := row[field]; !sameValue(got, want) {
+			t.Errorf("%s = %v; want %v", field, got, want)
+		}
+	}
+	if res.Attributes["userName"] != "jane.doe@example.com" {
+		t.Errorf("resource userName = %v", res.Attributes["userName"])
+	}
+	if res.Version == "" {
+		t.Error("resource has no version")
+	}
+	if !strings.Contains(h.log.String(), `"operation":"create_user"`) || !strings.Contains(h.log.String(), `"actor":"test-idp"`) {
+		t.Errorf("no audit line for create_user with the actor:\n%s", h.log)
+	}
+	if strings.Contains(h.log.String(), "Smithsonian") {
+		t.Error("a log line contains an attribute value")
+	}
+}
+
+func sameValue(a, b any) bool {
+	if s, ok := a.(string); ok {
+		if t, ok := b.(string); ok && len(s) >= 15 && len(t) >= 15 && strings.HasPrefix(s, "0") {
+			return sameID(s, t)
+		}
+	}
+	return a == b
+}
+
+func TestCreateUserWithPermissionSetsInOneCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	attrs := newUserAttrs("ps.user@example.com", "Pat", "Sets")
+	attrs[scimschema.SalesforceUserURN] = map[string]any{
+		"profile":        "Standard User",
+		"permissionSets": []any{map[string]any{"value": "Sales_Ops"}, map[string]any{"value": h.permSetID("Support_Agent")}},
+	}
+	var res scimschema.Resource
+	if n := h.calls(func() {
+		var err error
+		if res, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}); n != 1 {
+		t.Errorf("CreateUser with permission sets made %d calls; want 1", n)
+	}
+	for _, ps := range []string{"Sales_Ops", "Support_Agent"} {
+		if !h.assignees(h.permSetID(ps))[res.ID] {
+			t.Errorf("user not assigned %s", ps)
+		}
+	}
+	groups, _ := res.Attributes["groups"].([]any)
+	if len(groups) != 2 {
+		t.Errorf("resource groups = %v; want 2", res.Attributes["groups"])
+	}
+}
+
+func TestCreateUserForbiddenSendsNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.CreateUsers = false }))
+	users := len(h.e.List("User"))
+	n := h.calls(func() {
+		_, err := h.b.CreateUser(h.ctx, newUserAttrs("no@example.com", "No", "Body"))
+		se := wantKind(t, err, scimschema.KindForbidden)
+		if !strings.Contains(se.Detail, "provisioning.create_users") {
+			t.Errorf("Detail %q does not name provisioning.create_users", se.Detail)
+		}
+	})
+	if n != 0 || len(h.e.List("User")) != users {
+		t.Errorf("forbidden create made %d calls and changed the users", n)
+	}
+}
+
+func TestCreateUserInvalidBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	attrs := newUserAttrs("bad@example.com", "No", "")
+	delete(attrs, "name")
+	n := h.calls(func() {
+		_, err := h.b.CreateUser(h.ctx, attrs)
+		wantKind(t, err, scimschema.KindInvalidValue)
+	})
+	if n != 0 {
+		t.Errorf("invalid create made %d calls; want 0", n)
+	}
+}
+
+func TestCreateUserUnknownDefaultProfile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Users.Defaults["profile"] = "Ghost Profile" }))
+	_, err := h.b.CreateUser(h.ctx, newUserAttrs("ghost@example.com", "G", "Host"))
+	se := wantKind(t, err, scimschema.KindInvalidValue)
+	if !strings.Contains(se.Detail, "profile") || !strings.Contains(se.Detail, "users.defaults.profile") {
+		t.Errorf("Detail %q does not name profile and users.defaults.profile", se.Detail)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DryRun = true }))
+	existing := h.insertUser("dry.existing@example.com", "Standard User", nil)
+	before := h.e.Get("User", existing)
+	users := len(h.e.List("User"))
+
+	res, err := h.b.CreateUser(h.ctx, newUserAttrs("dry@example.com", "Dry", "Run"))
+	if err != nil {
+		t.Fatalf("CreateUser under dry_run: %v", err)
+	}
+	if !strings.HasPrefix(res.ID, "005DRYRUN") || res.Attributes["userName"] != "dry@example.com" {
+		t.Errorf("dry-run create = %q %v; want a synthetic id and the mapped user", res.ID, res.Attributes["userName"])
+	}
+	if _, err := h.b.PatchUser(h.ctx, existing, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, ""); err != nil {
+		t.Fatalf("PatchUser under dry_run: %v", err)
+	}
+	if _, err := h.b.ReplaceUser(h.ctx, existing, newUserAttrs("dry.existing@example.com", "Changed", "Name"), ""); err != nil {
+		t.Fatalf("ReplaceUser under dry_run: %v", err)
+	}
+	if err := h.b.DeleteUser(h.ctx, existing, ""); err != nil {
+		t.Fatalf("DeleteUser under dry_run: %v", err)
+	}
+	if len(h.e.List("User")) != users {
+		t.Error("dry run created a user")
+	}
+	after := h.e.Get("User", existing)
+	if after["SystemModstamp"] != before["SystemModstamp"] || after["IsActive"] != true {
+		t.Errorf("dry run changed the user: %v → %v", before, after)
+	}
+	if !strings.Contains(h.log.String(), `"setting":"dry_run"`) {
+		t.Error("no skipped line naming dry_run")
+	}
+}
+
+func TestDeactivateFollowsDisableAction(t *testing.T) {
+	t.Parallel()
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			id := h.insertUser("leaver."+action+"@example.com", "Standard User", nil)
+			var res scimschema.Resource
+			n := h.calls(func() {
+				var err error
+				res, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: "False"}}, "")
+				if err != nil {
+					t.Fatalf("PatchUser active false: %v", err)
+				}
+			})
+			if n != 1 {
+				t.Errorf("deactivation made %d calls; want 1", n)
+			}
+			if res.Attributes["active"] != false {
+				t.Errorf("resource active = %v; want false", res.Attributes["active"])
+			}
+			isActive, frozen := h.e.Get("User", id)["IsActive"], h.login(id)["IsFrozen"]
+			wantActive, wantFrozen := action == "freeze", action == "freeze"
+			if isActive != wantActive || frozen != wantFrozen {
+				t.Errorf("IsActive=%v IsFrozen=%v; want %v %v", isActive, frozen, wantActive, wantFrozen)
+			}
+			got, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
+			if err != nil || got.Attributes["active"] != false {
+				t.Errorf("GetUser after deactivation: active=%v err=%v", got.Attributes["active"], err)
+			}
+		})
+	}
+}
+
+func TestReactivationUnfreezesAndEnables(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("back@example.com", "Standard User", map[string]any{"IsActive": false})
+	if err := h.e.Update("UserLogin", h.login(id)["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatal(err)
+	}
+	n := h.calls(func() {
+		res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Value: map[string]any{"active": true}}}, "")
+		if err != nil {
+			t.Fatalf("PatchUser active true: %v", err)
+		}
+		if res.Attributes["active"] != true {
+			t.Errorf("resource active = %v; want true", res.Attributes["active"])
+		}
+	})
+	if n != 1 {
+		t.Errorf("reactivation made %d calls; want 1", n)
+	}
+	if h.e.Get("User", id)["IsActive"] != true || h.login(id)["IsFrozen"] != false {
+		t.Errorf("after reactivation IsActive=%v IsFrozen=%v; want true false", h.e.Get("User", id)["IsActive"], h.login(id)["IsFrozen"])
+	}
+}
+
+func TestFreezeWithoutUserLoginIsInvalid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t,
+		withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+		withEmulator(func(c *emulator.Config) { c.Quirks.OmitUserLoginRows = true }))
+	id := h.insertUser("nologin@example.com", "Standard User", nil)
+	_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
+	se := wantKind(t, err, scimschema.KindInvalidValue)
+	if !strings.Contains(se.Detail, "UserLogin") {
+		t.Errorf("Detail %q does not explain the missing UserLogin", se.Detail)
+	}
+	// Reactivating such a user has nothing to unfreeze and succeeds.
+	if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: true}}, ""); err != nil {
+		t.Errorf("reactivating a user without UserLogin: %v", err)
+	}
+}
+
+func TestDeactivationBlockerIsInvalid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("blocked@example.com", "Standard User", nil)
+	h.e.SetUserDeactivationBlocker(id, "This user is the default workflow user")
+	_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
+	se := wantKind(t, err, scimschema.KindInvalidValue)
+	if strings.Contains(se.Detail, "workflow user") {
+		t.Errorf("Detail %q echoes Salesforce's message", se.Detail)
+	}
+}
+
+func TestUpdateUsersOffIsHonoured(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.UpdateUsers = false }))
+	id := h.insertUser("keep@example.com", "Standard User", map[string]any{"FirstName": "Keep"})
+	stamp := h.e.Get("User", id)["SystemModstamp"]
+
+	res, err := h.b.ReplaceUser(h.ctx, id, newUserAttrs("keep@example.com", "Changed", "Changed"), "")
+	if err != nil {
+		t.Fatalf("ReplaceUser: %v", err)
+	}
+	if name, _ := res.Attributes["name"].(map[string]any); name["givenName"] != "Keep" {
+		t.Errorf("PUT answer name = %v; want the unchanged user", res.Attributes["name"])
+	}
+	_, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "name.givenName"), Value: "Other"}}, "")
+	if err != nil {
+		t.Fatalf("PatchUser: %v", err)
+	}
+	if row := h.e.Get("User", id); row["FirstName"] != "Keep" || row["SystemModstamp"] != stamp {
+		t.Errorf("update_users off changed the user: %v", row)
+	}
+	if !strings.Contains(h.log.String(), `"setting":"update_users"`) {
+		t.Error("no skipped line naming update_users")
+	}
+	// Deactivation still follows disable_users.
+	if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, ""); err != nil {
+		t.Fatalf("PatchUser active false: %v", err)
+	}
+	if h.e.Get("User", id)["IsActive"] != false {
+		t.Error("deactivation skipped although disable_users is on")
+	}
+}
+
+func TestDisableUsersOffSkipsOnlyTheActiveChange(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableUsers = false }))
+	id := h.insertUser("stay@example.com", "Standard User", nil)
+	_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{
+		{Op: "replace", Path: parsePath(t, "active"), Value: false},
+		{Op: "replace", Path: parsePath(t, "title"), Value: "Engineer"},
+	}, "")
+	if err != nil {
+		t.Fatalf("PatchUser: %v", err)
+	}
+	row := h.e.Get("User", id)
+	if row["IsActive"] != true || row["Title"] != "Engineer" {
+		t.Errorf("IsActive=%v Title=%v; want true Engineer", row["IsActive"], row["Title"])
+	}
+}
+
+func TestReplaceUserInOneCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("put@example.com", "Standard User", map[string]any{"Title": "Old"})
+	attrs := newUserAttrs("put@example.com", "Put", "Person")
+	n := h.calls(func() {
+		res, err := h.b.ReplaceUser(h.ctx, id, attrs, "")
+		if err != nil {
+			t.Fatalf("ReplaceUser: %v", err)
+		}
+		if res.ID != id {
+			t.Errorf("ReplaceUser id = %q; want %q", res.ID, id)
+		}
+	})
+	if n != 1 {
+		t.Errorf("PUT made %d calls; want 1", n)
+	}
+	row := h.e.Get("User", id)
+	if row["FirstName"] != "Put" || row["Title"] != nil {
+		t.Errorf("after PUT FirstName=%v Title=%v; want Put and cleared", row["FirstName"], row["Title"])
+	}
+}
+
+func TestPermissionSetsMergeAndOverwrite(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"merge", "overwrite"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
+			id := h.insertUser("perm."+mode+"@example.com", "Standard User", nil)
+			h.assign(id, h.permSetID("Marketing_User")) // made in Salesforce by someone else
+			attrs := newUserAttrs("perm."+mode+"@example.com", "Perm", "Sets")
+			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Sales_Ops"}}}
+			n := h.calls(func() {
+				if _, err := h.b.ReplaceUser(h.ctx, id, attrs, ""); err != nil {
+					t.Fatalf("ReplaceUser: %v", err)
+				}
+			})
+			if n != 2 {
+				t.Errorf("PUT with permissionSets made %d calls; want 2", n)
+			}
+			if !h.assignees(h.permSetID("Sales_Ops"))[id] {
+				t.Error("Sales_Ops not assigned")
+			}
+			kept := h.assignees(h.permSetID("Marketing_User"))[id]
+			if kept != (mode == "merge") {
+				t.Errorf("Marketing_User still assigned = %v under %s", kept, mode)
+			}
+			// The profile's own permission set is never touched.
+			if len(h.e.List("PermissionSetAssignment")) < 2 {
+				t.Error("assignments lost")
+			}
+		})
+	}
+}
+
+func TestProfileOwnedPermissionSetIsInvalid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("owned@example.com", "Standard User", nil)
+	var owned string
+	for _, ps := range h.e.List("PermissionSet") {
+		if ps["IsOwnedByProfile"] == true {
+			owned = ps["Id"].(string)
+			break
+		}
+	}
+	if owned == "" {
+		t.Fatal("the emulator has no profile-owned permission set")
+	}
+	_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{
+		Op: "add", Path: parsePath(t, scimschema.SalesforceUserURN+":permissionSets"), Value: []any{map[string]any{"value": owned}},
+	}}, "")
+	se := wantKind(t, err, scimschema.KindInvalidValue)
+	if !strings.Contains(se.Detail, "permissionSets") {
+		t.Errorf("Detail %q does not name permissionSets", se.Detail)
+	}
+	if _, err := h.b.GetGroup(h.ctx, owned, scimschema.ReadOptions{}); err == nil {
+		t.Error("a profile-owned permission set is readable as a group")
+	}
+}
+
+func TestDeleteUserDeprovisions(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprint("deprovision=", on), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DeprovisionUsers = on }))
+			id := h.insertUser("gone@example.com", "Standard User", nil)
+			n := h.calls(func() {
+				if err := h.b.DeleteUser(h.ctx, id, ""); err != nil {
+					t.Fatalf("DeleteUser: %v", err)
+				}
+			})
+			if n != 1 {
+				t.Errorf("DELETE made %d calls; want 1", n)
+			}
+			if got := h.e.Get("User", id)["IsActive"]; got != !on {
+				t.Errorf("IsActive after DELETE = %v; want %v", got, !on)
+			}
+			res, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
+			if err != nil || res.Attributes["active"] != !on {
+				t.Errorf("GetUser after DELETE: active=%v err=%v", res.Attributes["active"], err)
+			}
+			wantKind(t, h.b.DeleteUser(h.ctx, "005000000000000AAA", ""), scimschema.KindNotFound)
+			wantKind(t, h.b.DeleteUser(h.ctx, "not-an-id", ""), scimschema.KindNotFound)
+		})
+	}
+}
+
+func TestGetUser(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("reader@example.com", "Standard User", nil)
+	h.assign(id, h.permSetID("Sales_Ops"))
+	n := h.calls(func() {
+		res, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
+		if err != nil {
+			t.Fatalf("GetUser: %v", err)
+		}
+		groups, _ := res.Attributes["groups"].([]any)
+		if len(groups) != 1 {
+			t.Errorf("groups = %v; want Sales_Ops only (not the profile's permission set)", res.Attributes["groups"])
+		}
+		ext, _ := res.Attributes[scimschema.SalesforceUserURN].(map[string]any)
+		if ext["profile"] != "Standard User" {
+			t.Errorf("profile = %v; want Standard User", ext["profile"])
+		}
+	})
+	if n != 1 {
+		t.Errorf("GetUser made %d calls; want 1", n)
+	}
+	for _, bad := range []string{"garbage", "00Q000000000000AAA", "005000000000000AAA"} {
+		_, err := h.b.GetUser(h.ctx, bad, scimschema.ReadOptions{})
+		wantKind(t, err, scimschema.KindNotFound)
+	}
+	// A user of a type SCIM does not see is not found.
+	guest := h.find("User", "Username", "admin@emulator.example.com")["Id"].(string)
+	cfg := defaultBackendConfig()
+	cfg.UserTypes = []string{"PowerPartner"}
+	b, err := NewBackend(h.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.GetUser(h.ctx, guest, scimschema.ReadOptions{})
+	wantKind(t, err, scimschema.KindNotFound)
+	err = b.DeleteUser(h.ctx, guest, "")
+	wantKind(t, err, scimschema.KindNotFound)
+	if h.e.Get("User", guest)["IsActive"] != true {
+		t.Error("DELETE deactivated a user of a type SCIM does not see")
+	}
+}
+
+func TestIfMatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	id := h.insertUser("etag@example.com", "Standard User", nil)
+	res, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Update("User", id, map[string]any{"Title": "Changed elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Mine"}}, res.Version)
+	wantKind(t, err, scimschema.KindPrecondition)
+	fresh, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Mine"}}, fresh.Version); err != nil {
+		t.Errorf("PatchUser with a current If-Match: %v", err)
+	}
+}
+
+func TestDuplicateUsername(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.OtherOrgUsernames = []string{"taken@elsewhere.com"} }))
+	h.insertUser("taken@example.com", "Standard User", nil)
+	for _, tc := range []struct{ userName, want string }{
+		{"taken@example.com", "in this Salesforce org"},
+		{"taken@elsewhere.com", "in another Salesforce org"},
+	} {
+		_, err := h.b.CreateUser(h.ctx, newUserAttrs(tc.userName, "Dup", "Licate"))
+		se := wantKind(t, err, scimschema.KindUniqueness)
+		if !strings.Contains(se.Detail, tc.want) {
+			t.Errorf("CreateUser(%q) detail = %q; want it to say %q", tc.userName, se.Detail, tc.want)
+		}
+	}
+}
+
+func TestDerivedNicknameCollisionIsRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	first, err := h.b.CreateUser(h.ctx, newUserAttrs("sam@one.example.com", "Sam", "Same"))
+	if err != nil {
+		t.Fatalf("first CreateUser: %v", err)
+	}
+	second, err := h.b.CreateUser(h.ctx, newUserAttrs("sam@two.example.com", "Sam", "Same"))
+	if err != nil {
+		t.Fatalf("second CreateUser with the same derived nickname: %v", err)
+	}
+	a, b := h.e.Get("User", first.ID)["CommunityNickname"], h.e.Get("User", second.ID)["CommunityNickname"]
+	if a == b {
+		t.Errorf("both users have nickname %v", a)
+	}
+}
+
+func TestLicenceLimitOnCreate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var err error
+	for i := range 7 { // Chatter Free has 5 seats
+		attrs := newUserAttrs(fmt.Sprintf("free%d@example.com", i), "Free", "User")
+		attrs[scimschema.SalesforceUserURN] = map[string]any{"profile": "Chatter Free User"}
+		if _, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+			break
+		}
+	}
+	se := wantKind(t, err, scimschema.KindInvalidValue)
+	if !strings.Contains(se.Detail, "licence") || !strings.Contains(se.Detail, "Chatter Free User") {
+		t.Errorf("Detail %q does not explain the licence limit", se.Detail)
+	}
+}
+
+func TestLostCreateAnswerIsReconciled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.e.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*/composite", DropConnection: true, AfterApply: true})
+	res, err := h.b.CreateUser(h.ctx, newUserAttrs("lost@example.com", "Lost", "Answer"))
+	if err != nil {
+		t.Fatalf("CreateUser with a lost answer: %v", err)
+	}
+	count := 0
+	for _, u := range h.e.List("User") {
+		if u["Username"] == "lost@example.com" {
+			count++
+			if !sameID(u["Id"].(string), res.ID) {
+				t.Errorf("answered id %s; the user is %s", res.ID, u["Id"])
+			}
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d users named lost@example.com; want exactly 1", count)
+	}
+}
+
+func TestLostCreateAnswerNotAppliedIsUnavailable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.e.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*/composite", DropConnection: true})
+	_, err := h.b.CreateUser(h.ctx, newUserAttrs("never@example.com", "Never", "Made"))
+	wantKind(t, err, scimschema.KindUnavailable)
+	if h.find("User", "Username", "never@example.com") != nil {
+		t.Error("a user was created")
+	}
+}
