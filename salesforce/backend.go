@@ -195,7 +195,7 @@ func (b *Backend) skip(ctx context.Context, setting, operation, target string) {
 		Str("actor", scimschema.Actor(ctx)).Msg("skipped")
 }
 
-// skipWrites reports whether writes are skipped by dry_run, recording the skip.
+// dryRun reports whether writes are skipped by dry_run, recording the skip.
 func (b *Backend) dryRun(ctx context.Context, operation, target string) bool {
 	if !b.cfg.Provisioning.DryRun {
 		return false

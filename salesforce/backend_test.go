@@ -347,3 +347,47 @@ func TestOutageIsUnavailable(t *testing.T) {
 		t.Errorf("Detail %q shows Salesforce's text", se.Detail)
 	}
 }
+
+func TestRejectedCredentialsAreUnavailable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.e.ExpireTokens()
+	h.e.InjectFault(emulator.Fault{PathPattern: "/services/oauth2/token", ForceInvalidGrant: true, Times: -1})
+	_, err := h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 1, ExcludedAttributes: []string{"members"}}) // cached: no call
+	if err != nil {
+		t.Fatalf("ListGroups from the cached catalog: %v", err)
+	}
+	_, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 1})
+	se := wantKind(t, err, scimschema.KindUnavailable)
+	if strings.Contains(se.Detail, "test-refresh") || strings.Contains(se.Detail, "test-secret") {
+		t.Errorf("Detail %q leaks a secret", se.Detail)
+	}
+}
+
+func TestConcurrentOperationsShareTheCatalog(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.CatalogTTL = time.Nanosecond }))
+	id := h.insertUser("conc@example.com", "Standard User", nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{}); err != nil {
+				errs <- err
+			}
+			if _, err := h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 10}); err != nil {
+				errs <- err
+			}
+			if i%2 == 0 {
+				if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "T"}}, ""); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent operation: %v", err)
+	}
+}

@@ -92,7 +92,8 @@ func decodeQuery(sr SubResponse) (*queryBody, error) {
 	return &q, nil
 }
 
-// more follows a composite query result's nextRecordsUrl until it is complete or fn says stop.
+// walk hands fn every record of a query result, following nextRecordsUrl one batch at a time,
+// until the result is complete or fn returns false.
 func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any) bool) error {
 	for {
 		for _, r := range q.Records {

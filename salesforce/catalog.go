@@ -100,7 +100,7 @@ func (c *catalog) group(idOrName string) (group, bool) {
 	return group{}, false
 }
 
-// exposedID reports whether a permission set or group id is an exposed group.
+// exposedByID finds an exposed group by its id.
 func (c *catalog) exposedByID(id string) (group, bool) {
 	for _, g := range c.exposed {
 		if sameID(g.ID, id) {

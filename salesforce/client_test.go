@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -410,8 +411,8 @@ func TestBackoffBounds(t *testing.T) {
 func TestTimeoutIsUnavailable(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	c := fakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // lets the server notice the client hanging up
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -420,6 +421,7 @@ func TestTimeoutIsUnavailable(t *testing.T) {
 		cfg.Timeout = 50 * time.Millisecond
 		cfg.Retry = RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
 	})
+	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for handlers
 	_, err := c.Create(context.Background(), "User", Record{})
 	if KindOf(err) != KindUnavailable || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Create() on a hung server error = %v; want KindUnavailable wrapping DeadlineExceeded", err)

@@ -94,7 +94,6 @@ func labelTaken(cat *catalog, label, except string) bool {
 // the PermissionSet create, the assignment collections referencing it, and the read-back.
 func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
 	if !b.cfg.Groups.AllowCreate {
-		b.skip(ctx, "allow_create", "create_group", "")
 		return scimschema.Resource{}, forbidden("group creation is disabled (groups.allow_create)")
 	}
 	if b.cfg.Groups.Source == "permission_set_groups" {
@@ -512,7 +511,6 @@ func (b *Backend) auditMembers(ctx context.Context, g group, added, removed bool
 // composite per 4×200 assignments, the last one with the delete.
 func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) error {
 	if !b.cfg.Groups.AllowDelete {
-		b.skip(ctx, "allow_delete", "delete_group", id)
 		return forbidden("group deletion is disabled (groups.allow_delete)")
 	}
 	o := b.op(ctx)

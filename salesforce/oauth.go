@@ -173,7 +173,8 @@ func (t *tokens) fetch(ctx context.Context, refresh string) (*oauth2.Token, erro
 		var assertion string
 		assertion, err = t.assertion()
 		if err != nil {
-			return nil, ownError(0, "", "cannot sign the JWT assertion: check salesforce.jwt.private_key_file")
+			return nil, &Error{Kind: KindAuth, ownMessage: true,
+				Message: "cannot sign the JWT assertion: check salesforce.jwt.private_key_file"}
 		}
 		// clientcredentials lets grant_type be overridden; with no client id or secret it sends
 		// exactly grant_type and assertion, as the jwt-bearer flow wants.

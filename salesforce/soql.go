@@ -88,11 +88,11 @@ func Like(field, pattern string) Cond {
 // LikeEscape escapes %, _ and \ so that s matches only itself inside a LIKE pattern.
 func LikeEscape(s string) string {
 	var b strings.Builder
-	for _, r := range s {
-		if r == '%' || r == '_' || r == '\\' {
+	for i := 0; i < len(s); i++ { // bytewise: invalid UTF-8 passes through unchanged
+		if c := s[i]; c == '%' || c == '_' || c == '\\' {
 			b.WriteByte('\\')
 		}
-		b.WriteRune(r)
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }

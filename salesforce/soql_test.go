@@ -321,7 +321,7 @@ func FuzzQueryStructure(f *testing.F) {
 		if got, want := likeMatcher(t, strs[3]), append(literalMatcher(c), likeItem{wild: '%'}); !slices.Equal(got, want) {
 			t.Fatalf("LIKE pattern %s matches %v; want %q followed by %%", strs[3], got, c)
 		}
-		if utf8.ValidString(a) && !utf8.ValidString(q) {
+		if utf8.ValidString(a) && utf8.ValidString(b) && utf8.ValidString(c) && !utf8.ValidString(q) {
 			t.Fatalf("valid UTF-8 input produced invalid UTF-8 query %q", q)
 		}
 	})

@@ -18,10 +18,10 @@ const maxOffset = 2000
 // exact totalResults, and the frozen UserLogins among the matching users (UserLogin is no child
 // relationship of User, so it cannot ride in the page query). Real Salesforce forbids a semi-join
 // inside a semi-join, so when the filter itself has one (active, groups) the frozen state is read
-// afterwards for the page's ids: two calls. Pages past OFFSET 2000, and filters with case-exact
-// comparisons (SOQL compares case-insensitively, so rows are re-checked in Go and totalResults is
-// counted after the check), walk the ordered result with nextRecordsUrl, one call per 2000 rows,
-// holding one batch at a time.
+// afterwards for the page's ids: two calls. Filters with case-exact comparisons (externalId; SOQL
+// compares case-insensitively) read every case-insensitive match in the same composite, re-check
+// them in Go and count after the check. Pages past OFFSET 2000 walk the ordered result with
+// nextRecordsUrl, one call per 2000 rows, holding one batch at a time.
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.op(ctx)
@@ -85,22 +85,28 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		return scimschema.Page{TotalResults: res.TotalSize, Resources: []scimschema.Resource{}}, nil
 
-	case len(checks) == 0 && start-1 <= maxOffset:
-		pq := ordered().Limit(count)
-		if start > 1 {
-			pq = pq.Offset(start - 1)
+	case len(checks) > 0 || start-1 <= maxOffset:
+		// Case-exact filters read every case-insensitive match (few: they are equality filters on
+		// identifiers) and count after the re-check.
+		exact := len(checks) > 0
+		pq := ordered()
+		if !exact {
+			pq = pq.Limit(count)
+			if start > 1 {
+				pq = pq.Offset(start - 1)
+			}
 		}
 		ps, err := pq.String()
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
-		cq, err := countQuery()
-		if err != nil {
-			return empty, b.fail(ctx, err)
-		}
-		subs := []Subrequest{
-			{Method: "GET", Path: QueryPath(ps), ReferenceID: "page"},
-			{Method: "GET", Path: QueryPath(cq), ReferenceID: "count"},
+		subs := []Subrequest{{Method: "GET", Path: QueryPath(ps), ReferenceID: "page"}}
+		if !exact {
+			cq, err := countQuery()
+			if err != nil {
+				return empty, b.fail(ctx, err)
+			}
+			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(cq), ReferenceID: "count"})
 		}
 		if !semiJoin {
 			fq, err := loginQuery(And(Eq("IsFrozen", true),
@@ -124,18 +130,30 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
+		seen := 0
 		err = b.walk(ctx, page, func(r map[string]any) bool {
-			rows = append(rows, r)
-			return len(rows) < count
+			if !exact {
+				rows = append(rows, r)
+				return len(rows) < count
+			}
+			if matchesExact(r, checks) {
+				if seen++; seen >= start && len(rows) < count {
+					rows = append(rows, r)
+				}
+			}
+			return true
 		})
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
-		cnt, err := decodeQuery(by["count"])
-		if err != nil {
-			return empty, b.fail(ctx, err)
+		total = seen
+		if !exact {
+			cnt, err := decodeQuery(by["count"])
+			if err != nil {
+				return empty, b.fail(ctx, err)
+			}
+			total = cnt.TotalSize
 		}
-		total = cnt.TotalSize
 		if fr, ok := by["frozen"]; ok {
 			if fq, err := decodeQuery(fr); err == nil && fq.Done {
 				frozen = logins(fq)
@@ -151,25 +169,18 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
+		// Past OFFSET 2000: walk the ordered result, one call per 2000 rows, up to the page.
 		seen := 0
 		err = b.walk(ctx, fromResult(res), func(r map[string]any) bool {
-			if !matchesExact(r, checks) {
-				return true
-			}
-			seen++
-			if seen >= start && len(rows) < count {
+			if seen++; seen >= start {
 				rows = append(rows, r)
 			}
-			// Without re-checks Salesforce's totalSize is exact and the walk stops at the page.
-			return len(checks) > 0 || len(rows) < count
+			return len(rows) < count
 		})
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
 		total = res.TotalSize
-		if len(checks) > 0 {
-			total = seen
-		}
 	}
 
 	if frozen == nil && len(rows) > 0 {

@@ -24,6 +24,11 @@ type userState struct {
 // userQuery selects a user's mapped fields (and, withGroups, the assignments) among the users
 // SCIM sees (users.user_types).
 func (b *Backend) userQuery(where Cond, withGroups bool) *Query {
+	return b.userQueryAnyType(b.withUserTypes(where), withGroups)
+}
+
+// userQueryAnyType is userQuery without the users.user_types restriction.
+func (b *Backend) userQueryAnyType(where Cond, withGroups bool) *Query {
 	q := Select(b.mapper.ReadFields()...)
 	if withGroups {
 		// Not filtered on PermissionSet.IsOwnedByProfile inside the subquery: an assignment of a
@@ -31,7 +36,7 @@ func (b *Backend) userQuery(where Cond, withGroups bool) *Query {
 		// is exposed anyway.
 		q = q.SubQuery(Select("Id", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignments"))
 	}
-	return q.From("User").Where(b.withUserTypes(where))
+	return q.From("User").Where(where)
 }
 
 func (b *Backend) withUserTypes(where Cond) Cond {

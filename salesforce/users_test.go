@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
@@ -199,6 +201,18 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 			if err != nil || got.Attributes["active"] != false {
 				t.Errorf("GetUser after deactivation: active=%v err=%v", got.Attributes["active"], err)
 			}
+			wantOp := map[string]string{"disable": "disable_user", "freeze": "freeze_user"}[action]
+			if !strings.Contains(h.log.String(), `"operation":"`+wantOp+`","target":"`+id+`","changed":["active"],"result":"ok"`) {
+				t.Errorf("no audit line for %s:\n%s", wantOp, h.log)
+			}
+			// Deactivating again changes nothing and writes no audit line.
+			lines := strings.Count(h.log.String(), `"audit":true`)
+			if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, ""); err != nil {
+				t.Fatalf("second deactivation: %v", err)
+			}
+			if strings.Count(h.log.String(), `"audit":true`) != lines {
+				t.Errorf("a no-op deactivation was audited:\n%s", h.log)
+			}
 		})
 	}
 }
@@ -278,6 +292,9 @@ func TestUpdateUsersOffIsHonoured(t *testing.T) {
 	}
 	if !strings.Contains(h.log.String(), `"setting":"update_users"`) {
 		t.Error("no skipped line naming update_users")
+	}
+	if got := testutil.ToFloat64(h.b.skipped.WithLabelValues("update_users")); got != 2 {
+		t.Errorf("scim_bridge_skipped_actions_total{setting=update_users} = %v; want 2", got)
 	}
 	// Deactivation still follows disable_users.
 	if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, ""); err != nil {
@@ -560,5 +577,35 @@ func TestLostCreateAnswerNotAppliedIsUnavailable(t *testing.T) {
 	wantKind(t, err, scimschema.KindUnavailable)
 	if h.find("User", "Username", "never@example.com") != nil {
 		t.Error("a user was created")
+	}
+}
+
+func TestCreateUserInactiveFollowsDisableAction(t *testing.T) {
+	t.Parallel()
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			attrs := newUserAttrs("inactive."+action+"@example.com", "In", "Active")
+			attrs["active"] = false
+			var res scimschema.Resource
+			if n := h.calls(func() {
+				var err error
+				if res, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+					t.Fatalf("CreateUser inactive: %v", err)
+				}
+			}); n != 1 {
+				t.Errorf("inactive create made %d calls; want 1", n)
+			}
+			if res.Attributes["active"] != false {
+				t.Errorf("resource active = %v; want false", res.Attributes["active"])
+			}
+			if got, want := h.e.Get("User", res.ID)["IsActive"], action == "freeze"; got != want {
+				t.Errorf("IsActive = %v; want %v", got, want)
+			}
+			if got, want := h.login(res.ID)["IsFrozen"], action == "freeze"; got != want {
+				t.Errorf("IsFrozen = %v; want %v", got, want)
+			}
+		})
 	}
 }

@@ -11,8 +11,9 @@ import (
 // userChange is what one SCIM update sends to Salesforce for a user.
 type userChange struct {
 	id       string
-	fields   map[string]any // User fields, incl. ProfileId and IsActive
+	fields   map[string]any // User fields, incl. ProfileId; never IsActive
 	profile  profile        // the profile set, when ProfileId is in fields
+	active   *bool          // IsActive to set, nil leave
 	freeze   *bool          // true freeze, false unfreeze, nil leave
 	add      []group        // assignments to create
 	del      []assignment   // assignments to delete
@@ -21,7 +22,7 @@ type userChange struct {
 }
 
 func (ch *userChange) empty() bool {
-	return len(ch.fields) == 0 && ch.freeze == nil && len(ch.add) == 0 && len(ch.del) == 0
+	return len(ch.fields) == 0 && ch.active == nil && ch.freeze == nil && len(ch.add) == 0 && len(ch.del) == 0
 }
 
 // ReplaceUser applies a PUT: one call (a composite of the update, the freeze or unfreeze and the
@@ -118,7 +119,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 
 // planActive applies provisioning.disable_users and disable_action to a requested active state.
 // Reactivation sets IsActive and unfreezes, whichever applies. With the current state known,
-// writes that change nothing are left out.
+// writes that change nothing are left out; without it, applyUserChange makes them conditional.
 func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, cur *userState) {
 	p := b.cfg.Provisioning
 	isActive := func() bool { v, _ := cur.rec.Fields["IsActive"].(bool); return v }
@@ -132,13 +133,13 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 			}
 		default:
 			if cur == nil || isActive() {
-				ch.fields["IsActive"] = false
+				ch.active = ptr(false)
 			}
 		}
 		return
 	}
 	if cur == nil || !isActive() {
-		ch.fields["IsActive"] = true
+		ch.active = ptr(true)
 	}
 	if cur == nil || cur.frozen {
 		ch.freeze = ptr(false)
@@ -146,10 +147,6 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func noLoginError(cause error) error {
-	return invalid("active: the user cannot be frozen: Salesforce has no UserLogin row for it (some orgs create it at the first login); use provisioning.disable_action: disable", cause)
-}
 
 // DeleteUser deprovisions: Salesforce cannot delete users, so with deprovision_users on DELETE
 // performs disable_action (the user stays readable with active false); with it off nothing
@@ -177,52 +174,49 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if b.dryRun(ctx, "delete_user", uid) {
 		return nil
 	}
+	// DELETE follows deprovision_users alone (not disable_users).
 	ch := &userChange{id: uid, fields: map[string]any{}}
 	if b.cfg.Provisioning.DisableAction == "freeze" {
 		if cur != nil && cur.loginID == "" {
 			return noLoginError(nil)
 		}
-		ch.freeze = ptr(true)
-	} else {
-		ch.fields["IsActive"] = false
+		if cur == nil || !cur.frozen {
+			ch.freeze = ptr(true)
+		}
+	} else if cur == nil || cur.rec.Fields["IsActive"] == true {
+		ch.active = ptr(false)
+	}
+	if ch.empty() {
+		return nil // already deprovisioned
 	}
 	_, err := o.applyUserChange(ch, cur)
 	return err
 }
 
-// applyUserChange sends ch in one composite (allOrNone). Without cur (nothing read first) the
-// composite starts with a check query restricted to users.user_types, and the update addresses
-// the user through it, so a user SCIM cannot see is never written; the UserLogin query doubles as
-// the freeze target and as the previous state for the audit line.
+// applyUserChange sends ch in one composite call.
+//
+// With cur (the user was read first) the writes are exactly what changes, in one allOrNone
+// composite. Without it (the common PUT/PATCH/DELETE: one call, nothing read first) the composite
+// starts with a check query restricted to users.user_types and every write addresses the user
+// through a query reference, so a user SCIM cannot see is never written. The active-state writes
+// are then conditional: IsActive is written through a query that finds the user in the other
+// state, IsFrozen through one that finds the UserLogin in the other state (a repeated
+// deactivation changes nothing and is not audited). A reference to an empty query
+// fails only its own subrequest, which here means "nothing to do"; that needs allOrNone false, so
+// a failed attribute update does not undo a (re)activation that succeeded beside it. Every part is
+// idempotent and the IdP retries a failed operation as a whole.
 func (o *op) applyUserChange(ch *userChange, cur *userState) (*userState, error) {
-	b := o.b
-	target := ch.id
+	if cur != nil {
+		return o.applyKnown(ch, cur)
+	}
+	return o.applyBlind(ch)
+}
+
+func (o *op) psaSubrequests(ch *userChange) ([]Subrequest, error) {
+	if len(ch.add) > collectionMax || len(ch.del) > collectionMax {
+		return nil, invalid(fmt.Sprintf("permissionSets: at most %d permission sets change per request", collectionMax), nil)
+	}
 	var subs []Subrequest
-	if cur == nil {
-		q, err := Select("Id", "IsActive").From("User").Where(b.withUserTypes(Eq("Id", ch.id))).String()
-		if err != nil {
-			return nil, b.fail(o.ctx, err)
-		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "chk"})
-		target = "@{chk.records[0].Id}"
-		if ch.freeze != nil {
-			q, err := Select("Id", "IsFrozen").From("UserLogin").Where(Eq("UserId", ch.id)).String()
-			if err != nil {
-				return nil, b.fail(o.ctx, err)
-			}
-			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "ul"})
-		}
-	}
-	if len(ch.fields) > 0 {
-		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/User/" + target, ReferenceID: "upd", Body: ch.fields})
-	}
-	if ch.freeze != nil {
-		login := "@{ul.records[0].Id}"
-		if cur != nil {
-			login = cur.loginID
-		}
-		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/" + login, ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
-	}
 	if len(ch.add) > 0 {
 		recs := make([]map[string]any, len(ch.add))
 		for i, g := range ch.add {
@@ -237,84 +231,52 @@ func (o *op) applyUserChange(ch *userChange, cur *userState) (*userState, error)
 		}
 		subs = append(subs, collectionDelete("psa_del", true, ids))
 	}
-	if len(ch.add) > collectionMax || len(ch.del) > collectionMax {
-		return nil, invalid(fmt.Sprintf("permissionSets: at most %d permission sets change per request", collectionMax), nil)
+	return subs, nil
+}
+
+func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
+	b := o.b
+	var subs []Subrequest
+	fields := maps.Clone(ch.fields)
+	if ch.active != nil {
+		fields["IsActive"] = *ch.active
 	}
+	if len(fields) > 0 {
+		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/User/" + ch.id, ReferenceID: "upd", Body: fields})
+	}
+	if ch.freeze != nil {
+		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/" + cur.loginID, ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
+	}
+	psa, err := o.psaSubrequests(ch)
+	if err != nil {
+		return nil, err
+	}
+	subs = append(subs, psa...)
 	if ch.readBack {
-		read, err := o.readBack(ch.id)
+		read, err := o.readBack(ch.id, false)
 		if err != nil {
 			return nil, err
 		}
 		subs = append(subs, read...)
 	}
-
 	res, err := b.c.Composite(o.ctx, true, subs)
-	if err != nil {
+	if err == nil {
+		err = o.knownFailure(ch, byRef(res), res)
+	} else {
 		err = b.fail(o.ctx, err)
-		b.auditChange(o.ctx, ch, cur, err)
+	}
+	o.auditChange(ch, nil, err)
+	if err != nil {
 		return nil, err
 	}
-	by := byRef(res)
-	prev := cur
-	if cur == nil {
-		prev = previousState(by)
-		if prev == nil {
-			return nil, notFound("user")
-		}
-	}
-	if err := o.changeFailure(ch, by, res); err != nil {
-		if ch.freeze != nil && !*ch.freeze && err == errNoLogin {
-			// Reactivation of a user without a UserLogin row: nothing to unfreeze.
-			ch.freeze = nil
-			if ch.empty() {
-				if !ch.readBack {
-					return prev, nil
-				}
-				return o.readUser(ch.id, true)
-			}
-			return o.applyUserChange(ch, cur)
-		}
-		if err == errNoLogin {
-			err = noLoginError(nil)
-		}
-		b.auditChange(o.ctx, ch, prev, err)
-		return nil, err
-	}
-	b.auditChange(o.ctx, ch, prev, nil)
 	if !ch.readBack {
-		return prev, nil
+		return cur, nil
 	}
-	return o.userFromResponses(by, "get", "getl", true)
+	return o.userFromResponses(byRef(res), "get", "getl", true)
 }
 
-var errNoLogin = &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "no UserLogin row"}
-
-// previousState reads the check and UserLogin queries of an applyUserChange composite: the user's
-// state before the change, or nil when the user is not one SCIM sees.
-func previousState(by map[string]SubResponse) *userState {
-	chk, ok := by["chk"]
-	if !ok || chk.Status >= 400 {
-		// A rolled-back composite may not show the check's own result; the caller then relies on
-		// the root error.
-		return &userState{rec: scimschema.UserRecord{Fields: map[string]any{}}}
-	}
-	q, err := decodeQuery(chk)
-	if err != nil || len(q.Records) == 0 {
-		return nil
-	}
-	u := &userState{rec: scimschema.UserRecord{Fields: q.Records[0]}}
-	if ul, ok := by["ul"]; ok && ul.Status < 400 {
-		if lq, err := decodeQuery(ul); err == nil && len(lq.Records) > 0 {
-			u.loginID = str(lq.Records[0]["Id"])
-			u.frozen, _ = lq.Records[0]["IsFrozen"].(bool)
-		}
-	}
-	return u
-}
-
-// changeFailure explains a failed applyUserChange composite; nil when it succeeded.
-func (o *op) changeFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
-	b := o.b
+// knownFailure explains a failed applyKnown composite; nil when it succeeded.
+func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
 			return assignmentError("assigning permissionSets", failures, func(i int) string {
@@ -339,73 +301,164 @@ func (o *op) changeFailure(ch *userChange, by map[string]SubResponse, res []SubR
 	if e == nil {
 		return nil
 	}
-	ref := res[i].ReferenceID
-	if brokenReference(e, "chk") {
-		return notFound("user")
+	if res[i].ReferenceID == "upd" {
+		return o.updateError(ch, e, ch.active != nil)
 	}
-	if brokenReference(e, "ul") {
-		return errNoLogin
+	return o.b.fail(o.ctx, e)
+}
+
+func (o *op) applyBlind(ch *userChange) (*userState, error) {
+	b := o.b
+	const user = "@{chk.records[0].Id}"
+	chk, err := Select("Id").From("User").Where(b.withUserTypes(Eq("Id", ch.id))).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
 	}
-	if ul, ok := by["ul"]; ok && ul.Status < 400 {
-		if q, err := decodeQuery(ul); err == nil && q.TotalSize == 0 && ref == "frz" {
-			return errNoLogin
+	subs := []Subrequest{{Method: "GET", Path: QueryPath(chk), ReferenceID: "chk"}}
+	if len(ch.fields) > 0 {
+		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/User/" + user, ReferenceID: "upd", Body: ch.fields})
+	}
+	if ch.active != nil {
+		q, err := Select("Id").From("User").Where(b.withUserTypes(And(Eq("Id", ch.id), Eq("IsActive", !*ch.active)))).String()
+		if err != nil {
+			return nil, b.fail(o.ctx, err)
+		}
+		subs = append(subs,
+			Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "actq"},
+			Subrequest{Method: "PATCH", Path: "sobjects/User/@{actq.records[0].Id}", ReferenceID: "act", Body: map[string]any{"IsActive": *ch.active}})
+	}
+	if ch.freeze != nil {
+		// The write goes through a query that finds the UserLogin in the other state. A freeze
+		// also asks whether the row exists at all: without one the user cannot be frozen.
+		if *ch.freeze {
+			q, err := Select("Id").From("UserLogin").Where(Eq("UserId", user)).String()
+			if err != nil {
+				return nil, b.fail(o.ctx, err)
+			}
+			subs = append(subs, Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
+		}
+		q, err := Select("Id").From("UserLogin").Where(And(Eq("UserId", user), Eq("IsFrozen", !*ch.freeze))).String()
+		if err != nil {
+			return nil, b.fail(o.ctx, err)
+		}
+		subs = append(subs,
+			Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "ul"},
+			Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
+	}
+	if ch.readBack {
+		read, err := o.readBack(ch.id, false)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, read...)
+	}
+	res, err := b.c.Composite(o.ctx, false, subs)
+	if err != nil {
+		err = b.fail(o.ctx, err)
+		o.auditChange(ch, nil, err)
+		return nil, err
+	}
+	by := byRef(res)
+	if c := by["chk"]; c.Status >= 400 {
+		return nil, b.queryFailure(o.ctx, c)
+	}
+	if q, err := decodeQuery(by["chk"]); err != nil || len(q.Records) == 0 {
+		return nil, notFound("user")
+	}
+	done := map[string]bool{}
+	var failure error
+	for _, ref := range []string{"upd", "act", "frz"} {
+		sr, ok := by[ref]
+		if !ok {
+			continue
+		}
+		switch {
+		case sr.Status < 400:
+			done[ref] = true
+		case ref == "act" && brokenReference(sr.Err, "actq"):
+			// already in the requested state
+		case ref == "frz" && brokenReference(sr.Err, "ul"):
+			if l, ok := by["login"]; ok && failure == nil {
+				if q, err := decodeQuery(l); err == nil && q.TotalSize == 0 {
+					failure = noLoginError(sr.Err)
+				}
+			}
+		case failure == nil:
+			if sr.Err == nil {
+				failure = b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", ref, sr.Status))
+			} else if ref == "frz" {
+				failure = b.fail(o.ctx, sr.Err)
+			} else {
+				failure = o.updateError(ch, sr.Err, ref == "act")
+			}
 		}
 	}
-	deactivating := ch.fields["IsActive"] == false
+	o.auditChange(ch, done, failure)
+	if failure != nil {
+		return nil, failure
+	}
+	if !ch.readBack {
+		return nil, nil
+	}
+	return o.userFromResponses(by, "get", "getl", true)
+}
+
+func noLoginError(cause error) error {
+	return invalid("active: the user cannot be frozen: Salesforce has no UserLogin row for it (some orgs create it at the first login); use provisioning.disable_action: disable", cause)
+}
+
+// updateError explains a failed User update. activating says the update set IsActive.
+func (o *op) updateError(ch *userChange, e *Error, activating bool) error {
+	deactivating := activating && ch.active != nil && !*ch.active
 	switch {
-	case e.Kind == KindNotFound && (ref == "upd" || ref == "chk"):
+	case e.Kind == KindNotFound:
 		return notFound("user")
-	case ref == "upd" && deactivating && (e.Code == "FIELD_INTEGRITY_EXCEPTION" || e.Code == "CANNOT_DISABLE_LAST_ADMIN"):
+	case deactivating && (e.Code == "FIELD_INTEGRITY_EXCEPTION" || e.Code == "CANNOT_DISABLE_LAST_ADMIN"):
 		return invalid("active: Salesforce refuses to deactivate this user (for example the last administrator, or a user named in workflow or setup); resolve it in Salesforce or use provisioning.disable_action: freeze", e)
 	case e.Code == "LICENSE_LIMIT_EXCEEDED":
-		name := ch.profile.Name
-		if name == "" {
-			return invalid("no free Salesforce licence for the user's profile", e)
+		if ch.profile.Name != "" {
+			return invalid(fmt.Sprintf("no free Salesforce licence for profile %q", ch.profile.Name), e)
 		}
-		return invalid(fmt.Sprintf("no free Salesforce licence for profile %q", name), e)
+		return invalid("no free Salesforce licence for the user's profile", e)
 	case e.Code == "DUPLICATE_USERNAME":
 		username, _ := ch.fields["Username"].(string)
 		return o.duplicateUsername(username, e)
-	case ref == "upd":
-		return b.dmlError(o.ctx, e)
 	}
-	return b.fail(o.ctx, e)
+	return o.b.dmlError(o.ctx, e)
 }
 
-// auditChange writes one audit line per kind of change made by applyUserChange.
-func (b *Backend) auditChange(ctx context.Context, ch *userChange, prev *userState, err error) {
-	fields := maps.Clone(ch.fields)
-	active, hasActive := fields["IsActive"].(bool)
-	delete(fields, "IsActive")
-	if len(fields) > 0 {
-		b.audit(ctx, "update_user", ch.id, ch.attrs, err)
-	}
-	wasActive := true
-	wasFrozen := false
-	if prev != nil {
-		if v, ok := prev.rec.Fields["IsActive"].(bool); ok {
-			wasActive = v
+// auditChange writes one audit line per kind of change. done, when not nil, says which
+// subrequests ran (a conditional write that found nothing to do is no change); nil means all.
+func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
+	b := o.b
+	happened := func(ref string) bool { return done == nil || done[ref] }
+	result := func(ref string) error {
+		if done != nil && done[ref] {
+			return nil
 		}
-		wasFrozen = prev.frozen
+		return err
 	}
-	if hasActive && active != wasActive || hasActive && prev == nil {
+	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
+		b.audit(o.ctx, "update_user", ch.id, ch.attrs, result("upd"))
+	}
+	if ch.active != nil && (happened("act") || err != nil && done == nil) {
 		op := "disable_user"
-		if active {
+		if *ch.active {
 			op = "enable_user"
 		}
-		b.audit(ctx, op, ch.id, []string{"active"}, err)
+		b.audit(o.ctx, op, ch.id, []string{"active"}, result("act"))
 	}
-	if ch.freeze != nil && (*ch.freeze != wasFrozen || prev == nil) {
+	if ch.freeze != nil && (happened("frz") || err != nil && done == nil) {
 		op := "freeze_user"
 		if !*ch.freeze {
 			op = "unfreeze_user"
 		}
-		b.audit(ctx, op, ch.id, []string{"active"}, err)
+		b.audit(o.ctx, op, ch.id, []string{"active"}, result("frz"))
 	}
 	if len(ch.add) > 0 {
-		b.audit(ctx, "assign_permission_sets", ch.id, []string{"permissionSets"}, err)
+		b.audit(o.ctx, "assign_permission_sets", ch.id, []string{"permissionSets"}, err)
 	}
 	if len(ch.del) > 0 {
-		b.audit(ctx, "unassign_permission_sets", ch.id, []string{"permissionSets"}, err)
+		b.audit(o.ctx, "unassign_permission_sets", ch.id, []string{"permissionSets"}, err)
 	}
 }

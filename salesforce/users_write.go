@@ -5,11 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
@@ -140,7 +140,7 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 			Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
 			Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": true}})
 	}
-	read, err := o.readBack(uid)
+	read, err := o.readBack(uid, true)
 	if err != nil {
 		return nil, err
 	}
@@ -170,12 +170,24 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		}
 		return nil, ce
 	}
-	return o.userFromResponses(subsBy, "get", "getl", true)
+	u, err := o.userFromResponses(subsBy, "get", "getl", true)
+	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
+		// Created, but its profile's licence gives it a UserType SCIM does not see: later reads
+		// will not find it. Say so to the operator.
+		b.logger(o.ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
+			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
+	}
+	return u, err
 }
 
-// readBack is the pair of queries that read a user back at the end of a composite.
-func (o *op) readBack(id string) ([]Subrequest, error) {
-	uq, err := o.b.userQuery(Eq("Id", id), true).String()
+// readBack is the pair of queries that read a user back at the end of a composite. A user just
+// created is read whatever its UserType (its profile decides the type; see CreateUser).
+func (o *op) readBack(id string, anyType bool) ([]Subrequest, error) {
+	q := o.b.userQuery(Eq("Id", id), true)
+	if anyType {
+		q = o.b.userQueryAnyType(Eq("Id", id), true)
+	}
+	uq, err := q.String()
 	if err != nil {
 		return nil, o.b.fail(o.ctx, err)
 	}
@@ -364,6 +376,3 @@ func randomDigits(n int) string {
 	}
 	return sb.String()
 }
-
-// decode is json.Unmarshal for subresponse bodies.
-func decode(raw json.RawMessage, v any) error { return json.Unmarshal(raw, v) }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/elimity-com/scim/schema"
@@ -20,6 +21,10 @@ import (
 	"github.com/scim-bridge/scim-bridge/server"
 )
 
+// allowStringBooleans sets the SCIM library's process-wide switch for Entra's string booleans
+// ("active": "False") once: the library keeps it in an unsynchronised global.
+var allowStringBooleans sync.Once
+
 // bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler.
 type bridge struct {
 	client  *salesforce.Client
@@ -29,8 +34,7 @@ type bridge struct {
 
 // buildBridge wires everything from a validated Config. httpClient may be nil.
 func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpClient *http.Client) (*bridge, error) {
-	// Entra sends booleans as strings ("False"); the SCIM library's switch for that is process-wide.
-	schema.SetAllowStringValues(true)
+	allowStringBooleans.Do(func() { schema.SetAllowStringValues(true) })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 

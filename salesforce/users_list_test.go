@@ -1,0 +1,198 @@
+package salesforce
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+func userNames(p scimschema.Page) []string {
+	var out []string
+	for _, r := range p.Resources {
+		out = append(out, fmt.Sprint(r.Attributes["userName"]))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestListUsersFilters(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	alice := h.insertUser("alice@example.com", "Standard User", map[string]any{"FederationIdentifier": "AbC-1", "Title": "Engineer"})
+	h.insertUser("bob@example.com", "Standard User", map[string]any{"FederationIdentifier": "abc-1"})
+	carol := h.insertUser("carol@example.com", "Standard User", map[string]any{"IsActive": false})
+	dave := h.insertUser("dave@example.com", "Standard User", nil)
+	if err := h.e.Update("UserLogin", h.login(dave)["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatal(err)
+	}
+	h.assign(alice, h.permSetID("Sales_Ops"))
+	_ = carol
+
+	for _, tc := range []struct {
+		filter string
+		want   []string
+		calls  int
+	}{
+		{`userName eq "ALICE@example.com"`, []string{"alice@example.com"}, 1},
+		{`externalId eq "AbC-1"`, []string{"alice@example.com"}, 1},
+		{`externalId eq "abc-1"`, []string{"bob@example.com"}, 1},
+		{`externalId eq "ABC-1"`, nil, 1},
+		{`userName sw "a" and title co "gine"`, []string{"alice@example.com"}, 1},
+		{`userName eq "nobody@example.com"`, nil, 1},
+		{`userName eq "x' OR Id != null"`, nil, 1},
+		{`active eq false`, []string{"carol@example.com", "dave@example.com"}, 2},
+		{`active eq true and userName ew "@example.com"`, []string{"alice@example.com", "bob@example.com"}, 2},
+		{fmt.Sprintf(`groups.value eq "%s"`, h.permSetID("Sales_Ops")), []string{"alice@example.com"}, 2},
+		{`id eq "not-an-id"`, nil, 0},
+	} {
+		var page scimschema.Page
+		n := h.calls(func() {
+			var err error
+			page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, tc.filter), StartIndex: 1, Count: 100})
+			if err != nil {
+				t.Fatalf("ListUsers(%s): %v", tc.filter, err)
+			}
+		})
+		if got := userNames(page); !slices.Equal(got, tc.want) || page.TotalResults != len(tc.want) {
+			t.Errorf("ListUsers(%s) = %v (total %d); want %v", tc.filter, got, page.TotalResults, tc.want)
+		}
+		if n != tc.calls {
+			t.Errorf("ListUsers(%s) made %d calls; want %d", tc.filter, n, tc.calls)
+		}
+	}
+	// The frozen user reads as inactive.
+	page, err := h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, `userName eq "dave@example.com"`), StartIndex: 1, Count: 10})
+	if err != nil || len(page.Resources) != 1 || page.Resources[0].Attributes["active"] != false {
+		t.Errorf("frozen dave: %v %v", page.Resources, err)
+	}
+}
+
+func TestListUsersCountOnlyAndSort(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, n := range []string{"zed", "amy", "kim"} {
+		h.insertUser(n+"@example.com", "Standard User", nil)
+	}
+	n := h.calls(func() {
+		page, err := h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 0})
+		if err != nil || page.TotalResults != 4 || len(page.Resources) != 0 {
+			t.Errorf("count=0: total %d, %d resources, %v; want 4, 0", page.TotalResults, len(page.Resources), err)
+		}
+	})
+	if n != 1 {
+		t.Errorf("count=0 made %d calls; want 1", n)
+	}
+	page, err := h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 2, Count: 2, SortBy: "userName", Descending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range page.Resources {
+		got = append(got, r.Attributes["userName"].(string))
+	}
+	if want := []string{"kim@example.com", "amy@example.com"}; !slices.Equal(got, want) || page.TotalResults != 4 {
+		t.Errorf("sorted page = %v (total %d); want %v of 4", got, page.TotalResults, want)
+	}
+	// excludedAttributes=groups reads no assignments: the resources carry no groups.
+	page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 10, ExcludedAttributes: []string{"groups"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Resources {
+		if _, ok := r.Attributes["groups"]; ok {
+			t.Errorf("groups present although excluded: %v", r.Attributes["groups"])
+		}
+	}
+}
+
+// bigSeed is the default org with licences for thousands of users.
+func bigSeed() *emulator.Seed {
+	s := emulator.DefaultSeed()
+	for i := range s.Licenses {
+		s.Licenses[i].TotalLicenses = 10000
+	}
+	return s
+}
+
+func TestLargeOrgPaging(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Seed = bigSeed() }))
+	// 2050 users: enough to page past OFFSET 2000 and to read a group in two query pages. (The
+	// emulator's Insert recounts licences over every user, so seeding is quadratic; 5000+ users
+	// would take most of the package's time budget under -race.)
+	const users = 2050
+	start := time.Now()
+	ps := h.permSetID("Analytics_Viewer")
+	for i := range users {
+		id := h.insertUser(fmt.Sprintf("bulk%05d@example.com", i), "Standard User", nil)
+		h.assign(id, ps)
+	}
+	t.Logf("seeded %d users in %v", users, time.Since(start))
+	var ids []string
+	for _, u := range h.e.List("User") {
+		if u["UserType"] == "Standard" {
+			ids = append(ids, u["Id"].(string))
+		}
+	}
+	slices.Sort(ids)
+
+	// A page past OFFSET 2000 walks nextRecordsUrl: 3 query pages, then the page's UserLogins.
+	var page scimschema.Page
+	n := h.calls(func() {
+		var err error
+		page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 2021, Count: 20, ExcludedAttributes: []string{"groups"}})
+		if err != nil {
+			t.Fatalf("ListUsers past 2000: %v", err)
+		}
+	})
+	if page.TotalResults != len(ids) || len(page.Resources) != 20 {
+		t.Fatalf("page past 2000: total %d, %d resources; want %d, 20", page.TotalResults, len(page.Resources), len(ids))
+	}
+	for i, r := range page.Resources {
+		if r.ID != ids[2020+i] {
+			t.Fatalf("resource %d = %s; want %s (Id order)", i, r.ID, ids[2020+i])
+		}
+	}
+	if n != 3 {
+		t.Errorf("page at 2021 made %d calls; want 3 (2 batches + UserLogins)", n)
+	}
+	// Within OFFSET 2000: one composite.
+	n = h.calls(func() {
+		var err error
+		if page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 1990, Count: 20}); err != nil {
+			t.Fatalf("ListUsers at 1990: %v", err)
+		}
+	})
+	if n != 1 || len(page.Resources) != 20 || page.Resources[0].ID != ids[1989] {
+		t.Errorf("page at 1990: %d calls, %d resources; want 1 call, 20 resources from %s", n, len(page.Resources), ids[1989])
+	}
+
+	// A group of 2050 members is read in pages of 2000: the composite, then one more page.
+	n = h.calls(func() {
+		res, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{})
+		if err != nil {
+			t.Fatalf("GetGroup: %v", err)
+		}
+		members, _ := res.Attributes["members"].([]any)
+		if len(members) != users {
+			t.Errorf("members = %d; want %d", len(members), users)
+		}
+	})
+	if n != 2 {
+		t.Errorf("GetGroup with %d members made %d calls; want 2", users, n)
+	}
+	// Without members: one call, no assignment read.
+	n = h.calls(func() {
+		res, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{ExcludedAttributes: []string{"members"}})
+		if err != nil || res.Attributes["members"] != nil {
+			t.Errorf("GetGroup excluding members: %v, members %v", err, res.Attributes["members"])
+		}
+	})
+	if n != 1 {
+		t.Errorf("GetGroup excluding members made %d calls; want 1", n)
+	}
+}
