@@ -78,14 +78,20 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// newLogger writes JSON lines, or the console format when out is a terminal.
-func newLogger(out io.Writer) zerolog.Logger {
+// newLogger writes JSON lines, or the console format when out is a terminal, at level info unless
+// SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise. Debug adds one line per
+// Salesforce call.
+func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
 	if f, ok := out.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			out = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
 		}
 	}
-	return zerolog.New(out).With().Timestamp().Logger()
+	level, err := zerolog.ParseLevel(strings.ToLower(env["SCIM_BRIDGE_LOG_LEVEL"]))
+	if err != nil || level == zerolog.NoLevel {
+		level = zerolog.InfoLevel
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }
 
 // randomToken returns n random bytes, hex-encoded.

@@ -179,3 +179,39 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestDemoExportsMetrics checks the metric families operators alert on, after one SCIM request.
+func TestDemoExportsMetrics(t *testing.T) {
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "metrics-token-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	req, _ := http.NewRequest(http.MethodGet, d.BaseURL+"/Users?count=1", nil)
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(d.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, family := range []string{
+		`scim_bridge_scim_requests_total{method="GET",resource="Users",status="200"}`,
+		"scim_bridge_scim_request_duration_seconds_bucket",
+		`scim_bridge_salesforce_requests_total{operation="composite"`,
+		"scim_bridge_salesforce_request_duration_seconds_bucket",
+		`scim_bridge_salesforce_api_usage{kind="used"}`,
+		`scim_bridge_salesforce_api_usage{kind="max"} 15000`,
+		`scim_bridge_salesforce_token_refreshes_total{result="ok"}`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(b), family) {
+			t.Errorf("/metrics lacks %s", family)
+		}
+	}
+}

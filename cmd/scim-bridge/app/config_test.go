@@ -163,3 +163,10 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatalf("docs/config.example.yaml: %v", err)
 	}
 }
+
+func mustWrite(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

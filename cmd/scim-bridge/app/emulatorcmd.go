@@ -13,7 +13,7 @@ import (
 
 // runEmulator runs the Salesforce emulator alone, for trying the bridge (or any Salesforce client)
 // against it.
-func runEmulator(ctx context.Context, args []string, _ []string, stdout, stderr io.Writer) error {
+func runEmulator(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("emulator", stderr)
 	listen := fs.String("listen", "127.0.0.1:9999", "address to listen on")
 	seedFile := fs.String("seed", "", "JSON file replacing the default org (profiles, permission sets, users, licences)")
@@ -62,7 +62,7 @@ func runEmulator(ctx context.Context, args []string, _ []string, stdout, stderr 
 		fmt.Fprintf(stderr, "--listen: cannot listen on %s: %v\n", *listen, err)
 		return ErrReported
 	}
-	logger := newLogger(stdout)
+	logger := newLogger(stdout, envMap(env))
 	fmt.Fprintf(stdout, "Salesforce emulator listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "  client id      %s\n  client secret  %s\n  refresh token  %s\n", cfg.ClientID, cfg.ClientSecret, cfg.RefreshToken)
 	fmt.Fprintf(stdout, "  test hooks     http://%s/__emulator/\n", ln.Addr())

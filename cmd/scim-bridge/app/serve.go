@@ -127,7 +127,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	if *configFile == "" {
 		*configFile = em["SCIM_BRIDGE_CONFIG"]
 	}
-	logger := newLogger(stdout)
+	logger := newLogger(stdout, em)
 
 	if *demo {
 		addr := *listen
