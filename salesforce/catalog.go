@@ -11,9 +11,10 @@ import (
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
-// profile is a Salesforce Profile.
+// profile is a Salesforce Profile. UserType is the UserType its users get (from its licence:
+// Chatter Free → CsnOnly); "" when Salesforce did not say.
 type profile struct {
-	ID, Name, LicenseID string
+	ID, Name, LicenseID, UserType string
 }
 
 // group is a permission set (not profile-owned) or a permission set group, as the catalog holds it.
@@ -47,7 +48,11 @@ func (g group) assignmentField() string {
 }
 
 // catalog is the org's profiles, permission sets and groups, and the User picklists. It is
-// loaded in one composite call and cached for CatalogTTL.
+// loaded in one composite call and cached for CatalogTTL, per replica. It serves only what a
+// stale copy cannot get wrong for long: profile and permission-set names and ids for writes
+// (a miss reloads it once), picklists, and the displayName pre-check of group writes (a stale
+// miss ends in Salesforce's duplicate error, a stale hit is re-checked on a reload). Group and
+// user reads always go to Salesforce.
 type catalog struct {
 	loaded    time.Time
 	profiles  []profile
@@ -270,7 +275,7 @@ func catalogQueries() []struct {
 			From("PermissionSet").Where(Eq("IsOwnedByProfile", false)).OrderBy("Id", false)},
 		{"psg", Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
 			From("PermissionSetGroup").OrderBy("Id", false)},
-		{"prof", Select("Id", "Name", "UserLicenseId").From("Profile").OrderBy("Id", false)},
+		{"prof", Select("Id", "Name", "UserLicenseId", "UserType").From("Profile").OrderBy("Id", false)},
 	}
 }
 
@@ -356,7 +361,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 					IsPSG: true,
 				})
 			case "prof":
-				cat.profiles = append(cat.profiles, profile{ID: str(rec["Id"]), Name: str(rec["Name"]), LicenseID: str(rec["UserLicenseId"])})
+				cat.profiles = append(cat.profiles, profile{ID: str(rec["Id"]), Name: str(rec["Name"]), LicenseID: str(rec["UserLicenseId"]), UserType: str(rec["UserType"])})
 			}
 			return true
 		})

@@ -615,3 +615,39 @@ func TestCollectionsChunkingAgainstFake(t *testing.T) {
 		t.Errorf("results: len %d, [0]=%+v [200]=%+v [449]=%+v", len(res), res[0], res[200], res[449])
 	}
 }
+
+// Every composite body says collateSubrequests false: Salesforce (v49+) may otherwise run
+// unrelated subrequests out of order, and the backend's read-backs and conditional writes rely on
+// the order it sends.
+func TestCompositeBodyDisablesCollation(t *testing.T) {
+	t.Parallel()
+	const recorded = `{"allOrNone":true,"collateSubrequests":false,"compositeRequest":[
+	 {"method":"PATCH","url":"/services/data/v66.0/sobjects/User/005000000000001AAA","referenceId":"upd","body":{"Title":"x"}},
+	 {"method":"GET","url":"/services/data/v66.0/query?q=SELECT+Id+FROM+User","referenceId":"get"}]}`
+	var got []byte
+	c := fakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/services/data/v66.0/composite" {
+			t.Errorf("composite sent to %s", r.URL.Path)
+		}
+		got, _ = io.ReadAll(r.Body)
+		fmt.Fprint(w, `{"compositeResponse":[{"body":null,"httpHeaders":{},"httpStatusCode":204,"referenceId":"upd"},
+		 {"body":{"totalSize":0,"done":true,"records":[]},"httpHeaders":{},"httpStatusCode":200,"referenceId":"get"}]}`)
+	})
+	_, err := c.Composite(context.Background(), true, []Subrequest{
+		{Method: "PATCH", Path: "sobjects/User/005000000000001AAA", ReferenceID: "upd", Body: map[string]any{"Title": "x"}},
+		{Method: "GET", Path: "query?q=SELECT+Id+FROM+User", ReferenceID: "get"},
+	})
+	if err != nil {
+		t.Fatalf("Composite() error = %v", err)
+	}
+	var want, sent any
+	if err := json.Unmarshal([]byte(recorded), &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got, &sent); err != nil {
+		t.Fatalf("composite body is not JSON: %v", err)
+	}
+	if diff := cmp.Diff(want, sent); diff != "" {
+		t.Errorf("composite body (-recorded +sent):\n%s", diff)
+	}
+}

@@ -54,9 +54,13 @@ type compositeSub struct {
 	HTTPHeaders map[string]string `json:"httpHeaders,omitempty"`
 }
 
+// compositeBody is the composite request. CollateSubrequests is always false: from API v49
+// Salesforce may otherwise run unrelated subrequests out of order, and the backend relies on order
+// (read-backs after writes, conditional writes after the queries they reference).
 type compositeBody struct {
-	AllOrNone        bool           `json:"allOrNone"`
-	CompositeRequest []compositeSub `json:"compositeRequest"`
+	AllOrNone          bool           `json:"allOrNone"`
+	CollateSubrequests bool           `json:"collateSubrequests"`
+	CompositeRequest   []compositeSub `json:"compositeRequest"`
 }
 
 type compositeResult struct {

@@ -8,15 +8,25 @@
 // timeout, Sforce-Limit-Info tracking and Prometheus metrics.
 //
 // Salesforce quirks the client relies on:
+//
 //   - The token response has no expires_in. An access token is used until REST answers 401
 //     INVALID_SESSION_ID; the client then refreshes once and repeats the call once (a 401 means
 //     the call was not executed, so this is safe for writes too).
+//
 //   - The REST base stays Config.URL even when the token response names another instance_url:
 //     the configured My Domain or reverse proxy reaches the same org.
+//
 //   - REST errors are JSON arrays with "errorCode"; sObject Collections report per-record errors
 //     with "statusCode"; gateways may answer with HTML, which never becomes error text.
+//
 //   - Rate limiting is 403 REQUEST_LIMIT_EXCEEDED, never 429, and is not retried.
 //
+//   - Composite requests say "collateSubrequests": false: from v49 Salesforce may otherwise run
+//     unrelated subrequests out of order, and the backend's read-backs and conditional writes
+//     rely on the order it sends.
+//
 // The provisioning backend (Backend) implements scimschema.Users and scimschema.Groups on top of
-// the Client.
+// the Client. It keeps no state that replicas could disagree on: users and groups are read from
+// Salesforce on every request; only the catalog of profile and permission-set names (for writes)
+// and the User picklists are cached, where a stale copy heals itself.
 package salesforce

@@ -11,8 +11,10 @@ import (
 )
 
 // SCIM Groups are the exposed permission sets (and, with groups.source including them, permission
-// set groups) of the catalog. Lists and filters run on the cached catalog; members are
-// PermissionSetAssignments, read only when the projection asks for them.
+// set groups). Reads go to Salesforce every time, never to the catalog cache: replicas behind a
+// load balancer serve one org, and a group created or deleted through one must read the same
+// through every other at once. Members are PermissionSetAssignments, read only when the projection
+// asks for them.
 
 func (g group) record(members []scimschema.Ref, read bool) scimschema.GroupRecord {
 	return scimschema.GroupRecord{
@@ -22,14 +24,35 @@ func (g group) record(members []scimschema.Ref, read bool) scimschema.GroupRecor
 	}
 }
 
+// groupSelect selects the fields a group is read with.
+func groupSelect(psg bool) *Query {
+	if psg {
+		return Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate")
+	}
+	return Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate")
+}
+
 // groupRecordQuery reads one permission set or permission set group.
 func groupRecordQuery(id string, psg bool) *Query {
 	if psg {
-		return Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
-			From("PermissionSetGroup").Where(Eq("Id", id))
+		return groupSelect(true).From("PermissionSetGroup").Where(Eq("Id", id))
 	}
-	return Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate").
-		From("PermissionSet").Where(And(Eq("Id", id), Eq("IsOwnedByProfile", false)))
+	return groupSelect(false).From("PermissionSet").Where(And(Eq("Id", id), Eq("IsOwnedByProfile", false)))
+}
+
+// groupsQuery reads every permission set (psg false) or permission set group that can be a SCIM
+// Group, with each one's members as a child subquery when withMembers. A permission set owned by
+// a profile or by a permission set group (its aggregate) is never a group.
+func (b *Backend) groupsQuery(psg, withMembers bool) *Query {
+	q := groupSelect(psg)
+	if withMembers {
+		q = q.SubQuery(Select("Id", "AssigneeId", "Assignee.Username").From("Assignments").
+			Where(In("Assignee.UserType", b.userTypes...)))
+	}
+	if psg {
+		return q.From("PermissionSetGroup").OrderBy("Id", false)
+	}
+	return q.From("PermissionSet").Where(And(Eq("IsOwnedByProfile", false), Eq("PermissionSetGroupId", nil))).OrderBy("Id", false)
 }
 
 func groupFromRecord(rec map[string]any, psg bool) group {
@@ -42,10 +65,31 @@ func groupFromRecord(rec map[string]any, psg bool) group {
 		Aggregate: str(rec["PermissionSetGroupId"]) != ""}
 }
 
+// childResult is a child subquery's result inside a query row: nil when Salesforce wrote null
+// (no children).
+func childResult(v any) *queryBody {
+	child, _ := v.(map[string]any)
+	if child == nil {
+		return nil
+	}
+	q := &queryBody{NextRecordsURL: str(child["nextRecordsUrl"])}
+	q.Done, _ = child["done"].(bool)
+	if n, ok := child["totalSize"].(float64); ok {
+		q.TotalSize = int(n)
+	}
+	recs, _ := child["records"].([]any)
+	for _, r := range recs {
+		if m, ok := r.(map[string]any); ok {
+			q.Records = append(q.Records, m)
+		}
+	}
+	return q
+}
+
 // memberQuery selects a group's assignments to users SCIM sees.
-func (b *Backend) memberQuery(g group) *Query {
+func (b *Backend) memberQuery(g group, where ...Cond) *Query {
 	return Select("Id", "AssigneeId", "Assignee.Username").From("PermissionSetAssignment").
-		Where(And(Eq(g.assignmentField(), g.ID), In("Assignee.UserType", b.userTypes...)))
+		Where(And(append([]Cond{Eq(g.assignmentField(), g.ID), In("Assignee.UserType", b.userTypes...)}, where...)...))
 }
 
 func (b *Backend) memberRef(rec map[string]any) scimschema.Ref {
@@ -58,7 +102,22 @@ func (b *Backend) memberRef(rec map[string]any) scimschema.Ref {
 	return ref
 }
 
-// exposedGroup finds an exposed group by id (reloading the catalog once on a miss).
+// sourceHolds reports whether groups.source exposes groups of this kind (permission set groups
+// when psg).
+func (b *Backend) sourceHolds(psg bool) bool {
+	switch b.cfg.Groups.Source {
+	case "permission_sets":
+		return !psg
+	case "permission_set_groups":
+		return psg
+	}
+	return true
+}
+
+// exposedGroup finds an exposed group for a write by id, in the catalog (reloading it once on a
+// miss: the group may have been created through another replica). A group deleted through
+// another replica may still be cached: the writes then fail at Salesforce, and those failures
+// are checked for a missing group (404).
 func (o *op) exposedGroup(id string) (group, error) {
 	gid, ok := canonicalID(id, prefixPermSet, prefixPermSetGr)
 	if !ok {
@@ -75,24 +134,50 @@ func (o *op) exposedGroup(id string) (group, error) {
 	return g, nil
 }
 
-// GetGroup reads one group: one call (a composite of the record and the first page of members),
-// plus one per further 2000 members. With members excluded, no assignment is read.
+// GetGroup reads one group from Salesforce: one call (a composite of the record and the first
+// page of members), plus one per further 2000 members. With members excluded, no assignment is
+// read. A group that is not exposed (profile-owned, a group's aggregate, excluded by
+// groups.source or groups.include) is not found.
 func (b *Backend) GetGroup(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
-	o := b.op(ctx)
-	g, err := o.exposedGroup(id)
-	if err != nil {
-		return scimschema.Resource{}, err
+	gid, ok := canonicalID(id, prefixPermSet, prefixPermSetGr)
+	if !ok {
+		return scimschema.Resource{}, notFound("group")
+	}
+	psg := strings.HasPrefix(gid, prefixPermSetGr)
+	if !b.sourceHolds(psg) {
+		return scimschema.Resource{}, notFound("group")
 	}
 	withMembers := scimschema.Requested("members", opts.Attributes, opts.ExcludedAttributes)
-	fresh, members, err := o.readGroup(g, withMembers)
+	g, members, err := b.op(ctx).readGroup(group{ID: gid, IsPSG: psg}, withMembers)
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	return scimschema.GroupToResource(fresh.record(members, withMembers)), nil
+	if !b.exposes(g) {
+		return scimschema.Resource{}, notFound("group")
+	}
+	return scimschema.GroupToResource(g.record(members, withMembers)), nil
 }
 
-// readGroup reads a group's record, and its members when asked, in one composite.
+// readGroup reads a group's record, and its members when asked, in one composite, plus one call
+// per further 2000 members. A group Salesforce does not have is KindNotFound (and leaves the
+// catalog cache).
 func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, error) {
+	fresh, members, err := o.readGroupMembers(g, withMembers)
+	if err != nil {
+		return group{}, nil, err
+	}
+	var refs []scimschema.Ref
+	if withMembers {
+		refs = make([]scimschema.Ref, len(members))
+		for i, m := range members {
+			refs[i] = scimschema.Ref{ID: m.user, Display: m.display}
+		}
+	}
+	return fresh, refs, nil
+}
+
+// readGroupMembers is readGroup returning the assignments with their ids; where narrows them.
+func (o *op) readGroupMembers(g group, withMembers bool, where ...Cond) (group, []groupMember, error) {
 	b := o.b
 	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 	if err != nil {
@@ -100,7 +185,7 @@ func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, erro
 	}
 	subs := []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
 	if withMembers {
-		mq, err := b.memberQuery(g).String()
+		mq, err := b.memberQuery(g, where...).String()
 		if err != nil {
 			return group{}, nil, b.fail(o.ctx, err)
 		}
@@ -121,7 +206,7 @@ func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, erro
 		return group{}, nil, b.fail(o.ctx, err)
 	}
 	if len(rec.Records) == 0 {
-		b.invalidate() // the catalog named a group Salesforce no longer has
+		b.removeGroup(g.ID) // deleted in Salesforce (perhaps through another replica)
 		return group{}, nil, notFound("group")
 	}
 	fresh := groupFromRecord(rec.Records[0], g.IsPSG)
@@ -132,9 +217,10 @@ func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, erro
 	if err != nil {
 		return group{}, nil, b.fail(o.ctx, err)
 	}
-	members := []scimschema.Ref{}
+	members := []groupMember{}
 	err = b.walk(o.ctx, mq, func(r map[string]any) bool {
-		members = append(members, b.memberRef(r))
+		ref := b.memberRef(r)
+		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
 		return true
 	})
 	if err != nil {
@@ -143,45 +229,140 @@ func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, erro
 	return fresh, members, nil
 }
 
-// ListGroups answers GET /Groups from the catalog (no call when it is cached). A members filter
-// costs one assignment query; members in the answer cost one composite per 5 groups of the page
-// (plus one call per further 2000 members of a group).
+// listedGroup is an exposed group as a list read it, with the first batch of its members when
+// they were asked for.
+type listedGroup struct {
+	group
+	members *queryBody
+}
+
+// readGroups reads every exposed group from Salesforce in one composite: the permission set and
+// permission set group queries (per groups.source; with members as child subqueries when
+// withMembers) and, for a members filter, the assignments of the users it names. Query results
+// beyond one batch are followed with nextRecordsUrl; child results beyond their first batch are
+// not (only the page's groups need them; see ListGroups).
+func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any) ([]listedGroup, map[string]map[string]bool, error) {
+	var subs []Subrequest
+	for _, psg := range []bool{false, true} {
+		if !b.sourceHolds(psg) {
+			continue
+		}
+		q, err := b.groupsQuery(psg, withMembers).String()
+		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+		ref := "ps"
+		if psg {
+			ref = "psg"
+		}
+		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: ref})
+	}
+	if len(users) > 0 {
+		q, err := Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
+			Where(In("AssigneeId", users...)).String()
+		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "mship"})
+	}
+	res, err := b.c.Composite(ctx, false, subs)
+	if err != nil {
+		return nil, nil, b.fail(ctx, err)
+	}
+	var out []listedGroup
+	memberships := map[string]map[string]bool{}
+	for _, r := range res {
+		if r.Status >= 400 {
+			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
+				continue // an org without permission set groups
+			}
+			if r.Err != nil {
+				return nil, nil, b.fail(ctx, r.Err)
+			}
+			return nil, nil, b.fail(ctx, fmt.Errorf("subrequest %s: HTTP %d", r.ReferenceID, r.Status))
+		}
+		q, err := decodeQuery(r)
+		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+		err = b.walk(ctx, q, func(rec map[string]any) bool {
+			if r.ReferenceID == "mship" {
+				addMembership(memberships, rec)
+				return true
+			}
+			g := groupFromRecord(rec, r.ReferenceID == "psg")
+			if b.exposes(g) {
+				out = append(out, listedGroup{group: g, members: childResult(rec["Assignments"])})
+			}
+			return true
+		})
+		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+	}
+	return out, memberships, nil
+}
+
+// addMembership records one assignment of a members filter's user. Keys are 15-character user
+// ids, values sets of 15-character group ids.
+func addMembership(m map[string]map[string]bool, r map[string]any) {
+	u := str(r["AssigneeId"])
+	if len(u) < 15 {
+		return
+	}
+	set := m[u[:15]]
+	if set == nil {
+		set = map[string]bool{}
+		m[u[:15]] = set
+	}
+	for _, f := range []string{"PermissionSetId", "PermissionSetGroupId"} {
+		if g := str(r[f]); len(g) >= 15 {
+			set[g[:15]] = true
+		}
+	}
+}
+
+// ListGroups answers GET /Groups from Salesforce: one call, whatever the filter (a members
+// filter's assignment query rides in the same composite) and with members (child subqueries).
+// Filter, sort and paging run in Go on the exposed groups. Members past a group's first child
+// batch are read, one call per batch, for the page's groups only.
 func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
-	o := b.op(ctx)
-	cat, err := o.catalog()
+	var nc scimschema.Cond
+	if q.Filter != nil {
+		var err error
+		if nc, err = scimschema.GroupFilter(q.Filter); err != nil {
+			return empty, b.fail(ctx, err)
+		}
+	}
+	sortField := ""
+	if q.SortBy != "" {
+		var err error
+		if sortField, err = scimschema.GroupSortField(q.SortBy); err != nil {
+			return empty, b.fail(ctx, err)
+		}
+	}
+	withMembers := scimschema.Requested("members", q.Attributes, q.ExcludedAttributes) && q.Count > 0
+	listed, memberships, err := b.readGroups(ctx, withMembers, filterUsers(nc))
 	if err != nil {
 		return empty, err
 	}
-	matches := slices.Clone(cat.exposed)
-	if q.Filter != nil {
-		nc, err := scimschema.GroupFilter(q.Filter)
-		if err != nil {
-			return empty, b.fail(ctx, err)
-		}
-		memberships, err := b.memberships(ctx, nc)
-		if err != nil {
-			return empty, err
-		}
-		var kept []group
-		for _, g := range matches {
-			ok, err := evalGroup(nc, g, memberships)
+	matches := listed
+	if nc != nil {
+		matches = nil
+		for _, g := range listed {
+			ok, err := evalGroup(nc, g.group, memberships)
 			if err != nil {
 				return empty, err
 			}
 			if ok {
-				kept = append(kept, g)
+				matches = append(matches, g)
 			}
 		}
-		matches = kept
 	}
-	if q.SortBy != "" {
-		field, err := scimschema.GroupSortField(q.SortBy)
-		if err != nil {
-			return empty, b.fail(ctx, err)
-		}
-		slices.SortStableFunc(matches, func(x, y group) int {
-			c := strings.Compare(strings.ToLower(groupField(x, field)), strings.ToLower(groupField(y, field)))
+	if sortField != "" {
+		slices.SortStableFunc(matches, func(x, y listedGroup) int {
+			c := strings.Compare(strings.ToLower(groupField(x.group, sortField)), strings.ToLower(groupField(y.group, sortField)))
 			if q.Descending {
 				return -c
 			}
@@ -193,64 +374,24 @@ func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scims
 	if start >= len(matches) || q.Count <= 0 {
 		return page, nil
 	}
-	matches = matches[start:min(start+q.Count, len(matches))]
-	withMembers := scimschema.Requested("members", q.Attributes, q.ExcludedAttributes)
-	var members map[string][]scimschema.Ref
-	if withMembers {
-		if members, err = b.membersOf(ctx, matches); err != nil {
-			return empty, err
+	for _, g := range matches[start:min(start+q.Count, len(matches))] {
+		var members []scimschema.Ref
+		if withMembers {
+			members = []scimschema.Ref{}
+			if g.members != nil {
+				err := b.walk(ctx, g.members, func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
+				if err != nil {
+					return empty, b.fail(ctx, err)
+				}
+			}
 		}
-	}
-	for _, g := range matches {
-		ms := members[g.ID]
-		if withMembers && ms == nil {
-			ms = []scimschema.Ref{}
-		}
-		page.Resources = append(page.Resources, scimschema.GroupToResource(g.record(ms, withMembers)))
+		page.Resources = append(page.Resources, scimschema.GroupToResource(g.record(members, withMembers)))
 	}
 	return page, nil
 }
 
-// membersOf reads the members of several groups: composites of up to 5 member queries, then
-// nextRecordsUrl for groups beyond one batch.
-func (b *Backend) membersOf(ctx context.Context, groups []group) (map[string][]scimschema.Ref, error) {
-	out := make(map[string][]scimschema.Ref, len(groups))
-	for i := 0; i < len(groups); i += 5 {
-		chunk := groups[i:min(i+5, len(groups))]
-		var subs []Subrequest
-		for j, g := range chunk {
-			mq, err := b.memberQuery(g).String()
-			if err != nil {
-				return nil, b.fail(ctx, err)
-			}
-			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: fmt.Sprintf("m%d", j)})
-		}
-		res, err := b.c.Composite(ctx, false, subs)
-		if err != nil {
-			return nil, b.fail(ctx, err)
-		}
-		for j, s := range res {
-			if s.Status >= 400 {
-				return nil, b.queryFailure(ctx, s)
-			}
-			q, err := decodeQuery(s)
-			if err != nil {
-				return nil, b.fail(ctx, err)
-			}
-			g := chunk[j]
-			refs := []scimschema.Ref{}
-			if err := b.walk(ctx, q, func(r map[string]any) bool { refs = append(refs, b.memberRef(r)); return true }); err != nil {
-				return nil, b.fail(ctx, err)
-			}
-			out[g.ID] = refs
-		}
-	}
-	return out, nil
-}
-
-// memberships reads, for every user a members filter names, the groups assigned to them: one
-// query. Keys are 15-character user ids, values sets of 15-character group ids.
-func (b *Backend) memberships(ctx context.Context, c scimschema.Cond) (map[string]map[string]bool, error) {
+// filterUsers returns the user ids a members filter names.
+func filterUsers(c scimschema.Cond) []any {
 	var users []any
 	var collect func(scimschema.Cond)
 	collect = func(c scimschema.Cond) {
@@ -271,37 +412,10 @@ func (b *Backend) memberships(ctx context.Context, c scimschema.Cond) (map[strin
 			}
 		}
 	}
-	collect(c)
-	out := map[string]map[string]bool{}
-	if len(users) == 0 {
-		return out, nil
+	if c != nil {
+		collect(c)
 	}
-	q, err := Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
-		Where(In("AssigneeId", users...)).String()
-	if err != nil {
-		return nil, b.fail(ctx, err)
-	}
-	_, err = b.c.QueryEach(ctx, q, 0, func(r Record) error {
-		u := str(r["AssigneeId"])
-		if len(u) < 15 {
-			return nil
-		}
-		set := out[u[:15]]
-		if set == nil {
-			set = map[string]bool{}
-			out[u[:15]] = set
-		}
-		for _, f := range []string{"PermissionSetId", "PermissionSetGroupId"} {
-			if g := str(r[f]); len(g) >= 15 {
-				set[g[:15]] = true
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, b.fail(ctx, err)
-	}
-	return out, nil
+	return users
 }
 
 // groupField is the value of a Group field the neutral filter names.

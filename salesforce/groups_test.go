@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -18,7 +19,7 @@ func displayNames(p scimschema.Page) []string {
 	return out
 }
 
-func TestListGroupsFromCatalog(t *testing.T) {
+func TestListGroupsReadsSalesforce(t *testing.T) {
 	t.Parallel()
 	allPS := []string{"Analytics Viewer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
 	for _, tc := range []struct {
@@ -49,8 +50,8 @@ func TestListGroupsFromCatalog(t *testing.T) {
 			if got := displayNames(page); !slices.Equal(got, want) || page.TotalResults != len(want) {
 				t.Errorf("ListGroups = %v (total %d); want %v", got, page.TotalResults, want)
 			}
-			if n != 0 {
-				t.Errorf("ListGroups without members made %d calls; want 0 (cached catalog)", n)
+			if n != 1 {
+				t.Errorf("ListGroups without members made %d calls; want 1 (groups are read fresh, never from the catalog cache)", n)
 			}
 		})
 	}
@@ -66,11 +67,12 @@ func TestListGroupsFiltersAndMembers(t *testing.T) {
 		want   []string
 		calls  int
 	}{
-		{`displayName eq "sales operations"`, []string{"Sales Operations"}, 0},
-		{`displayName sw "Sales" and not (displayName co "Cloud")`, []string{"Sales Operations"}, 0},
-		{`externalId eq "Marketing_User"`, []string{"Marketing User"}, 0},
+		{`displayName eq "sales operations"`, []string{"Sales Operations"}, 1},
+		{`displayName sw "Sales" and not (displayName co "Cloud")`, []string{"Sales Operations"}, 1},
+		{`externalId eq "Marketing_User"`, []string{"Marketing User"}, 1},
 		{fmt.Sprintf(`members[value eq "%s"]`, u), []string{"Support Agent"}, 1},
-		{`displayName eq "Nope"`, nil, 0},
+		{fmt.Sprintf(`members[value eq "%s"] and displayName sw "S"`, u), []string{"Support Agent"}, 1},
+		{`displayName eq "Nope"`, nil, 1},
 	} {
 		var page scimschema.Page
 		n := h.calls(func() {
@@ -87,7 +89,7 @@ func TestListGroupsFiltersAndMembers(t *testing.T) {
 			t.Errorf("ListGroups(%s) made %d calls; want %d", tc.filter, n, tc.calls)
 		}
 	}
-	// Members for a page of 5 groups: one composite.
+	// Members for a page of 5 groups: the same one composite (child subqueries).
 	n := h.calls(func() {
 		page, err := h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 10})
 		if err != nil {
@@ -226,8 +228,8 @@ func TestDeleteGroup(t *testing.T) {
 			t.Fatalf("DeleteGroup: %v", err)
 		}
 	})
-	if n != 2 {
-		t.Errorf("DeleteGroup made %d calls; want 2 (assignment query, then one composite)", n)
+	if n != 3 {
+		t.Errorf("DeleteGroup of an assigned permission set made %d calls; want 3 (refused DELETE, assignment query, then one composite)", n)
 	}
 	if h.e.Get("PermissionSet", ps) != nil || len(h.assignees(ps)) != 0 {
 		t.Error("permission set or assignments remain")
@@ -397,4 +399,103 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 	if members, _ := g.Attributes["members"].([]any); len(members) != 1 {
 		t.Errorf("psg members = %v; want 1", members)
 	}
+}
+
+// A PUT that renames the group and swaps members costs two calls (§7.9): the group with its
+// members, then one composite with the label PATCH, the assignment writes and the read-back.
+func TestReplaceGroupRenamesInTheMemberComposite(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = "overwrite" }))
+	ps := h.permSetID("Support_Agent")
+	leaving := h.insertUser("leaving@example.com", "Standard User", nil)
+	h.assign(leaving, ps)
+	joining := h.insertUser("joining@example.com", "Standard User", nil)
+	var res scimschema.Resource
+	n := h.calls(func() {
+		var err error
+		res, err = h.b.ReplaceGroup(h.ctx, ps, map[string]any{"displayName": "Support Team", "members": []any{map[string]any{"value": joining}}}, "")
+		if err != nil {
+			t.Fatalf("ReplaceGroup: %v", err)
+		}
+	})
+	if n != 2 {
+		t.Errorf("PUT /Groups with a new displayName made %d calls; want 2", n)
+	}
+	row := h.e.Get("PermissionSet", ps)
+	if row["Label"] != "Support Team" {
+		t.Errorf("Label = %v; want Support Team", row["Label"])
+	}
+	if a := h.assignees(ps); !a[joining] || a[leaving] {
+		t.Errorf("assignees = %v; want only %s", a, joining)
+	}
+	if res.Attributes["displayName"] != "Support Team" {
+		t.Errorf("PUT answer displayName = %v", res.Attributes["displayName"])
+	}
+	if got, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{}); err != nil || res.Version != got.Version {
+		t.Errorf("PUT answer version = %q; GET says %q, %v (the answer must carry the read-back after the rename)", res.Version, got.Version, err)
+	}
+	if !strings.Contains(h.log.String(), `"operation":"update_group"`) {
+		t.Error("no update_group audit line")
+	}
+
+	// A rename alone is one call.
+	n = h.calls(func() {
+		res, err := h.b.PatchGroup(h.ctx, ps, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "displayName"), Value: "Support Agents"}}, "")
+		if err != nil || res.Attributes["displayName"] != "Support Agents" {
+			t.Errorf("PatchGroup displayName = %v, %v", res.Attributes, err)
+		}
+	})
+	if n != 1 {
+		t.Errorf("PATCH displayName made %d calls; want 1", n)
+	}
+}
+
+func TestDeleteGroupSendsTheDeleteFirst(t *testing.T) {
+	t.Parallel()
+	t.Run("unassigned: one call", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		ps := h.permSetID("Marketing_User")
+		n := h.calls(func() {
+			if err := h.b.DeleteGroup(h.ctx, ps, ""); err != nil {
+				t.Fatalf("DeleteGroup: %v", err)
+			}
+		})
+		if n != 1 {
+			t.Errorf("DeleteGroup of an unassigned permission set made %d calls; want 1", n)
+		}
+		if h.e.Get("PermissionSet", ps) != nil {
+			t.Error("permission set remains")
+		}
+	})
+	t.Run("assigned, refused with another code: three calls", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Quirks.DeleteAssignedPermissionSetCode = "CANNOT_DELETE_ASSIGNED" }))
+		ps := h.permSetID("Marketing_User")
+		h.assign(h.insertUser("q1@example.com", "Standard User", nil), ps)
+		n := h.calls(func() {
+			if err := h.b.DeleteGroup(h.ctx, ps, ""); err != nil {
+				t.Fatalf("DeleteGroup: %v", err)
+			}
+		})
+		if n != 3 {
+			t.Errorf("DeleteGroup made %d calls; want 3", n)
+		}
+		if h.e.Get("PermissionSet", ps) != nil || len(h.assignees(ps)) != 0 {
+			t.Error("permission set or assignments remain")
+		}
+	})
+	t.Run("refused without assignments: the refusal stands", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		ps := h.permSetID("Marketing_User")
+		h.e.InjectFault(emulator.Fault{Method: "DELETE", PathPattern: "/services/data/*/sobjects/PermissionSet/*", ErrorCode: "DELETE_FAILED"})
+		se := wantKind(t, h.b.DeleteGroup(h.ctx, ps, ""), scimschema.KindInvalidValue)
+		if !strings.Contains(se.Detail, "refused") {
+			t.Errorf("Detail %q does not say Salesforce refused", se.Detail)
+		}
+		if h.e.Get("PermissionSet", ps) == nil {
+			t.Error("permission set deleted although Salesforce refused")
+		}
+	})
 }

@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,6 +91,22 @@ func labelTaken(cat *catalog, label, except string) bool {
 	return false
 }
 
+// labelFree checks that no other exposed group has this displayName (Entra requires unique
+// displayNames; Salesforce does not enforce unique labels). It uses the cached catalog: a group
+// created through another replica and missing from it is caught by Salesforce's own duplicate API
+// name error on create (the API name derives from the label); a cached group that has this label
+// is re-checked on a reloaded catalog, as it may have been renamed or deleted meanwhile.
+func (o *op) labelFree(label, except string) (*catalog, error) {
+	cat, free, err := o.find(func(c *catalog) bool { return !labelTaken(c, label, except) })
+	if err != nil {
+		return nil, err
+	}
+	if !free {
+		return nil, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: another group already has this name"}
+	}
+	return cat, nil
+}
+
 // CreateGroup creates an empty permission set (and assigns the given members) in one composite:
 // the PermissionSet create, the assignment collections referencing it, and the read-back.
 func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
@@ -117,12 +134,9 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		}
 	}
 	o := b.op(ctx)
-	cat, err := o.catalog()
+	cat, err := o.labelFree(label, "")
 	if err != nil {
 		return scimschema.Resource{}, err
-	}
-	if labelTaken(cat, label, "") {
-		return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: another group already has this name"}
 	}
 	name := apiName(label, func(n string) bool {
 		for _, g := range cat.groups {
@@ -202,7 +216,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		b.audit(ctx, "add_members", g.ID, []string{"members"}, nil)
 	}
 	if rest := members[len(first):]; len(rest) > 0 {
-		if err := o.writeMembers(g, rest, nil, nil); err != nil {
+		if err := o.writeGroup(&g, nil, rest, nil, nil); err != nil {
 			return scimschema.Resource{}, err
 		}
 	}
@@ -210,29 +224,31 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 }
 
 // ReplaceGroup applies a PUT: displayName and the complete member set (overwrite: exactly that
-// set; merge: only additions). Two calls: the current members, then one composite. The answer
-// carries the resulting members without reading them again.
+// set; merge: only additions). Two calls: the group with its current members, then one composite
+// with the label change, the assignment writes and the read-back. The answer carries the
+// resulting members without reading them again.
 func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
 	w, err := scimschema.GroupForReplace(attrs)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
-	return b.writeGroup(ctx, id, w, ifMatch, true)
+	return b.updateGroup(ctx, id, w, ifMatch, true)
 }
 
 // PatchGroup applies a PATCH. Adding members is one call (an existing member is a no-op);
-// removing is two (the assignment ids, then their deletion; a non-member is a no-op); replacing
-// is two. The answer is empty (204) unless displayName changed; then it is the group without
-// members (reading a large group back would cost calls nobody asked for).
+// removing is two (the group with those members' assignments, then their deletion; a non-member
+// is a no-op); replacing is two; a displayName change rides in the last composite. The answer
+// is empty (204) unless displayName changed; then it is the group without members (reading a
+// large group back would cost calls nobody asked for).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
-	return b.writeGroup(ctx, id, w, ifMatch, false)
+	return b.updateGroup(ctx, id, w, ifMatch, false)
 }
 
-func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupWrite, ifMatch string, put bool) (scimschema.Resource, error) {
+func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.GroupWrite, ifMatch string, put bool) (scimschema.Resource, error) {
 	o := b.op(ctx)
 	g, err := o.exposedGroup(id)
 	if err != nil {
@@ -253,19 +269,15 @@ func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupW
 		if err := validLabel(*w.DisplayName); err != nil {
 			return scimschema.Resource{}, err
 		}
-		cat, err := o.catalog()
-		if err != nil {
+		if _, err := o.labelFree(*w.DisplayName, g.ID); err != nil {
 			return scimschema.Resource{}, err
-		}
-		if labelTaken(cat, *w.DisplayName, g.ID) {
-			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: another group already has this name"}
 		}
 		newLabel = w.DisplayName
 	}
 
 	var (
 		add     []string
-		del     []assignment // group field unused: the user id is in delUser
+		delPSA  []string
 		delUser []string
 		final   []scimschema.Ref // the resulting members, when known
 	)
@@ -276,8 +288,8 @@ func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupW
 		}
 		removes, _ := memberIDs(m.Remove, false)
 		if m.Replace {
-			cur, err := o.currentMembers(g, nil)
-			if err != nil {
+			var cur []groupMember
+			if g, cur, err = o.currentMembers(g, nil); err != nil {
 				return scimschema.Resource{}, err
 			}
 			want := map[string]bool{}
@@ -290,7 +302,7 @@ func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupW
 				have[c.user[:15]] = true
 				if !want[c.user[:15]] {
 					if b.cfg.Provisioning.PermissionSets == "overwrite" {
-						del, delUser = append(del, assignment{id: c.psa}), append(delUser, c.user)
+						delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
 						continue
 					}
 					kept++
@@ -312,29 +324,20 @@ func (b *Backend) writeGroup(ctx context.Context, id string, w scimschema.GroupW
 		} else {
 			add = adds
 			if len(removes) > 0 {
-				cur, err := o.currentMembers(g, removes)
-				if err != nil {
+				var cur []groupMember
+				if g, cur, err = o.currentMembers(g, removes); err != nil {
 					return scimschema.Resource{}, err
 				}
 				for _, c := range cur {
-					del, delUser = append(del, assignment{id: c.psa}), append(delUser, c.user)
+					delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
 				}
 			}
 		}
 	}
-	if newLabel == nil && len(add) == 0 && len(del) == 0 || b.dryRun(ctx, "update_group", g.ID) {
+	if newLabel == nil && len(add) == 0 && len(delPSA) == 0 || b.dryRun(ctx, "update_group", g.ID) {
 		return b.groupAnswer(g, final, put, newLabel != nil), nil
 	}
-	if newLabel != nil {
-		if err := o.relabel(&g, *newLabel); err != nil {
-			return scimschema.Resource{}, err
-		}
-	}
-	psaIDs := make([]string, len(del))
-	for i, d := range del {
-		psaIDs[i] = d.id
-	}
-	if err := o.writeMembers(g, add, psaIDs, delUser); err != nil {
+	if err := o.writeGroup(&g, newLabel, add, delPSA, delUser); err != nil {
 		return scimschema.Resource{}, err
 	}
 	return b.groupAnswer(g, final, put, newLabel != nil), nil
@@ -350,86 +353,56 @@ func (b *Backend) groupAnswer(g group, final []scimschema.Ref, put, relabelled b
 	return scimschema.Resource{}
 }
 
-// relabel changes a group's label (one call: the update and the read-back in a composite).
-func (o *op) relabel(g *group, label string) error {
-	b := o.b
-	field := "Label"
-	if g.IsPSG {
-		field = "MasterLabel"
-	}
-	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
-	if err != nil {
-		return b.fail(o.ctx, err)
-	}
-	res, err := b.c.Composite(o.ctx, true, []Subrequest{
-		{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: label}},
-		{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"},
-	})
-	if err == nil {
-		if _, e := subErr(res); e != nil {
-			err = e
-		}
-	}
-	if err != nil {
-		if KindOf(err) == KindInvalid {
-			err = invalid("displayName: rejected by Salesforce", err)
-		} else {
-			err = b.fail(o.ctx, err)
-		}
-		b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, err)
-		return err
-	}
-	if rec, err := decodeQuery(byRef(res)["rec"]); err == nil && len(rec.Records) > 0 {
-		*g = groupFromRecord(rec.Records[0], g.IsPSG)
-	} else {
-		g.Label = label
-	}
-	b.removeGroup(g.ID)
-	b.addGroup(*g)
-	b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, nil)
-	return nil
-}
-
 // groupMember is one assignment of a group.
 type groupMember struct{ psa, user, display string }
 
-// currentMembers reads a group's assignments, all of them or those of the given users.
-func (o *op) currentMembers(g group, users []string) ([]groupMember, error) {
+// currentMembers reads a group's record and its assignments, all of them or those of the given
+// users: one call (the record rides along, so a group deleted meanwhile is KindNotFound), plus one
+// per further 2000 assignments or 300 users.
+func (o *op) currentMembers(g group, users []string) (group, []groupMember, error) {
+	if users == nil {
+		return o.readGroupMembers(g, true)
+	}
 	b := o.b
+	const perQuery = 300
+	var fresh group
 	var out []groupMember
-	read := func(where Cond) error {
-		q, err := Select("Id", "AssigneeId", "Assignee.Username").From("PermissionSetAssignment").Where(where).String()
+	for i := 0; i < len(users); i += perQuery {
+		ids := make([]any, 0, perQuery)
+		for _, u := range users[i:min(i+perQuery, len(users))] {
+			ids = append(ids, u)
+		}
+		if i == 0 {
+			var err error
+			if fresh, out, err = o.readGroupMembers(g, true, In("AssigneeId", ids...)); err != nil {
+				return group{}, nil, err
+			}
+			continue
+		}
+		q, err := b.memberQuery(g, In("AssigneeId", ids...)).String()
 		if err != nil {
-			return b.fail(o.ctx, err)
+			return group{}, nil, b.fail(o.ctx, err)
 		}
 		_, err = b.c.QueryEach(o.ctx, q, 0, func(r Record) error {
 			ref := b.memberRef(r)
 			out = append(out, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
 			return nil
 		})
-		return b.fail(o.ctx, err)
-	}
-	base := And(Eq(g.assignmentField(), g.ID), In("Assignee.UserType", b.userTypes...))
-	if users == nil {
-		return out, read(base)
-	}
-	for i := 0; i < len(users); i += 300 {
-		ids := make([]any, 0, 300)
-		for _, u := range users[i:min(i+300, len(users))] {
-			ids = append(ids, u)
-		}
-		if err := read(And(base, In("AssigneeId", ids...))); err != nil {
-			return nil, err
+		if err != nil {
+			return group{}, nil, b.fail(o.ctx, err)
 		}
 	}
-	return out, nil
+	return fresh, out, nil
 }
 
-// writeMembers creates and deletes assignments of g with sObject Collections (allOrNone false:
-// what succeeds stays), up to 5 collections per composite call. A duplicate assignment is an
-// existing member (success); an assignment already gone is a removed member (success). Failures
-// are reported together, naming the members.
-func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error {
+// writeGroup changes a group: its label (when label is not nil) and its assignments, created and
+// deleted with sObject Collections (allOrNone false: what succeeds stays), up to 5 query or
+// collection subrequests per composite call. The label PATCH and, after the first assignment
+// writes, the group's read-back ride in the first composite, so a PUT that renames and changes up
+// to 800 assignments is one call after its read. A duplicate assignment is an existing member
+// (success); an assignment already gone is a removed member (success). Failures are reported
+// together, naming the members. On success *g holds the group as read back.
+func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser []string) error {
 	b := o.b
 	type part struct {
 		sub   Subrequest
@@ -441,7 +414,7 @@ func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error
 		chunk := add[i:min(i+collectionMax, len(add))]
 		recs := make([]map[string]any, len(chunk))
 		for j, u := range chunk {
-			recs[j] = psaRecord(u, g)
+			recs[j] = psaRecord(u, *g)
 		}
 		parts = append(parts, part{sub: collectionCreate("add"+strconv.Itoa(i/collectionMax), false, recs), users: chunk})
 	}
@@ -449,22 +422,67 @@ func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error
 		end := min(i+collectionMax, len(delPSA))
 		parts = append(parts, part{sub: collectionDelete("del"+strconv.Itoa(i/collectionMax), false, delPSA[i:end]), users: delUser[i:end], del: true})
 	}
+	var lead, tail []Subrequest
+	if label != nil {
+		field := "Label"
+		if g.IsPSG {
+			field = "MasterLabel"
+		}
+		rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
+		if err != nil {
+			return b.fail(o.ctx, err)
+		}
+		lead = []Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
+		tail = []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
+	}
+	const perCall = 5 // query and collection subrequests per composite
+	labelPending := label != nil // its audit line is not written yet
+	audit := func(err error) {
+		if labelPending {
+			b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, err)
+		}
+		b.auditMembers(o.ctx, *g, len(add) > 0, len(delPSA) > 0, err)
+	}
 	var failedAdd, failedDel []recordFailure
 	var failedNames []string
-	for i := 0; i < len(parts); i += 5 {
-		chunk := parts[i:min(i+5, len(parts))]
-		subs := make([]Subrequest, len(chunk))
-		for j, p := range chunk {
-			subs[j] = p.sub
+	for first := true; first || len(parts) > 0; first = false {
+		limit := perCall
+		if first {
+			limit -= len(tail)
+		}
+		n := min(len(parts), limit)
+		chunk := parts[:n]
+		parts = parts[n:]
+		var subs []Subrequest
+		if first {
+			subs = append(subs, lead...)
+		}
+		for _, p := range chunk {
+			subs = append(subs, p.sub)
+		}
+		if first {
+			subs = append(subs, tail...)
+		}
+		if len(subs) == 0 {
+			break
 		}
 		res, err := b.c.Composite(o.ctx, false, subs)
 		if err != nil {
 			err = b.fail(o.ctx, err)
-			b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+			audit(err)
 			return err
 		}
-		for j, sr := range res {
-			p := chunk[j]
+		by := byRef(res)
+		if first && label != nil {
+			if err := o.labelResult(g, by["lbl"], by["rec"]); err != nil {
+				audit(err)
+				return err
+			}
+			b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, nil)
+			labelPending = false
+		}
+		for j, p := range chunk {
+			sr := by[p.sub.ReferenceID]
 			ignore := []string{"DUPLICATE_VALUE"}
 			if p.del {
 				ignore = []string{"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"}
@@ -472,11 +490,11 @@ func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error
 			failures, err := collectionFailures(sr, ignore...)
 			if err != nil {
 				err = b.fail(o.ctx, err)
-				b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+				audit(err)
 				return err
 			}
 			for _, f := range failures {
-				failedNames = append(failedNames, p.users[f.index])
+				failedNames = append(failedNames, chunk[j].users[f.index])
 				f.index = len(failedNames) - 1
 				if p.del {
 					failedDel = append(failedDel, f)
@@ -488,13 +506,63 @@ func (o *op) writeMembers(g group, add []string, delPSA, delUser []string) error
 	}
 	failures := append(failedAdd, failedDel...)
 	if len(failures) == 0 {
-		b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, nil)
+		audit(nil)
 		return nil
 	}
-	what := "updating members of permission set " + g.Name
-	err := assignmentError(what, failures, func(i int) string { return "member " + failedNames[i] })
-	b.auditMembers(o.ctx, g, len(add) > 0, len(delPSA) > 0, err)
+	var err error
+	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
+		err = notFound("group")
+	} else {
+		err = assignmentError("updating members of permission set "+g.Name, failures, func(i int) string { return "member " + failedNames[i] })
+	}
+	audit(err)
 	return err
+}
+
+// labelResult reads the outcome of a label PATCH and the read-back after it into *g.
+func (o *op) labelResult(g *group, lbl, rec SubResponse) error {
+	b := o.b
+	if lbl.Status >= 400 {
+		e := lbl.Err
+		if e == nil {
+			e = &Error{Status: lbl.Status, Code: "UNKNOWN", Kind: KindOther}
+		}
+		switch KindOf(e) {
+		case KindNotFound:
+			b.removeGroup(g.ID)
+			return notFound("group")
+		case KindInvalid:
+			return invalid("displayName: rejected by Salesforce ("+e.Code+")", e)
+		}
+		return b.fail(o.ctx, e)
+	}
+	if q, err := decodeQuery(rec); err == nil && len(q.Records) > 0 {
+		*g = groupFromRecord(q.Records[0], g.IsPSG)
+	}
+	b.removeGroup(g.ID)
+	b.addGroup(*g)
+	return nil
+}
+
+// groupGone reports, after every assignment of a group failed as if it named a missing record,
+// whether the group itself is missing (deleted through another replica, say). One query, on this
+// error path only.
+func (o *op) groupGone(g group, failures []recordFailure) bool {
+	for _, f := range failures {
+		if f.code != "INVALID_CROSS_REFERENCE_KEY" && f.code != "ENTITY_IS_DELETED" {
+			return false
+		}
+	}
+	q, err := groupRecordQuery(g.ID, g.IsPSG).String()
+	if err != nil {
+		return false
+	}
+	res, err := o.b.c.Query(o.ctx, q, 0)
+	if err != nil || res.TotalSize > 0 {
+		return false
+	}
+	o.b.removeGroup(g.ID)
+	return true
 }
 
 func (b *Backend) auditMembers(ctx context.Context, g group, added, removed bool, err error) {
@@ -506,9 +574,11 @@ func (b *Backend) auditMembers(ctx context.Context, g group, added, removed bool
 	}
 }
 
-// DeleteGroup deletes a permission set (groups.allow_delete): its assignments first (Salesforce
-// refuses to delete an assigned permission set), then the set. Calls: one query, then one
-// composite per 4×200 assignments, the last one with the delete.
+// DeleteGroup deletes a permission set (groups.allow_delete). The DELETE goes first: an
+// unassigned set goes in one call. Salesforce refuses to delete a set that is still assigned (the
+// error code is not documented); on a refusal the bridge reads the assignments and, when there are
+// any, deletes them and retries the DELETE in the same composite: three calls (more past 800
+// assignments: one composite per 4×200).
 func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) error {
 	if !b.cfg.Groups.AllowDelete {
 		return forbidden("group deletion is disabled (groups.allow_delete)")
@@ -530,58 +600,96 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 	if b.dryRun(ctx, "delete_group", g.ID) {
 		return nil
 	}
+	done := func(err error) error {
+		if err == nil || KindOf(err) == KindNotFound {
+			b.removeGroup(g.ID)
+		}
+		if err != nil {
+			if KindOf(err) == KindNotFound {
+				err = notFound("group") // deleted meanwhile, perhaps through another replica
+			} else {
+				err = b.fail(ctx, err)
+			}
+		}
+		b.audit(ctx, "delete_group", g.ID, nil, err)
+		return err
+	}
+	refusal := b.c.Delete(ctx, g.object(), g.ID)
+	if refusal == nil || !refusedDelete(refusal) {
+		return done(refusal)
+	}
 	// Every assignment, of any user type: the permission set cannot go while one remains.
 	q, err := Select("Id").From("PermissionSetAssignment").Where(Eq(g.assignmentField(), g.ID)).String()
 	if err != nil {
-		return b.fail(ctx, err)
+		return done(err)
 	}
 	var psa []string
 	if _, err := b.c.QueryEach(ctx, q, 0, func(r Record) error { psa = append(psa, str(r["Id"])); return nil }); err != nil {
-		return b.fail(ctx, err)
+		return done(err)
+	}
+	if len(psa) == 0 {
+		// Refused for another reason (the set is in use elsewhere in Salesforce, say).
+		b.audit(ctx, "delete_group", g.ID, nil, refusal)
+		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce refused to delete the permission set (" + codeOf(refusal) + ")", Err: refusal}
 	}
 	const perCall = 4 * collectionMax
-	for {
+	for len(psa) > 0 {
 		chunk := psa[:min(len(psa), perCall)]
 		psa = psa[len(chunk):]
 		var subs []Subrequest
 		for i := 0; i < len(chunk); i += collectionMax {
 			subs = append(subs, collectionDelete("del"+strconv.Itoa(i/collectionMax), true, chunk[i:min(i+collectionMax, len(chunk))]))
 		}
-		last := len(psa) == 0
-		if last {
+		if len(psa) == 0 {
 			subs = append(subs, Subrequest{Method: "DELETE", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "group"})
 		}
 		res, err := b.c.Composite(ctx, true, subs)
 		if err == nil {
-			for _, sr := range res {
-				if sr.ReferenceID == "group" {
-					continue
-				}
-				if failures, ferr := collectionFailures(sr, "ENTITY_IS_DELETED"); ferr != nil {
-					err = ferr
-				} else if len(failures) > 0 {
-					err = &Error{Code: failures[0].code, Message: failures[0].message, Kind: KindOther}
-				}
-			}
-			if _, e := subErr(res); e != nil && err == nil {
-				err = e
-			}
+			err = deleteFailure(res)
 		}
 		if err != nil {
-			if e, ok := err.(*Error); ok && e.Kind == KindNotFound {
-				b.invalidate()
-				err = notFound("group")
-			} else {
-				err = b.fail(ctx, err)
-			}
-			b.audit(ctx, "delete_group", g.ID, nil, err)
-			return err
-		}
-		if last {
-			break
+			return done(err)
 		}
 	}
-	b.removeGroup(g.ID)
-	b.audit(ctx, "delete_group", g.ID, nil, nil)
+	return done(nil)
+}
+
+// refusedDelete reports whether a DELETE failed because Salesforce refused it (rather than not
+// finding the record, or not being reachable).
+func refusedDelete(err error) bool {
+	switch KindOf(err) {
+	case KindInvalid, KindConflict, KindOther:
+		var e *Error
+		return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
+	}
+	return false
+}
+
+func codeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != "" {
+		return e.Code
+	}
+	return "refused"
+}
+
+// deleteFailure is the root failure of an assignment-deletion composite, nil when it succeeded
+// (an assignment already gone counts as deleted).
+func deleteFailure(res []SubResponse) error {
+	for _, sr := range res {
+		if sr.ReferenceID == "group" {
+			continue
+		}
+		failures, err := collectionFailures(sr, "ENTITY_IS_DELETED")
+		if err != nil {
+			return err
+		}
+		if len(failures) > 0 {
+			return &Error{Code: failures[0].code, Message: failures[0].message, Kind: KindOther}
+		}
+	}
+	if _, e := subErr(res); e != nil {
+		return e
+	}
 	return nil
 }

@@ -16,12 +16,11 @@ const maxOffset = 2000
 // Calls: count=0 → one COUNT() query. A page starting within Salesforce's 2000-row OFFSET → one
 // composite: the page query (with the assignments as a child subquery), SELECT COUNT() for the
 // exact totalResults, and the frozen UserLogins among the matching users (UserLogin is no child
-// relationship of User, so it cannot ride in the page query). Real Salesforce forbids a semi-join
-// inside a semi-join, so when the filter itself has one (active, groups) the frozen state is read
-// afterwards for the page's ids: two calls. Filters with case-exact comparisons (externalId; SOQL
-// compares case-insensitively) read every case-insensitive match in the same composite, re-check
-// them in Go and count after the check. Pages past OFFSET 2000 walk the ordered result with
-// nextRecordsUrl, one call per 2000 rows, holding one batch at a time.
+// relationship of User, so it cannot ride in the page query; see freezePlanOf for filters with
+// semi-joins). Filters with case-exact comparisons (externalId; SOQL compares case-insensitively)
+// read every case-insensitive match in the same composite, re-check them in Go and count after
+// the check. Pages past OFFSET 2000 walk the ordered result with nextRecordsUrl, one call per
+// 2000 rows, holding one batch at a time, and read the page's freeze state afterwards.
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.op(ctx)
@@ -29,9 +28,10 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		return empty, err
 	}
 	var (
-		where    Cond
-		checks   []scimschema.Compare
-		semiJoin bool
+		where  Cond
+		checks []scimschema.Compare
+		freeze = freezeInPage
+		fwhere Cond // the frozen subquery's user filter (freezeInPage)
 	)
 	if q.Filter != nil {
 		nc, err := b.mapper.Filter(q.Filter)
@@ -45,7 +45,12 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			return empty, err
 		}
 		checks = exactChecks(nc)
-		semiJoin = hasSemiJoin(nc)
+		var kept scimschema.Cond
+		if freeze, kept = freezePlanOf(nc); kept != nil {
+			if fwhere, err = renderUserCond(kept); err != nil {
+				return empty, err
+			}
+		}
 	}
 	sortField := "Id"
 	if q.SortBy != "" {
@@ -108,9 +113,9 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			}
 			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(cq), ReferenceID: "count"})
 		}
-		if !semiJoin {
+		if freeze == freezeInPage {
 			fq, err := loginQuery(And(Eq("IsFrozen", true),
-				InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(where))))).String()
+				InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(fwhere))))).String()
 			if err != nil {
 				return empty, b.fail(ctx, err)
 			}
@@ -155,6 +160,8 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			total = cnt.TotalSize
 		}
 		if fr, ok := by["frozen"]; ok {
+			// The frozen subquery may read a superset of the matching users (freezePlanOf). More
+			// than one batch of frozen users is not walked: the page's own ids are read instead.
 			if fq, err := decodeQuery(fr); err == nil && fq.Done {
 				frozen = logins(fq)
 			}
@@ -183,6 +190,9 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		total = res.TotalSize
 	}
 
+	if freeze == freezeNone {
+		frozen = map[string]loginRow{} // the filter requires active: no matching user is frozen
+	}
 	if frozen == nil && len(rows) > 0 {
 		var err error
 		if frozen, err = b.loginsOf(ctx, rows); err != nil {
@@ -269,6 +279,67 @@ func (b *Backend) queryFailure(ctx context.Context, s SubResponse) error {
 		return &scimschema.Error{Kind: scimschema.KindInvalidFilter, Detail: "the filter cannot be run on this Salesforce org (a mapped field is missing or not filterable)", Err: s.Err}
 	}
 	return b.fail(ctx, s.Err)
+}
+
+// freezePlan says how ListUsers learns the freeze state of a page's users.
+type freezePlan int
+
+const (
+	// freezeInPage: a query of the frozen UserLogins among the filter's users rides in the page's
+	// composite (one call).
+	freezeInPage freezePlan = iota
+	// freezeNone: the filter requires active (ActiveIs true is a top-level conjunct), so no user
+	// of the page is frozen and nothing is read.
+	freezeNone
+	// freezeAfter: the page's UserLogins are read for its ids in a second call.
+	freezeAfter
+)
+
+// freezePlanOf decides how the freeze state of the users matching c is read, and returns the
+// condition the frozen subquery selects users with when it rides in the page's composite.
+//
+// The frozen subquery is UserLogin WHERE IsFrozen = true AND UserId IN (SELECT Id FROM User WHERE
+// …), and Salesforce forbids a semi-join inside a semi-join. Semi-joins (active, groups) that are
+// top-level AND conjuncts are left out of it: that selects a superset of the page's users, which
+// is fine, as the result only feeds the freeze state of the users on the page (ListUsers falls
+// back to reading the page's ids when the superset has more than one batch). A semi-join under
+// OR or NOT cannot be left out that way: freezeAfter. kept is nil when no conjunct remains.
+func freezePlanOf(c scimschema.Cond) (plan freezePlan, kept scimschema.Cond) {
+	var conjuncts []scimschema.Cond
+	var flatten func(scimschema.Cond)
+	flatten = func(c scimschema.Cond) {
+		if a, ok := c.(scimschema.And); ok {
+			for _, x := range a.Conds {
+				flatten(x)
+			}
+			return
+		}
+		conjuncts = append(conjuncts, c)
+	}
+	flatten(c)
+	for _, x := range conjuncts {
+		if a, ok := x.(scimschema.ActiveIs); ok && a.Value {
+			return freezeNone, nil
+		}
+	}
+	var rest []scimschema.Cond
+	for _, x := range conjuncts {
+		switch x.(type) {
+		case scimschema.ActiveIs, scimschema.MemberOf:
+			continue
+		}
+		if hasSemiJoin(x) {
+			return freezeAfter, nil
+		}
+		rest = append(rest, x)
+	}
+	switch len(rest) {
+	case 0:
+		return freezeInPage, nil
+	case 1:
+		return freezeInPage, rest[0]
+	}
+	return freezeInPage, scimschema.And{Conds: rest}
 }
 
 // hasSemiJoin reports whether a condition renders to a SOQL semi-join.

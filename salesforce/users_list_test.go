@@ -2,7 +2,9 @@ package salesforce
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,9 +46,17 @@ func TestListUsersFilters(t *testing.T) {
 		{`userName sw "a" and title co "gine"`, []string{"alice@example.com"}, 1},
 		{`userName eq "nobody@example.com"`, nil, 1},
 		{`userName eq "x' OR Id != null"`, nil, 1},
-		{`active eq false`, []string{"carol@example.com", "dave@example.com"}, 2},
-		{`active eq true and userName ew "@example.com"`, []string{"alice@example.com", "bob@example.com"}, 2},
-		{fmt.Sprintf(`groups.value eq "%s"`, h.permSetID("Sales_Ops")), []string{"alice@example.com"}, 2},
+		// Semi-joins (active, groups) as top-level AND conjuncts: still one call.
+		{`active eq false`, []string{"carol@example.com", "dave@example.com"}, 1},
+		{`active eq true`, []string{"admin@emulator.example.com", "alice@example.com", "bob@example.com"}, 1},
+		{`active eq true and userName ew "@example.com"`, []string{"alice@example.com", "bob@example.com"}, 1},
+		{`active eq true and emails.value eq "alice@example.com"`, []string{"alice@example.com"}, 1},
+		{`userName sw "d" and active eq false`, []string{"dave@example.com"}, 1},
+		{fmt.Sprintf(`groups.value eq "%s"`, h.permSetID("Sales_Ops")), []string{"alice@example.com"}, 1},
+		{fmt.Sprintf(`groups.value eq "%s" and active eq false`, h.permSetID("Sales_Ops")), nil, 1},
+		// A semi-join under OR or NOT: the page's freeze state is read afterwards.
+		{`active eq false or userName eq "alice@example.com"`, []string{"alice@example.com", "carol@example.com", "dave@example.com"}, 2},
+		{`not (active eq true) and userName sw "d"`, []string{"dave@example.com"}, 2},
 		{`id eq "not-an-id"`, nil, 0},
 	} {
 		var page scimschema.Page
@@ -63,11 +73,47 @@ func TestListUsersFilters(t *testing.T) {
 		if n != tc.calls {
 			t.Errorf("ListUsers(%s) made %d calls; want %d", tc.filter, n, tc.calls)
 		}
+		for _, r := range page.Resources {
+			name := r.Attributes["userName"]
+			if want := name != "carol@example.com" && name != "dave@example.com"; r.Attributes["active"] != want {
+				t.Errorf("ListUsers(%s): %v active = %v; want %v", tc.filter, name, r.Attributes["active"], want)
+			}
+		}
 	}
 	// The frozen user reads as inactive.
 	page, err := h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, `userName eq "dave@example.com"`), StartIndex: 1, Count: 10})
 	if err != nil || len(page.Resources) != 1 || page.Resources[0].Attributes["active"] != false {
 		t.Errorf("frozen dave: %v %v", page.Resources, err)
+	}
+}
+
+func TestFreezePlanOf(t *testing.T) {
+	t.Parallel()
+	email := scimschema.Compare{Field: "Email", Op: "eq", Value: "x@example.com"}
+	name := scimschema.Compare{Field: "Username", Op: "sw", Value: "x"}
+	member := scimschema.MemberOf{GroupID: "0PS000000000001AAA"}
+	for _, tc := range []struct {
+		name string
+		cond scimschema.Cond
+		plan freezePlan
+		kept scimschema.Cond
+	}{
+		{"no semi-join", email, freezeInPage, email},
+		{"active true alone", scimschema.ActiveIs{Value: true}, freezeNone, nil},
+		{"active true and email", scimschema.And{Conds: []scimschema.Cond{scimschema.ActiveIs{Value: true}, email}}, freezeNone, nil},
+		{"active true beside a semi-join under OR", scimschema.And{Conds: []scimschema.Cond{
+			scimschema.Or{Conds: []scimschema.Cond{member, email}}, scimschema.ActiveIs{Value: true}}}, freezeNone, nil},
+		{"active false alone", scimschema.ActiveIs{Value: false}, freezeInPage, nil},
+		{"nested AND drops the semi-joins", scimschema.And{Conds: []scimschema.Cond{
+			scimschema.And{Conds: []scimschema.Cond{member, email}}, scimschema.ActiveIs{Value: false}, name}},
+			freezeInPage, scimschema.And{Conds: []scimschema.Cond{email, name}}},
+		{"semi-join under OR", scimschema.Or{Conds: []scimschema.Cond{member, email}}, freezeAfter, nil},
+		{"semi-join under NOT", scimschema.And{Conds: []scimschema.Cond{email, scimschema.Not{Cond: scimschema.ActiveIs{Value: true}}}}, freezeAfter, nil},
+	} {
+		plan, kept := freezePlanOf(tc.cond)
+		if plan != tc.plan || !reflect.DeepEqual(kept, tc.kept) {
+			t.Errorf("%s: freezePlanOf = %d, %#v; want %d, %#v", tc.name, plan, kept, tc.plan, tc.kept)
+		}
 	}
 }
 
@@ -194,5 +240,52 @@ func TestLargeOrgPaging(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("GetGroup excluding members made %d calls; want 1", n)
+	}
+
+	// More frozen users than one query batch: the frozen subquery of a filter whose semi-join was
+	// left out is incomplete, so the page's own UserLogins are read instead (never a wrong state).
+	const frozenCount = maxOffset + 20 // the first 2020 bulk users (in Id order); the last 30 not
+	bulk := map[string]bool{}
+	for _, u := range h.e.List("User") {
+		if strings.HasPrefix(str(u["Username"]), "bulk") {
+			bulk[u["Id"].(string)] = true
+		}
+	}
+	loginOfUser := map[string]string{}
+	for _, l := range h.e.List("UserLogin") {
+		loginOfUser[str(l["UserId"])] = l["Id"].(string)
+	}
+	frozen := map[string]bool{}
+	for _, id := range ids {
+		if !bulk[id] || len(frozen) == frozenCount {
+			continue
+		}
+		if err := h.e.Update("UserLogin", loginOfUser[id], map[string]any{"IsFrozen": true}); err != nil {
+			t.Fatal(err)
+		}
+		frozen[id] = true
+	}
+	for _, start := range []int{1, 2001} { // a page of frozen users; a page across the boundary
+		n = h.calls(func() {
+			var err error
+			page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{
+				Filter:     parseFilter(t, fmt.Sprintf(`groups.value eq "%s" and userName sw "bulk"`, ps)),
+				StartIndex: start, Count: 10, ExcludedAttributes: []string{"groups"},
+			})
+			if err != nil {
+				t.Fatalf("ListUsers with %d frozen users: %v", len(frozen), err)
+			}
+		})
+		if len(page.Resources) != 10 {
+			t.Fatalf("ListUsers at %d with %d frozen users: %d resources; want 10", start, len(frozen), len(page.Resources))
+		}
+		for _, r := range page.Resources {
+			if want := !frozen[r.ID]; r.Attributes["active"] != want {
+				t.Errorf("user %s active = %v; want %v", r.ID, r.Attributes["active"], want)
+			}
+		}
+		if n != 2 {
+			t.Errorf("ListUsers at %d with more frozen users than one batch made %d calls; want 2 (page, then its UserLogins)", start, n)
+		}
 	}
 }

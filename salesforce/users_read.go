@@ -32,9 +32,12 @@ func (b *Backend) userQueryAnyType(where Cond, withGroups bool) *Query {
 	q := Select(b.mapper.ReadFields()...)
 	if withGroups {
 		// Not filtered on PermissionSet.IsOwnedByProfile inside the subquery: an assignment of a
-		// permission set group has no PermissionSetId on some orgs, and the catalog decides what
-		// is exposed anyway.
-		q = q.SubQuery(Select("Id", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignments"))
+		// permission set group has no PermissionSetId on some orgs. Each row carries what decides
+		// whether its group is exposed (assignedGroup), so a group created through another
+		// replica shows without waiting for this replica's catalog.
+		q = q.SubQuery(Select("Id", "PermissionSetId", "PermissionSetGroupId",
+			"PermissionSet.Name", "PermissionSet.Label", "PermissionSet.IsOwnedByProfile", "PermissionSet.PermissionSetGroupId",
+			"PermissionSetGroup.DeveloperName", "PermissionSetGroup.MasterLabel").From("PermissionSetAssignments"))
 	}
 	return q.From("User").Where(where)
 }
@@ -104,25 +107,12 @@ func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin,
 		return u, nil
 	}
 	u.rec.Groups = []scimschema.Ref{}
-	child, _ := rec["PermissionSetAssignments"].(map[string]any)
-	if child == nil {
+	q := childResult(rec["PermissionSetAssignments"])
+	if q == nil {
 		return u, nil
 	}
-	q := &queryBody{Done: true}
-	q.Done, _ = child["done"].(bool)
-	q.NextRecordsURL = str(child["nextRecordsUrl"])
-	recs, _ := child["records"].([]any)
-	for _, r := range recs {
-		if m, ok := r.(map[string]any); ok {
-			q.Records = append(q.Records, m)
-		}
-	}
 	err = b.walk(o.ctx, q, func(psa map[string]any) bool {
-		gid := str(psa["PermissionSetGroupId"])
-		if gid == "" {
-			gid = str(psa["PermissionSetId"])
-		}
-		if g, ok := cat.exposedByID(gid); ok {
+		if g, ok := b.assignedGroup(psa); ok {
 			u.assigned = append(u.assigned, assignment{id: str(psa["Id"]), group: g})
 			u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
 		}
@@ -132,6 +122,24 @@ func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin,
 		return nil, b.fail(o.ctx, err)
 	}
 	return u, nil
+}
+
+// assignedGroup is the group of one row of a user's assignment subquery, and whether it is
+// exposed.
+func (b *Backend) assignedGroup(psa map[string]any) (group, bool) {
+	var g group
+	if id := str(psa["PermissionSetGroupId"]); id != "" {
+		p, _ := psa["PermissionSetGroup"].(map[string]any)
+		g = group{ID: id, Name: str(p["DeveloperName"]), Label: str(p["MasterLabel"]), IsPSG: true}
+	} else {
+		p, _ := psa["PermissionSet"].(map[string]any)
+		if p == nil || p["IsOwnedByProfile"] == true {
+			return group{}, false
+		}
+		g = group{ID: str(psa["PermissionSetId"]), Name: str(p["Name"]), Label: str(p["Label"]),
+			Aggregate: str(p["PermissionSetGroupId"]) != ""}
+	}
+	return g, g.ID != "" && b.exposes(g)
 }
 
 // readUser reads one user in one call: a composite of the user query and its UserLogin query.

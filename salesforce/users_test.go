@@ -532,7 +532,8 @@ func TestDerivedNicknameCollisionIsRetried(t *testing.T) {
 
 func TestLicenceLimitOnCreate(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	// Chatter Free users have UserType CsnOnly: SCIM must see that type to create them.
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.UserTypes = []string{"Standard", "CsnOnly"} }))
 	var err error
 	for i := range 7 { // Chatter Free has 5 seats
 		attrs := newUserAttrs(fmt.Sprintf("free%d@example.com", i), "Free", "User")
@@ -605,6 +606,95 @@ func TestCreateUserInactiveFollowsDisableAction(t *testing.T) {
 			}
 			if got, want := h.login(res.ID)["IsFrozen"], action == "freeze"; got != want {
 				t.Errorf("IsFrozen = %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+// A profile whose users get a UserType outside users.user_types is refused before any write:
+// the user would be created (or changed) and then be invisible to SCIM.
+func TestProfileOutsideUserTypesIsInvalid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	users := len(h.e.List("User"))
+	chatter := map[string]any{"profile": "Chatter Free User"}
+	attrs := newUserAttrs("chatter@example.com", "Chat", "Ter")
+	attrs[scimschema.SalesforceUserURN] = chatter
+	n := h.calls(func() {
+		_, err := h.b.CreateUser(h.ctx, attrs)
+		se := wantKind(t, err, scimschema.KindInvalidValue)
+		if !strings.Contains(se.Detail, "profile") || !strings.Contains(se.Detail, "users.user_types") {
+			t.Errorf("Detail %q does not name profile and users.user_types", se.Detail)
+		}
+	})
+	if n != 0 || len(h.e.List("User")) != users {
+		t.Errorf("refused create made %d calls and left %d users (had %d)", n, len(h.e.List("User")), users)
+	}
+
+	id := h.insertUser("standard@example.com", "Standard User", nil)
+	profile := h.e.Get("User", id)["ProfileId"]
+	put := newUserAttrs("standard@example.com", "Stan", "Dard")
+	put[scimschema.SalesforceUserURN] = chatter
+	for name, update := range map[string]func() error{
+		"PUT": func() error { _, err := h.b.ReplaceUser(h.ctx, id, put, ""); return err },
+		"PATCH": func() error {
+			_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, scimschema.SalesforceUserURN+":profile"), Value: "Chatter Free User"}}, "")
+			return err
+		},
+	} {
+		se := wantKind(t, update(), scimschema.KindInvalidValue)
+		if !strings.Contains(se.Detail, "users.user_types") {
+			t.Errorf("%s: Detail %q does not name users.user_types", name, se.Detail)
+		}
+		if got := h.e.Get("User", id)["ProfileId"]; got != profile {
+			t.Errorf("%s changed ProfileId to %v", name, got)
+		}
+	}
+	// With the type listed, the same create succeeds and reads back.
+	h2 := newHarness(t, withBackend(func(c *BackendConfig) { c.UserTypes = []string{"Standard", "CsnOnly"} }))
+	res, err := h2.b.CreateUser(h2.ctx, attrs)
+	if err != nil {
+		t.Fatalf("CreateUser with CsnOnly in users.user_types: %v", err)
+	}
+	if _, err := h2.b.GetUser(h2.ctx, res.ID, scimschema.ReadOptions{}); err != nil {
+		t.Errorf("GetUser of the created Chatter Free user: %v", err)
+	}
+}
+
+// active true for a user who is active (and not frozen) writes nothing for active: no User or
+// UserLogin update, no audit line.
+func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
+	t.Parallel()
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			id := h.insertUser("steady@example.com", "Standard User", nil)
+			stamp := h.e.Get("User", id)["SystemModstamp"]
+			loginStamp := h.login(id)["LastModifiedDate"]
+
+			res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: true}}, "")
+			if err != nil || res.Attributes["active"] != true {
+				t.Fatalf("PATCH active true = %v, %v", res.Attributes["active"], err)
+			}
+			if got := h.e.Get("User", id)["SystemModstamp"]; got != stamp {
+				t.Errorf("PATCH active true bumped SystemModstamp %v → %v", stamp, got)
+			}
+
+			attrs := newUserAttrs("steady@example.com", "Steady", "State") // active: true
+			if _, err := h.b.ReplaceUser(h.ctx, id, attrs, ""); err != nil {
+				t.Fatalf("PUT: %v", err)
+			}
+			if got := h.login(id)["LastModifiedDate"]; got != loginStamp {
+				t.Errorf("active true wrote the UserLogin (%v → %v)", loginStamp, got)
+			}
+			if row := h.e.Get("User", id); row["IsActive"] != true || row["FirstName"] != "Steady" {
+				t.Errorf("after PUT IsActive=%v FirstName=%v", row["IsActive"], row["FirstName"])
+			}
+			for _, op := range []string{"enable_user", "unfreeze_user"} {
+				if strings.Contains(h.log.String(), `"operation":"`+op+`"`) {
+					t.Errorf("audit line %s for a user who was active", op)
+				}
 			}
 		})
 	}

@@ -325,6 +325,11 @@ func (o *op) resolveProfile(nameOrID string, fromDefault bool) (profile, error) 
 		return profile{}, invalid("profile: no Salesforce profile has this name or id"+where, nil)
 	}
 	p, _ := cat.profile(nameOrID)
+	// A user takes its UserType from its profile's licence. One outside users.user_types would be
+	// created (or changed) and then be invisible to SCIM: the IdP would read 404 and retry into 409.
+	if p.UserType != "" && !slices.Contains(o.b.cfg.UserTypes, p.UserType) {
+		return profile{}, invalid(fmt.Sprintf("profile: its users get the Salesforce user type %s, which users.user_types does not include, so SCIM could not see the user%s; choose another profile or add %s to users.user_types", p.UserType, where, p.UserType), nil)
+	}
 	return p, nil
 }
 
