@@ -152,6 +152,10 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
 		}
 	}
+	// Every series exists from the start at 0, so alerts on increase() see the first skip.
+	for _, setting := range []string{"create_users", "update_users", "disable_users", "deprovision_users", "dry_run", "permission_sets_merge"} {
+		b.skipped.WithLabelValues(setting)
+	}
 	return b, nil
 }
 

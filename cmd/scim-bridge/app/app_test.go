@@ -208,6 +208,7 @@ func TestDemoExportsMetrics(t *testing.T) {
 		`scim_bridge_salesforce_api_usage{kind="used"}`,
 		`scim_bridge_salesforce_api_usage{kind="max"} 15000`,
 		`scim_bridge_salesforce_token_refreshes_total{result="ok"}`,
+		`scim_bridge_skipped_actions_total{setting="dry_run"} 0`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(b), family) {
