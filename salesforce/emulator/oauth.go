@@ -212,7 +212,7 @@ func (e *Emulator) jwtGrant(assertion, instance string) (string, *oauthError) {
 	if !audienceAllowed(claims.Audience, audiences) {
 		return "", errJWTAudience
 	}
-	user := e.st.find("User", func(r map[string]any) bool { return equalFoldValue(r, "Username", claims.Subject) })
+	user := e.st.findBy("User", "Username", claims.Subject, nil)
 	if user == nil || claims.Subject == "" {
 		return "", errNotApproved
 	}

@@ -415,18 +415,18 @@ func (e *Emulator) delete(o *objectDef, id string) *Error {
 		if e.assigned("PermissionSetGroupId", id) {
 			return e.deleteAssignedError("permission set group")
 		}
-		if ps := e.st.find("PermissionSet", func(r map[string]any) bool { return r["PermissionSetGroupId"] == id }); ps != nil {
+		if ps := e.st.findBy("PermissionSet", "PermissionSetGroupId", id, nil); ps != nil {
 			e.st.remove("PermissionSet", ps["Id"].(string))
 		}
 	case "Profile":
-		if e.st.find("User", func(r map[string]any) bool { return r["ProfileId"] == id }) != nil {
+		if e.st.has("User", "ProfileId", id) {
 			return fieldError("DELETE_FAILED", "Your attempt to delete "+strValue(row, "Name")+" could not be completed because it is associated with users.")
 		}
-		if ps := e.st.find("PermissionSet", func(r map[string]any) bool { return r["ProfileId"] == id }); ps != nil {
+		if ps := e.st.findBy("PermissionSet", "ProfileId", id, nil); ps != nil {
 			e.st.remove("PermissionSet", ps["Id"].(string))
 		}
 	case "UserRole":
-		if e.st.find("User", func(r map[string]any) bool { return r["UserRoleId"] == id }) != nil {
+		if e.st.has("User", "UserRoleId", id) {
 			return fieldError("DELETE_FAILED", "Your attempt to delete "+strValue(row, "Name")+" could not be completed because it is associated with users.")
 		}
 	}
@@ -435,7 +435,7 @@ func (e *Emulator) delete(o *objectDef, id string) *Error {
 }
 
 func (e *Emulator) assigned(field, id string) bool {
-	return e.st.find("PermissionSetAssignment", func(r map[string]any) bool { return r[field] == id }) != nil
+	return e.st.has("PermissionSetAssignment", field, id)
 }
 
 func (e *Emulator) deleteAssignedError(what string) *Error {
@@ -482,8 +482,8 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 	}
 	if changed("Username") {
 		username := strValue(row, "Username")
-		taken := e.otherOrgs[username] || e.st.find("User", func(r map[string]any) bool {
-			return r["Id"] != id && equalFoldValue(r, "Username", username)
+		taken := e.otherOrgs[username] || e.st.findBy("User", "Username", username, func(r map[string]any) bool {
+			return r["Id"] != id
 		}) != nil
 		if taken {
 			return fieldError("DUPLICATE_USERNAME", msgDuplicateUser, "Username")
@@ -493,12 +493,12 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 		row["CommunityNickname"] = e.generateNickname(row)
 	} else if changed("CommunityNickname") {
 		nick := strValue(row, "CommunityNickname")
-		if e.st.find("User", func(r map[string]any) bool { return r["Id"] != id && equalFoldValue(r, "CommunityNickname", nick) }) != nil {
+		if e.st.findBy("User", "CommunityNickname", nick, func(r map[string]any) bool { return r["Id"] != id }) != nil {
 			return fieldError("DUPLICATE_COMM_NICKNAME", msgDuplicateNickname, "CommunityNickname")
 		}
 	}
 	if fed := strValue(row, "FederationIdentifier"); fed != "" && changed("FederationIdentifier") && e.cfg.Quirks.EnforceFederationIDUnique {
-		if other := e.st.find("User", func(r map[string]any) bool { return r["Id"] != id && strValue(r, "FederationIdentifier") == fed }); other != nil {
+		if other := e.st.findBy("User", "FederationIdentifier", fed, func(r map[string]any) bool { return r["Id"] != id }); other != nil {
 			return fieldError("DUPLICATE_VALUE", "duplicate value found: FederationIdentifier duplicates value on record with id: "+other["Id"].(string), "FederationIdentifier")
 		}
 	}
@@ -517,7 +517,7 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 	consumesNewSeat := active && (!wasActive || changed("ProfileId") && e.licenseOf(prev) != license)
 	if consumesNewSeat {
 		lic := e.st.get("UserLicense", license)
-		if lic != nil && e.usedSeats(license) >= intValue(lic, "TotalLicenses") {
+		if lic != nil && e.st.usedSeats(license) >= intValue(lic, "TotalLicenses") {
 			msg := e.cfg.Quirks.LicenseLimitMessage
 			if msg == "" {
 				msg = "License Limit Exceeded"
@@ -538,22 +538,12 @@ func (e *Emulator) licenseOf(user map[string]any) string {
 	return strValue(e.st.get("Profile", strValue(user, "ProfileId")), "UserLicenseId")
 }
 
-// usedSeats counts the active users whose profile uses the licence.
-func (e *Emulator) usedSeats(licenseID string) int {
-	n := 0
-	for _, u := range e.st.all("User") {
-		if boolValue(u, "IsActive") && e.licenseOf(u) == licenseID {
-			n++
-		}
-	}
-	return n
-}
-
-// recountLicenses refreshes UserLicense.UsedLicenses after user changes.
+// recountLicenses refreshes UserLicense.UsedLicenses after user changes from the store's seat
+// counts; it costs one step per licence, not per user.
 func (e *Emulator) recountLicenses() {
 	for _, lic := range e.st.all("UserLicense") {
 		id := lic["Id"].(string)
-		if used := e.usedSeats(id); used != intValue(lic, "UsedLicenses") {
+		if used := e.st.usedSeats(id); used != intValue(lic, "UsedLicenses") {
 			next := copyRow(lic)
 			next["UsedLicenses"] = used
 			e.st.replace("UserLicense", id, next)
@@ -575,10 +565,21 @@ func (e *Emulator) generateNickname(row map[string]any) string {
 		base = base[:32]
 	}
 	nick := base
-	for n := 1; e.st.find("User", func(r map[string]any) bool { return equalFoldValue(r, "CommunityNickname", nick) }) != nil; n++ {
-		nick = base + strconv.Itoa(n)
+	if !e.st.has("User", "CommunityNickname", nick) {
+		return nick
 	}
-	return nick
+	// Start after the suffix last handed out for this base, so that many users with the same
+	// e-mail local part do not each walk every taken suffix.
+	hint := foldKey(base)
+	n := e.st.nicknameNext[hint]
+	for {
+		n++
+		nick = base + strconv.Itoa(n)
+		if !e.st.has("User", "CommunityNickname", nick) {
+			e.st.nicknameNext[hint] = n
+			return nick
+		}
+	}
 }
 
 func (e *Emulator) afterUserCreate(user map[string]any, actor string) {
@@ -598,8 +599,8 @@ func (e *Emulator) afterUserUpdate(user, prev map[string]any, actor string) {
 	id := user["Id"].(string)
 	if user["ProfileId"] != prev["ProfileId"] {
 		if old := e.ownedPermissionSet("ProfileId", strValue(prev, "ProfileId")); old != "" {
-			if psa := e.st.find("PermissionSetAssignment", func(r map[string]any) bool {
-				return r["AssigneeId"] == id && r["PermissionSetId"] == old
+			if psa := e.st.findBy("PermissionSetAssignment", "AssigneeId", id, func(r map[string]any) bool {
+				return r["PermissionSetId"] == old
 			}); psa != nil {
 				e.st.remove("PermissionSetAssignment", psa["Id"].(string))
 			}
@@ -618,8 +619,7 @@ func firstNonEmpty(a, b string) string {
 
 // ownedPermissionSet returns the id of the permission set owned by a profile or a PSG.
 func (e *Emulator) ownedPermissionSet(ownerField, ownerID string) string {
-	ps := e.st.find("PermissionSet", func(r map[string]any) bool { return r[ownerField] == ownerID })
-	return strValue(ps, "Id")
+	return strValue(e.st.findBy("PermissionSet", ownerField, ownerID, nil), "Id")
 }
 
 // assignProfilePermissionSet creates the hidden assignment every user has to the profile's
@@ -643,7 +643,7 @@ func (e *Emulator) checkProfile(row, prev map[string]any) *Error {
 	id := row["Id"].(string)
 	if prev == nil || row["Name"] != prev["Name"] {
 		name := strValue(row, "Name")
-		if other := e.st.find("Profile", func(r map[string]any) bool { return r["Id"] != id && equalFoldValue(r, "Name", name) }); other != nil {
+		if other := e.st.findBy("Profile", "Name", name, func(r map[string]any) bool { return r["Id"] != id }); other != nil {
 			return fieldError("DUPLICATE_VALUE", "duplicate value found: Name duplicates value on record with id: "+other["Id"].(string), "Name")
 		}
 	}
@@ -695,7 +695,7 @@ func (e *Emulator) createGroupPermissionSet(group map[string]any, actor string) 
 
 // syncOwnedPermissionSet keeps an owned permission set's Label equal to its owner's name.
 func (e *Emulator) syncOwnedPermissionSet(ownerField string, owner map[string]any, labelField, actor string) {
-	ps := e.st.find("PermissionSet", func(r map[string]any) bool { return r[ownerField] == owner["Id"] })
+	ps := e.st.findBy("PermissionSet", ownerField, strValue(owner, "Id"), nil)
 	if ps == nil || ps["Label"] == owner[labelField] {
 		return
 	}
@@ -716,7 +716,7 @@ func (e *Emulator) checkDeveloperName(object, field string, row, prev map[string
 		return fieldError("FIELD_INTEGRITY_EXCEPTION", msgDeveloperName, field)
 	}
 	id := row["Id"]
-	if other := e.st.find(object, func(r map[string]any) bool { return r["Id"] != id && equalFoldValue(r, field, name) }); other != nil {
+	if other := e.st.findBy(object, field, name, func(r map[string]any) bool { return r["Id"] != id }); other != nil {
 		return fieldError("DUPLICATE_VALUE", fmt.Sprintf("duplicate value found: %s duplicates value on record with id: %s", field, other["Id"]), field)
 	}
 	return nil
@@ -769,8 +769,8 @@ func (e *Emulator) checkAssignment(row map[string]any) *Error {
 		if e.st.get("PermissionSetGroup", groupID) == nil {
 			return errCrossReference("PermissionSetGroupId")
 		}
-		if dup := e.st.find("PermissionSetAssignment", func(r map[string]any) bool {
-			return r["AssigneeId"] == userID && r["PermissionSetGroupId"] == groupID
+		if dup := e.st.findBy("PermissionSetAssignment", "AssigneeId", userID, func(r map[string]any) bool {
+			return r["PermissionSetGroupId"] == groupID
 		}); dup != nil {
 			return fieldError("DUPLICATE_VALUE", fmt.Sprintf("Duplicate PermissionSetAssignment. Assignee: %s; Permission Set Group: %s", userID, groupID))
 		}
@@ -785,8 +785,8 @@ func (e *Emulator) checkAssignment(row map[string]any) *Error {
 	if boolValue(ps, "IsOwnedByProfile") {
 		return e.profilePermissionSetError()
 	}
-	if dup := e.st.find("PermissionSetAssignment", func(r map[string]any) bool {
-		return r["AssigneeId"] == userID && r["PermissionSetId"] == psID && r["PermissionSetGroupId"] == nil
+	if dup := e.st.findBy("PermissionSetAssignment", "AssigneeId", userID, func(r map[string]any) bool {
+		return r["PermissionSetId"] == psID && r["PermissionSetGroupId"] == nil
 	}); dup != nil {
 		return fieldError("DUPLICATE_VALUE", fmt.Sprintf("Duplicate PermissionSetAssignment. Assignee: %s; Permission Set: %s", userID, psID))
 	}

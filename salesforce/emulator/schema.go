@@ -31,11 +31,17 @@ type objectDef struct {
 	// Operations the REST API allows on the type.
 	Createable, Updateable, Deletable bool
 	Fields                            []*fieldDef
-	byLower                           map[string]*fieldDef
+	byName                            map[string]*fieldDef // by canonical and by lower-cased name
 	meta                              *objectMeta
 }
 
-func (o *objectDef) field(name string) *fieldDef { return o.byLower[strings.ToLower(name)] }
+// field finds a field by name, case-insensitively; the canonical spelling needs no case mapping.
+func (o *objectDef) field(name string) *fieldDef {
+	if f := o.byName[name]; f != nil {
+		return f
+	}
+	return o.byName[strings.ToLower(name)]
+}
 
 // allowedMethods is the Allow list Salesforce names in a 405 answer for a record URL.
 func (o *objectDef) allowedMethods() string {
@@ -291,10 +297,10 @@ func newSchema() *schema {
 
 	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}}
 	for _, o := range []*objectDef{user, profile, license, role, permissionSet, group, assignment, login} {
-		o.byLower = map[string]*fieldDef{}
+		o.byName = map[string]*fieldDef{}
 		o.meta = &objectMeta{Name: o.Name, Fields: map[string]*fieldMeta{}, Children: map[string]*childRelationship{}}
 		for _, f := range o.Fields {
-			o.byLower[strings.ToLower(f.Name)] = f
+			o.byName[f.Name], o.byName[strings.ToLower(f.Name)] = f, f
 			o.meta.Fields[strings.ToLower(f.Name)] = &fieldMeta{Name: f.Name, Type: f.Type, ReferenceTo: f.ReferenceTo,
 				RelationshipName: f.RelationshipName, Filterable: true, Sortable: f.Type != "textarea"}
 		}

@@ -221,7 +221,7 @@ func (e *Emulator) loadSeed(s *Seed) error {
 			}
 		}
 		if u.Frozen {
-			login := e.st.find("UserLogin", func(r map[string]any) bool { return r["UserId"] == id })
+			login := e.st.findBy("UserLogin", "UserId", id, nil)
 			if login == nil {
 				return fmt.Errorf("%s: frozen needs a UserLogin row (Quirks.OmitUserLoginRows is set)", where)
 			}
