@@ -167,9 +167,7 @@ func bigSeed() *emulator.Seed {
 func TestLargeOrgPaging(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Seed = bigSeed() }))
-	// 2050 users: enough to page past OFFSET 2000 and to read a group in two query pages. (The
-	// emulator's Insert recounts licences over every user, so seeding is quadratic; 5000+ users
-	// would take most of the package's time budget under -race.)
+	// 2050 users: enough to page past OFFSET 2000 and to read a group in two query pages.
 	const users = 2050
 	start := time.Now()
 	ps := h.permSetID("Analytics_Viewer")
@@ -287,5 +285,44 @@ func TestLargeOrgPaging(t *testing.T) {
 		if n != 2 {
 			t.Errorf("ListUsers at %d with more frozen users than one batch made %d calls; want 2 (page, then its UserLogins)", start, n)
 		}
+	}
+}
+
+// A group of 20,000 members (DESIGN: read page by page from Salesforce) costs one composite and one
+// query-more call per further 2000 assignments; without members it costs one call.
+func TestTwentyThousandMemberGroupIsReadInPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) {
+		s := bigSeed()
+		for i := range s.Licenses {
+			s.Licenses[i].TotalLicenses = 25000
+		}
+		c.Seed = s
+	}))
+	const members = 20000
+	ps := h.permSetID("Analytics_Viewer")
+	for i := range members {
+		h.assign(h.insertUser(fmt.Sprintf("m%05d@example.com", i), "Standard User", nil), ps)
+	}
+	n := h.calls(func() {
+		res, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{})
+		if err != nil {
+			t.Fatalf("GetGroup: %v", err)
+		}
+		got, _ := res.Attributes["members"].([]any)
+		if len(got) != members {
+			t.Errorf("members = %d; want %d", len(got), members)
+		}
+	})
+	if want := members / 2000; n != want {
+		t.Errorf("GetGroup with %d members made %d calls; want %d (one per 2000 assignments)", members, n, want)
+	}
+	n = h.calls(func() {
+		if _, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{ExcludedAttributes: []string{"members"}}); err != nil {
+			t.Fatalf("GetGroup without members: %v", err)
+		}
+	})
+	if n != 1 {
+		t.Errorf("GetGroup excluding members made %d calls; want 1", n)
 	}
 }
