@@ -297,8 +297,8 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	steps := h.b.Check(h.ctx)
-	if len(steps) != 6 {
-		t.Fatalf("Check returned %d steps; want 6: %+v", len(steps), steps)
+	if len(steps) != 7 {
+		t.Fatalf("Check returned %d steps; want 7: %+v", len(steps), steps)
 	}
 	for _, s := range steps {
 		if !s.OK {
@@ -316,6 +316,25 @@ func TestCheck(t *testing.T) {
 		if s.Name == "default profile found" && (s.OK || !strings.Contains(s.Detail, "users.defaults.profile")) {
 			t.Errorf("default profile step = %+v; want a failure naming users.defaults.profile", s)
 		}
+	}
+
+	cfg = defaultBackendConfig()
+	cfg.Users.Defaults["TimeZoneSidKey"] = "Mars/Olympus_Mons"
+	cfg.Users.Defaults["Favourite_Colour"] = "blue"
+	if b, err = NewBackend(h.c, cfg); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range b.Check(h.ctx) {
+		if s.Name == "user defaults valid" {
+			found = true
+			if s.OK || !strings.Contains(s.Detail, "users.defaults.TimeZoneSidKey") || !strings.Contains(s.Detail, "users.defaults.Favourite_Colour") {
+				t.Errorf("defaults step = %+v; want a failure naming both bad defaults", s)
+			}
+		}
+	}
+	if !found {
+		t.Error("Check has no user defaults step")
 	}
 }
 

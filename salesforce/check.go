@@ -47,6 +47,11 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		add("User describe readable", false, "%s; the integration user needs the API Enabled and View Setup and Configuration permissions", safeText(err))
 	} else {
 		add("User describe readable", true, "%d User fields", len(d.Fields))
+		if problems := b.checkDefaults(d); len(problems) > 0 {
+			add("user defaults valid", false, "%s", strings.Join(problems, "; "))
+		} else {
+			add("user defaults valid", true, "every users.defaults value is accepted by this org")
+		}
 	}
 
 	o := b.op(ctx)
@@ -77,6 +82,32 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		add("API calls remaining", u.Used < u.Max, "%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
 	}
 	return steps
+}
+
+// checkDefaults compares users.defaults with the org's User describe: each key must be a User field
+// and a restricted picklist's value one of its active values, else every create would fail late.
+func (b *Backend) checkDefaults(d *Describe) []string {
+	fields := map[string]DescribeField{}
+	for _, f := range d.Fields {
+		fields[strings.ToLower(f.Name)] = f
+	}
+	var problems []string
+	for key, value := range b.cfg.Users.Defaults {
+		if key == "profile" {
+			continue
+		}
+		f, ok := fields[strings.ToLower(key)]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("users.defaults.%s: the org's User object has no such field", key))
+		case f.RestrictedPicklist && !slices.ContainsFunc(f.PicklistValues, func(v PicklistValue) bool {
+			return v.Active && strings.EqualFold(v.Value, value)
+		}):
+			problems = append(problems, fmt.Sprintf("users.defaults.%s: %q is not one of the org's values", key, value))
+		}
+	}
+	slices.Sort(problems)
+	return problems
 }
 
 // safeText describes a client error for an operator. The client's Error text carries the HTTP
