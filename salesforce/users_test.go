@@ -477,7 +477,17 @@ func TestGetUser(t *testing.T) {
 
 func TestIfMatch(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	for name, secondStamps := range map[string]bool{"millisecond stamps": false, "whole-second stamps as Salesforce shows them": true} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testIfMatch(t, newHarness(t, withEmulator(func(c *emulator.Config) { c.Quirks.SecondResolutionTimestamps = secondStamps })))
+		})
+	}
+}
+
+// testIfMatch changes a user in Salesforce between the IdP's read and its conditional write, within
+// the same second: the write must be refused.
+func testIfMatch(t *testing.T, h *harness) {
 	id := h.insertUser("etag@example.com", "Standard User", nil)
 	res, err := h.b.GetUser(h.ctx, id, scimschema.ReadOptions{})
 	if err != nil {

@@ -190,7 +190,7 @@ func groupPatch(w *GroupWrite, op string, p filter.Path, value any) error {
 // GroupToResource maps a permission set to a SCIM Group: displayName = Label, externalId = the API
 // name (Name) — the same attribute GroupFilter maps to Name — and, when read, members as [{value,
 // display, type "User"}] ($ref is left to the server, which knows the base URL). The version comes
-// from LastModifiedDate; assignment changes do not move it.
+// from LastModifiedDate and the group's own fields; assignment changes do not move it.
 func GroupToResource(g GroupRecord) Resource {
 	res := Resource{
 		ID:           g.ID,
@@ -198,7 +198,7 @@ func GroupToResource(g GroupRecord) Resource {
 		Attributes:   map[string]any{},
 		Created:      parseSalesforceTime(g.Created),
 		LastModified: parseSalesforceTime(g.LastModified),
-		Version:      VersionOf(g.LastModified),
+		Version:      VersionOf(g.LastModified, map[string]any{"Name": g.Name, "Label": g.Label, "Description": g.Description}),
 	}
 	if g.Label != "" {
 		res.Attributes["displayName"] = g.Label

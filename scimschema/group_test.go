@@ -110,7 +110,7 @@ func TestGroupToResource(t *testing.T) {
 	want := Resource{
 		ID: "0PS000000000001AAA", ExternalID: "Sales_Ops",
 		Created: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), LastModified: time.Date(2024, 2, 3, 4, 5, 6, 789e6, time.UTC),
-		Version: `W/"1706933106789"`,
+		Version: VersionOf("2024-02-03T04:05:06.789+0000", map[string]any{"Name": "Sales_Ops", "Label": "Sales Ops", "Description": "d"}),
 		Attributes: map[string]any{"displayName": "Sales Ops", "members": []any{
 			map[string]any{"value": "005000000000001AAA", "display": "Alice", "type": "User"},
 			map[string]any{"value": "005000000000002AAA", "type": "User"}}},

@@ -1,10 +1,10 @@
 package scimschema
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -36,7 +36,7 @@ func (m *UserMapper) ToResource(u UserRecord) Resource {
 		Attributes:   map[string]any{},
 		Created:      parseSalesforceTime(fieldString(f["CreatedDate"])),
 		LastModified: parseSalesforceTime(fieldString(f["LastModifiedDate"])),
-		Version:      VersionOf(fieldString(f["SystemModstamp"])),
+		Version:      VersionOf(fieldString(f["SystemModstamp"]), f, u.Frozen),
 	}
 	attrs := res.Attributes
 	if un := fieldString(f["Username"]); un != "" {
@@ -160,14 +160,29 @@ func parseSalesforceTime(s string) time.Time {
 	return time.Time{}
 }
 
-// VersionOf returns the weak entity tag W/"<unix millis>" of a SystemModstamp (or LastModifiedDate);
-// "" for "". A value that is not a datetime is quoted as it is.
-func VersionOf(systemModstamp string) string {
-	if systemModstamp == "" {
+// VersionOf returns the weak entity tag of a record as read: a hash of its modification stamp
+// (SystemModstamp, or LastModifiedDate) and of the content that SCIM shows. Salesforce's stamps have
+// whole-second resolution, so a stamp alone would give two changes within one second the same
+// version and let If-Match miss the second; the content catches those. "" when stamp is "".
+// Values that are maps or lists (child subqueries, parent objects, "attributes") do not count:
+// they depend on what a read selected, not on the record.
+func VersionOf(stamp string, fields map[string]any, extra ...any) string {
+	if stamp == "" {
 		return ""
 	}
-	if t := parseSalesforceTime(systemModstamp); !t.IsZero() {
-		return fmt.Sprintf("W/%q", strconv.FormatInt(t.UnixMilli(), 10))
+	scalars := make(map[string]any, len(fields))
+	for k, v := range fields {
+		switch v.(type) {
+		case map[string]any, []any:
+			continue
+		}
+		scalars[k] = v
 	}
-	return fmt.Sprintf("W/%q", strings.ReplaceAll(systemModstamp, `"`, ""))
+	// encoding/json writes map keys sorted, so equal content hashes equally.
+	content, err := json.Marshal([]any{stamp, scalars, extra})
+	if err != nil {
+		content = []byte(fmt.Sprint(stamp, scalars, extra))
+	}
+	sum := sha256.Sum256(content)
+	return fmt.Sprintf(`W/"%x"`, sum[:12])
 }

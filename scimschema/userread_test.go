@@ -1,6 +1,7 @@
 package scimschema
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestToResource(t *testing.T) {
 		ExternalID:   "fed-1",
 		Created:      time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 		LastModified: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
-		Version:      `W/"1706933106789"`,
+		Version:      VersionOf("2024-02-03T04:05:06.789+0000", u.Fields, true),
 		Attributes: map[string]any{
 			"userName":          "alice@acme.com",
 			"name":              map[string]any{"givenName": "Alice", "familyName": "Smith"},
@@ -95,15 +96,28 @@ func TestCreateThenReadRoundTrips(t *testing.T) {
 
 func TestVersionOf(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
-		"":                             "",
-		"2024-02-03T04:05:06.789+0000": `W/"1706933106789"`,
-		"2024-02-03T05:05:06.789+0100": `W/"1706933106789"`,
-		"2024-02-03T04:05:06.789Z":     `W/"1706933106789"`,
-		"garbage":                      `W/"garbage"`,
+	const stamp = "2024-02-03T04:05:06.000+0000"
+	base := map[string]any{"Id": "005000000000001AAA", "LastName": "Smith", "Title": nil}
+	v := VersionOf(stamp, base, false)
+	if !strings.HasPrefix(v, `W/"`) || !strings.HasSuffix(v, `"`) {
+		t.Fatalf("VersionOf = %q; want a weak entity tag", v)
+	}
+	if VersionOf("", base) != "" {
+		t.Error("VersionOf without a stamp is not empty")
+	}
+	same := map[string]any{"Title": nil, "LastName": "Smith", "Id": "005000000000001AAA",
+		"attributes": map[string]any{"type": "User"}, "PermissionSetAssignments": []any{map[string]any{"Id": "0Pa"}}}
+	if got := VersionOf(stamp, same, false); got != v {
+		t.Errorf("same content in another order, with child rows = %q; want %q", got, v)
+	}
+	// Salesforce stamps have whole seconds: a change within the same second still changes the version.
+	for name, other := range map[string]string{
+		"another last name": VersionOf(stamp, map[string]any{"Id": "005000000000001AAA", "LastName": "Smyth", "Title": nil}, false),
+		"frozen":            VersionOf(stamp, base, true),
+		"another stamp":     VersionOf("2024-02-03T04:05:07.000+0000", base, false),
 	} {
-		if got := VersionOf(in); got != want {
-			t.Errorf("VersionOf(%q) = %q; want %q", in, got, want)
+		if other == v {
+			t.Errorf("%s: version unchanged (%q)", name, v)
 		}
 	}
 }

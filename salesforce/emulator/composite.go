@@ -60,8 +60,7 @@ func validateComposite(req *compositeRequest) *apiResponse {
 		return invalidComposite("The composite request must contain at least one subrequest.")
 	}
 	if len(req.CompositeRequest) > maxSubrequests {
-		return errorResponse(newError(http.StatusBadRequest, "LIMIT_EXCEEDED",
-			fmt.Sprintf("A composite request can contain no more than %d subrequests.", maxSubrequests)))
+		return compositeLimitExceeded(msgTooManySubrequests)
 	}
 	seen := map[string]bool{}
 	queries := 0
@@ -96,10 +95,29 @@ func validateComposite(req *compositeRequest) *apiResponse {
 		}
 	}
 	if queries > maxQuerySubrequests {
-		return errorResponse(newError(http.StatusBadRequest, "LIMIT_EXCEEDED",
-			fmt.Sprintf("A composite request can contain no more than %d query or sObject Collections subrequests.", maxQuerySubrequests)))
+		return compositeLimitExceeded(msgTooManyQuerySubrequests)
 	}
 	return nil
+}
+
+// Composite limit refusals. Salesforce answers them inside a compositeResponse with one element
+// whose referenceId is null (observed: guardian/support-service-lambdas#766,
+// {"compositeResponse":[{"body":[{"errorCode":"LIMIT_EXCEEDED","message":"The request can’t contain
+// more than 25 operations."}],"httpHeaders":{},"httpStatusCode":400,"referenceId":null}]}), with the
+// top-level 200 of every well-formed composite. The text for the query/collections limit is not
+// confirmed; it follows the same pattern.
+const (
+	msgTooManySubrequests      = "The request can’t contain more than 25 operations."
+	msgTooManyQuerySubrequests = "The request can’t contain more than 5 query or sObject Collections operations."
+)
+
+func compositeLimitExceeded(message string) *apiResponse {
+	return jsonResponse(http.StatusOK, map[string]any{"compositeResponse": []map[string]any{{
+		"body":           json.RawMessage(errorBody(newError(http.StatusBadRequest, "LIMIT_EXCEEDED", message))),
+		"httpHeaders":    map[string]string{},
+		"httpStatusCode": http.StatusBadRequest,
+		"referenceId":    nil,
+	}}})
 }
 
 func haltedResult(ref, message string) compositeResult {

@@ -157,9 +157,6 @@ func TestCompositeRequestRules(t *testing.T) {
 		name string
 		body any
 	}{
-		{"26 subrequests", map[string]any{"compositeRequest": many(26, "/limits")}},
-		{"6 queries", map[string]any{"compositeRequest": many(6, "/query?q=SELECT+Id+FROM+User")}},
-		{"6 collections", map[string]any{"compositeRequest": many(6, "/composite/sobjects/User?ids=005000000000000AAA")}},
 		{"forbidden header", map[string]any{"compositeRequest": []any{withHeader}}},
 		{"bad referenceId", map[string]any{"compositeRequest": []any{sub("GET", "/limits", "bad-ref", nil)}}},
 		{"duplicate referenceId", map[string]any{"compositeRequest": []any{sub("GET", "/limits", "a", nil), sub("GET", "/limits", "a", nil)}}},
@@ -171,6 +168,31 @@ func TestCompositeRequestRules(t *testing.T) {
 		status, _, body := h.do("POST", v+"/composite", tc.body)
 		if status != 400 {
 			t.Errorf("%s: = %d %s; want top-level 400", tc.name, status, body)
+		}
+	}
+	// Limit refusals come as one LIMIT_EXCEEDED element with a null referenceId inside a 200
+	// compositeResponse (observed answer, guardian/support-service-lambdas#766).
+	for _, tc := range []struct {
+		name    string
+		subs    []any
+		message string
+	}{
+		{"26 subrequests", many(26, "/limits"), "The request can’t contain more than 25 operations."},
+		{"6 queries", many(6, "/query?q=SELECT+Id+FROM+User"), "The request can’t contain more than 5 query or sObject Collections operations."},
+		{"6 collections", many(6, "/composite/sobjects/User?ids=005000000000000AAA"), "The request can’t contain more than 5 query or sObject Collections operations."},
+	} {
+		before := h.e.Stats().APICalls
+		res := compositeResponses(t, h, map[string]any{"compositeRequest": tc.subs})
+		if len(res) != 1 || res[0]["httpStatusCode"] != float64(400) || res[0]["referenceId"] != nil {
+			t.Errorf("%s: compositeResponse = %v; want one 400 element with a null referenceId", tc.name, res)
+			continue
+		}
+		errs := res[0]["body"].([]any)
+		if first := errs[0].(map[string]any); first["errorCode"] != "LIMIT_EXCEEDED" || first["message"] != tc.message {
+			t.Errorf("%s: error = %v; want LIMIT_EXCEEDED %q", tc.name, first, tc.message)
+		}
+		if got := h.e.Stats().APICalls - before; got != 1 {
+			t.Errorf("%s: counted %d API calls; want 1", tc.name, got)
 		}
 	}
 	if status, _, body := h.do("POST", v+"/composite", map[string]any{"compositeRequest": many(25, "/limits")}); status != 200 {

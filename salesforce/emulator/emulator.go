@@ -34,13 +34,35 @@ type Config struct {
 	Now                    func() time.Time // nil = time.Now
 }
 
-// Quirks switches behaviours that public sources could not confirm (reference §9).
+// Quirks switches behaviours that public sources could not confirm (reference §9). The zero value
+// is the best-supported guess for each.
 type Quirks struct {
 	ProfilePermissionSetErrorCode   string // error when assigning a profile-owned PS; "" = INVALID_CROSS_REFERENCE_KEY
 	OmitUserLoginRows               bool   // create no UserLogin row for new users
-	EnforceFederationIDUnique       bool   // DUPLICATE_VALUE on a repeated FederationIdentifier
+	AllowDuplicateFederationID      bool   // accept a FederationIdentifier another user has (default: DUPLICATE_VALUE)
 	DeleteAssignedPermissionSetCode string // error when deleting an assigned PS; "" = DELETE_FAILED
 	LicenseLimitMessage             string // "" = "License Limit Exceeded"
+	// DeleteUserError answers DELETE /sobjects/User/{id}; nil = 405 METHOD_NOT_ALLOWED
+	// "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH".
+	DeleteUserError *Error
+	// DeactivationBlockerCode is the errorCode of a SetUserDeactivationBlocker refusal;
+	// "" = FIELD_INTEGRITY_EXCEPTION.
+	DeactivationBlockerCode string
+	// RequireCommunityNickname makes CommunityNickname required on create instead of generating it
+	// from the e-mail local part.
+	RequireCommunityNickname bool
+	// RejectMixedCaseUsername refuses a Username with upper-case letters (INVALID_EMAIL_ADDRESS)
+	// instead of lower-casing it.
+	RejectMixedCaseUsername bool
+	// SecondResolutionTimestamps stores audit datetimes (SystemModstamp, LastModifiedDate, …) at
+	// whole seconds, as real records show them ("…T17:38:40.000+0000"); changes within one second
+	// then share a SystemModstamp. The default keeps milliseconds and strictly increasing stamps.
+	SecondResolutionTimestamps bool
+	// TokenAPIInstanceURL adds "api_instance_url" (= instance_url) to token answers, as some newer
+	// orgs are said to do.
+	TokenAPIInstanceURL bool
+	// CountTokenRequests counts token and revoke calls toward the daily API allowance.
+	CountTokenRequests bool
 }
 
 // Stats counts the API calls the emulator has served since the start or the last Reset.
@@ -69,7 +91,8 @@ type Emulator struct {
 	blockers  map[string]string // user id → deactivation-blocker message
 	apiCalls  int
 	byKind    map[string]int
-	counter   int // numbers query locators
+	counter   int  // numbers query locators
+	seeding   bool // loading the seed: existing org data, exempt from Quirks that only refuse API input
 }
 
 // New validates cfg, loads the seed and returns a ready emulator.
@@ -126,7 +149,10 @@ func (e *Emulator) reset() error {
 	e.blockers = map[string]string{}
 	e.apiCalls = 0
 	e.byKind = map[string]int{}
-	if err := e.loadSeed(e.seed); err != nil {
+	e.seeding = true
+	err := e.loadSeed(e.seed)
+	e.seeding = false
+	if err != nil {
 		return err
 	}
 	e.st.forget()

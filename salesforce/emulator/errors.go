@@ -53,6 +53,11 @@ func errSession() *Error {
 	return newError(http.StatusUnauthorized, "INVALID_SESSION_ID", msgSessionInvalid)
 }
 
+// errAuthHeader answers an Authorization header that is not "Bearer <token>".
+func errAuthHeader() *Error {
+	return newError(http.StatusUnauthorized, "INVALID_AUTH_HEADER", "INVALID_HEADER_TYPE")
+}
+
 func errNotFound() *Error { return newError(http.StatusNotFound, "NOT_FOUND", msgNotFound) }
 
 func errMethodNotAllowed(method, allowed string) *Error {

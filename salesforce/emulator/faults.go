@@ -10,7 +10,8 @@ import (
 )
 
 // Fault makes matching requests fail the way Salesforce or the network in front of it does.
-// Faults are checked in the order injected; the first match applies.
+// Faults are checked in the order injected; the first match applies. JSON answers on the
+// versioned REST API carry Sforce-Limit-Info like the org's own errors (see faultUsage).
 type Fault struct {
 	Method      string        // "" matches every method
 	PathPattern string        // path.Match pattern on the URL path, or a prefix ending in '*' ("/services/data/*")
@@ -108,19 +109,27 @@ func defaultFaultText(status int) (code, message string) {
 	return "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)"
 }
 
-// writeFault answers a request with the fault's error.
-func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
-	status := f.Status
+// status is the HTTP status the fault answers with.
+func (f *Fault) status() int {
 	switch {
-	case status != 0:
+	case f.Status != 0:
+		return f.Status
 	case f.ForceInvalidGrant:
-		status = http.StatusBadRequest
+		return http.StatusBadRequest
 	case f.HTML:
-		status = http.StatusBadGateway
+		return http.StatusBadGateway
 	case f.ErrorCode != "":
-		status = http.StatusBadRequest
-	default:
-		status = http.StatusServiceUnavailable
+		return http.StatusBadRequest
+	}
+	return http.StatusServiceUnavailable
+}
+
+// writeFault answers a request with the fault's error; usage is the Sforce-Limit-Info value
+// ("" for none).
+func writeFault(w http.ResponseWriter, r *http.Request, f *Fault, usage string) {
+	status := f.status()
+	if usage != "" {
+		w.Header().Set("Sforce-Limit-Info", usage)
 	}
 	if f.HTML {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -11,7 +11,12 @@ import (
 	"time"
 )
 
-const maxBodyBytes = 32 << 20
+const (
+	maxBodyBytes = 32 << 20
+	// maxRequestLineBytes bounds the URI, and the URI plus the headers, of a request: longer URIs
+	// get 414, longer URI+headers 431 (D-ERR, D-LIMITS: 16,384 bytes).
+	maxRequestLineBytes = 16384
+)
 
 // Handler serves everything: /services/oauth2/…, /services/data…, and the test hooks under
 // /__emulator/ (which need no token).
@@ -20,6 +25,11 @@ func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP)
 func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
 		e.serveHooks(w, r)
+		return
+	}
+	if status := oversizeStatus(r); status != 0 {
+		// Salesforce's edge refuses these before any API handling: no JSON body, nothing counted.
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	if f := e.takeFault(r); f != nil {
@@ -40,7 +50,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				dropConnection(w)
 				return
 			}
-			writeFault(w, r, f)
+			writeFault(w, r, f, e.faultUsage(r, f))
 			return
 		}
 	}
@@ -61,6 +71,48 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeResponse(w, r, errorResponse(errNotFound()), "")
 	}
+}
+
+// oversizeStatus is 414 when the request URI exceeds 16,384 bytes, 431 when the URI and headers
+// together do, 0 otherwise.
+func oversizeStatus(r *http.Request) int {
+	n := len(r.RequestURI)
+	if n > maxRequestLineBytes {
+		return http.StatusRequestURITooLong
+	}
+	n += len("Host: \r\n") + len(r.Host)
+	for name, values := range r.Header {
+		for _, value := range values {
+			n += len(name) + len(": \r\n") + len(value)
+		}
+	}
+	if n > maxRequestLineBytes {
+		return http.StatusRequestHeaderFieldsTooLarge
+	}
+	return 0
+}
+
+// faultUsage counts an injected JSON error on the versioned REST API the way the org counts a
+// refused request, and returns the Sforce-Limit-Info value to send with it ("" for none). Every
+// answer of the org carries the header except 401s (no session to charge) and the gateway HTML
+// pages; 4xx refusals are counted as calls, except 403 (limit refusals are not), and 5xx are not.
+func (e *Emulator) faultUsage(r *http.Request, f *Fault) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/services/data/")
+	verSeg, _, _ := strings.Cut(rest, "/")
+	if _, known := parseVersion(verSeg); !ok || !known || f.HTML {
+		return ""
+	}
+	status := f.status()
+	if status == http.StatusUnauthorized {
+		return ""
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if status >= 400 && status < 500 && status != http.StatusForbidden {
+		e.apiCalls++
+		e.byKind["fault"]++
+	}
+	return e.usage()
 }
 
 // readBody reads a request body, inflating it when it is gzip-encoded.

@@ -32,14 +32,15 @@ type refreshGrant struct{ userID string }
 
 // tokenResponse is Salesforce's token success body (§1.2): no expires_in.
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Signature    string `json:"signature"`
-	Scope        string `json:"scope"`
-	InstanceURL  string `json:"instance_url"`
-	ID           string `json:"id"`
-	TokenType    string `json:"token_type"`
-	IssuedAt     string `json:"issued_at"`
+	AccessToken    string `json:"access_token"`
+	RefreshToken   string `json:"refresh_token,omitempty"`
+	Signature      string `json:"signature"`
+	Scope          string `json:"scope"`
+	InstanceURL    string `json:"instance_url"`
+	APIInstanceURL string `json:"api_instance_url,omitempty"` // Quirks.TokenAPIInstanceURL
+	ID             string `json:"id"`
+	TokenType      string `json:"token_type"`
+	IssuedAt       string `json:"issued_at"`
 }
 
 // oauthError is a token-endpoint error: HTTP 400 {"error","error_description"}.
@@ -92,7 +93,7 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.byKind["token"]++
+	e.countTokenCall()
 	var (
 		userID, refresh string
 		oe              *oauthError
@@ -126,9 +127,21 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
 		AccessToken: token, RefreshToken: refresh, Signature: base64.StdEncoding.EncodeToString(mac.Sum(nil)),
 		Scope: "api refresh_token", InstanceURL: instance, ID: idURL, TokenType: "Bearer", IssuedAt: issuedAt,
 	}
+	if e.cfg.Quirks.TokenAPIInstanceURL {
+		resp.APIInstanceURL = instance
+	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-cache,must-revalidate,max-age=0,no-store,private")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// countTokenCall records a token-endpoint call; only Quirks.CountTokenRequests makes it an API call
+// (whether Salesforce counts OAuth calls is unconfirmed; believed not).
+func (e *Emulator) countTokenCall() {
+	e.byKind["token"]++
+	if e.cfg.Quirks.CountTokenRequests {
+		e.apiCalls++
+	}
 }
 
 // checkClient verifies the connected-app credentials; the secret is optional for the refresh grant.
@@ -243,7 +256,7 @@ func (e *Emulator) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	token := r.Form.Get("token")
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.byKind["token"]++
+	e.countTokenCall()
 	switch {
 	case e.tokens[token] != nil:
 		delete(e.tokens, token)
@@ -263,17 +276,18 @@ func (e *Emulator) serveRevoke(w http.ResponseWriter, r *http.Request) {
 
 // authenticate resolves the bearer token of a REST request to the acting user.
 func (e *Emulator) authenticate(r *http.Request) (string, *Error) {
-	h := r.Header.Get("Authorization")
-	var token string
-	switch {
-	case strings.HasPrefix(h, "Bearer "):
-		token = strings.TrimPrefix(h, "Bearer ")
-	case strings.HasPrefix(h, "OAuth "):
-		token = strings.TrimPrefix(h, "OAuth ")
-	default:
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if h == "" {
 		return "", errSession()
 	}
-	t := e.tokens[strings.TrimSpace(token)]
+	// A header that is not "Bearer <token>" (or the older "OAuth <token>") is refused as
+	// malformed rather than as an invalid session (O-PYFN).
+	scheme, token, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "OAuth") {
+		return "", errAuthHeader()
+	}
+	token = strings.TrimSpace(token)
+	t := e.tokens[token]
 	if t == nil {
 		return "", errSession()
 	}

@@ -175,7 +175,15 @@ func TestAccessTokenExpiry(t *testing.T) {
 	if s, _, _ := h.do("GET", v+"/limits", nil); s != 401 {
 		t.Fatalf("after ExpireTokens = %d; want 401", s)
 	}
-	for _, tc := range []struct{ name, header string }{{"no header", ""}, {"garbage", "Bearer garbage"}, {"basic", "Basic Zm9vOmJhcg=="}} {
+	// A missing header or an unknown token is an invalid session; a header that is not
+	// "Bearer <token>" is a malformed one (O-PYFN).
+	for _, tc := range []struct{ name, header, want string }{
+		{"no header", "", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`},
+		{"garbage", "Bearer garbage", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`},
+		{"lower-case scheme", "bearer garbage", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`},
+		{"basic", "Basic Zm9vOmJhcg==", `[{"message":"INVALID_HEADER_TYPE","errorCode":"INVALID_AUTH_HEADER"}]`},
+		{"bare token", h.token, `[{"message":"INVALID_HEADER_TYPE","errorCode":"INVALID_AUTH_HEADER"}]`},
+	} {
 		req, _ := http.NewRequest("GET", h.srv.URL+v+"/limits", nil)
 		if tc.header != "" {
 			req.Header.Set("Authorization", tc.header)
@@ -184,8 +192,8 @@ func TestAccessTokenExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b := readAll(t, resp); resp.StatusCode != 401 || !strings.Contains(string(b), "INVALID_SESSION_ID") {
-			t.Errorf("%s: = %d %s; want 401 INVALID_SESSION_ID", tc.name, resp.StatusCode, b)
+		if b := readAll(t, resp); resp.StatusCode != 401 || string(b) != tc.want {
+			t.Errorf("%s: = %d %s; want 401 %s", tc.name, resp.StatusCode, b, tc.want)
 		}
 	}
 }

@@ -141,7 +141,6 @@ func TestQuirks(t *testing.T) {
 	h := newHarness(t, Config{Quirks: Quirks{
 		ProfilePermissionSetErrorCode:   "FIELD_INTEGRITY_EXCEPTION",
 		OmitUserLoginRows:               true,
-		EnforceFederationIDUnique:       true,
 		DeleteAssignedPermissionSetCode: "CANNOT_DELETE_ASSIGNED",
 		LicenseLimitMessage:             "No more seats",
 	}})

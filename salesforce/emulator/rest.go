@@ -176,7 +176,13 @@ func (e *Emulator) sobjects(r *apiRequest, segs []string) (*apiResponse, string)
 		case http.MethodGet:
 			return jsonResponse(http.StatusOK, map[string]any{"objectDescribe": e.objectSummary(r, o), "recentItems": []any{}}), "describe"
 		case http.MethodPost:
+			if !o.Createable { // UserLogin, UserLicense: the type URL then only reads
+				return errorResponse(errMethodNotAllowed(r.method, "HEAD,GET")), "sobject_create"
+			}
 			return e.createRecord(r, o), "sobject_create"
+		}
+		if !o.Createable {
+			return errorResponse(errMethodNotAllowed(r.method, "HEAD,GET")), "other"
 		}
 		return errorResponse(errMethodNotAllowed(r.method, "HEAD,GET,POST")), "other"
 	case len(segs) == 2 && segs[1] == "describe":
@@ -191,6 +197,9 @@ func (e *Emulator) sobjects(r *apiRequest, segs []string) (*apiResponse, string)
 		case http.MethodPatch:
 			return e.updateRecord(r, o, segs[1]), "sobject_update"
 		case http.MethodDelete:
+			if o.Name == "User" && e.cfg.Quirks.DeleteUserError != nil {
+				return errorResponse(e.cfg.Quirks.DeleteUserError), "sobject_delete"
+			}
 			if !o.Deletable {
 				return errorResponse(errMethodNotAllowed(r.method, o.allowedMethods())), "sobject_delete"
 			}
@@ -205,6 +214,9 @@ func (e *Emulator) sobjects(r *apiRequest, segs []string) (*apiResponse, string)
 }
 
 func (e *Emulator) createRecord(r *apiRequest, o *objectDef) *apiResponse {
+	if bad := invalidConditionalHeader(r); bad != nil {
+		return errorResponse(bad)
+	}
 	raw, perr := decodeObject(r.body)
 	if perr != nil {
 		return errorResponse(perr)
@@ -254,8 +266,15 @@ func (e *Emulator) getRecord(r *apiRequest, o *objectDef, rawID string) *apiResp
 			fields = append(fields, f)
 		}
 	}
-	if h := r.header.Get("If-Modified-Since"); h != "" {
-		if since, perr := http.ParseTime(h); perr == nil {
+	// Conditional GET (HTTP 1.1 rules, which Salesforce follows): an unparsable date is ignored.
+	if h := r.header.Get("If-Unmodified-Since"); h != "" {
+		if since, ok := parseHTTPDate(h); ok {
+			if mod, ok := lastModified(row); ok && mod.After(since) {
+				return errorResponse(errPreconditionFailed(h))
+			}
+		}
+	} else if h := r.header.Get("If-Modified-Since"); h != "" {
+		if since, ok := parseHTTPDate(h); ok {
 			if mod, ok := lastModified(row); ok && !mod.After(since) {
 				return &apiResponse{status: http.StatusNotModified}
 			}
@@ -269,15 +288,14 @@ func (e *Emulator) updateRecord(r *apiRequest, o *objectDef, rawID string) *apiR
 	if perr != nil {
 		return errorResponse(perr)
 	}
+	if bad := invalidConditionalHeader(r); bad != nil {
+		return errorResponse(bad)
+	}
 	if h := r.header.Get("If-Unmodified-Since"); h != "" {
-		since, err := http.ParseTime(h)
-		if err != nil {
-			return errorResponse(newError(http.StatusBadRequest, "INVALID_HEADER_TYPE", "If-Unmodified-Since: invalid date format: "+h))
-		}
+		since, _ := parseHTTPDate(h)
 		if _, row, lerr := e.lookupID(o, rawID); lerr == nil {
 			if mod, ok := lastModified(row); ok && mod.After(since) {
-				return errorResponse(newError(http.StatusPreconditionFailed, "PRECONDITION_FAILED",
-					"The requested resource has been modified since "+h))
+				return errorResponse(errPreconditionFailed(h))
 			}
 		}
 	}
@@ -285,6 +303,41 @@ func (e *Emulator) updateRecord(r *apiRequest, o *objectDef, rawID string) *apiR
 		return errorResponse(err)
 	}
 	return &apiResponse{status: http.StatusNoContent}
+}
+
+// httpDateLayouts are the forms of Salesforce's documented "EEE, dd MMM yyyy HH:mm:ss z" that a
+// conditional header may take: the HTTP forms (GMT), a zone abbreviation, or a numeric zone.
+var httpDateLayouts = []string{time.RFC1123, time.RFC1123Z, time.RFC850, time.ANSIC}
+
+// parseHTTPDate reads an If-Modified-Since / If-Unmodified-Since value.
+func parseHTTPDate(h string) (time.Time, bool) {
+	h = strings.TrimSpace(h)
+	if t, err := http.ParseTime(h); err == nil {
+		return t, true
+	}
+	for _, layout := range httpDateLayouts {
+		if t, err := time.Parse(layout, h); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// invalidConditionalHeader is the 400 Salesforce answers a PATCH or POST whose
+// If-Unmodified-Since cannot be read (D-COND; the errorCode is not documented).
+func invalidConditionalHeader(r *apiRequest) *Error {
+	h := r.header.Get("If-Unmodified-Since")
+	if h == "" {
+		return nil
+	}
+	if _, ok := parseHTTPDate(h); ok {
+		return nil
+	}
+	return newError(http.StatusBadRequest, "INVALID_HEADER_TYPE", "If-Unmodified-Since: invalid date format: "+h)
+}
+
+func errPreconditionFailed(h string) *Error {
+	return newError(http.StatusPreconditionFailed, "PRECONDITION_FAILED", "The requested resource has been modified since "+h)
 }
 
 // formatDatetime writes a datetime as Salesforce does: 2021-11-06T17:38:40.000+0000.

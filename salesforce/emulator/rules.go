@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -238,9 +239,18 @@ func emptyRow(o *objectDef) map[string]any {
 	return row
 }
 
+// auditStamp is the time a change is recorded with: milliseconds and strictly increasing by
+// default, whole seconds with Quirks.SecondResolutionTimestamps.
+func (e *Emulator) auditStamp() time.Time {
+	if e.cfg.Quirks.SecondResolutionTimestamps {
+		return e.now().UTC().Truncate(time.Second)
+	}
+	return e.st.stamp(e.now())
+}
+
 // stampCreate and stampUpdate maintain the audit fields a type has.
 func (e *Emulator) stampCreate(o *objectDef, row map[string]any, id, actor string) {
-	now := e.st.stamp(e.now())
+	now := e.auditStamp()
 	if actor == "" {
 		actor = id // the first seeded user creates itself
 	}
@@ -257,7 +267,7 @@ func (e *Emulator) stampCreate(o *objectDef, row map[string]any, id, actor strin
 }
 
 func (e *Emulator) stampUpdate(o *objectDef, row map[string]any, actor string) {
-	now := e.st.stamp(e.now())
+	now := e.auditStamp()
 	for _, name := range []string{"LastModifiedDate", "SystemModstamp"} {
 		if o.field(name) != nil {
 			row[name] = now
@@ -466,7 +476,11 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 	changed := func(f string) bool { return prev == nil || row[f] != prev[f] }
 	id := row["Id"].(string)
 	if changed("Username") {
-		username := strings.ToLower(strValue(row, "Username"))
+		username := strValue(row, "Username")
+		if e.cfg.Quirks.RejectMixedCaseUsername && !e.seeding && username != strings.ToLower(username) {
+			return fieldError("INVALID_EMAIL_ADDRESS", "Username: invalid email address: "+username, "Username")
+		}
+		username = strings.ToLower(username)
 		row["Username"] = username
 		if !emailPattern.MatchString(username) {
 			return fieldError("INVALID_EMAIL_ADDRESS", "Username: invalid email address: "+username, "Username")
@@ -490,6 +504,9 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 		}
 	}
 	if row["CommunityNickname"] == nil && prev == nil {
+		if e.cfg.Quirks.RequireCommunityNickname && !e.seeding {
+			return errRequiredMissing([]string{"CommunityNickname"})
+		}
 		row["CommunityNickname"] = e.generateNickname(row)
 	} else if changed("CommunityNickname") {
 		nick := strValue(row, "CommunityNickname")
@@ -497,7 +514,7 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 			return fieldError("DUPLICATE_COMM_NICKNAME", msgDuplicateNickname, "CommunityNickname")
 		}
 	}
-	if fed := strValue(row, "FederationIdentifier"); fed != "" && changed("FederationIdentifier") && e.cfg.Quirks.EnforceFederationIDUnique {
+	if fed := strValue(row, "FederationIdentifier"); fed != "" && changed("FederationIdentifier") && !e.cfg.Quirks.AllowDuplicateFederationID {
 		if other := e.st.findBy("User", "FederationIdentifier", fed, func(r map[string]any) bool { return r["Id"] != id }); other != nil {
 			return fieldError("DUPLICATE_VALUE", "duplicate value found: FederationIdentifier duplicates value on record with id: "+other["Id"].(string), "FederationIdentifier")
 		}
@@ -510,7 +527,7 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 	wasActive := prev != nil && boolValue(prev, "IsActive")
 	if prev != nil && wasActive && !active {
 		if msg, blocked := e.blockers[id]; blocked {
-			return fieldError("FIELD_INTEGRITY_EXCEPTION", msg)
+			return fieldError(cmp.Or(e.cfg.Quirks.DeactivationBlockerCode, "FIELD_INTEGRITY_EXCEPTION"), msg)
 		}
 	}
 	license := strValue(profile, "UserLicenseId")

@@ -78,7 +78,7 @@ func snapshot(e *Emulator) map[string][]map[string]any {
 
 func TestRollbackRestoresRowsOrderAndIndexes(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, Config{Quirks: Quirks{EnforceFederationIDUnique: true}})
+	h := newHarness(t, Config{})
 	e := h.e
 	ops := h.idOf("PermissionSet", "Name", "Sales_Ops")
 	agent := h.idOf("PermissionSet", "Name", "Support_Agent")

@@ -65,6 +65,8 @@ func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 		ClientID:     "scim-bridge-demo",
 		ClientSecret: randomToken(16),
 		RefreshToken: "5Aep" + randomToken(24),
+		// Like a real org: audit datetimes in whole seconds.
+		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
 	}
 	if opts.Emulator != nil {
 		opts.Emulator(&emuCfg)

@@ -31,6 +31,8 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 		RefreshToken: *refreshToken,
 		APILimit:     *apiLimit,
 		TokenTTL:     *tokenTTL,
+		// Like a real org: audit datetimes in whole seconds.
+		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
 	}
 	if cfg.ClientSecret == "" {
 		cfg.ClientSecret = randomToken(16)
