@@ -166,13 +166,23 @@ func assignmentError(what string, failures []recordFailure, name func(int) strin
 	}
 	var parts []string
 	if len(unknown) > 0 {
-		parts = append(parts, "unknown to Salesforce or not assignable: "+strings.Join(unknown, ", "))
+		parts = append(parts, "unknown to Salesforce or not assignable: "+listSome(unknown))
 	}
 	if len(licence) > 0 {
-		parts = append(parts, "not allowed by the user's Salesforce licence: "+strings.Join(licence, ", "))
+		parts = append(parts, "not allowed by the user's Salesforce licence: "+listSome(licence))
 	}
 	if len(other) > 0 {
-		parts = append(parts, "rejected by Salesforce: "+strings.Join(other, ", "))
+		parts = append(parts, "rejected by Salesforce: "+listSome(other))
 	}
 	return invalid(what+" failed; "+strings.Join(parts, "; "), fmt.Errorf("%d assignment failures, first %s: %s", len(failures), failures[0].code, failures[0].message))
+}
+
+// listSome joins up to 20 names and counts the rest, so that a PATCH of 1000 bad members gets a
+// readable answer.
+func listSome(names []string) string {
+	const most = 20
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
 }

@@ -198,7 +198,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 			b.invalidate() // a permission set the catalog did not know has this API name
 			err = &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "a Salesforce permission set already has the API name derived from displayName; retry", Err: e}
 		case "STRING_TOO_LONG", "FIELD_INTEGRITY_EXCEPTION", "INVALID_FIELD", "REQUIRED_FIELD_MISSING":
-			err = invalid("displayName: rejected by Salesforce ("+e.Code+")", e)
+			err = invalid("displayName: Salesforce refused the permission set (check the name against Salesforce's rules for permission set labels)", e)
 		default:
 			err = b.fail(ctx, e)
 		}
@@ -435,7 +435,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		lead = []Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
 		tail = []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
 	}
-	const perCall = 5 // query and collection subrequests per composite
+	const perCall = 5            // query and collection subrequests per composite
 	labelPending := label != nil // its audit line is not written yet
 	audit := func(err error) {
 		if labelPending {
@@ -513,7 +513,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
 	} else {
-		err = assignmentError("updating members of permission set "+g.Name, failures, func(i int) string { return "member " + failedNames[i] })
+		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)
 	return err
@@ -532,7 +532,7 @@ func (o *op) labelResult(g *group, lbl, rec SubResponse) error {
 			b.removeGroup(g.ID)
 			return notFound("group")
 		case KindInvalid:
-			return invalid("displayName: rejected by Salesforce ("+e.Code+")", e)
+			return invalid("displayName: Salesforce refused the permission set (check the name against Salesforce's rules for permission set labels)", e)
 		}
 		return b.fail(o.ctx, e)
 	}

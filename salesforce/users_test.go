@@ -553,8 +553,9 @@ func TestLicenceLimitOnCreate(t *testing.T) {
 		}
 	}
 	se := wantKind(t, err, scimschema.KindInvalidValue)
-	if !strings.Contains(se.Detail, "licence") || !strings.Contains(se.Detail, "Chatter Free User") {
-		t.Errorf("Detail %q does not explain the licence limit", se.Detail)
+	// The profile was named by the IdP (an attribute value): the detail names it by id.
+	if !strings.Contains(se.Detail, "licence") || !strings.Contains(se.Detail, h.profileID("Chatter Free User")) || strings.Contains(se.Detail, "Chatter Free User") {
+		t.Errorf("Detail %q does not explain the licence limit by profile id", se.Detail)
 	}
 }
 

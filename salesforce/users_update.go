@@ -281,7 +281,7 @@ func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubRe
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
 			return assignmentError("assigning permissionSets", failures, func(i int) string {
 				if i < len(ch.add) {
-					return "permission set " + ch.add[i].Name
+					return "permission set " + ch.add[i].ID
 				}
 				return fmt.Sprintf("record %d", i)
 			})
@@ -291,7 +291,7 @@ func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubRe
 		if failures, err := collectionFailures(sr, "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"); err == nil && len(failures) > 0 {
 			return assignmentError("removing permissionSets", failures, func(i int) string {
 				if i < len(ch.del) {
-					return "permission set " + ch.del[i].group.Name
+					return "permission set " + ch.del[i].group.ID
 				}
 				return fmt.Sprintf("record %d", i)
 			})
@@ -417,7 +417,7 @@ func (o *op) updateError(ch *userChange, e *Error, activating bool) error {
 		return invalid("active: Salesforce refuses to deactivate this user (for example the last administrator, or a user named in workflow or setup); resolve it in Salesforce or use provisioning.disable_action: freeze", e)
 	case e.Code == "LICENSE_LIMIT_EXCEEDED":
 		if ch.profile.Name != "" {
-			return invalid(fmt.Sprintf("no free Salesforce licence for profile %q", ch.profile.Name), e)
+			return invalid(fmt.Sprintf("profile: no free Salesforce licence for profile %s", ch.profile.ID), e)
 		}
 		return invalid("no free Salesforce licence for the user's profile", e)
 	case e.Code == "DUPLICATE_USERNAME":

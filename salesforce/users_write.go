@@ -225,14 +225,14 @@ func (o *op) createError(ce *createError, username string, prof profile, psAdd [
 	case len(ce.failures) > 0:
 		return assignmentError("assigning permissionSets", ce.failures, func(i int) string {
 			if i < len(psAdd) {
-				return "permission set " + psAdd[i].Name
+				return "permission set " + psAdd[i].ID
 			}
 			return fmt.Sprintf("record %d", i)
 		})
 	case ce.noLogin || ce.ref == "frz":
 		return invalid("active: the user cannot be created frozen: Salesforce has no UserLogin row for it (some orgs create it at the first login); create it active or use provisioning.disable_action: disable", ce.e)
 	case ce.e.Code == "LICENSE_LIMIT_EXCEEDED":
-		return invalid(fmt.Sprintf("no free Salesforce licence for profile %q", prof.Name), ce.e)
+		return invalid(fmt.Sprintf("profile: no free Salesforce licence for profile %s", prof.ID), ce.e)
 	case ce.e.Code == "DUPLICATE_USERNAME":
 		return o.duplicateUsername(username, ce.e)
 	}

@@ -74,8 +74,19 @@ func (s *server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		body = normalizeBody(r.Method, strings.TrimPrefix(r.URL.Path, scimPrefix), body)
+		path := strings.TrimPrefix(r.URL.Path, scimPrefix)
+		if err := checkBody(r.Method, path, body); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		body = normalizeBody(r.Method, path, body)
 		r = withBody(r, body)
+	}
+	if r.Method == http.MethodGet {
+		if err := checkPaging(r.URL.Query()); err != nil {
+			writeError(w, r, err)
+			return
+		}
 	}
 	if f := r.URL.Query().Get("filter"); f != "" {
 		if endpoint := metricResource(r.URL.Path); endpoint == "Schemas" || endpoint == "ResourceTypes" {

@@ -1,0 +1,44 @@
+package server
+
+import (
+	"testing"
+)
+
+// What the SCIM library lets through and the bridge must refuse: data after the JSON document,
+// schemas the resource type does not have, paging numbers that are not numbers.
+func TestBodiesAndParametersTheLibraryDoesNotCheck(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	user := env.backend.putUser(map[string]any{"userName": "v@example.com"})
+	const core = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		scimType                 string
+	}{
+		{"data after a user", "POST", "/scim/v2/Users", `{` + core + `,"userName":"a@example.com"}}{"x":1}`, 400, "invalidSyntax"},
+		{"data after a patch", "PATCH", "/scim/v2/Users/" + user.ID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t"}]}]]`, 400, "invalidSyntax"},
+		{"data after a group", "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"}}`, 400, "invalidSyntax"},
+		{"unknown schema declared", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:bad:ext"],"userName":"b@example.com"}`, 400, "invalidValue"},
+		{"unknown extension object", "PUT", "/scim/v2/Users/" + user.ID, `{` + core + `,"userName":"v@example.com","urn:bad:ext":{"x":1}}`, 400, "invalidValue"},
+		{"group schema on a user", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"userName":"c@example.com"}`, 400, "invalidValue"},
+		{"trailing white space is fine", "POST", "/scim/v2/Users", `{` + core + `,"userName":"d@example.com"}` + "\n\t ", 201, ""},
+		{"enterprise extension is fine", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"e@example.com","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"d"}}`, 201, ""},
+		{"count not a number", "GET", "/scim/v2/Users?count=abc", "", 400, "invalidValue"},
+		{"startIndex too large", "GET", "/scim/v2/Groups?startIndex=99999999999999999999", "", 400, "invalidValue"},
+		{"startIndex fractional", "GET", "/scim/v2/Users?startIndex=1.5", "", 400, "invalidValue"},
+		{"negative count is clamped", "GET", "/scim/v2/Users?count=-3", "", 200, ""},
+		{"search still takes its own schema", "POST", "/scim/v2/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"count":1}`, 200, ""},
+	} {
+		r := env.do(t, tc.method, tc.path, tc.body)
+		if r.status != tc.status {
+			t.Errorf("%s: %s %s = %d %s; want %d", tc.name, tc.method, tc.path, r.status, r.body, tc.status)
+			continue
+		}
+		if tc.scimType != "" {
+			if got := r.json(t)["scimType"]; got != tc.scimType {
+				t.Errorf("%s: scimType = %v; want %s", tc.name, got, tc.scimType)
+			}
+		}
+	}
+}
