@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -179,10 +180,22 @@ func writeBulkTooMany(w http.ResponseWriter) {
 //
 // It also carries the number of resources a list handler returned: the library writes the requested
 // count as itemsPerPage, where RFC 7644 §3.4.2 defines it as the number of resources in the page.
+//
+// And it carries the resource's canonical id when the request named it otherwise (Salesforce takes
+// 15-character and case-folded ids): the library builds meta.location from the request's path.
 type failure struct {
 	err          *scimschema.Error
 	itemsPerPage int
 	isList       bool
+	pathID       string
+	canonicalID  string
+}
+
+// noteCanonicalID records that the resource asked for as pathID is canonically canonicalID.
+func noteCanonicalID(r *http.Request, pathID, canonicalID string) {
+	if f, ok := r.Context().Value(failureKey{}).(*failure); ok && canonicalID != "" && pathID != canonicalID {
+		f.pathID, f.canonicalID = pathID, canonicalID
+	}
 }
 
 type failureKey struct{}
@@ -237,7 +250,33 @@ func (w *failureWriter) Write(b []byte) (int, error) {
 	if w.failure.isList {
 		return w.writeList(b)
 	}
+	if w.failure.canonicalID != "" {
+		return w.writeCanonicalLocation(b)
+	}
 	return w.ResponseWriter.Write(b)
+}
+
+// writeCanonicalLocation puts the canonical id into the resource's meta.location.
+func (w *failureWriter) writeCanonicalLocation(b []byte) (int, error) {
+	var body map[string]any
+	if err := json.Unmarshal(b, &body); err != nil {
+		return w.ResponseWriter.Write(b)
+	}
+	meta, _ := body["meta"].(map[string]any)
+	loc, _ := meta["location"].(string)
+	suffix := "/" + url.PathEscape(w.failure.pathID)
+	if !strings.HasSuffix(loc, suffix) {
+		return w.ResponseWriter.Write(b)
+	}
+	meta["location"] = strings.TrimSuffix(loc, suffix) + "/" + url.PathEscape(w.failure.canonicalID)
+	out, err := json.Marshal(body)
+	if err != nil {
+		return w.ResponseWriter.Write(b)
+	}
+	if _, err := w.ResponseWriter.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // writeList corrects itemsPerPage in the library's ListResponse (written in one Write).

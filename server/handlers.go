@@ -217,6 +217,7 @@ func (h *resourceHandler) Get(r *http.Request, id string) (scim.Resource, error)
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
+	noteCanonicalID(r, id, res.ID)
 	return p.resource(res), nil
 }
 
@@ -258,6 +259,7 @@ func (h *resourceHandler) Replace(r *http.Request, id string, attrs scim.Resourc
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
+	noteCanonicalID(r, id, res.ID)
 	return projectionOf(r).resource(res), nil
 }
 
@@ -275,6 +277,7 @@ func (h *resourceHandler) Patch(r *http.Request, id string, ops []scim.PatchOper
 	if res.ID == "" {
 		return scim.Resource{}, nil
 	}
+	noteCanonicalID(r, id, res.ID)
 	return projectionOf(r).resource(res), nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,24 @@ func TestBodiesAndParametersTheLibraryDoesNotCheck(t *testing.T) {
 				t.Errorf("%s: scimType = %v; want %s", tc.name, got, tc.scimType)
 			}
 		}
+	}
+}
+
+// Salesforce accepts 15-character and case-folded ids: the library builds meta.location from the
+// request's path, the bridge puts the canonical id there.
+func TestLocationUsesTheCanonicalID(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	user := env.backend.putUser(map[string]any{"userName": "canon@example.com"})
+	env.backend.mu.Lock()
+	env.backend.users["alias-of-"+user.ID] = user // the backend resolves another spelling to the user
+	env.backend.mu.Unlock()
+	r := env.do(t, "GET", "/scim/v2/Users/alias-of-"+user.ID, "")
+	if r.status != 200 {
+		t.Fatalf("GET = %d %s", r.status, r.body)
+	}
+	meta, _ := r.json(t)["meta"].(map[string]any)
+	if loc, _ := meta["location"].(string); !strings.HasSuffix(loc, "/Users/"+user.ID) {
+		t.Errorf("meta.location = %q; want it to end in the canonical id %s", loc, user.ID)
 	}
 }
