@@ -247,28 +247,25 @@ func (w *failureWriter) Write(b []byte) (int, error) {
 	if w.discard {
 		return len(b), nil
 	}
-	if w.failure.isList {
-		return w.writeList(b)
-	}
-	if w.failure.canonicalID != "" {
-		return w.writeCanonicalLocation(b)
+	switch {
+	case w.failure.isList:
+		return w.rewrite(b, func(body map[string]json.RawMessage) {
+			body["itemsPerPage"] = json.RawMessage(strconv.Itoa(w.failure.itemsPerPage))
+		})
+	case w.failure.canonicalID != "":
+		return w.rewrite(b, w.canonicalLocation)
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-// writeCanonicalLocation puts the canonical id into the resource's meta.location.
-func (w *failureWriter) writeCanonicalLocation(b []byte) (int, error) {
-	var body map[string]any
+// rewrite corrects the library's JSON body (written in one Write) with fix; a body that is not a
+// JSON object passes unchanged.
+func (w *failureWriter) rewrite(b []byte, fix func(map[string]json.RawMessage)) (int, error) {
+	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil {
 		return w.ResponseWriter.Write(b)
 	}
-	meta, _ := body["meta"].(map[string]any)
-	loc, _ := meta["location"].(string)
-	suffix := "/" + url.PathEscape(w.failure.pathID)
-	if !strings.HasSuffix(loc, suffix) {
-		return w.ResponseWriter.Write(b)
-	}
-	meta["location"] = strings.TrimSuffix(loc, suffix) + "/" + url.PathEscape(w.failure.canonicalID)
+	fix(body)
 	out, err := json.Marshal(body)
 	if err != nil {
 		return w.ResponseWriter.Write(b)
@@ -279,21 +276,19 @@ func (w *failureWriter) writeCanonicalLocation(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// writeList corrects itemsPerPage in the library's ListResponse (written in one Write).
-func (w *failureWriter) writeList(b []byte) (int, error) {
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal(b, &body); err != nil {
-		return w.ResponseWriter.Write(b)
+// canonicalLocation puts the canonical id into the resource's meta.location.
+func (w *failureWriter) canonicalLocation(body map[string]json.RawMessage) {
+	var meta map[string]json.RawMessage
+	var loc string
+	if json.Unmarshal(body["meta"], &meta) != nil || json.Unmarshal(meta["location"], &loc) != nil {
+		return
 	}
-	body["itemsPerPage"] = json.RawMessage(strconv.Itoa(w.failure.itemsPerPage))
-	out, err := json.Marshal(body)
-	if err != nil {
-		return w.ResponseWriter.Write(b)
+	suffix := "/" + url.PathEscape(w.failure.pathID)
+	if !strings.HasSuffix(loc, suffix) {
+		return
 	}
-	if _, err := w.ResponseWriter.Write(out); err != nil {
-		return 0, err
-	}
-	return len(b), nil
+	meta["location"], _ = json.Marshal(strings.TrimSuffix(loc, suffix) + "/" + url.PathEscape(w.failure.canonicalID))
+	body["meta"], _ = json.Marshal(meta)
 }
 
 func (w *failureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
