@@ -266,6 +266,12 @@ func (b *Backend) fail(ctx context.Context, err error) error {
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "Salesforce is unavailable; retry later", RetryAfter: retryAfterUnavailable, Err: err}
 	case KindLocked:
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the Salesforce record is locked by another operation; retry later", RetryAfter: retryAfterUnavailable, Err: err}
+	case KindInvalid:
+		// A validation refusal no caller explained more precisely: the request's values, not the
+		// bridge, are at fault. The error code is a Salesforce identifier, never its message.
+		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce rejected the change (" + codeOf(err) + ")", Err: err}
+	case KindConflict:
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "Salesforce rejected the change as conflicting with an existing record (" + codeOf(err) + ")", Err: err}
 	}
 	return &scimschema.Error{Kind: scimschema.KindInternal, Detail: "internal error", Err: err}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -439,5 +440,40 @@ func TestConcurrentOperationsShareTheCatalog(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Errorf("concurrent operation: %v", err)
+	}
+}
+
+// Every client Kind reaches the SCIM kind the server answers with, and no Detail carries
+// Salesforce's message (it can echo submitted values).
+func TestFailMapsEveryClientKind(t *testing.T) {
+	t.Parallel()
+	b, err := NewBackend(&Client{}, defaultBackendConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "jdoe@secret.example"
+	for _, tc := range []struct {
+		name string
+		err  error
+		want scimschema.Kind
+	}{
+		{"not found", &Error{Status: 404, Code: "NOT_FOUND", Message: secret, Kind: KindNotFound}, scimschema.KindNotFound},
+		{"conflict", &Error{Status: 400, Code: "DUPLICATE_VALUE", Message: "duplicate value found: " + secret, Kind: KindConflict}, scimschema.KindUniqueness},
+		{"invalid", &Error{Status: 400, Code: "FIELD_CUSTOM_VALIDATION_EXCEPTION", Message: secret, Kind: KindInvalid}, scimschema.KindInvalidValue},
+		{"limited", &Error{Status: 403, Code: "REQUEST_LIMIT_EXCEEDED", Message: secret, Kind: KindLimited}, scimschema.KindLimited},
+		{"unavailable", &Error{Status: 503, Code: "SERVER_UNAVAILABLE", Message: secret, Kind: KindUnavailable}, scimschema.KindUnavailable},
+		{"auth", &Error{Status: 401, Code: "INVALID_SESSION_ID", Message: secret, Kind: KindAuth}, scimschema.KindUnavailable},
+		{"locked", &Error{Status: 400, Code: "UNABLE_TO_LOCK_ROW", Message: secret, Kind: KindLocked}, scimschema.KindUnavailable},
+		{"other", &Error{Status: 403, Code: "INSUFFICIENT_ACCESS", Message: secret, Kind: KindOther}, scimschema.KindInternal},
+		{"wrapped", fmt.Errorf("reading: %w", &Error{Status: 400, Code: "DUPLICATE_USERNAME", Message: secret, Kind: KindConflict}), scimschema.KindUniqueness},
+		{"cancelled", context.Canceled, scimschema.KindUnavailable},
+	} {
+		se := wantKind(t, b.fail(context.Background(), tc.err), tc.want)
+		if strings.Contains(se.Detail, secret) || se.Detail == "" {
+			t.Errorf("%s: Detail %q is empty or shows Salesforce's message", tc.name, se.Detail)
+		}
+		if (tc.want == scimschema.KindLimited || tc.want == scimschema.KindUnavailable) && se.RetryAfter <= 0 {
+			t.Errorf("%s: RetryAfter = %v; want > 0", tc.name, se.RetryAfter)
+		}
 	}
 }

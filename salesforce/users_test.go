@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -708,5 +709,25 @@ func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A lost create answer for a userName that was taken before the request is the duplicate it was,
+// not a user "created" by this request.
+func TestLostCreateAnswerOfExistingUserIsUniqueness(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) {
+		c.Now = func() time.Time { return time.Now().Add(-time.Hour) } // the user below was made an hour ago
+	}))
+	h.insertUser("taken@example.com", "Standard User", nil)
+	before := len(h.e.List("User"))
+	h.e.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*/composite", DropConnection: true, AfterApply: true})
+	_, err := h.b.CreateUser(h.ctx, newUserAttrs("taken@example.com", "Taken", "Before"))
+	se := wantKind(t, err, scimschema.KindUniqueness)
+	if !strings.Contains(se.Detail, "this Salesforce org") {
+		t.Errorf("Detail %q; want it to say the userName is taken in this org", se.Detail)
+	}
+	if n := len(h.e.List("User")); n != before {
+		t.Errorf("%d users; want %d", n, before)
 	}
 }

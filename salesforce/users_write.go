@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
@@ -65,6 +66,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		return b.dryRunUser(fields, prof, psAdd, freeze), nil
 	}
 
+	started := b.now()
 	derivedNick := extensionValue(attrs, "communityNickname") == nil && attrs["displayName"] == nil
 	for attempt := 0; ; attempt++ {
 		u, err := o.createOnce(fields, psAdd, freeze)
@@ -83,7 +85,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 			fields["CommunityNickname"] = truncateRunes(nick, 35) + randomDigits(4)
 			continue
 		}
-		u, err = o.createFailure(ce, fields, prof, psAdd)
+		u, err = o.createFailure(ce, fields, prof, psAdd, started)
 		if err == nil {
 			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
 			return b.mapper.ToResource(u.rec), nil
@@ -201,9 +203,14 @@ func (o *op) readBack(id string, anyType bool) ([]Subrequest, error) {
 	}, nil
 }
 
+// reconcileSkew is how far Salesforce's clock may be behind the bridge's when a lost create is
+// reconciled: a user created earlier than that before the request existed already.
+const reconcileSkew = 5 * time.Minute
+
 // createFailure explains a failed create. Only a lost answer whose user turns out to exist
-// yields the user instead.
-func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group) (*userState, error) {
+// yields the user instead, unless that user existed before the create started (then the
+// create failed as a duplicate and Salesforce's answer, DUPLICATE_USERNAME, was what got lost).
+func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group, started time.Time) (*userState, error) {
 	b := o.b
 	username, _ := fields["Username"].(string)
 	if ce.lost != nil {
@@ -211,6 +218,9 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 		// than retrying blindly (a retry could create nothing new, or fail as a duplicate).
 		u, err := o.readUserWhere(Eq("Username", username), true)
 		if err == nil {
+			if created, ok := sfTime(str(u.rec.Fields["CreatedDate"])); ok && created.Before(started.Add(-reconcileSkew)) {
+				return nil, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in this Salesforce org", Err: ce.lost}
+			}
 			b.logger(o.ctx).Warn().Msg("create answer lost; the user exists, answering as created")
 			return u, nil
 		}
