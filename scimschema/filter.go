@@ -324,6 +324,9 @@ func (m *UserMapper) attributeExpression(e *filter.AttributeExpression) (Cond, e
 			return m.userNameCompare(e)
 		}
 		if isTypedMulti(ref) {
+			if e.Operator == filter.PR && ref.sub == nil {
+				return m.anyPresent(ref), nil
+			}
 			return m.valuePath(ref, subExpression(ref, e, "value"))
 		}
 	case SalesforceUserURN:
@@ -349,6 +352,9 @@ func (m *UserMapper) attributeExpression(e *filter.AttributeExpression) (Cond, e
 		sub = ref.sub.Name()
 	}
 	if ref.attr.HasSubAttributes() && sub == "" {
+		if e.Operator == filter.PR {
+			return m.anyPresent(ref), nil // RFC 7644 §3.4.2.2: a complex attribute is present when a sub-attribute is
+		}
 		return nil, invalidFilter("%s is complex: filter on one of its sub-attributes", path)
 	}
 	s := m.slot(ref.urn, attr, "", sub)
@@ -358,7 +364,45 @@ func (m *UserMapper) attributeExpression(e *filter.AttributeExpression) (Cond, e
 	if s.field == "ManagerId" {
 		return compareID(path, s.field, e)
 	}
+	if err := checkCompareValue(path, ref, e); err != nil {
+		return nil, err
+	}
 	return compareField(path, s.field, e, ref.urn == "" && attr == "externalId")
+}
+
+// anyPresent is `attr pr` on a complex attribute: one of its mapped fields is set.
+func (m *UserMapper) anyPresent(ref attrRef) Cond {
+	var c Cond = constant(false)
+	for _, s := range m.slotsOf(ref.urn, ref.attr.Name()) {
+		c = or(c, Present{Field: s.field})
+	}
+	return c
+}
+
+// checkCompareValue rejects a comparison whose value cannot have the SCIM type of the attribute
+// (title eq true, a boolean attribute compared with a string): Salesforce would refuse the query,
+// and RFC 7644 §3.4.2.2 makes it an invalidFilter. Numbers stay allowed on string attributes:
+// users.mapping may map one to a numeric custom field.
+func checkCompareValue(label string, ref attrRef, e *filter.AttributeExpression) error {
+	if e.Operator == filter.PR {
+		return nil
+	}
+	a := ref.attr
+	if ref.sub != nil {
+		a = *ref.sub
+	}
+	_, isBool := e.CompareValue.(bool)
+	switch a.AttributeType() {
+	case "string", "reference", "binary", "dateTime", "integer", "decimal":
+		if isBool {
+			return invalidFilter("%s is not a boolean: compare it with a %s value", label, a.AttributeType())
+		}
+	case "boolean":
+		if !isBool {
+			return invalidFilter("%s is a boolean: compare it with true or false", label)
+		}
+	}
+	return nil
 }
 
 // subExpression turns the dotted form (emails.value eq "x", emails eq "x") into the value-path
@@ -532,6 +576,9 @@ func (m *UserMapper) element(ref attrRef, typ string, expr filter.Expression) (C
 		}
 		if s.field == "ManagerId" {
 			return compareID(label, s.field, e)
+		}
+		if err := checkCompareValue(label, attrRef{urn: ref.urn, attr: ref.attr, sub: &sa}, e); err != nil {
+			return nil, err
 		}
 		return compareField(label, s.field, e, false)
 	}

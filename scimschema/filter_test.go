@@ -81,6 +81,13 @@ func TestFilter(t *testing.T) {
 		{"Entra and", nil, `userName eq "a@b.co" and externalId eq "e"`,
 			And{Conds: []Cond{Compare{Field: "Username", Op: "eq", Value: "a@b.co"}, Compare{Field: "FederationIdentifier", Op: "eq", Value: "e", CaseExact: true}}}},
 		{"a constant inside and disappears", nil, `id eq "bad" and title pr`, Nothing{}},
+		{"pr on a singular complex attribute", nil, `name pr`,
+			Or{Conds: []Cond{Present{Field: "FirstName"}, Present{Field: "LastName"}}}},
+		{"pr on the enterprise manager", nil, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr`, Present{Field: "ManagerId"}},
+		{"pr on addresses, which have no value sub-attribute", nil, `addresses pr`,
+			Or{Conds: []Cond{Present{Field: "Street"}, Present{Field: "City"}, Present{Field: "State"}, Present{Field: "PostalCode"}, Present{Field: "Country"}}}},
+		{"not pr on a complex attribute", nil, `not (name pr)`,
+			Not{Cond: Or{Conds: []Cond{Present{Field: "FirstName"}, Present{Field: "LastName"}}}}},
 		{"number value", custom, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq 42`,
 			Compare{Field: "EmployeeNumber", Op: "eq", Value: 42.0}},
 	}
@@ -121,6 +128,11 @@ func TestFilterRejects(t *testing.T) {
 		`title[value eq "x"]`,
 		`emails[nickname eq "x"]`,
 		`emails[type eq "work" and value eq "x"] or bogus pr`,
+		`title eq true`,
+		`title eq null`,
+		`emails[type eq "work" and value eq false]`,
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne true`,
+		`name.givenName eq true`,
 	} {
 		_, err := m.Filter(parseFilter(t, f))
 		if kindOf(err) != KindInvalidFilter {

@@ -52,18 +52,18 @@ func UserSchema() schema.Schema {
 				Name:        "name",
 				Description: optional.NewString("The components of the user's real name."),
 				SubAttributes: []schema.SimpleParams{
-					stringParam("formatted", "The full name, formatted for display."),
+					stringParam("formatted", "The full name, formatted for display. Accepted and ignored unless users.mapping maps it."),
 					stringParam("familyName", "The family name (Salesforce LastName, required on create)."),
 					stringParam("givenName", "The given name (Salesforce FirstName)."),
-					stringParam("middleName", "The middle name(s)."),
-					stringParam("honorificPrefix", "The honorific prefix(es)."),
-					stringParam("honorificSuffix", "The honorific suffix(es)."),
+					stringParam("middleName", "The middle name(s). Accepted and ignored unless users.mapping maps it."),
+					stringParam("honorificPrefix", "The honorific prefix(es). Accepted and ignored unless users.mapping maps it."),
+					stringParam("honorificSuffix", "The honorific suffix(es). Accepted and ignored unless users.mapping maps it."),
 				},
 			}),
 			stringAttr("displayName", "The name of the User, suitable for display (Salesforce CommunityNickname)."),
 			stringAttr("nickName", "The casual way to address the user (Salesforce Alias, at most 8 characters, unless the Salesforce extension sets alias)."),
 			stringAttr("title", "The user's title (Salesforce Title)."),
-			stringAttr("userType", "The relationship between the organization and the user."),
+			stringAttr("userType", "The relationship between the organization and the user. Accepted and ignored unless users.mapping maps it."),
 			stringAttr("preferredLanguage", "The user's preferred language, e.g. en_US (Salesforce LanguageLocaleKey)."),
 			stringAttr("locale", "The user's locale, e.g. en_US (Salesforce LocaleSidKey)."),
 			stringAttr("timezone", "The user's time zone in Olson format, e.g. America/Los_Angeles (Salesforce TimeZoneSidKey)."),
@@ -79,7 +79,7 @@ func UserSchema() schema.Schema {
 			})),
 			schema.ComplexCoreAttribute(schema.ComplexParams{
 				Name:        "emails",
-				Description: optional.NewString("Email addresses for the user; the primary (else the work, else the first) is the Salesforce Email."),
+				Description: optional.NewString("Email addresses for the user; the primary (else the work, else the first) is the Salesforce Email; the others are accepted and ignored."),
 				MultiValued: true,
 				SubAttributes: []schema.SimpleParams{
 					stringParam("value", "The email address."),
@@ -93,7 +93,7 @@ func UserSchema() schema.Schema {
 			}),
 			schema.ComplexCoreAttribute(schema.ComplexParams{
 				Name:        "phoneNumbers",
-				Description: optional.NewString("Phone numbers for the user: work is Salesforce Phone, mobile is MobilePhone."),
+				Description: optional.NewString("Phone numbers for the user: work is Salesforce Phone, mobile is MobilePhone; other types are accepted and ignored."),
 				MultiValued: true,
 				SubAttributes: []schema.SimpleParams{
 					stringParam("value", "The phone number."),
@@ -106,7 +106,7 @@ func UserSchema() schema.Schema {
 			}),
 			schema.ComplexCoreAttribute(schema.ComplexParams{
 				Name:        "addresses",
-				Description: optional.NewString("Physical mailing addresses; the work address is the Salesforce Street, City, State, PostalCode and Country."),
+				Description: optional.NewString("Physical mailing addresses; the work address is the Salesforce Street, City, State, PostalCode and Country; other types are accepted and ignored."),
 				MultiValued: true,
 				SubAttributes: []schema.SimpleParams{
 					schema.SimpleStringParams(schema.StringParams{
@@ -150,7 +150,7 @@ func EnterpriseUserSchema() schema.Schema {
 		Description: optional.NewString("Enterprise User"),
 		Attributes: []schema.CoreAttribute{
 			stringAttr("employeeNumber", "The employee number (Salesforce EmployeeNumber)."),
-			stringAttr("costCenter", "The name of a cost center."),
+			stringAttr("costCenter", "The name of a cost center. Accepted and ignored unless users.mapping maps it."),
 			stringAttr("organization", "The name of an organization (Salesforce CompanyName)."),
 			stringAttr("division", "The name of a division (Salesforce Division)."),
 			stringAttr("department", "The name of a department (Salesforce Department)."),

@@ -301,7 +301,7 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 	if remove && len(list) > 0 {
 		// Remove with the elements to remove as value: clear the slots those elements feed.
 		for _, s := range slots {
-			if _, ok := selectElement(s, list); ok {
+			if _, ok := designatedElement(s, list); ok {
 				if err := c.setSlot(modePatch, s, nil); err != nil {
 					return err
 				}
@@ -309,11 +309,17 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 		}
 		return nil
 	}
+	// replace gives the whole new list: with no primary or work email its first one becomes Email.
+	// add only appends elements, so only a primary or work element changes Email.
+	pick := selectElement
+	if op == "add" {
+		pick = designatedElement
+	}
 	for _, s := range slots {
 		var v any
 		present := false
 		if !remove {
-			if el, ok := selectElement(s, list); ok {
+			if el, ok := pick(s, list); ok {
 				v, present = get(el, s.sub)
 			}
 		}

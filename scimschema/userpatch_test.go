@@ -154,6 +154,31 @@ func TestForPatch(t *testing.T) {
 			want: UserWrite{Fields: map[string]any{"LocaleSidKey": "de_DE"}},
 		},
 		{
+			name: "adding a second, non-primary email leaves Email alone",
+			body: `{"Operations":[{"op":"add","path":"emails","value":[{"value":"home@example.com","type":"home"}]}]}`,
+			want: UserWrite{Fields: map[string]any{}},
+		},
+		{
+			name: "path-less add of a second email leaves Email alone",
+			body: `{"Operations":[{"op":"add","value":{"emails":[{"value":"other@example.com"}]}}]}`,
+			want: UserWrite{Fields: map[string]any{}},
+		},
+		{
+			name: "adding an email marked primary with Entra's string boolean sets Email",
+			body: `{"Operations":[{"op":"Add","path":"emails","value":[{"value":"new@acme.com","type":"home","primary":"True"}]}]}`,
+			want: UserWrite{Fields: map[string]any{"Email": "new@acme.com"}},
+		},
+		{
+			name: "removing a non-primary email by value leaves Email alone",
+			body: `{"Operations":[{"op":"remove","path":"emails","value":[{"value":"home@example.com","type":"home"}]}]}`,
+			want: UserWrite{Fields: map[string]any{}},
+		},
+		{
+			name: "replacing the whole email list with one home email makes it Email",
+			body: `{"Operations":[{"op":"replace","path":"emails","value":[{"value":"only@acme.com","type":"home"}]}]}`,
+			want: UserWrite{Fields: map[string]any{"Email": "only@acme.com"}},
+		},
+		{
 			name: "whole extension path",
 			body: `{"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","value":{"employeeNumber":42}}]}`,
 			want: UserWrite{Fields: map[string]any{"EmployeeNumber": "42"}},

@@ -193,6 +193,23 @@ func (m *UserMapper) slotValue(attrs map[string]any, s *slot) (any, bool) {
 // selectElement picks the element of a multi-valued attribute that feeds s: the element of s's
 // type, and for the primary email the primary element, else the work one, else the first.
 func selectElement(s *slot, list []any) (map[string]any, bool) {
+	if el, ok := designatedElement(s, list); ok {
+		return el, true
+	}
+	if s.isPrimaryEmail() {
+		for _, e := range list {
+			if m, ok := toMap(e); ok {
+				return m, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// designatedElement picks the element that names itself as feeding s: for the primary email the
+// primary element, else the one of s's type. Unlike selectElement it never falls back to the first
+// element, so a PATCH that adds or removes a second, non-primary email leaves Email alone.
+func designatedElement(s *slot, list []any) (map[string]any, bool) {
 	var elems []map[string]any
 	for _, e := range list {
 		if m, ok := toMap(e); ok {
@@ -214,9 +231,6 @@ func selectElement(s *slot, list []any) (map[string]any, bool) {
 				return e, true
 			}
 		}
-	}
-	if s.isPrimaryEmail() && len(elems) > 0 {
-		return elems[0], true
 	}
 	return nil, false
 }

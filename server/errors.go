@@ -189,6 +189,9 @@ type failure struct {
 	isList       bool
 	pathID       string
 	canonicalID  string
+	// notModified is set by a single-resource GET whose If-None-Match names the current version:
+	// the library's 200 becomes a bodiless 304 that keeps the ETag (RFC 7232 §4.1).
+	notModified bool
 }
 
 // noteCanonicalID records that the resource asked for as pathID is canonically canonicalID.
@@ -235,6 +238,13 @@ func (w *failureWriter) WriteHeader(status int) {
 	if status >= 400 && w.failure.err != nil {
 		w.discard = true
 		writeHTTPError(w.ResponseWriter, classify(w.failure.err))
+		return
+	}
+	if status == http.StatusOK && w.failure.notModified {
+		w.discard = true
+		w.Header().Del("Content-Type")
+		w.Header().Del("Content-Length")
+		w.ResponseWriter.WriteHeader(http.StatusNotModified)
 		return
 	}
 	w.ResponseWriter.WriteHeader(status)

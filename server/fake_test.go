@@ -155,6 +155,9 @@ func (f *fakeBackend) patch(ctx context.Context, store map[string]scimschema.Res
 	if !ok {
 		return scimschema.Resource{}, scimschema.Errorf(scimschema.KindNotFound, "resource %s not found", id)
 	}
+	if ifMatch != "" && ifMatch != res.Version {
+		return scimschema.Resource{}, scimschema.Errorf(scimschema.KindPrecondition, "the resource has changed")
+	}
 	res.Attributes = maps.Clone(res.Attributes)
 	for _, op := range ops {
 		if op.Path != nil && strings.EqualFold(op.Path.AttributePath.AttributeName, "active") {
@@ -175,8 +178,12 @@ func (f *fakeBackend) remove(ctx context.Context, store map[string]scimschema.Re
 	if err := f.enter(ctx, "delete"); err != nil {
 		return err
 	}
-	if _, ok := store[id]; !ok {
+	res, ok := store[id]
+	if !ok {
 		return scimschema.Errorf(scimschema.KindNotFound, "resource %s not found", id)
+	}
+	if ifMatch != "" && ifMatch != res.Version {
+		return scimschema.Errorf(scimschema.KindPrecondition, "the resource has changed")
 	}
 	delete(store, id)
 	return nil

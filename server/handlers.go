@@ -218,6 +218,11 @@ func (h *resourceHandler) Get(r *http.Request, id string) (scim.Resource, error)
 		return scim.Resource{}, handlerError(r, err)
 	}
 	noteCanonicalID(r, id, res.ID)
+	if notModified(r, res.Version) {
+		if f, ok := r.Context().Value(failureKey{}).(*failure); ok {
+			f.notModified = true
+		}
+	}
 	return p.resource(res), nil
 }
 
@@ -255,7 +260,11 @@ func (h *resourceHandler) GetAll(r *http.Request, params scim.ListRequestParams)
 }
 
 func (h *resourceHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
-	res, err := h.backend.replace(r.Context(), id, attrs, r.Header.Get("If-Match"))
+	ifMatch, err := h.ifMatch(r, id)
+	if err != nil {
+		return scim.Resource{}, handlerError(r, err)
+	}
+	res, err := h.backend.replace(r.Context(), id, attrs, ifMatch)
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
@@ -270,7 +279,11 @@ func (h *resourceHandler) Patch(r *http.Request, id string, ops []scim.PatchOper
 	for i, op := range ops {
 		seamOps[i] = scimschema.PatchOp{Op: strings.ToLower(op.Op), Path: op.Path, Value: op.Value}
 	}
-	res, err := h.backend.patch(r.Context(), id, seamOps, r.Header.Get("If-Match"))
+	ifMatch, err := h.ifMatch(r, id)
+	if err != nil {
+		return scim.Resource{}, handlerError(r, err)
+	}
+	res, err := h.backend.patch(r.Context(), id, seamOps, ifMatch)
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
@@ -282,7 +295,11 @@ func (h *resourceHandler) Patch(r *http.Request, id string, ops []scim.PatchOper
 }
 
 func (h *resourceHandler) Delete(r *http.Request, id string) error {
-	if err := h.backend.remove(r.Context(), id, r.Header.Get("If-Match")); err != nil {
+	ifMatch, err := h.ifMatch(r, id)
+	if err != nil {
+		return handlerError(r, err)
+	}
+	if err := h.backend.remove(r.Context(), id, ifMatch); err != nil {
 		return handlerError(r, err)
 	}
 	return nil

@@ -234,3 +234,63 @@ func TestSchemasContainOurExtensions(t *testing.T) {
 		t.Errorf("schemaExtensions (-want +got):\n%s", diff)
 	}
 }
+
+// RFC 7644 §3.14 with the weak comparison the bridge's weak tags need (RFC 7232 §2.3.2).
+func TestConditionalRequests(t *testing.T) {
+	t.Parallel()
+	const patchBody = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`
+	tests := []struct {
+		name, method, body, ifMatch string
+		wantStatus                  int
+		wantPassed                  string // the If-Match the backend receives
+	}{
+		{"PUT with * applies", "PUT", userBody, "*", 200, ""},
+		{"PATCH with the tag in strong form applies", "PATCH", patchBody, `"1"`, 200, `W/"1"`},
+		{"PATCH with a lower-case weak prefix applies", "PATCH", patchBody, `w/"1"`, 200, `W/"1"`},
+		{"DELETE with a list naming the current tag applies", "DELETE", "", `W/"0", W/"1"`, 204, `W/"1"`},
+		{"PUT with a list of stale tags is 412", "PUT", userBody, `W/"0", W/"5"`, 412, `W/"0"`},
+		{"DELETE with a stale strong-form tag is 412", "DELETE", "", `"0"`, 412, `W/"0"`},
+		{"PATCH with a stale tag is 412", "PATCH", patchBody, `W/"7"`, 412, `W/"7"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, nil)
+			id := env.backend.putUser(map[string]any{"userName": "bob@example.com", "active": true}).ID
+			r := env.do(t, tt.method, "/scim/v2/Users/"+id, tt.body, "If-Match", tt.ifMatch)
+			if r.status != tt.wantStatus {
+				t.Errorf("%s If-Match %s = %d (%s); want %d", tt.method, tt.ifMatch, r.status, r.body, tt.wantStatus)
+			}
+			if got := env.backend.recorded().ifMatch; got != tt.wantPassed {
+				t.Errorf("If-Match passed on = %q; want %q", got, tt.wantPassed)
+			}
+		})
+	}
+}
+
+func TestIfNoneMatch(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	id := env.backend.putUser(map[string]any{"userName": "bob@example.com", "active": true}).ID
+	for _, tt := range []struct {
+		ifNoneMatch string
+		want        int
+	}{
+		{`W/"1"`, 304},
+		{`"1"`, 304},
+		{`W/"0", W/"1"`, 304},
+		{`*`, 304},
+		{`W/"0"`, 200},
+		{"", 200},
+	} {
+		r := env.do(t, "GET", "/scim/v2/Users/"+id, "", "If-None-Match", tt.ifNoneMatch)
+		if r.status != tt.want {
+			t.Errorf("GET If-None-Match %s = %d; want %d", tt.ifNoneMatch, r.status, tt.want)
+			continue
+		}
+		if tt.want == 304 && (len(r.body) != 0 || r.header.Get("Etag") != `W/"1"`) {
+			t.Errorf("GET If-None-Match %s = 304 with body %q, ETag %q; want no body, ETag W/\"1\"", tt.ifNoneMatch, r.body, r.header.Get("Etag"))
+		}
+	}
+	wantSCIMError(t, env.do(t, "GET", "/scim/v2/Users/nosuch", "", "If-None-Match", "*"), 404, "")
+}
