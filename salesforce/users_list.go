@@ -21,6 +21,10 @@ const maxOffset = 2000
 // read every case-insensitive match in the same composite, re-check them in Go and count after
 // the check. Pages past OFFSET 2000 walk the ordered result with nextRecordsUrl, one call per
 // 2000 rows, holding one batch at a time, and read the page's freeze state afterwards.
+//
+// Before all that, an active or groups condition that Salesforce cannot take as a semi-join
+// (under OR or NOT, "active eq false", or a third one) costs one query per id set it needs
+// (renderUserFilter); the frozen set then also gives the page's freeze state.
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.op(ctx)
@@ -28,10 +32,12 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		return empty, err
 	}
 	var (
-		where  Cond
-		checks []scimschema.Compare
-		freeze = freezeInPage
-		fwhere Cond // the frozen subquery's user filter (freezeInPage)
+		where   Cond
+		checks  []scimschema.Compare
+		freeze  = freezeInPage
+		fwhere  Cond                // the frozen subquery's user filter (freezeInPage)
+		frozen  map[string]loginRow // the freeze state when it is known before the page is read
+		inlined bool                // the filter carries resolved id lists
 	)
 	if q.Filter != nil {
 		nc, err := b.mapper.Filter(q.Filter)
@@ -41,16 +47,37 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		if _, ok := nc.(scimschema.Nothing); ok {
 			return empty, nil
 		}
-		if where, err = renderUserCond(nc); err != nil {
-			return empty, err
+		var sets *resolvedSets
+		if where, sets, err = b.renderUserFilter(ctx, nc); err != nil {
+			return empty, b.fail(ctx, err)
 		}
+		inlined = sets != nil
 		checks = exactChecks(nc)
 		var kept scimschema.Cond
-		if freeze, kept = freezePlanOf(nc); kept != nil {
-			if fwhere, err = renderUserCond(kept); err != nil {
-				return empty, err
+		switch freeze, kept = freezePlanOf(nc); {
+		case freeze == freezeNone:
+		case sets != nil && sets.hasFrozen:
+			// Rendering the filter read every frozen user it can match.
+			freeze, frozen = freezeKnown, sets.logins
+		case kept != nil:
+			var ok bool
+			if fwhere, ok, err = renderWithin(kept, sets); err != nil {
+				return empty, b.fail(ctx, err)
+			} else if !ok {
+				freeze = freezeAfter
 			}
 		}
+	}
+	// queryString renders a query of the filter's users, refusing one Salesforce would not take.
+	queryString := func(q *Query) (string, error) {
+		s, err := q.String()
+		if err != nil || b.fitsURI(s) {
+			return s, err
+		}
+		if inlined {
+			return "", filterTooBroad()
+		}
+		return "", filterError("the filter is too long for a Salesforce query (a request URI holds at most 16,384 bytes); split it into several requests")
 	}
 	sortField := "Id"
 	if q.SortBy != "" {
@@ -70,13 +97,12 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		return uq
 	}
 	countQuery := func() (string, error) {
-		return Select("COUNT()").From("User").Where(b.withUserTypes(where)).String()
+		return queryString(Select("COUNT()").From("User").Where(b.withUserTypes(where)))
 	}
 
 	var (
-		rows   []map[string]any
-		total  int
-		frozen map[string]loginRow
+		rows  []map[string]any
+		total int
 	)
 	switch {
 	case len(checks) == 0 && count == 0:
@@ -101,7 +127,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 				pq = pq.Offset(start - 1)
 			}
 		}
-		ps, err := pq.String()
+		ps, err := queryString(pq)
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
@@ -116,10 +142,14 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		if freeze == freezeInPage {
 			fq, err := loginQuery(And(Eq("IsFrozen", true),
 				InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(fwhere))))).String()
-			if err != nil {
+			switch {
+			case err != nil:
 				return empty, b.fail(ctx, err)
+			case b.fitsURI(fq):
+				subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(fq), ReferenceID: "frozen"})
+			default:
+				freeze = freezeAfter // the page's own UserLogins are read afterwards
 			}
-			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(fq), ReferenceID: "frozen"})
 		}
 		res, err := b.c.Composite(ctx, false, subs)
 		if err != nil {
@@ -168,7 +198,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 
 	default:
-		oq, err := ordered().String()
+		oq, err := queryString(ordered())
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
@@ -293,43 +323,32 @@ const (
 	freezeNone
 	// freezeAfter: the page's UserLogins are read for its ids in a second call.
 	freezeAfter
+	// freezeKnown: rendering the filter read every frozen user (renderUserFilter).
+	freezeKnown
 )
 
-// freezePlanOf decides how the freeze state of the users matching c is read, and returns the
-// condition the frozen subquery selects users with when it rides in the page's composite.
+// freezePlanOf decides whether the freeze state of the users matching c must be read, and returns
+// the condition the frozen subquery selects users with when it rides in the page's composite.
 //
 // The frozen subquery is UserLogin WHERE IsFrozen = true AND UserId IN (SELECT Id FROM User WHERE
-// …), and Salesforce forbids a semi-join inside a semi-join. Semi-joins (active, groups) that are
-// top-level AND conjuncts are left out of it: that selects a superset of the page's users, which
-// is fine, as the result only feeds the freeze state of the users on the page (ListUsers falls
-// back to reading the page's ids when the superset has more than one batch). A semi-join under
-// OR or NOT cannot be left out that way: freezeAfter. kept is nil when no conjunct remains.
+// …), and Salesforce forbids a semi-join inside a semi-join. Top-level active and groups conjuncts
+// are left out of it: that selects a superset of the page's users, which is fine, as the result
+// only feeds the freeze state of the users on the page (ListUsers falls back to reading the page's
+// ids when the superset has more than one batch). The semi-joins left in kept sit under OR or NOT,
+// so renderUserFilter has read their ids and renderWithin inlines them. kept is nil when no
+// conjunct remains.
 func freezePlanOf(c scimschema.Cond) (plan freezePlan, kept scimschema.Cond) {
-	var conjuncts []scimschema.Cond
-	var flatten func(scimschema.Cond)
-	flatten = func(c scimschema.Cond) {
-		if a, ok := c.(scimschema.And); ok {
-			for _, x := range a.Conds {
-				flatten(x)
-			}
-			return
-		}
-		conjuncts = append(conjuncts, c)
-	}
-	flatten(c)
-	for _, x := range conjuncts {
+	all := conjuncts(c)
+	for _, x := range all {
 		if a, ok := x.(scimschema.ActiveIs); ok && a.Value {
 			return freezeNone, nil
 		}
 	}
 	var rest []scimschema.Cond
-	for _, x := range conjuncts {
+	for _, x := range all {
 		switch x.(type) {
 		case scimschema.ActiveIs, scimschema.MemberOf:
 			continue
-		}
-		if hasSemiJoin(x) {
-			return freezeAfter, nil
 		}
 		rest = append(rest, x)
 	}
@@ -340,27 +359,4 @@ func freezePlanOf(c scimschema.Cond) (plan freezePlan, kept scimschema.Cond) {
 		return freezeInPage, rest[0]
 	}
 	return freezeInPage, scimschema.And{Conds: rest}
-}
-
-// hasSemiJoin reports whether a condition renders to a SOQL semi-join.
-func hasSemiJoin(c scimschema.Cond) bool {
-	switch c := c.(type) {
-	case scimschema.And:
-		for _, x := range c.Conds {
-			if hasSemiJoin(x) {
-				return true
-			}
-		}
-	case scimschema.Or:
-		for _, x := range c.Conds {
-			if hasSemiJoin(x) {
-				return true
-			}
-		}
-	case scimschema.Not:
-		return hasSemiJoin(c.Cond)
-	case scimschema.ActiveIs, scimschema.MemberOf:
-		return true
-	}
-	return false
 }

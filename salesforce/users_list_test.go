@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -46,15 +47,16 @@ func TestListUsersFilters(t *testing.T) {
 		{`userName sw "a" and title co "gine"`, []string{"alice@example.com"}, 1},
 		{`userName eq "nobody@example.com"`, nil, 1},
 		{`userName eq "x' OR Id != null"`, nil, 1},
-		// Semi-joins (active, groups) as top-level AND conjuncts: still one call.
-		{`active eq false`, []string{"carol@example.com", "dave@example.com"}, 1},
+		// Semi-joins (active eq true, groups) as top-level AND conjuncts: still one call. active eq
+		// false needs OR, where Salesforce allows no semi-join: the frozen ids are read first.
+		{`active eq false`, []string{"carol@example.com", "dave@example.com"}, 2}, // the frozen ids, then the page
 		{`active eq true`, []string{"admin@emulator.example.com", "alice@example.com", "bob@example.com"}, 1},
 		{`active eq true and userName ew "@example.com"`, []string{"alice@example.com", "bob@example.com"}, 1},
 		{`active eq true and emails.value eq "alice@example.com"`, []string{"alice@example.com"}, 1},
-		{`userName sw "d" and active eq false`, []string{"dave@example.com"}, 1},
+		{`userName sw "d" and active eq false`, []string{"dave@example.com"}, 2},
 		{fmt.Sprintf(`groups.value eq "%s"`, h.permSetID("Sales_Ops")), []string{"alice@example.com"}, 1},
-		{fmt.Sprintf(`groups.value eq "%s" and active eq false`, h.permSetID("Sales_Ops")), nil, 1},
-		// A semi-join under OR or NOT: the page's freeze state is read afterwards.
+		{fmt.Sprintf(`groups.value eq "%s" and active eq false`, h.permSetID("Sales_Ops")), nil, 2},
+		// Active under OR or NOT: the frozen ids are read first and give the freeze state too.
 		{`active eq false or userName eq "alice@example.com"`, []string{"alice@example.com", "carol@example.com", "dave@example.com"}, 2},
 		{`not (active eq true) and userName sw "d"`, []string{"dave@example.com"}, 2},
 		{`id eq "not-an-id"`, nil, 0},
@@ -87,6 +89,168 @@ func TestListUsersFilters(t *testing.T) {
 	}
 }
 
+// Salesforce refuses semi-joins under OR or NOT and more than two per WHERE clause (the emulator
+// does too); such filters read the ids first and inline them, and must still answer correctly.
+func TestListUsersSemiJoinsSalesforceRefuses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	so, sa, mu := h.permSetID("Sales_Ops"), h.permSetID("Support_Agent"), h.permSetID("Marketing_User")
+	users := map[string]string{}
+	for _, u := range []struct {
+		name   string
+		extra  map[string]any
+		groups []string
+	}{
+		{"alice", nil, []string{so, sa, mu}},
+		{"bob", nil, []string{so, sa}},
+		{"carol", map[string]any{"IsActive": false}, []string{so}},
+		{"dave", nil, []string{so, sa, mu}}, // frozen below
+		{"erin", nil, nil},
+	} {
+		users[u.name] = h.insertUser(u.name+"@example.com", "Standard User", u.extra)
+		for _, g := range u.groups {
+			h.assign(users[u.name], g)
+		}
+	}
+	if err := h.e.Update("UserLogin", h.login(users["dave"])["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatal(err)
+	}
+	names := func(s ...string) []string {
+		out := make([]string, len(s))
+		for i, n := range s {
+			out[i] = n + "@example.com"
+		}
+		return out
+	}
+	const admin = "admin@emulator.example.com"
+	for _, tc := range []struct {
+		filter string
+		want   []string
+		calls  int
+	}{
+		{`active eq false`, names("carol", "dave"), 2},
+		{`active eq false or userName eq "alice@example.com"`, names("alice", "carol", "dave"), 2},
+		{`not (active eq true)`, names("carol", "dave"), 2},
+		{`active eq true or userName eq "carol@example.com"`, append([]string{admin}, names("alice", "bob", "carol", "erin")...), 2},
+		{fmt.Sprintf(`groups[value eq "%s"] or userName eq "erin@example.com"`, so), names("alice", "bob", "carol", "dave", "erin"), 2},
+		{fmt.Sprintf(`not (groups[value eq "%s"]) and userName ew "@example.com"`, so), names("erin"), 2},
+		// Three semi-joins: the groups keep the two slots, active's frozen ids are inlined.
+		{fmt.Sprintf(`groups[value eq "%s"] and groups[value eq "%s"] and active eq true`, so, sa), names("alice", "bob"), 2},
+		{fmt.Sprintf(`groups[value eq "%s"] and groups[value eq "%s"] and groups[value eq "%s"]`, so, sa, mu), names("alice", "dave"), 2},
+		{fmt.Sprintf(`userName ew "@example.com" and (active eq false or groups[value eq "%s"])`, mu), names("alice", "carol", "dave"), 3},
+		// Legal semi-joins keep the IdP budget of one call.
+		{fmt.Sprintf(`active eq true and groups[value eq "%s"]`, sa), names("alice", "bob"), 1},
+		{fmt.Sprintf(`groups[value eq "%s"] and groups[value eq "%s"]`, so, mu), names("alice", "dave"), 1},
+	} {
+		var page scimschema.Page
+		n := h.calls(func() {
+			var err error
+			page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, tc.filter), StartIndex: 1, Count: 100})
+			if err != nil {
+				t.Fatalf("ListUsers(%s): %v", tc.filter, err)
+			}
+		})
+		if got := userNames(page); !slices.Equal(got, tc.want) || page.TotalResults != len(tc.want) {
+			t.Errorf("ListUsers(%s) = %v (total %d); want %v", tc.filter, got, page.TotalResults, tc.want)
+		}
+		if n != tc.calls {
+			t.Errorf("ListUsers(%s) made %d calls; want %d", tc.filter, n, tc.calls)
+		}
+		for _, r := range page.Resources {
+			name := r.Attributes["userName"]
+			if want := name != "carol@example.com" && name != "dave@example.com"; r.Attributes["active"] != want {
+				t.Errorf("ListUsers(%s): %v active = %v; want %v", tc.filter, name, r.Attributes["active"], want)
+			}
+		}
+	}
+}
+
+// Inlined ids must keep the query within Salesforce's 16,384-byte URI limit; a filter whose ids do
+// not fit is refused as too broad (400 invalidFilter), never answered wrongly or with a 5xx.
+func TestListUsersInlinedIDsTooMany(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Seed = bigSeed() }))
+	freeze := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			id := h.insertUser(fmt.Sprintf("frozen%04d@example.com", i), "Standard User", nil)
+			if err := h.e.Update("UserLogin", h.login(id)["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list := func(filter string, count int) (scimschema.Page, int, error) {
+		var page scimschema.Page
+		var err error
+		n := h.calls(func() {
+			page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, filter), StartIndex: 1, Count: count})
+		})
+		return page, n, err
+	}
+	tooBroad := func(filter string, count, wantCalls int) {
+		t.Helper()
+		_, n, err := list(filter, count)
+		var se *scimschema.Error
+		if !errors.As(err, &se) || se.Kind != scimschema.KindInvalidFilter || !strings.Contains(se.Detail, "too broad for Salesforce") ||
+			!strings.Contains(se.Detail, "userName") {
+			t.Errorf("ListUsers(%s, count %d) error = %v; want invalidFilter saying too broad and how to narrow", filter, count, err)
+		}
+		if n != wantCalls {
+			t.Errorf("ListUsers(%s, count %d) made %d calls; want %d", filter, count, n, wantCalls)
+		}
+	}
+
+	// 570 ids are read, but do not fit beside the page query's field list.
+	freeze(0, 570)
+	tooBroad(`active eq false`, 100, 1)
+	tooBroad(`not (active eq true) or userName eq "x@example.com"`, 100, 1)
+	// They fit in the shorter COUNT() query, which a direct GET sends (the emulator answers 414 past the limit).
+	page, n, err := list(`active eq false`, 0)
+	if err != nil || page.TotalResults != 570 || n != 2 {
+		t.Errorf("count of active eq false = %d, %v in %d calls; want 570 in 2", page.TotalResults, err, n)
+	}
+
+	// More than fit in any query: reading stops after the first page of ids.
+	freeze(570, 600)
+	tooBroad(`active eq false`, 0, 1)
+	// Narrowing with a top-level condition reads only the matching frozen ids.
+	page, n, err = list(`active eq false and userName sw "frozen001"`, 100)
+	if err != nil || page.TotalResults != 10 || len(page.Resources) != 10 || n != 2 {
+		t.Errorf("narrowed active eq false = %d (%d resources), %v in %d calls; want 10 in 2", page.TotalResults, len(page.Resources), err, n)
+	}
+	for _, r := range page.Resources {
+		if r.Attributes["active"] != false {
+			t.Errorf("%v active = %v; want false", r.Attributes["userName"], r.Attributes["active"])
+		}
+	}
+	// The legal anti-join is unaffected.
+	if page, n, err = list(`active eq true`, 100); err != nil || page.TotalResults != 1 || n != 1 {
+		t.Errorf("active eq true = %d, %v in %d calls; want the admin in 1", page.TotalResults, err, n)
+	}
+}
+
+// A filter too long for any Salesforce query is refused before a call (never a 414 from Salesforce).
+func TestListUsersFilterTooLong(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	terms := make([]string, 600)
+	for i := range terms {
+		terms[i] = fmt.Sprintf(`userName eq "someone-%03d@example.com"`, i)
+	}
+	filter := strings.Join(terms, " or ")
+	var err error
+	n := h.calls(func() {
+		_, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{Filter: parseFilter(t, filter), StartIndex: 1, Count: 10})
+	})
+	var se *scimschema.Error
+	if !errors.As(err, &se) || se.Kind != scimschema.KindInvalidFilter || !strings.Contains(se.Detail, "too long") {
+		t.Errorf("ListUsers(600 userNames) error = %v; want invalidFilter saying too long", err)
+	}
+	if n != 0 {
+		t.Errorf("ListUsers(600 userNames) made %d calls; want 0", n)
+	}
+}
+
 func TestFreezePlanOf(t *testing.T) {
 	t.Parallel()
 	email := scimschema.Compare{Field: "Email", Op: "eq", Value: "x@example.com"}
@@ -107,8 +271,10 @@ func TestFreezePlanOf(t *testing.T) {
 		{"nested AND drops the semi-joins", scimschema.And{Conds: []scimschema.Cond{
 			scimschema.And{Conds: []scimschema.Cond{member, email}}, scimschema.ActiveIs{Value: false}, name}},
 			freezeInPage, scimschema.And{Conds: []scimschema.Cond{email, name}}},
-		{"semi-join under OR", scimschema.Or{Conds: []scimschema.Cond{member, email}}, freezeAfter, nil},
-		{"semi-join under NOT", scimschema.And{Conds: []scimschema.Cond{email, scimschema.Not{Cond: scimschema.ActiveIs{Value: true}}}}, freezeAfter, nil},
+		// Semi-joins under OR or NOT stay in kept: renderUserFilter inlined their ids.
+		{"semi-join under OR", scimschema.Or{Conds: []scimschema.Cond{member, email}}, freezeInPage, scimschema.Or{Conds: []scimschema.Cond{member, email}}},
+		{"semi-join under NOT", scimschema.And{Conds: []scimschema.Cond{email, scimschema.Not{Cond: scimschema.ActiveIs{Value: true}}}},
+			freezeInPage, scimschema.And{Conds: []scimschema.Cond{email, scimschema.Not{Cond: scimschema.ActiveIs{Value: true}}}}},
 	} {
 		plan, kept := freezePlanOf(tc.cond)
 		if plan != tc.plan || !reflect.DeepEqual(kept, tc.kept) {

@@ -21,6 +21,9 @@ func runQuery(src soqlSource, q string, apiVersion string) (*soqlResult, error) 
 		return nil, err
 	}
 	e := &soqlEngine{src: src, q: q, toks: toks, urlPrefix: "/services/data/v" + apiVersion + "/sobjects/"}
+	if err := e.checkSemiJoins(parsed); err != nil {
+		return nil, err
+	}
 	p, err := e.compile(parsed, nil)
 	if err != nil {
 		return nil, err

@@ -621,3 +621,66 @@ func BenchmarkQueryByUsername(b *testing.B) {
 		}
 	}
 }
+
+// Semi-join restrictions from the SOQL reference ("Semi-Join and Anti-Join Considerations"): real
+// orgs refuse these queries with MALFORMED_QUERY, pointing at the offending semi-join.
+func TestQuerySemiJoinRestrictions(t *testing.T) {
+	t.Parallel()
+	fx := soqlNewFixture(t)
+	const (
+		frozen    = "Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)"
+		notFrozen = "Id NOT IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)"
+		sales     = "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales')"
+		managed   = "ManagerId IN (SELECT Id FROM User WHERE FirstName = 'Alice')"
+	)
+	for _, tc := range []struct {
+		name, q string
+		at      string // the caret points at the first occurrence of at in q
+		text    string
+	}{
+		{"OR", "SELECT Id FROM User WHERE IsActive = false OR " + frozen, frozen, msgSemiJoinWithOr},
+		{"parenthesised OR as the whole WHERE", "SELECT Id FROM User WHERE (" + sales + " OR FirstName = 'Bob')", sales, msgSemiJoinWithOr},
+		{"OR nested under AND", "SELECT Id FROM User WHERE FirstName = 'Bob' AND (IsActive = false OR " + frozen + ")", frozen, msgSemiJoinNotTop},
+		{"AND nested under OR", "SELECT Id FROM User WHERE FirstName = 'Bob' OR (IsActive = true AND " + notFrozen + ")", notFrozen, msgSemiJoinWithOr},
+		{"NOT", "SELECT Id FROM User WHERE NOT " + frozen, frozen, msgSemiJoinWithNot},
+		{"NOT nested under AND", "SELECT Id FROM User WHERE IsActive = true AND (NOT (" + notFrozen + "))", notFrozen, msgSemiJoinWithNot},
+		{"nested semi-join", "SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE AssigneeId IN " +
+			"(SELECT UserId FROM UserLogin WHERE IsFrozen = true))", "AssigneeId IN", msgSemiJoinNested},
+		{"semi-join in a child subquery", "SELECT Id, (SELECT Id FROM PermissionSetAssignments WHERE PermissionSetId IN " +
+			"(SELECT Id FROM PermissionSet WHERE Name = 'Sales')) FROM User", "PermissionSetId IN", msgSemiJoinNotTop},
+		{"three semi-joins", "SELECT Id FROM User WHERE " + notFrozen + " AND " + sales + " AND " + managed, managed, msgSemiJoinTooMany},
+		{"three semi-joins in nested ANDs", "SELECT Id FROM User WHERE (" + notFrozen + " AND (" + sales + " AND " + managed + "))",
+			managed, msgSemiJoinTooMany},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			se := fx.queryError(t, tc.q)
+			want := fmt.Sprintf("ERROR at Row:1:Column:%d\n%s", strings.Index(tc.q, tc.at)+1, tc.text)
+			if se.Code != "MALFORMED_QUERY" || !strings.HasSuffix(se.Message, want) {
+				t.Errorf("runQuery(%q) error\n got %s: %q\nwant MALFORMED_QUERY ending %q", tc.q, se.Code, se.Message, want)
+			}
+		})
+	}
+
+	// The message echoes the query around the semi-join, like every query error.
+	se := fx.queryError(t, "SELECT Id FROM User WHERE IsActive = false OR "+frozen)
+	if want := "\nfalse OR Id IN (SELECT\n         ^\nERROR at Row:1:Column:47\n" + msgSemiJoinWithOr; se.Message != want {
+		t.Errorf("OR semi-join message = %q; want %q", se.Message, want)
+	}
+
+	// Legal: up to two semi-joins that are top-level conjuncts, however the ANDs are parenthesised,
+	// beside ORs and NOTs that hold no semi-join.
+	for _, tc := range []struct {
+		where string
+		want  []string
+	}{
+		{"((IsActive = true AND " + notFrozen + ") AND " + sales + ")", []string{"alice"}},
+		{"(FirstName = 'Bob' OR FirstName = 'Alice') AND NOT (IsActive = false) AND " + sales, []string{"alice", "bob"}},
+		{"IsActive = true AND " + notFrozen, []string{"alice", "dave"}},
+	} {
+		res := fx.mustQuery(t, "SELECT Id FROM User WHERE "+tc.where)
+		if got := fx.userNames(res); !slices.Equal(got, tc.want) {
+			t.Errorf("WHERE %s = %v; want %v", tc.where, got, tc.want)
+		}
+	}
+}
