@@ -14,7 +14,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+used_ports=" "
+free_port() { # VAR: set VAR to a loopback port nothing listens on and not handed out before
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    case "$used_ports" in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then used_ports+="$p "; printf -v "$1" '%s' "$p"; return; fi
+  done
+}
 wait_http() { # url
   for _ in $(seq 1 100); do
     if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
@@ -24,7 +32,7 @@ wait_http() { # url
 }
 
 go build -o "$work/scim-bridge" ./cmd/scim-bridge
-emu_port=$(free_port); p1=$(free_port); p2=$(free_port); np=$(free_port)
+free_port emu_port; free_port p1; free_port p2; free_port np
 secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 refresh="5Aep$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
