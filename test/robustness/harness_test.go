@@ -417,13 +417,9 @@ func shorten(s string) string {
 }
 
 var (
-	any4xx     = expect{}
-	bad400     = expect{status: []int{http.StatusBadRequest}}
-	okOr400    = expect{status: []int{http.StatusOK, http.StatusBadRequest}}
-	filter400  = expect{status: []int{http.StatusBadRequest}, scimType: []string{"invalidFilter"}}
-	notFound   = expect{status: []int{http.StatusNotFound}}
-	badOr404   = expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}
-	patchedOr4 = expect{status: []int{http.StatusOK, http.StatusNoContent, http.StatusBadRequest, http.StatusNotFound, http.StatusConflict}}
+	bad400    = expect{status: []int{http.StatusBadRequest}}
+	filter400 = expect{status: []int{http.StatusBadRequest}, scimType: []string{"invalidFilter"}}
+	badOr404  = expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}
 )
 
 // validUser is a complete, valid POST /Users body whose every string carries marker m.

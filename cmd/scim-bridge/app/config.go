@@ -11,7 +11,6 @@ import (
 	"path"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -526,14 +525,4 @@ func envMap(env []string) map[string]string {
 		}
 	}
 	return m
-}
-
-// sortedKeys is used to print stable reports.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
