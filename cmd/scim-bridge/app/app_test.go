@@ -216,3 +216,14 @@ func TestDemoExportsMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckExplainsAnUnreachableURL(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	var out bytes.Buffer
+	err := Run(context.Background(), []string{"check", "--config", checkConfig(t, url, "s", "5Aep-x", "Standard User")}, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "could not be reached") || !strings.Contains(out.String(), "salesforce.url") {
+		t.Errorf("check against an unreachable URL = %v:\n%s", err, out.String())
+	}
+}
