@@ -30,31 +30,73 @@ func canonicalID(s string, prefixes ...string) (string, bool) {
 			return "", false
 		}
 	}
-	ok := len(prefixes) == 0
+	var id string
+	if len(s) == 15 {
+		id = s + caseSafeSuffix(s)
+	} else {
+		// An 18-character id's suffix encodes the case of the first 15 characters, so a
+		// case-folded id (IdPs and spreadsheets lower-case them) is still the same record. A
+		// suffix that does not belong to the id names no record: answering for "the record with
+		// the same first 15 characters" would read, change or delete another one.
+		base, ok := restoreCase(s)
+		if !ok || !strings.EqualFold(caseSafeSuffix(base), s[15:]) {
+			return "", false
+		}
+		if head := s[:15]; head != base && head != strings.ToLower(head) && head != strings.ToUpper(head) {
+			return "", false
+		}
+		id = base + caseSafeSuffix(base)
+	}
+	if len(prefixes) == 0 {
+		return id, true
+	}
 	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			ok = true
+		if strings.HasPrefix(id, p) {
+			return id, true
 		}
 	}
-	if !ok {
-		return "", false
-	}
-	if len(s) == 18 {
-		return s, true
-	}
-	// The case-safe suffix: one character per 5-character chunk, encoding which are upper case.
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	return "", false
+}
+
+// caseSafeAlphabet maps the five upper-case flags of a 5-character chunk to one suffix character.
+const caseSafeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+// caseSafeSuffix returns the 3-character suffix that makes a 15-character id case-insensitive.
+func caseSafeSuffix(id15 string) string {
 	suffix := make([]byte, 3)
 	for chunk := range 3 {
 		flags := 0
 		for i := range 5 {
-			if c := s[chunk*5+i]; c >= 'A' && c <= 'Z' {
+			if c := id15[chunk*5+i]; c >= 'A' && c <= 'Z' {
 				flags |= 1 << i
 			}
 		}
-		suffix[chunk] = alphabet[flags]
+		suffix[chunk] = caseSafeAlphabet[flags]
 	}
-	return s + string(suffix), true
+	return string(suffix)
+}
+
+// restoreCase returns the first 15 characters of an 18-character id with the letter case its
+// suffix encodes; false when the suffix holds a character outside the alphabet.
+func restoreCase(id18 string) (string, bool) {
+	out := []byte(strings.ToLower(id18[:15]))
+	for chunk := range 3 {
+		flags := strings.IndexByte(caseSafeAlphabet, strings.ToUpper(id18[15+chunk : 16+chunk])[0])
+		if flags < 0 {
+			return "", false
+		}
+		for i := range 5 {
+			if flags&(1<<i) != 0 {
+				c := out[chunk*5+i]
+				if c >= 'a' && c <= 'z' {
+					out[chunk*5+i] = c - 'a' + 'A'
+				} else {
+					return "", false // a digit cannot be upper case: not a suffix Salesforce makes
+				}
+			}
+		}
+	}
+	return string(out), true
 }
 
 // sameID compares two Salesforce ids, 15 or 18 characters.

@@ -5,6 +5,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,7 +74,33 @@ type stack struct {
 
 func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 	t.Helper()
-	nginx := nginxPath(t)
+	np := freePort(t)
+	st := &stack{url: fmt.Sprintf("http://127.0.0.1:%d", np), replicas: startReplicas(t, bridgeYAML(np))}
+	var upstream strings.Builder
+	for _, r := range st.replicas {
+		fmt.Fprintf(&upstream, "    server %s;\n", strings.TrimPrefix(r, "http://"))
+	}
+	startNginx(t, fmt.Sprintf(`
+  upstream scim_bridge {
+%[1]s  }
+  server {
+    listen 127.0.0.1:%[2]d;
+    location / {
+      proxy_pass http://scim_bridge;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host scim.example.test;
+      proxy_set_header X-Request-Id $request_id;
+    }
+  }
+`, upstream.String(), np), st.url+"/healthz")
+	return st
+}
+
+// startReplicas runs two bridges (Run "serve", as the binary does) on one emulated org and returns
+// their root URLs.
+func startReplicas(t *testing.T, extraYAML string) []string {
+	t.Helper()
 	emu, err := emulator.New(emulator.Config{ClientID: "proxy-client", ClientSecret: "proxy-secret", RefreshToken: "5Aep-proxy-refresh"})
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +108,8 @@ func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 	emuSrv := httptest.NewServer(emu.Handler())
 	t.Cleanup(emuSrv.Close)
 
-	dir := t.TempDir()
-	np := freePort(t)
-	cfgFile := filepath.Join(dir, "bridge.yaml")
-	yaml := fmt.Sprintf("salesforce:\n  url: %s\n  client_id: proxy-client\n", emuSrv.URL) + bridgeYAML(np)
+	cfgFile := filepath.Join(t.TempDir(), "bridge.yaml")
+	yaml := fmt.Sprintf("salesforce:\n  url: %s\n  client_id: proxy-client\n", emuSrv.URL) + extraYAML
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +119,11 @@ func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 		"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN=5Aep-proxy-refresh",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stack{url: fmt.Sprintf("http://127.0.0.1:%d", np)}
-	var upstream strings.Builder
+	var replicas []string
 	done := make(chan error, 2)
 	for i := 0; i < 2; i++ {
-		port := freePort(t)
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		st.replicas = append(st.replicas, "http://"+addr)
-		fmt.Fprintf(&upstream, "    server %s;\n", addr)
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		replicas = append(replicas, "http://"+addr)
 		go func() {
 			done <- app.Run(ctx, []string{"serve", "--config", cfgFile, "--listen", addr}, env, io.Discard, io.Discard)
 		}()
@@ -114,10 +136,18 @@ func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 			}
 		}
 	})
-	for _, r := range st.replicas {
+	for _, r := range replicas {
 		waitHealthy(t, r+"/healthz")
 	}
+	return replicas
+}
 
+// startNginx runs nginx in the foreground with httpBlock inside its http { } context, until the
+// test ends, and waits for healthURL.
+func startNginx(t *testing.T, httpBlock, healthURL string) {
+	t.Helper()
+	nginx := nginxPath(t)
+	dir := t.TempDir()
 	conf := fmt.Sprintf(`worker_processes 1;
 daemon off;
 pid %[1]s/nginx.pid;
@@ -126,20 +156,11 @@ events { worker_connections 64; }
 http {
   access_log off;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
-  upstream scim_bridge {
-%[2]s  }
-  server {
-    listen 127.0.0.1:%[3]d;
-    location / {
-      proxy_pass http://scim_bridge;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto https;
-      proxy_set_header X-Forwarded-Host scim.example.test;
-      proxy_set_header X-Request-Id $request_id;
-    }
-  }
+  # Keep bodies in memory: the workers may not write to this temporary directory.
+  client_body_buffer_size 8m;
+%[2]s
 }
-`, dir, upstream.String(), np)
+`, dir, httpBlock)
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,12 +171,32 @@ http {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting nginx: %v", err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 	})
-	waitHealthy(t, st.url+"/healthz")
-	return st
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case <-exited:
+			errLog, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx exited: %s%s", stderr.String(), errLog)
+		default:
+		}
+		if resp, err := client.Get(healthURL); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become healthy through nginx", healthURL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func do(t *testing.T, method, url string, body any) (*http.Response, map[string]any) {

@@ -61,6 +61,10 @@ The configuration file can also be named by SCIM_BRIDGE_CONFIG; every key can be
 SCIM_BRIDGE_<SECTION>_<KEY> environment variables. See README.md.
 `
 
+const noConfigHint = `No configuration file was given (--config FILE or SCIM_BRIDGE_CONFIG).
+To try scim-bridge without a Salesforce org: scim-bridge serve --demo
+`
+
 func version() string {
 	if Version != "dev" {
 		return Version
@@ -87,11 +91,39 @@ func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
 			out = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
 		}
 	}
-	level, err := zerolog.ParseLevel(strings.ToLower(env["SCIM_BRIDGE_LOG_LEVEL"]))
-	if err != nil || level == zerolog.NoLevel {
-		level = zerolog.InfoLevel
+	level, err := parseLogLevel(env[envLogLevel])
+	if err != nil {
+		level = zerolog.InfoLevel // loadConfig reports the bad value
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// parseLogLevel accepts debug, info, warn and error; "" is info.
+func parseLogLevel(s string) (zerolog.Level, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return zerolog.InfoLevel, nil
+	case "debug", "info", "warn", "error":
+		return zerolog.ParseLevel(strings.ToLower(s))
+	}
+	return zerolog.NoLevel, fmt.Errorf("unknown log level")
+}
+
+// parseFlags parses a subcommand's flags. -h prints the flags and succeeds; a stray argument is
+// an error (a forgotten "--" would otherwise silently drop a setting).
+func parseFlags(fs *flag.FlagSet, args []string) (ok bool, err error) {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return false, nil
+	case err != nil:
+		return false, ErrReported
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return false, ErrReported
+	}
+	return true, nil
 }
 
 // randomToken returns n random bytes, hex-encoded.

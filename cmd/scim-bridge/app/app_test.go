@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -225,5 +226,62 @@ func TestCheckExplainsAnUnreachableURL(t *testing.T) {
 	err := Run(context.Background(), []string{"check", "--config", checkConfig(t, url, "s", "5Aep-x", "Standard User")}, nil, &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "could not be reached") || !strings.Contains(out.String(), "salesforce.url") {
 		t.Errorf("check against an unreachable URL = %v:\n%s", err, out.String())
+	}
+}
+
+// TestDemoAppliesTheEnvironment: serve --demo honours SCIM_BRIDGE_* like serve does (a container
+// sets SCIM_BRIDGE_LISTEN=0.0.0.0:8080), and reads the token from SCIM_BRIDGE_TOKEN_FILE.
+func TestDemoAppliesTheEnvironment(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := []string{
+		"SCIM_BRIDGE_LISTEN=" + addr,
+		"SCIM_BRIDGE_PROVISIONING_CREATE_USERS=false",
+		"SCIM_BRIDGE_TOKEN_FILE=" + writeFile(t, "token", "file-token-0123456789\n"),
+	}
+	d, err := startDemo(context.Background(), DemoOptions{Env: env}, "127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.URL != "http://"+addr || d.Token != "file-token-0123456789" {
+		t.Errorf("demo at %s with token %q; want %s and the token file's", d.URL, d.Token, addr)
+	}
+	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"familyName":"Lovelace"}}`))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /Users with SCIM_BRIDGE_PROVISIONING_CREATE_USERS=false = %d; want 403", resp.StatusCode)
+	}
+}
+
+func TestDemoRejectsAMisspeltVariable(t *testing.T) {
+	var errOut bytes.Buffer
+	err := Run(context.Background(), []string{"serve", "--demo", "--listen", "127.0.0.1:0"}, []string{"SCIM_BRIDGE_PROVISIONING_DRYRUN=true"}, io.Discard, &errOut)
+	if err == nil || !strings.Contains(errOut.String(), "SCIM_BRIDGE_PROVISIONING_DRYRUN") {
+		t.Errorf("serve --demo with a misspelt variable = %v:\n%s", err, errOut.String())
+	}
+}
+
+func TestFlagsHelpAndStrayArguments(t *testing.T) {
+	var errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"check", "-h"}, nil, io.Discard, &errOut); err != nil {
+		t.Errorf("check -h = %v; want success", err)
+	}
+	if !strings.Contains(errOut.String(), "-config") {
+		t.Errorf("check -h printed %q", errOut.String())
+	}
+	errOut.Reset()
+	if err := Run(context.Background(), []string{"serve", "--print-config", "bridge.yaml"}, nil, io.Discard, &errOut); err == nil || !strings.Contains(errOut.String(), `unexpected argument "bridge.yaml"`) {
+		t.Errorf("serve with a stray argument = %v:\n%s", err, errOut.String())
 	}
 }

@@ -13,16 +13,19 @@ import (
 func runCheck(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	configFile := fs.String("config", "", "YAML configuration file (or SCIM_BRIDGE_CONFIG)")
-	if err := fs.Parse(args); err != nil {
-		return ErrReported
+	if ok, err := parseFlags(fs, args); !ok {
+		return err
 	}
 	em := envMap(env)
 	if *configFile == "" {
-		*configFile = em["SCIM_BRIDGE_CONFIG"]
+		*configFile = em[envConfig]
 	}
-	cfg, err := loadConfig(*configFile, em, true)
+	cfg, err := loadConfig(*configFile, em, "", true)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		if *configFile == "" {
+			fmt.Fprint(stderr, noConfigHint)
+		}
 		return ErrReported
 	}
 	return checkConnection(ctx, cfg, stdout)

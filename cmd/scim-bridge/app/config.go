@@ -1,16 +1,16 @@
 package app
 
 import (
-	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,6 +148,11 @@ func (p *problems) add(key, format string, args ...any) {
 	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
 }
 
+// has reports whether a problem names key already.
+func (p problems) has(key string) bool {
+	return slices.ContainsFunc(p, func(s string) bool { return strings.HasPrefix(s, key+": ") })
+}
+
 func (p problems) err() error {
 	if len(p) == 0 {
 		return nil
@@ -155,9 +160,10 @@ func (p problems) err() error {
 	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
 }
 
-// loadConfig reads the YAML file (path may be ""), then the environment, then secret files, and
-// validates the result. Every problem is reported together, each naming its key.
-func loadConfig(file string, env map[string]string, requireSalesforce bool) (Config, error) {
+// loadConfig reads the YAML file (path may be ""), then the environment, then secret files, then
+// the --listen flag (listen may be ""), and validates the result. Every problem is reported together,
+// each naming its key or environment variable.
+func loadConfig(file string, env map[string]string, listen string, requireSalesforce bool) (Config, error) {
 	cfg := defaultConfig()
 	var probs problems
 	if file != "" {
@@ -167,61 +173,207 @@ func loadConfig(file string, env map[string]string, requireSalesforce bool) (Con
 		}
 		probs = append(probs, decodeYAML(data, &cfg)...)
 	}
-	probs = append(probs, applyEnv(reflect.ValueOf(&cfg).Elem(), "SCIM_BRIDGE", env)...)
-	probs = append(probs, applyEnvTokens(&cfg, env)...)
+	probs = append(probs, applyEnvironment(&cfg, env)...)
 	probs = append(probs, readSecretFiles(&cfg)...)
+	if listen != "" {
+		cfg.Listen = listen
+	}
 	probs = append(probs, validate(&cfg, requireSalesforce)...)
 	return cfg, probs.err()
 }
 
-// decodeYAML decodes strictly: unknown keys are problems, each naming its key.
-func decodeYAML(data []byte, cfg *Config) problems {
-	var probs problems
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				probs = append(probs, "config file: "+e)
-			}
-		} else {
-			probs = append(probs, "config file: "+err.Error())
+// Variables that are not configuration keys.
+const (
+	envConfig   = "SCIM_BRIDGE_CONFIG"    // the configuration file
+	envLogLevel = "SCIM_BRIDGE_LOG_LEVEL" // debug, info, warn or error
+	envToken    = "SCIM_BRIDGE_TOKEN"     // one bearer token, named "env"
+	envTokens   = "SCIM_BRIDGE_AUTH_TOKENS"
+)
+
+// applyEnvironment applies every SCIM_BRIDGE_* variable to cfg. A variable that names no key is an
+// error, like an unknown key in the file: a typo must not silently leave a setting at its default.
+func applyEnvironment(cfg *Config, env map[string]string) problems {
+	known := map[string]bool{envConfig: true, envLogLevel: true}
+	probs := applyEnv(reflect.ValueOf(cfg).Elem(), "SCIM_BRIDGE", env, known)
+	probs = append(probs, applyEnvTokens(cfg, env, known)...)
+	if lvl, ok := env[envLogLevel]; ok {
+		if _, err := parseLogLevel(lvl); err != nil {
+			probs.add(envKey(envLogLevel), "must be debug, info, warn or error")
 		}
 	}
+	var unknown []string
+	for name := range env {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		probs.add(envKey(name), "names no configuration key; see README.md \"Configuration\"")
+	}
 	return probs
+}
+
+// decodeYAML decodes strictly into cfg, which already holds the defaults: keys absent from the file
+// (or set to null) keep them. Every problem is reported with its dotted key and line: unknown keys,
+// keys set twice, and values of the wrong type. Values are never echoed (they may be secrets).
+func decodeYAML(data []byte, cfg *Config) problems {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return problems{"config file: " + err.Error()}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil // an empty file
+	}
+	var probs problems
+	decodeNode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &probs)
+	return probs
+}
+
+func joinKey(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// decodeNode decodes n into v, naming key in every problem.
+func decodeNode(n *yaml.Node, v reflect.Value, key string, probs *problems) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	name := key
+	if name == "" {
+		name = "config file"
+	}
+	t := v.Type()
+	switch {
+	case t == durationType:
+		d, err := time.ParseDuration(n.Value)
+		if n.Kind != yaml.ScalarNode || err != nil {
+			probs.add(name, "must be a duration with a unit, such as 30s (line %d)", n.Line)
+			return
+		}
+		v.SetInt(int64(d))
+	case t.Kind() == reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			probs.add(name, "must be a mapping of keys (%s) (line %d)", strings.Join(yamlKeys(t), ", "), n.Line)
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" { // a YAML merge key: the merged mapping's keys, then these
+				decodeNode(val, v, key, probs)
+				continue
+			}
+			if line, dup := seen[k.Value]; dup {
+				probs.add(joinKey(key, k.Value), "is set twice (lines %d and %d)", line, k.Line)
+				continue
+			}
+			seen[k.Value] = k.Line
+			f, ok := fieldByYAMLKey(t, k.Value)
+			if !ok {
+				probs.add(joinKey(key, k.Value), "unknown key (line %d); known keys here: %s", k.Line, strings.Join(yamlKeys(t), ", "))
+				continue
+			}
+			decodeNode(val, v.FieldByIndex(f.Index), joinKey(key, k.Value), probs)
+		}
+	case t.Kind() == reflect.Pointer:
+		elem := reflect.New(t.Elem())
+		if !v.IsNil() {
+			elem.Elem().Set(v.Elem())
+		}
+		decodeNode(n, elem.Elem(), key, probs)
+		v.Set(elem)
+	case t.Kind() == reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			probs.add(name, "must be a list, such as [a, b] (line %d)", n.Line)
+			return
+		}
+		list := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			decodeNode(item, list.Index(i), fmt.Sprintf("%s[%d]", key, i), probs)
+		}
+		v.Set(list)
+	case t.Kind() == reflect.Map:
+		// users.defaults: entries merge into the defaults; a key's meaning is checked by validate
+		// (syntax) and by the check command (the org's User fields).
+		if n.Kind != yaml.MappingNode {
+			probs.add(name, "must be a mapping such as {profile: Standard User} (line %d)", n.Line)
+			return
+		}
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(t))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			elem, before := reflect.New(t.Elem()).Elem(), len(*probs)
+			if decodeNode(val, elem, joinKey(key, k.Value), probs); len(*probs) == before {
+				v.SetMapIndex(reflect.ValueOf(k.Value), elem)
+			}
+		}
+	default:
+		if n.Kind != yaml.ScalarNode || n.Decode(v.Addr().Interface()) != nil {
+			probs.add(name, "must be %s (line %d)", kindText(t.Kind()), n.Line)
+		}
+	}
+}
+
+func kindText(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int:
+		return "a whole number"
+	default:
+		return "a single value"
+	}
+}
+
+// yamlKeys lists a struct's YAML keys, for "known keys here" hints.
+func yamlKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		keys = append(keys, yamlKey(t.Field(i)))
+	}
+	return keys
+}
+
+func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yaml"), ",")[0] }
+
+func fieldByYAMLKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		if yamlKey(t.Field(i)) == key {
+			return t.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
 // applyEnv overrides every scalar (and string-list) key from SCIM_BRIDGE_<SECTION>_<KEY>, and
-// secrets also from …_FILE. users.defaults entries are SCIM_BRIDGE_USERS_DEFAULTS_<KEY>.
-func applyEnv(v reflect.Value, prefix string, env map[string]string) problems {
+// secrets also from …_FILE. users.defaults entries are SCIM_BRIDGE_USERS_DEFAULTS_<KEY>. Every
+// variable it consumes is added to known.
+func applyEnv(v reflect.Value, prefix string, env map[string]string, known map[string]bool) problems {
 	var probs problems
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		name := prefix + "_" + strings.ToUpper(key)
+		name := prefix + "_" + strings.ToUpper(yamlKey(f))
 		fv := v.Field(i)
 		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
-			probs = append(probs, applyEnv(fv, name, env)...)
+			probs = append(probs, applyEnv(fv, name, env, known)...)
 			continue
-		}
-		val, ok := env[name]
-		if f.Tag.Get("secret") == "true" {
-			if p, okFile := env[name+"_FILE"]; okFile {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					probs.add(envKey(name+"_FILE"), "cannot read the secret file: %v", errors.Unwrap(err))
-					continue
-				}
-				val, ok = strings.TrimSpace(string(b)), true
-			}
 		}
 		if f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String {
 			for k, ev := range env {
-				if sub, found := strings.CutPrefix(k, name+"_"); found {
+				if sub, found := strings.CutPrefix(k, name+"_"); found && sub != "" {
+					known[k] = true
 					if fv.IsNil() {
 						fv.Set(reflect.MakeMap(f.Type))
 					}
@@ -230,8 +382,30 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) problems {
 			}
 			continue
 		}
-		if !ok || (f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct) {
-			// auth.tokens has its own variables (applyEnvTokens); users.mapping is file-only.
+		val, ok := env[name]
+		known[name] = true
+		if f.Tag.Get("secret") == "true" {
+			known[name+"_FILE"] = true
+			if p, okFile := env[name+"_FILE"]; okFile {
+				if ok {
+					probs.add(envKey(name), "set either %s or %s_FILE, not both", name, name)
+					continue
+				}
+				b, err := os.ReadFile(p)
+				if err != nil {
+					probs.add(envKey(name+"_FILE"), "cannot read the secret file: %v", errors.Unwrap(err))
+					continue
+				}
+				val, ok = strings.TrimSpace(string(b)), true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			if name != envTokens { // auth.tokens has its own format (applyEnvTokens)
+				probs.add(envKey(name), "cannot be set from the environment; use the config file")
+			}
 			continue
 		}
 		if err := setScalar(fv, val); err != nil {
@@ -259,7 +433,7 @@ func setScalar(fv reflect.Value, val string) error {
 	case fv.Type() == durationType:
 		d, err := time.ParseDuration(val)
 		if err != nil {
-			return fmt.Errorf("must be a duration such as 30s")
+			return fmt.Errorf("must be a duration with a unit, such as 30s")
 		}
 		fv.SetInt(int64(d))
 	case fv.Kind() == reflect.String:
@@ -291,11 +465,18 @@ func setScalar(fv reflect.Value, val string) error {
 }
 
 // applyEnvTokens reads bearer tokens from the environment: SCIM_BRIDGE_AUTH_TOKENS ("name:token,…",
-// or …_FILE), and SCIM_BRIDGE_TOKEN (or …_FILE) as one token named "env".
-func applyEnvTokens(cfg *Config, env map[string]string) problems {
+// or …_FILE) replaces auth.tokens, and SCIM_BRIDGE_TOKEN (or …_FILE) adds one token named "env".
+func applyEnvTokens(cfg *Config, env map[string]string, known map[string]bool) problems {
 	var probs problems
 	read := func(name string) (string, bool) {
-		if p, ok := env[name+"_FILE"]; ok {
+		known[name], known[name+"_FILE"] = true, true
+		p, okFile := env[name+"_FILE"]
+		v, ok := env[name]
+		switch {
+		case okFile && ok:
+			probs.add(envKey(name), "set either %s or %s_FILE, not both", name, name)
+			return "", false
+		case okFile:
 			b, err := os.ReadFile(p)
 			if err != nil {
 				probs.add(envKey(name+"_FILE"), "cannot read the secret file: %v", errors.Unwrap(err))
@@ -303,21 +484,20 @@ func applyEnvTokens(cfg *Config, env map[string]string) problems {
 			}
 			return strings.TrimSpace(string(b)), true
 		}
-		v, ok := env[name]
 		return v, ok
 	}
-	if list, ok := read("SCIM_BRIDGE_AUTH_TOKENS"); ok {
+	if list, ok := read(envTokens); ok {
 		cfg.Auth.Tokens = nil
 		for i, item := range strings.Split(list, ",") {
 			name, tok, found := strings.Cut(strings.TrimSpace(item), ":")
 			if !found {
-				probs.add(envKey("SCIM_BRIDGE_AUTH_TOKENS"), "entry %d must be name:token", i+1)
+				probs.add(envKey(envTokens), "entry %d must be name:token", i+1)
 				continue
 			}
 			cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: name, Token: tok})
 		}
 	}
-	if tok, ok := read("SCIM_BRIDGE_TOKEN"); ok && tok != "" {
+	if tok, ok := read(envToken); ok && tok != "" {
 		cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: "env", Token: tok})
 	}
 	return probs
@@ -357,6 +537,10 @@ func validate(cfg *Config, requireSalesforce bool) problems {
 	}
 	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
 		probs.add("tls", "set both cert_file and key_file, or neither")
+	} else if cfg.TLS.CertFile != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+			probs.add("tls.cert_file", "cannot load the certificate and key_file: %v", err)
+		}
 	}
 	if requireSalesforce && len(cfg.Auth.Tokens) == 0 {
 		probs.add("auth.tokens", "at least one bearer token is required (or set SCIM_BRIDGE_TOKEN)")
@@ -440,7 +624,8 @@ func validate(cfg *Config, requireSalesforce bool) problems {
 	}
 	if _, err := scimschema.NewUserMapper(cfg.userMapping()); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
+			key, _, _ := strings.Cut(line, ":")
+			if line = strings.TrimSpace(line); line != "" && !probs.has(key) {
 				probs = append(probs, line)
 			}
 		}

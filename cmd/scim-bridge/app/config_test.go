@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ salesforce:
 `
 
 func TestLoadConfigDefaultsAndFile(t *testing.T) {
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), nil, true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), nil, "", true)
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -57,7 +58,7 @@ provisioning:
 groups:
   source: roles
 `
-	_, err := loadConfig(writeFile(t, "c.yaml", bad), nil, true)
+	_, err := loadConfig(writeFile(t, "c.yaml", bad), nil, "", true)
 	if err == nil {
 		t.Fatal("loadConfig accepted a bad file")
 	}
@@ -84,7 +85,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 		"SCIM_BRIDGE_USERS_DEFAULTS_TIMEZONESIDKEY": "Europe/Paris",
 		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,entra:ABCDEFGHIJKLMNOPQRST",
 	}
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", true)
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -109,7 +110,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 }
 
 func TestLoadConfigBadEnvironmentValueNamesTheVariable(t *testing.T) {
-	_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{"SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY": "many"}, true)
+	_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{"SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY": "many"}, "", true)
 	if err == nil || !strings.Contains(err.Error(), "SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY") {
 		t.Fatalf("err = %v; want it to name the variable", err)
 	}
@@ -131,7 +132,7 @@ func TestLoopbackHTTPAllowed(t *testing.T) {
 }
 
 func TestRedactedConfigHidesSecrets(t *testing.T) {
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML+"  client_secret: very-secret-value\n"), nil, true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML+"  client_secret: very-secret-value\n"), nil, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 			kept = append(kept, l)
 		}
 	}
-	if _, err := loadConfig(writeFile(t, "example.yaml", strings.Join(kept, "\n")), env, true); err != nil {
+	if _, err := loadConfig(writeFile(t, "example.yaml", strings.Join(kept, "\n")), env, "", true); err != nil {
 		t.Fatalf("docs/config.example.yaml: %v", err)
 	}
 }
@@ -168,5 +169,143 @@ func mustWrite(t *testing.T, name string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(name, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadConfigNamesTheKeyOfEveryFileProblem: type errors, unknown keys (at any depth) and
+// repeated keys are each reported with their dotted key and line, all at once, never with the value.
+func TestLoadConfigNamesTheKeyOfEveryFileProblem(t *testing.T) {
+	file := minimalYAML + `  max_concurrency: many
+  timeout: 5
+  jwt: {user: x}
+tls: [a]
+provisioning:
+  dry_run: maybe
+  dry_run: true
+groups:
+  include: Sales_*
+users:
+  defaults: {Department: [a, b]}
+  mapping:
+    - {scim: title, sf: Title, on_update: perhaps}
+`
+	_, err := loadConfig(writeFile(t, "c.yaml", file), nil, "", true)
+	if err == nil {
+		t.Fatal("loadConfig accepted a file with wrong types")
+	}
+	for _, want := range []string{
+		"salesforce.max_concurrency: must be a whole number (line 8)",
+		"salesforce.timeout: must be a duration with a unit, such as 30s (line 9)",
+		"salesforce.jwt.user: unknown key (line 10); known keys here: username, private_key_file",
+		"tls: must be a mapping of keys (cert_file, key_file) (line 11)",
+		"provisioning.dry_run: is set twice (lines 13 and 14)",
+		"provisioning.dry_run: must be true or false (line 13)",
+		"groups.include: must be a list, such as [a, b] (line 16)",
+		"users.defaults.Department: must be a single value (line 18)",
+		"users.mapping[0].sf: unknown key (line 20)",
+		"users.mapping[0].on_update: must be true or false (line 20)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	for _, leak := range []string{"many", "maybe", "perhaps", "app.", "!!"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("error shows %q (a value or a Go type):\n%v", leak, err)
+		}
+	}
+	// A value of the wrong type keeps the default, so no second complaint about the same key.
+	if strings.Contains(err.Error(), "max_concurrency: must be between") || strings.Contains(err.Error(), "must not be empty") {
+		t.Errorf("a type error caused a second problem:\n%v", err)
+	}
+}
+
+func TestLoadConfigTokensMustBeAList(t *testing.T) {
+	_, err := loadConfig(writeFile(t, "c.yaml", "auth:\n  tokens: x\n"), nil, "", true)
+	if err == nil || !strings.Contains(err.Error(), "auth.tokens: must be a list") {
+		t.Fatalf("err = %v; want auth.tokens named", err)
+	}
+}
+
+func TestLoadConfigEnvironmentProblems(t *testing.T) {
+	secret := writeFile(t, "secret", "s3cret\n")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"a misspelt variable", map[string]string{"SCIM_BRIDGE_SALESFORCE_CLIENTSECRET": "x"},
+			"environment SCIM_BRIDGE_SALESFORCE_CLIENTSECRET: names no configuration key"},
+		{"a variable for a list of mappings", map[string]string{"SCIM_BRIDGE_USERS_MAPPING": "x"},
+			"environment SCIM_BRIDGE_USERS_MAPPING: cannot be set from the environment"},
+		{"a secret and its file", map[string]string{"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN": "a", "SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN_FILE": secret},
+			"environment SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN: set either SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN or SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN_FILE, not both"},
+		{"a missing secret file", map[string]string{"SCIM_BRIDGE_TOKEN_FILE": secret + ".missing"},
+			"environment SCIM_BRIDGE_TOKEN_FILE: cannot read the secret file"},
+		{"_FILE on a key that is not a secret", map[string]string{"SCIM_BRIDGE_LISTEN_FILE": secret},
+			"environment SCIM_BRIDGE_LISTEN_FILE: names no configuration key"},
+		{"a duration without unit", map[string]string{"SCIM_BRIDGE_SALESFORCE_TIMEOUT": "5"},
+			"environment SCIM_BRIDGE_SALESFORCE_TIMEOUT: must be a duration with a unit"},
+		{"a bad log level", map[string]string{"SCIM_BRIDGE_LOG_LEVEL": "loud"},
+			"environment SCIM_BRIDGE_LOG_LEVEL: must be debug, info, warn or error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), tc.env, "", true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error shows the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfigSecretsFromFiles(t *testing.T) {
+	env := map[string]string{
+		"SCIM_BRIDGE_TOKEN_FILE":                    writeFile(t, "tok", "token-from-a-file-0123\n"),
+		"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN_FILE": writeFile(t, "rt", "5Aep-from-file\n"),
+		"SCIM_BRIDGE_SALESFORCE_ACCESS_TOKEN_FILE":  writeFile(t, "at", "00D-from-file\n"),
+		"SCIM_BRIDGE_LOG_LEVEL":                     "debug",
+		"SCIM_BRIDGE_CONFIG":                        "ignored-here",
+	}
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := cfg.Auth.Tokens[len(cfg.Auth.Tokens)-1]
+	if last.Name != "env" || last.Token != "token-from-a-file-0123" {
+		t.Errorf("SCIM_BRIDGE_TOKEN_FILE gave %+v", last)
+	}
+	if cfg.Salesforce.RefreshToken != "5Aep-from-file" || cfg.Salesforce.AccessToken != "00D-from-file" {
+		t.Errorf("salesforce secrets from files = %q, %q", cfg.Salesforce.RefreshToken, cfg.Salesforce.AccessToken)
+	}
+}
+
+func TestListenFlagWinsOverEnvironmentAndFile(t *testing.T) {
+	file := writeFile(t, "c.yaml", minimalYAML+"listen: not-an-address\n")
+	env := map[string]string{"SCIM_BRIDGE_LISTEN": "also-not-an-address"}
+	cfg, err := loadConfig(file, env, "127.0.0.1:9123", true)
+	if err != nil {
+		t.Fatalf("--listen did not replace the invalid listen before validation: %v", err)
+	}
+	if cfg.Listen != "127.0.0.1:9123" {
+		t.Errorf("listen = %q", cfg.Listen)
+	}
+	cfg, err = loadConfig(file, env, "", true)
+	if err == nil || !strings.Contains(err.Error(), "listen: must be host:port") {
+		t.Errorf("without --listen: %v, %q", err, cfg.Listen)
+	}
+}
+
+func TestLoadConfigTLSFilesMustLoad(t *testing.T) {
+	certFile, keyFile := selfSignedCert(t)
+	ok := minimalYAML + fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)
+	if _, err := loadConfig(writeFile(t, "c.yaml", ok), nil, "", true); err != nil {
+		t.Fatalf("a valid certificate and key: %v", err)
+	}
+	swapped := minimalYAML + fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", keyFile, certFile)
+	if _, err := loadConfig(writeFile(t, "c.yaml", swapped), nil, "", true); err == nil || !strings.Contains(err.Error(), "tls.cert_file: cannot load") {
+		t.Errorf("swapped certificate and key: err = %v; want tls.cert_file named", err)
 	}
 }

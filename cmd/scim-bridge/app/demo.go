@@ -18,15 +18,17 @@ import (
 
 // DemoOptions configures StartDemo.
 type DemoOptions struct {
-	// Listen is the bridge's address; "" = 127.0.0.1:0 (a free port).
+	// Listen is the bridge's address; "" = listen from ConfigFile or SCIM_BRIDGE_LISTEN, else
+	// 127.0.0.1:0 (a free port).
 	Listen string
-	// Token is the bearer token; "" = SCIM_BRIDGE_TOKEN from Env, else a generated one.
+	// Token is the bearer token; "" = SCIM_BRIDGE_TOKEN (or …_FILE) from Env, else a generated one.
 	Token string
 	// ConfigFile is an optional YAML file applied before the demo settings.
 	ConfigFile string
 	// ConfigYAML is applied after the demo settings (tests use it to switch provisioning options).
 	ConfigYAML string
-	// Env is os.Environ-style; SCIM_BRIDGE_* variables apply as in serve.
+	// Env is os.Environ-style; SCIM_BRIDGE_* variables apply as in serve, except that the demo
+	// always sets the salesforce connection and the one bearer token.
 	Env []string
 	// Emulator adjusts the emulator's configuration before it starts (tests use it).
 	Emulator func(*emulator.Config)
@@ -55,6 +57,12 @@ type Demo struct {
 // real HTTP with real OAuth (refresh-token flow). Everything but the Salesforce org is the
 // production code path. Close stops both.
 func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
+	return startDemo(ctx, opts, "127.0.0.1:0")
+}
+
+// startDemo is StartDemo listening on defaultListen unless opts, the file or the environment say
+// otherwise (serve --demo: 127.0.0.1:8080).
+func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*Demo, error) {
 	logger := zerolog.Nop()
 	if opts.Logger != nil {
 		logger = *opts.Logger
@@ -88,22 +96,25 @@ func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 		return nil, err
 	}
 
-	token := opts.Token
-	if token == "" {
-		token = em["SCIM_BRIDGE_TOKEN"]
-	}
-	if token == "" {
-		token = randomToken(24)
-	}
 	cfg := defaultConfig()
+	cfg.Listen = ""
+	var probs problems
 	if opts.ConfigFile != "" {
 		data, err := readFile(opts.ConfigFile)
 		if err != nil {
 			return fail(err)
 		}
-		if probs := decodeYAML(data, &cfg); len(probs) > 0 {
-			return fail(probs.err())
+		probs = append(probs, decodeYAML(data, &cfg)...)
+	}
+	probs = append(probs, applyEnvironment(&cfg, em)...)
+	token := opts.Token
+	for _, t := range cfg.Auth.Tokens {
+		if token == "" && t.Name == "env" { // SCIM_BRIDGE_TOKEN or SCIM_BRIDGE_TOKEN_FILE
+			token = t.Token
 		}
+	}
+	if token == "" {
+		token = randomToken(24)
 	}
 	cfg.Salesforce.URL = emuURL
 	cfg.Salesforce.LoginURL = ""
@@ -113,18 +124,19 @@ func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 	cfg.Salesforce.RefreshToken = emuCfg.RefreshToken
 	cfg.Salesforce.AccessToken = ""
 	cfg.Salesforce.TokenFile = ""
+	cfg.Salesforce.JWT = JWTConfig{}
 	cfg.Auth.Tokens = []TokenConfig{{Name: "demo", Token: token}}
 	if opts.ConfigYAML != "" {
-		if probs := decodeYAML([]byte(opts.ConfigYAML), &cfg); len(probs) > 0 {
-			return fail(probs.err())
-		}
+		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
 	}
-	if opts.Listen != "" {
+	switch {
+	case opts.Listen != "":
 		cfg.Listen = opts.Listen
-	} else {
-		cfg.Listen = "127.0.0.1:0"
+	case cfg.Listen == "":
+		cfg.Listen = defaultListen
 	}
-	if err := validate(&cfg, true).err(); err != nil {
+	probs = append(probs, validate(&cfg, true)...)
+	if err := probs.err(); err != nil {
 		return fail(err)
 	}
 

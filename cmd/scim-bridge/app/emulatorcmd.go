@@ -22,8 +22,8 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 	refreshToken := fs.String("refresh-token", "", "refresh token the emulator accepts (default: generated)")
 	apiLimit := fs.Int("api-limit", 15000, "daily API allowance reported in Sforce-Limit-Info")
 	tokenTTL := fs.Duration("token-ttl", 2*time.Hour, "access-token lifetime")
-	if err := fs.Parse(args); err != nil {
-		return ErrReported
+	if ok, err := parseFlags(fs, args); !ok {
+		return err
 	}
 	cfg := emulator.Config{
 		ClientID:     *clientID,

@@ -120,21 +120,17 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	demo := fs.Bool("demo", false, "run on the built-in Salesforce emulator; needs no account and no config")
 	listen := fs.String("listen", "", "address to listen on (overrides listen)")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration with secrets redacted, then exit")
-	if err := fs.Parse(args); err != nil {
-		return ErrReported
+	if ok, err := parseFlags(fs, args); !ok {
+		return err
 	}
 	em := envMap(env)
 	if *configFile == "" {
-		*configFile = em["SCIM_BRIDGE_CONFIG"]
+		*configFile = em[envConfig]
 	}
 	logger := newLogger(stdout, em)
 
 	if *demo {
-		addr := *listen
-		if addr == "" {
-			addr = "127.0.0.1:8080"
-		}
-		d, err := StartDemo(ctx, DemoOptions{Listen: addr, ConfigFile: *configFile, Env: env, Logger: &logger})
+		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger}, defaultConfig().Listen)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return ErrReported
@@ -148,12 +144,12 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		return d.Close()
 	}
 
-	cfg, err := loadConfig(*configFile, em, true)
-	if *listen != "" {
-		cfg.Listen = *listen
-	}
+	cfg, err := loadConfig(*configFile, em, *listen, true)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		if *configFile == "" {
+			fmt.Fprint(stderr, noConfigHint)
+		}
 		return ErrReported
 	}
 	if *printConfig {
@@ -174,7 +170,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		// Not fatal: /readyz reports it and the first requests retry.
 		logger.Warn().Str("reason", err.Error()).Msg("Salesforce is not ready yet")
 	}
-	logger.Info().Str("listen", ln.Addr().String()).Str("version", version()).Msg("scim-bridge serving")
+	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS.CertFile != "").Str("version", version()).Msg("scim-bridge serving")
 	return serveUntilDone(ctx, ln, b.handler, cfg.TLS, logger)
 }
 
@@ -192,7 +188,8 @@ func newHTTPServer(h http.Handler, logger zerolog.Logger) *http.Server {
 	}
 }
 
-// serveUntilDone serves until ctx ends, then drains in-flight requests for up to 25 s.
+// serveUntilDone serves until ctx ends, then drains in-flight requests for up to 25 s (within
+// Kubernetes' default 30 s grace period).
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg TLSConfig, logger zerolog.Logger) error {
 	srv := newHTTPServer(h, logger)
 	errc := make(chan error, 1)
@@ -213,7 +210,8 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		_ = srv.Close() // drop what is still running rather than hang past the orchestrator's grace period
+		return fmt.Errorf("shutdown: requests still running after 25s were cut off: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

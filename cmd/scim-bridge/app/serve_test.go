@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 )
 
@@ -165,5 +167,22 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v after draining", err)
+	}
+}
+
+// TestHTTPServerHasTimeouts: a server facing IdPs over the internet must not let slow clients hold
+// connections open forever.
+func TestHTTPServerHasTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler(), zerolog.Nop())
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 || d > 5*time.Minute {
+			t.Errorf("%s = %v; want a bound of at most 5m", name, d)
+		}
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 {
+		t.Errorf("MaxHeaderBytes = %d", srv.MaxHeaderBytes)
 	}
 }
