@@ -322,15 +322,17 @@ func TestCheck(t *testing.T) {
 	cfg = defaultBackendConfig()
 	cfg.Users.Defaults["TimeZoneSidKey"] = "Mars/Olympus_Mons"
 	cfg.Users.Defaults["Favourite_Colour"] = "blue"
+	cfg.Users.Mapping = []scimschema.MappingEntry{{SCIM: "title", Salesforce: "No_Such_Field__c"}}
 	if b, err = NewBackend(h.c, cfg); err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, s := range b.Check(h.ctx) {
-		if s.Name == "user defaults valid" {
+		if s.Name == "user defaults and mapping valid" {
 			found = true
-			if s.OK || !strings.Contains(s.Detail, "users.defaults.TimeZoneSidKey") || !strings.Contains(s.Detail, "users.defaults.Favourite_Colour") {
-				t.Errorf("defaults step = %+v; want a failure naming both bad defaults", s)
+			if s.OK || !strings.Contains(s.Detail, "users.defaults.TimeZoneSidKey") || !strings.Contains(s.Detail, "users.defaults.Favourite_Colour") ||
+				!strings.Contains(s.Detail, "users.mapping[0].salesforce") {
+				t.Errorf("defaults step = %+v; want a failure naming both bad defaults and the bad mapping entry", s)
 			}
 		}
 	}
@@ -475,5 +477,24 @@ func TestFailMapsEveryClientKind(t *testing.T) {
 		if (tc.want == scimschema.KindLimited || tc.want == scimschema.KindUnavailable) && se.RetryAfter <= 0 {
 			t.Errorf("%s: RetryAfter = %v; want > 0", tc.name, se.RetryAfter)
 		}
+	}
+}
+
+// With the daily allowance used up, check blames the allowance, not the integration user's permissions.
+func TestCheckNamesAnExhaustedAllowance(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withEmulator(func(c *emulator.Config) { c.APILimit = 1 }))
+	steps := h.b.Check(h.ctx)
+	blamed := false
+	for _, s := range steps {
+		if !s.OK && strings.Contains(s.Detail, "permission") {
+			t.Errorf("step %q blames permissions for the API limit: %s", s.Name, s.Detail)
+		}
+		if !s.OK && strings.Contains(s.Detail, "allowance is used up") {
+			blamed = true
+		}
+	}
+	if !blamed {
+		t.Errorf("no step names the exhausted allowance: %+v", steps)
 	}
 }

@@ -25,14 +25,19 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	}
 
 	if err := b.c.Token(ctx); err != nil {
-		add("token obtained", false, "%s; check salesforce.url, salesforce.login_url, salesforce.flow and the client id, secret, refresh token or JWT key", safeText(err))
+		if KindOf(err) == KindAuth {
+			// The client's message already names the setting to fix.
+			add("token obtained", false, "%s", safeText(err))
+		} else {
+			add("token obtained", false, "%s; check salesforce.url and salesforce.login_url", safeText(err))
+		}
 		return steps
 	}
 	add("token obtained", true, "OAuth token accepted by Salesforce")
 
 	version := b.c.APIVersion()
 	if vs, err := b.c.Versions(ctx); err != nil {
-		add("API version available", false, "listing API versions failed: %s", safeText(err))
+		add("API version available", false, "listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
 	} else if !slices.ContainsFunc(vs, func(v Version) bool { return v.Version == version }) {
 		newest := ""
 		if len(vs) > 0 {
@@ -44,20 +49,20 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	}
 
 	if d, err := b.c.Describe(ctx, "User"); err != nil {
-		add("User describe readable", false, "%s; the integration user needs the API Enabled and View Setup and Configuration permissions", safeText(err))
+		add("User describe readable", false, "%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
 	} else {
 		add("User describe readable", true, "%d User fields", len(d.Fields))
-		if problems := b.checkDefaults(d); len(problems) > 0 {
-			add("user defaults valid", false, "%s", strings.Join(problems, "; "))
+		if problems := append(b.checkDefaults(d), b.checkMapping(d)...); len(problems) > 0 {
+			add("user defaults and mapping valid", false, "%s", strings.Join(problems, "; "))
 		} else {
-			add("user defaults valid", true, "every users.defaults value is accepted by this org")
+			add("user defaults and mapping valid", true, "every users.defaults value and mapped field exists in this org")
 		}
 	}
 
 	o := b.op(ctx)
 	cat, err := o.load(nil)
 	if err != nil {
-		add("default profile found", false, "loading profiles and permission sets failed: %s; the integration user needs Manage Users and Assign Permission Sets", safeText(err))
+		add("default profile found", false, "loading profiles and permission sets failed: %s; %s", safeText(err), fixFor(err, "the integration user needs Manage Users and Assign Permission Sets"))
 	} else {
 		def := b.cfg.Users.Defaults["profile"]
 		switch p, ok := cat.profile(def); {
@@ -70,16 +75,20 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		}
 		n := len(cat.exposed)
 		if n == 0 {
-			add("exposed permission sets found", false, "no permission set matches groups.source %q and groups.include; no SCIM Group will be visible", b.cfg.Groups.Source)
+			add("exposed permission sets found", false, "no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)
 		} else {
 			add("exposed permission sets found", true, "%d exposed as SCIM Groups", n)
 		}
 	}
 
 	if u := b.c.Usage(); !u.Known {
-		add("API calls remaining", false, "Salesforce sent no Sforce-Limit-Info header")
+		add("API calls remaining", false, "Salesforce sent no Sforce-Limit-Info header; check that salesforce.url is the org's My Domain URL")
 	} else {
-		add("API calls remaining", u.Used < u.Max, "%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
+		detail := fmt.Sprintf("%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
+		if u.Used >= u.Max {
+			detail += "; the org's daily allowance is used up: wait for it to recover or buy more API calls"
+		}
+		add("API calls remaining", u.Used < u.Max, "%s", detail)
 	}
 	return steps
 }
@@ -108,6 +117,41 @@ func (b *Backend) checkDefaults(d *Describe) []string {
 	}
 	slices.Sort(problems)
 	return problems
+}
+
+// checkMapping compares the User fields the mapping reads and writes with the org's describe: a
+// field the org lacks (a custom field not yet created, a typo) would fail every read.
+func (b *Backend) checkMapping(d *Describe) []string {
+	fields := map[string]bool{}
+	for _, f := range d.Fields {
+		fields[strings.ToLower(f.Name)] = true
+	}
+	var problems []string
+	named := map[string]bool{}
+	for i, e := range b.cfg.Users.Mapping {
+		if e.Salesforce == "" {
+			continue
+		}
+		named[strings.ToLower(e.Salesforce)] = true
+		if !fields[strings.ToLower(e.Salesforce)] {
+			problems = append(problems, fmt.Sprintf("users.mapping[%d].salesforce: the org's User object has no field %s", i, e.Salesforce))
+		}
+	}
+	for _, f := range b.mapper.ReadFields() {
+		if !strings.Contains(f, ".") && !named[strings.ToLower(f)] && !fields[strings.ToLower(f)] {
+			problems = append(problems, fmt.Sprintf("the User field %s that the default mapping uses does not exist in this org; map its SCIM attribute elsewhere with users.mapping", f))
+		}
+	}
+	return problems
+}
+
+// fixFor is what to do about a failed step: the API allowance when Salesforce refused for that
+// reason, else the step's own advice.
+func fixFor(err error, advice string) string {
+	if KindOf(err) == KindLimited {
+		return "the org's daily API allowance is used up (REQUEST_LIMIT_EXCEEDED): wait for it to recover or buy more API calls"
+	}
+	return advice
 }
 
 // safeText describes a client error for an operator. The client's Error text carries the HTTP
