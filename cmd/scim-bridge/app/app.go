@@ -28,7 +28,9 @@ var ErrReported = errors.New("failed")
 // Run runs one scim-bridge command. args exclude the program name; env is os.Environ-style.
 func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		cmd, args = "help", args[1:]
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -55,6 +57,7 @@ const usage = `Usage:
   scim-bridge check    [--config FILE]
   scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
                        [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
+                       [--rotate-refresh-tokens] [--jwt-certificate FILE]
   scim-bridge version
 
 The configuration file can also be named by SCIM_BRIDGE_CONFIG; every key can be overridden by

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -20,7 +21,7 @@ func runCheck(ctx context.Context, args []string, env []string, stdout, stderr i
 	if *configFile == "" {
 		*configFile = em[envConfig]
 	}
-	cfg, err := loadConfig(*configFile, em, "", true)
+	cfg, err := loadConfig(*configFile, em, "", forCheck)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		if *configFile == "" {
@@ -32,7 +33,7 @@ func runCheck(ctx context.Context, args []string, env []string, stdout, stderr i
 }
 
 func checkConnection(ctx context.Context, cfg Config, stdout io.Writer) error {
-	b, err := buildBridge(ctx, cfg, zerolog.Nop(), nil)
+	b, err := buildBackend(ctx, cfg, zerolog.Nop(), nil, prometheus.NewRegistry())
 	if err != nil {
 		fmt.Fprintln(stdout, "FAIL  configuration:", err)
 		return ErrReported

@@ -163,7 +163,7 @@ func (p problems) err() error {
 // loadConfig reads the YAML file (path may be ""), then the environment, then secret files, then
 // the --listen flag (listen may be ""), and validates the result. Every problem is reported together,
 // each naming its key or environment variable.
-func loadConfig(file string, env map[string]string, listen string, requireSalesforce bool) (Config, error) {
+func loadConfig(file string, env map[string]string, listen string, use purpose) (Config, error) {
 	cfg := defaultConfig()
 	var probs problems
 	if file != "" {
@@ -178,7 +178,7 @@ func loadConfig(file string, env map[string]string, listen string, requireSalesf
 	if listen != "" {
 		cfg.Listen = listen
 	}
-	probs = append(probs, validate(&cfg, requireSalesforce)...)
+	probs = append(probs, validate(&cfg, use)...)
 	return cfg, probs.err()
 }
 
@@ -525,7 +525,15 @@ var (
 	domainRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
 
-func validate(cfg *Config, requireSalesforce bool) problems {
+// purpose says what a configuration is loaded for: check needs no bearer tokens.
+type purpose int
+
+const (
+	forServe purpose = iota
+	forCheck
+)
+
+func validate(cfg *Config, use purpose) problems {
 	var probs problems
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		probs.add("listen", "must be host:port, such as 127.0.0.1:8080")
@@ -542,7 +550,7 @@ func validate(cfg *Config, requireSalesforce bool) problems {
 			probs.add("tls.cert_file", "cannot load the certificate and key_file: %v", err)
 		}
 	}
-	if requireSalesforce && len(cfg.Auth.Tokens) == 0 {
+	if use == forServe && len(cfg.Auth.Tokens) == 0 {
 		probs.add("auth.tokens", "at least one bearer token is required (or set SCIM_BRIDGE_TOKEN)")
 	}
 	names := map[string]bool{}
@@ -560,41 +568,39 @@ func validate(cfg *Config, requireSalesforce bool) problems {
 		}
 	}
 	sf := cfg.Salesforce
-	if requireSalesforce {
-		if sf.URL == "" {
-			probs.add("salesforce.url", "is required, such as https://acme.my.salesforce.com")
-		} else if msg := checkSalesforceURL(sf.URL); msg != "" {
-			probs.add("salesforce.url", "%s", msg)
+	if sf.URL == "" {
+		probs.add("salesforce.url", "is required, such as https://acme.my.salesforce.com")
+	} else if msg := checkSalesforceURL(sf.URL); msg != "" {
+		probs.add("salesforce.url", "%s", msg)
+	}
+	if sf.LoginURL != "" {
+		if msg := checkSalesforceURL(sf.LoginURL); msg != "" {
+			probs.add("salesforce.login_url", "%s", msg)
 		}
-		if sf.LoginURL != "" {
-			if msg := checkSalesforceURL(sf.LoginURL); msg != "" {
-				probs.add("salesforce.login_url", "%s", msg)
-			}
+	}
+	if sf.ClientID == "" {
+		probs.add("salesforce.client_id", "is required (the connected app's consumer key)")
+	}
+	switch sf.Flow {
+	case "refresh_token":
+		if sf.RefreshToken == "" && sf.TokenFile == "" {
+			probs.add("salesforce.refresh_token", "is required with flow refresh_token (or a token_file holding one)")
 		}
-		if sf.ClientID == "" {
-			probs.add("salesforce.client_id", "is required (the connected app's consumer key)")
+	case "client_credentials":
+		if sf.ClientSecret == "" {
+			probs.add("salesforce.client_secret", "is required with flow client_credentials")
 		}
-		switch sf.Flow {
-		case "refresh_token":
-			if sf.RefreshToken == "" && sf.TokenFile == "" {
-				probs.add("salesforce.refresh_token", "is required with flow refresh_token (or a token_file holding one)")
-			}
-		case "client_credentials":
-			if sf.ClientSecret == "" {
-				probs.add("salesforce.client_secret", "is required with flow client_credentials")
-			}
-		case "jwt":
-			if sf.JWT.Username == "" {
-				probs.add("salesforce.jwt.username", "is required with flow jwt")
-			}
-			if sf.JWT.PrivateKeyFile == "" {
-				probs.add("salesforce.jwt.private_key_file", "is required with flow jwt")
-			} else if _, err := os.Stat(sf.JWT.PrivateKeyFile); err != nil {
-				probs.add("salesforce.jwt.private_key_file", "cannot read: %v", errors.Unwrap(err))
-			}
-		default:
-			probs.add("salesforce.flow", "must be refresh_token, client_credentials or jwt")
+	case "jwt":
+		if sf.JWT.Username == "" {
+			probs.add("salesforce.jwt.username", "is required with flow jwt")
 		}
+		if sf.JWT.PrivateKeyFile == "" {
+			probs.add("salesforce.jwt.private_key_file", "is required with flow jwt")
+		} else if _, err := os.Stat(sf.JWT.PrivateKeyFile); err != nil {
+			probs.add("salesforce.jwt.private_key_file", "cannot read: %v", errors.Unwrap(err))
+		}
+	default:
+		probs.add("salesforce.flow", "must be refresh_token, client_credentials or jwt")
 	}
 	if !apiVersionRE.MatchString(sf.APIVersion) {
 		probs.add("salesforce.api_version", "must look like 66.0")

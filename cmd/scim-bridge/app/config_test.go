@@ -28,7 +28,7 @@ salesforce:
 `
 
 func TestLoadConfigDefaultsAndFile(t *testing.T) {
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), nil, "", true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), nil, "", forServe)
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -58,7 +58,7 @@ provisioning:
 groups:
   source: roles
 `
-	_, err := loadConfig(writeFile(t, "c.yaml", bad), nil, "", true)
+	_, err := loadConfig(writeFile(t, "c.yaml", bad), nil, "", forServe)
 	if err == nil {
 		t.Fatal("loadConfig accepted a bad file")
 	}
@@ -85,7 +85,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 		"SCIM_BRIDGE_USERS_DEFAULTS_TIMEZONESIDKEY": "Europe/Paris",
 		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,entra:ABCDEFGHIJKLMNOPQRST",
 	}
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", forServe)
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
@@ -110,7 +110,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 }
 
 func TestLoadConfigBadEnvironmentValueNamesTheVariable(t *testing.T) {
-	_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{"SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY": "many"}, "", true)
+	_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{"SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY": "many"}, "", forServe)
 	if err == nil || !strings.Contains(err.Error(), "SCIM_BRIDGE_SALESFORCE_MAX_CONCURRENCY") {
 		t.Fatalf("err = %v; want it to name the variable", err)
 	}
@@ -132,7 +132,7 @@ func TestLoopbackHTTPAllowed(t *testing.T) {
 }
 
 func TestRedactedConfigHidesSecrets(t *testing.T) {
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML+"  client_secret: very-secret-value\n"), nil, "", true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML+"  client_secret: very-secret-value\n"), nil, "", forServe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 			kept = append(kept, l)
 		}
 	}
-	if _, err := loadConfig(writeFile(t, "example.yaml", strings.Join(kept, "\n")), env, "", true); err != nil {
+	if _, err := loadConfig(writeFile(t, "example.yaml", strings.Join(kept, "\n")), env, "", forServe); err != nil {
 		t.Fatalf("docs/config.example.yaml: %v", err)
 	}
 }
@@ -189,7 +189,7 @@ users:
   mapping:
     - {scim: title, sf: Title, on_update: perhaps}
 `
-	_, err := loadConfig(writeFile(t, "c.yaml", file), nil, "", true)
+	_, err := loadConfig(writeFile(t, "c.yaml", file), nil, "", forServe)
 	if err == nil {
 		t.Fatal("loadConfig accepted a file with wrong types")
 	}
@@ -221,7 +221,7 @@ users:
 }
 
 func TestLoadConfigTokensMustBeAList(t *testing.T) {
-	_, err := loadConfig(writeFile(t, "c.yaml", "auth:\n  tokens: x\n"), nil, "", true)
+	_, err := loadConfig(writeFile(t, "c.yaml", "auth:\n  tokens: x\n"), nil, "", forServe)
 	if err == nil || !strings.Contains(err.Error(), "auth.tokens: must be a list") {
 		t.Fatalf("err = %v; want auth.tokens named", err)
 	}
@@ -250,7 +250,7 @@ func TestLoadConfigEnvironmentProblems(t *testing.T) {
 			"environment SCIM_BRIDGE_LOG_LEVEL: must be debug, info, warn or error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), tc.env, "", true)
+			_, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), tc.env, "", forServe)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want %q", err, tc.want)
 			}
@@ -269,7 +269,7 @@ func TestLoadConfigSecretsFromFiles(t *testing.T) {
 		"SCIM_BRIDGE_LOG_LEVEL":                     "debug",
 		"SCIM_BRIDGE_CONFIG":                        "ignored-here",
 	}
-	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", true)
+	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", forServe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,14 +285,14 @@ func TestLoadConfigSecretsFromFiles(t *testing.T) {
 func TestListenFlagWinsOverEnvironmentAndFile(t *testing.T) {
 	file := writeFile(t, "c.yaml", minimalYAML+"listen: not-an-address\n")
 	env := map[string]string{"SCIM_BRIDGE_LISTEN": "also-not-an-address"}
-	cfg, err := loadConfig(file, env, "127.0.0.1:9123", true)
+	cfg, err := loadConfig(file, env, "127.0.0.1:9123", forServe)
 	if err != nil {
 		t.Fatalf("--listen did not replace the invalid listen before validation: %v", err)
 	}
 	if cfg.Listen != "127.0.0.1:9123" {
 		t.Errorf("listen = %q", cfg.Listen)
 	}
-	cfg, err = loadConfig(file, env, "", true)
+	cfg, err = loadConfig(file, env, "", forServe)
 	if err == nil || !strings.Contains(err.Error(), "listen: must be host:port") {
 		t.Errorf("without --listen: %v, %q", err, cfg.Listen)
 	}
@@ -301,11 +301,11 @@ func TestListenFlagWinsOverEnvironmentAndFile(t *testing.T) {
 func TestLoadConfigTLSFilesMustLoad(t *testing.T) {
 	certFile, keyFile := selfSignedCert(t)
 	ok := minimalYAML + fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)
-	if _, err := loadConfig(writeFile(t, "c.yaml", ok), nil, "", true); err != nil {
+	if _, err := loadConfig(writeFile(t, "c.yaml", ok), nil, "", forServe); err != nil {
 		t.Fatalf("a valid certificate and key: %v", err)
 	}
 	swapped := minimalYAML + fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", keyFile, certFile)
-	if _, err := loadConfig(writeFile(t, "c.yaml", swapped), nil, "", true); err == nil || !strings.Contains(err.Error(), "tls.cert_file: cannot load") {
+	if _, err := loadConfig(writeFile(t, "c.yaml", swapped), nil, "", forServe); err == nil || !strings.Contains(err.Error(), "tls.cert_file: cannot load") {
 		t.Errorf("swapped certificate and key: err = %v; want tls.cert_file named", err)
 	}
 }

@@ -135,7 +135,7 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	case cfg.Listen == "":
 		cfg.Listen = defaultListen
 	}
-	probs = append(probs, validate(&cfg, true)...)
+	probs = append(probs, validate(&cfg, forServe)...)
 	if err := probs.err(); err != nil {
 		return fail(err)
 	}

@@ -22,15 +22,18 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 	refreshToken := fs.String("refresh-token", "", "refresh token the emulator accepts (default: generated)")
 	apiLimit := fs.Int("api-limit", 15000, "daily API allowance reported in Sforce-Limit-Info")
 	tokenTTL := fs.Duration("token-ttl", 2*time.Hour, "access-token lifetime")
+	rotate := fs.Bool("rotate-refresh-tokens", false, "answer each refresh with a new refresh token and revoke the old one (refresh-token rotation)")
+	jwtCert := fs.String("jwt-certificate", "", "PEM certificate or public key that verifies JWT-bearer assertions (enables the jwt flow)")
 	if ok, err := parseFlags(fs, args); !ok {
 		return err
 	}
 	cfg := emulator.Config{
-		ClientID:     *clientID,
-		ClientSecret: *clientSecret,
-		RefreshToken: *refreshToken,
-		APILimit:     *apiLimit,
-		TokenTTL:     *tokenTTL,
+		ClientID:            *clientID,
+		ClientSecret:        *clientSecret,
+		RefreshToken:        *refreshToken,
+		APILimit:            *apiLimit,
+		TokenTTL:            *tokenTTL,
+		RotateRefreshTokens: *rotate,
 		// Like a real org: audit datetimes in whole seconds.
 		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
 	}
@@ -53,6 +56,14 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 			return ErrReported
 		}
 		cfg.Seed = seed
+	}
+	if *jwtCert != "" {
+		pem, err := os.ReadFile(*jwtCert)
+		if err != nil {
+			fmt.Fprintln(stderr, "--jwt-certificate:", err)
+			return ErrReported
+		}
+		cfg.JWTCertificatePEM = pem
 	}
 	emu, err := emulator.New(cfg)
 	if err != nil {

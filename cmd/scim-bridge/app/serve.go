@@ -37,7 +37,34 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 	allowStringBooleans.Do(func() { schema.SetAllowStringValues(true) })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	b, err := buildBackend(ctx, cfg, logger, httpClient, reg)
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]server.Token, 0, len(cfg.Auth.Tokens))
+	for _, t := range cfg.Auth.Tokens {
+		tokens = append(tokens, server.Token{Name: t.Name, Token: t.Token})
+	}
+	b.handler, err = server.New(server.Config{
+		Users:             b.backend,
+		Groups:            b.backend,
+		Tokens:            tokens,
+		PublicURL:         cfg.PublicURL,
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		Logger:            logger,
+		Registerer:        reg,
+		Gatherer:          reg,
+		Ready:             b.backend.Ready,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
+// buildBackend wires the Salesforce client and the provisioning backend, registering their metrics
+// in reg. check uses it alone; buildBridge adds the SCIM server.
+func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpClient *http.Client, reg *prometheus.Registry) (*bridge, error) {
 	var jwtKey []byte
 	if cfg.Salesforce.Flow == "jwt" {
 		b, err := os.ReadFile(cfg.Salesforce.JWT.PrivateKeyFile)
@@ -93,25 +120,7 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 	if err != nil {
 		return nil, err
 	}
-	tokens := make([]server.Token, 0, len(cfg.Auth.Tokens))
-	for _, t := range cfg.Auth.Tokens {
-		tokens = append(tokens, server.Token{Name: t.Name, Token: t.Token})
-	}
-	handler, err := server.New(server.Config{
-		Users:             backend,
-		Groups:            backend,
-		Tokens:            tokens,
-		PublicURL:         cfg.PublicURL,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
-		Logger:            logger,
-		Registerer:        reg,
-		Gatherer:          reg,
-		Ready:             backend.Ready,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &bridge{client: client, backend: backend, handler: handler}, nil
+	return &bridge{client: client, backend: backend}, nil
 }
 
 func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
@@ -144,7 +153,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		return d.Close()
 	}
 
-	cfg, err := loadConfig(*configFile, em, *listen, true)
+	cfg, err := loadConfig(*configFile, em, *listen, forServe)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		if *configFile == "" {
