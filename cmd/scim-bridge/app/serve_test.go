@@ -17,6 +17,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,7 +113,17 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(emu.Handler())
+	// compositeArrived is closed when a composite request reaches Salesforce: the SCIM request is
+	// then in flight, waiting on it.
+	compositeArrived := make(chan struct{})
+	var once sync.Once
+	var armed atomic.Bool // set once the slow request is about to be sent (readiness uses composites too)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if armed.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/composite") {
+			once.Do(func() { close(compositeArrived) })
+		}
+		emu.Handler().ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,6 +153,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 
 	emu.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*/composite", Latency: 500 * time.Millisecond})
+	armed.Store(true)
 	type result struct {
 		status int
 		err    error
@@ -159,7 +172,11 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		resp.Body.Close()
 		inflight <- result{status: resp.StatusCode}
 	}()
-	time.Sleep(150 * time.Millisecond) // the request is now waiting on the slow composite
+	select {
+	case <-compositeArrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the SCIM request never reached Salesforce")
+	}
 	cancel()
 	r := <-inflight
 	if r.err != nil || r.status != http.StatusCreated {
