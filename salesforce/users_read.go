@@ -145,15 +145,21 @@ func (b *Backend) assignedGroup(psa map[string]any) (group, bool) {
 // readUser reads one user in one call: a composite of the user query and its UserLogin query.
 // A user that does not exist or whose UserType SCIM does not see is KindNotFound.
 func (o *op) readUser(id string, withGroups bool) (*userState, error) {
-	b := o.b
 	if _, err := o.catalog(); err != nil {
 		return nil, err
 	}
-	uq, err := b.userQuery(Eq("Id", id), withGroups).String()
+	return o.readUserBy(Eq("Id", id), Eq("UserId", id), withGroups)
+}
+
+// readUserBy reads the one user matching where, and the UserLogin rows matching login, in one
+// composite call.
+func (o *op) readUserBy(where, login Cond, withGroups bool) (*userState, error) {
+	b := o.b
+	uq, err := b.userQuery(where, withGroups).Limit(1).String()
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	lq, err := loginQuery(Eq("UserId", id)).String()
+	lq, err := loginQuery(login).String()
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}

@@ -216,7 +216,7 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 	if ce.lost != nil {
 		// The answer was lost: the user may or may not exist. Reconcile once by Username rather
 		// than retrying blindly (a retry could create nothing new, or fail as a duplicate).
-		u, err := o.readUserWhere(Eq("Username", username), true)
+		u, err := o.readUserBy(Eq("Username", username), InQuery("UserId", Select("Id").From("User").Where(Eq("Username", username))), true)
 		if err == nil {
 			if created, ok := sfTime(str(u.rec.Fields["CreatedDate"])); ok && created.Before(started.Add(-reconcileSkew)) {
 				return nil, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in this Salesforce org", Err: ce.lost}
@@ -263,27 +263,6 @@ func (o *op) duplicateUsername(username string, cause error) error {
 		o.b.logger(o.ctx).Warn().Err(err).Msg("looking up a duplicate username failed")
 	}
 	return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in another Salesforce org (Salesforce usernames are unique across all orgs)", Err: cause}
-}
-
-// readUserWhere reads the one user matching where, with its UserLogin, in one call.
-func (o *op) readUserWhere(where Cond, withGroups bool) (*userState, error) {
-	b := o.b
-	uq, err := b.userQuery(where, withGroups).Limit(1).String()
-	if err != nil {
-		return nil, b.fail(o.ctx, err)
-	}
-	lq, err := loginQuery(InQuery("UserId", Select("Id").From("User").Where(where))).String()
-	if err != nil {
-		return nil, b.fail(o.ctx, err)
-	}
-	res, err := b.c.Composite(o.ctx, false, []Subrequest{
-		{Method: "GET", Path: QueryPath(uq), ReferenceID: "user"},
-		{Method: "GET", Path: QueryPath(lq), ReferenceID: "login"},
-	})
-	if err != nil {
-		return nil, b.fail(o.ctx, err)
-	}
-	return o.userFromResponses(byRef(res), "user", "login", withGroups)
 }
 
 // dmlError explains a Salesforce DML error on a User, naming the SCIM attributes mapped from
