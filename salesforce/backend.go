@@ -60,6 +60,8 @@ type Backend struct {
 	cat *catalog
 	// loadMu serialises catalog loads so that concurrent misses cause one load.
 	loadMu sync.Mutex
+	// loadsStarted counts catalog loads begun (under mu); see op.load.
+	loadsStarted uint64
 }
 
 var (

@@ -54,3 +54,33 @@ func TestGroupIDWithAForeignSuffixIsNotFound(t *testing.T) {
 		t.Errorf("the real permission set changed: %v", got)
 	}
 }
+
+// After a miss, a catalog load that began before the miss must not be shared: it can predate the
+// record that was missed (a group created a moment ago on this replica), and the miss would become a
+// false 404. (Seen as a flake: PATCH of a just-created group answered "group not found".)
+func TestCatalogMissDoesNotSettleForAnEarlierLoad(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	o := h.b.op(h.ctx)
+	cat0, err := o.catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, err := h.e.Insert("PermissionSet", map[string]any{"Name": "Late_Set", "Label": "Late Set"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another operation's load, begun before the miss, has just finished without the new group.
+	earlier := *cat0
+	h.b.mu.Lock()
+	h.b.cat = &earlier
+	missedAt := h.b.loadsStarted
+	h.b.mu.Unlock()
+	got, err := o.load(cat0, missedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.exposedByID(gid); !ok {
+		t.Error("the reload after a miss settled for a catalog loaded before the miss")
+	}
+}

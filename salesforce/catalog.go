@@ -54,7 +54,9 @@ func (g group) assignmentField() string {
 // miss ends in Salesforce's duplicate error, a stale hit is re-checked on a reload). Group and
 // user reads always go to Salesforce.
 type catalog struct {
-	loaded    time.Time
+	loaded time.Time
+	// seq numbers the load that produced this catalog, in the order loads started.
+	seq       uint64
 	profiles  []profile
 	groups    []group // every non-profile permission set and permission set group
 	exposed   []group // the SCIM Groups: groups filtered by groups.source and groups.include
@@ -134,7 +136,7 @@ func (o *op) catalog() (*catalog, error) {
 	if cat != nil && b.now().Sub(cat.loaded) < b.cfg.CatalogTTL {
 		return cat, nil
 	}
-	return o.load(cat)
+	return o.load(cat, 0)
 }
 
 // find returns the catalog and true when ok holds for it, reloading the catalog once per operation
@@ -161,21 +163,26 @@ func (o *op) refresh() (*catalog, bool, error) {
 		return nil, false, nil
 	}
 	o.b.mu.Lock()
-	cat := o.b.cat
+	cat, missedAt := o.b.cat, o.b.loadsStarted
 	o.b.mu.Unlock()
-	c, err := o.load(cat)
+	c, err := o.load(cat, missedAt)
 	return c, err == nil, err
 }
 
-// load loads the catalog unless another goroutine replaced stale while we waited.
-func (o *op) load(stale *catalog) (*catalog, error) {
+// load loads the catalog, unless another goroutine replaced stale while we waited with a catalog
+// whose load started after load number startedAfter. After a miss only such a catalog will do: a
+// load that began before the miss can predate the very record that was missed (a group created a
+// moment ago), and sharing it would turn the miss into a false "not found".
+func (o *op) load(stale *catalog, startedAfter uint64) (*catalog, error) {
 	b := o.b
 	b.loadMu.Lock()
 	defer b.loadMu.Unlock()
 	b.mu.Lock()
 	cur := b.cat
+	b.loadsStarted++
+	seq := b.loadsStarted
 	b.mu.Unlock()
-	if cur != stale && cur != nil {
+	if cur != stale && cur != nil && cur.seq > startedAfter {
 		o.reloaded = true
 		return cur, nil
 	}
@@ -183,6 +190,7 @@ func (o *op) load(stale *catalog) (*catalog, error) {
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
+	cat.seq = seq
 	o.reloaded = true
 	b.mu.Lock()
 	b.cat = cat

@@ -60,7 +60,7 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	}
 
 	o := b.op(ctx)
-	cat, err := o.load(nil)
+	cat, err := o.load(nil, 0)
 	if err != nil {
 		add("default profile found", false, "loading profiles and permission sets failed: %s; %s", safeText(err), fixFor(err, "the integration user needs Manage Users and Assign Permission Sets"))
 	} else {
