@@ -52,7 +52,8 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		add("User describe readable", false, "%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
 	} else {
 		add("User describe readable", true, "%d User fields", len(d.Fields))
-		if problems := append(b.checkDefaults(d), b.checkMapping(d)...); len(problems) > 0 {
+		fields := describedFields(d)
+		if problems := append(b.checkDefaults(fields), b.checkMapping(fields)...); len(problems) > 0 {
 			add("user defaults and mapping valid", false, "%s", strings.Join(problems, "; "))
 		} else {
 			add("user defaults and mapping valid", true, "every users.defaults value and mapped field exists in this org")
@@ -93,13 +94,18 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	return steps
 }
 
-// checkDefaults compares users.defaults with the org's User describe: each key must be a User field
-// and a restricted picklist's value one of its active values, else every create would fail late.
-func (b *Backend) checkDefaults(d *Describe) []string {
-	fields := map[string]DescribeField{}
+// describedFields indexes a describe's fields by lower-cased name.
+func describedFields(d *Describe) map[string]DescribeField {
+	fields := make(map[string]DescribeField, len(d.Fields))
 	for _, f := range d.Fields {
 		fields[strings.ToLower(f.Name)] = f
 	}
+	return fields
+}
+
+// checkDefaults compares users.defaults with the org's User describe: each key must be a User field
+// and a restricted picklist's value one of its active values, else every create would fail late.
+func (b *Backend) checkDefaults(fields map[string]DescribeField) []string {
 	var problems []string
 	for key, value := range b.cfg.Users.Defaults {
 		if key == "profile" {
@@ -121,11 +127,7 @@ func (b *Backend) checkDefaults(d *Describe) []string {
 
 // checkMapping compares the User fields the mapping reads and writes with the org's describe: a
 // field the org lacks (a custom field not yet created, a typo) would fail every read.
-func (b *Backend) checkMapping(d *Describe) []string {
-	fields := map[string]bool{}
-	for _, f := range d.Fields {
-		fields[strings.ToLower(f.Name)] = true
-	}
+func (b *Backend) checkMapping(fields map[string]DescribeField) []string {
 	var problems []string
 	named := map[string]bool{}
 	for i, e := range b.cfg.Users.Mapping {
@@ -133,12 +135,12 @@ func (b *Backend) checkMapping(d *Describe) []string {
 			continue
 		}
 		named[strings.ToLower(e.Salesforce)] = true
-		if !fields[strings.ToLower(e.Salesforce)] {
+		if _, ok := fields[strings.ToLower(e.Salesforce)]; !ok {
 			problems = append(problems, fmt.Sprintf("users.mapping[%d].salesforce: the org's User object has no field %s", i, e.Salesforce))
 		}
 	}
 	for _, f := range b.mapper.ReadFields() {
-		if !strings.Contains(f, ".") && !named[strings.ToLower(f)] && !fields[strings.ToLower(f)] {
+		if _, ok := fields[strings.ToLower(f)]; !ok && !strings.Contains(f, ".") && !named[strings.ToLower(f)] {
 			problems = append(problems, fmt.Sprintf("the User field %s that the default mapping uses does not exist in this org; map its SCIM attribute elsewhere with users.mapping", f))
 		}
 	}

@@ -246,16 +246,7 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 			return Errorf(KindNoTarget, "%s: no value matches the filter", attr)
 		}
 		if sub != "" || remove {
-			for _, s := range targets {
-				v := value
-				if remove {
-					v = nil
-				}
-				if err := c.setSlot(modePatch, s, v); err != nil {
-					return err
-				}
-			}
-			return nil
+			return c.setSlots(targets, value, remove)
 		}
 		// A whole element: replace clears the sub-attributes it does not give.
 		el, ok := toMap(value)
@@ -282,19 +273,13 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 
 	if sub != "" {
 		// emails.value means the primary email; phoneNumbers.value every mapped number.
+		var targets []*slot
 		for _, s := range slots {
-			if !strings.EqualFold(s.sub, sub) || (attr == "emails" && !s.isPrimaryEmail()) {
-				continue
-			}
-			v := value
-			if remove {
-				v = nil
-			}
-			if err := c.setSlot(modePatch, s, v); err != nil {
-				return err
+			if strings.EqualFold(s.sub, sub) && (attr != "emails" || s.isPrimaryEmail()) {
+				targets = append(targets, s)
 			}
 		}
-		return nil
+		return c.setSlots(targets, value, remove)
 	}
 
 	list := toList(value)
@@ -327,6 +312,19 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 			continue
 		}
 		if err := c.setSlot(modePatch, s, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSlots sets every slot to value, or clears them for a remove.
+func (c *collected) setSlots(slots []*slot, value any, remove bool) error {
+	if remove {
+		value = nil
+	}
+	for _, s := range slots {
+		if err := c.setSlot(modePatch, s, value); err != nil {
 			return err
 		}
 	}
