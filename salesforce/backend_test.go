@@ -59,6 +59,8 @@ func defaultBackendConfig() BackendConfig {
 			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 		}},
 		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+		// Coalescing on, as configured by default (salesforce.batch_window: 5ms).
+		BatchWindow: 5 * time.Millisecond,
 	}
 }
 

@@ -24,6 +24,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		b.skip(ctx, "create_users", "create_user", "")
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
 	}
+	defer b.batch.enter()()
 	o := b.op(ctx)
 	cat, err := o.catalog()
 	if err != nil {
@@ -69,7 +70,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	started := b.now()
 	derivedNick := extensionValue(attrs, "communityNickname") == nil && attrs["displayName"] == nil
 	for attempt := 0; ; attempt++ {
-		u, err := o.createOnce(fields, psAdd, freeze)
+		u, err := o.createCoalesced(fields, psAdd, freeze)
 		if err == nil {
 			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
 			return b.mapper.ToResource(u.rec), nil

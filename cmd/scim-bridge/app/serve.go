@@ -114,8 +114,9 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			AllowCreate: cfg.Groups.AllowCreate,
 			AllowDelete: cfg.Groups.AllowDelete,
 		},
-		Registerer: reg,
-		Logger:     logger,
+		BatchWindow: cfg.Salesforce.BatchWindow,
+		Registerer:  reg,
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err
