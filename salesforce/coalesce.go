@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
 // Coalescing (salesforce.batch_window): single-resource operations that arrive together are sent
@@ -26,8 +28,13 @@ import (
 // an IdP's workers that drift apart fall back into step instead of splitting into two half-size
 // batches for ever.
 
-// maxWindows bounds how long a request waits in a batch: maxWindows × batch_window.
-const maxWindows = 4
+// maxWindows bounds how long a request waits in a batch: maxWindows × batch_window, or
+// maxCompanionWait while companions it was started with (a BulkRequest's creates) are still on
+// their way to the backend.
+const (
+	maxWindows       = 4
+	maxCompanionWait = time.Second
+)
 
 // coalescer holds the open batches. Its zero value is not usable; see newCoalescer.
 type coalescer struct {
@@ -74,6 +81,8 @@ type batchItem struct {
 	done chan struct{}       // closed when res/err are set
 	sent bool                // the batch left the queue (under coalescer.mu)
 	ctx  context.Context     // the request's context
+	// companions is the group the operation was started with, nil when alone.
+	companions *scimschema.Companions
 }
 
 func newCoalescer(window time.Duration, reg prometheus.Registerer, log zerolog.Logger) (*coalescer, error) {
@@ -98,10 +107,15 @@ func newCoalescer(window time.Duration, reg prometheus.Registerer, log zerolog.L
 	return c, nil
 }
 
-// enter counts an operation that may use a batch; the returned func ends it.
-func (c *coalescer) enter() (leave func()) {
+// enter counts an operation that may use a batch; the returned func ends it. An operation
+// started together with companions (scimschema.Companions: the creates of one BulkRequest)
+// arrives here.
+func (c *coalescer) enter(ctx context.Context) (leave func()) {
 	if c == nil {
 		return func() {}
+	}
+	if comp := scimschema.CompanionOf(ctx); comp != nil {
+		comp.Arrive()
 	}
 	c.mu.Lock()
 	c.active++
@@ -132,6 +146,9 @@ func (c *coalescer) do(ctx context.Context, kind, variant string, max int, req a
 		return solo()
 	}
 	it := &batchItem{req: req, solo: solo, done: make(chan struct{}), ctx: ctx}
+	if comp := scimschema.CompanionOf(ctx); comp != nil {
+		it.companions = comp.Group
+	}
 	key := kind + "|" + variant
 	now := time.Now()
 	c.mu.Lock()
@@ -187,9 +204,36 @@ func (c *coalescer) settle(now time.Time) {
 	if c.returning > 0 && now.Sub(c.lastLeave) < maxWindows*c.window {
 		return // operations just answered are probably on their way back
 	}
+	if c.awaitingCompanions() {
+		return
+	}
 	for _, b := range c.open {
 		c.send(b)
 	}
+}
+
+// awaitingCompanions reports whether a queued operation's companions have not all arrived.
+// Called with mu held.
+func (c *coalescer) awaitingCompanions() bool {
+	for _, b := range c.open {
+		if b.awaitingCompanions() {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *batch) awaitingCompanions() bool {
+	var seen *scimschema.Companions
+	for _, it := range b.items {
+		if it.companions != nil && it.companions != seen {
+			if it.companions.Pending() > 0 {
+				return true
+			}
+			seen = it.companions
+		}
+	}
+	return false
 }
 
 // expire sends a batch whose window has passed.
@@ -199,8 +243,13 @@ func (c *coalescer) expire(b *batch) {
 	if c.open[b.key] != b {
 		return // already sent
 	}
+	if b.awaitingCompanions() {
+		// Companions started together are on their way (each arrives at the latest when it
+		// ends): wait for them, up to maxCompanionWait.
+		b.deadline = maxTime(b.deadline, minTime(time.Now().Add(c.window), b.opened.Add(maxCompanionWait)))
+	}
 	if wait := time.Until(b.deadline); wait > 0 {
-		b.timer.Reset(wait) // extended by an answer meanwhile
+		b.timer.Reset(wait) // extended meanwhile
 		return
 	}
 	c.send(b)
@@ -277,6 +326,13 @@ func (c *coalescer) extend(now time.Time) {
 			o.deadline = minTime(d, o.opened.Add(maxWindows*c.window))
 		}
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -17,7 +17,7 @@ func together(h *harness, ops ...func()) int {
 	h.t.Helper()
 	c := h.b.batch
 	return h.calls(func() {
-		leave := c.enter()
+		leave := c.enter(h.ctx)
 		var wg sync.WaitGroup
 		for _, op := range ops {
 			wg.Add(1)

@@ -242,7 +242,7 @@ func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
-	defer b.batch.enter()()
+	defer b.batch.enter(ctx)()
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)

@@ -28,7 +28,7 @@ const maxOffset = 2000
 // (under OR or NOT, "active eq false", or a third one) costs one query per id set it needs
 // (renderUserFilter); the frozen set then also gives the page's freeze state.
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
-	defer b.batch.enter()()
+	defer b.batch.enter(ctx)()
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.op(ctx)
 	if _, err := o.catalog(); err != nil {

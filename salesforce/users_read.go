@@ -213,7 +213,7 @@ func (b *Backend) GetUser(ctx context.Context, id string, opts scimschema.ReadOp
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
 	}
-	defer b.batch.enter()()
+	defer b.batch.enter(ctx)()
 	o := b.op(ctx)
 	u, err := o.readUserCoalesced(uid, scimschema.Requested("groups", opts.Attributes, opts.ExcludedAttributes))
 	if err != nil {

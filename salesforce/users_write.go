@@ -24,7 +24,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		b.skip(ctx, "create_users", "create_user", "")
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
 	}
-	defer b.batch.enter()()
+	defer b.batch.enter(ctx)()
 	o := b.op(ctx)
 	cat, err := o.catalog()
 	if err != nil {

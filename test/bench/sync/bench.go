@@ -472,7 +472,8 @@ func (r *rig) bulkCreate(out io.Writer) error {
 	res := p.end()
 	fmt.Fprintf(out, "Bulk: %d creates in %d BulkRequests of %d\n", r.o.bulkUsers, res.requests, perRequest)
 	fmt.Fprintf(out, "  Salesforce calls   %d\n", res.calls)
-	fmt.Fprintf(out, "  wall time          %v\n\n", res.wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "  wall time          %v\n", res.wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "  coalesced batches  %s\n\n", r.batches())
 	return nil
 }
 
