@@ -301,6 +301,7 @@ func (s *suite) checks() []check {
 	all = append(all, groupChecks()...)
 	all = append(all, errorChecks()...)
 	all = append(all, bulkChecks()...)
+	all = append(all, idpDiscoveryChecks()...)
 	all = append(all, replayChecks()...)
 	return all
 }

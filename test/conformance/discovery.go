@@ -108,9 +108,6 @@ func (c *C) serviceProviderConfig() {
 			}
 		}
 	}
-	if p := findNull(spc, "ServiceProviderConfig"); p != "" {
-		c.Errorf("null value at %s", p)
-	}
 	c.s.caps = caps
 }
 
@@ -142,7 +139,8 @@ func (c *C) resourceTypes() {
 		if !containsFold(rt["schemas"], rtURN) {
 			c.Errorf("ResourceType %s schemas = %v; want %s", name, rt["schemas"], rtURN)
 		}
-		if got := str(rt, "endpoint"); got != w[0] {
+		// RFC 7643 §6: the endpoint is relative to the base URL; "/Users" and "Users" are the same.
+		if got := str(rt, "endpoint"); "/"+strings.TrimPrefix(got, "/") != w[0] {
 			c.Errorf("ResourceType %s endpoint = %q; want %q", name, got, w[0])
 		}
 		if got := str(rt, "schema"); got != w[1] {
@@ -208,9 +206,6 @@ func (c *C) schemas() {
 			c.Errorf("/Schemas lacks %s", id)
 			continue
 		}
-		if p := findNull(doc, id); p != "" {
-			c.Errorf("null value at %s (Entra rejects nulls in /Schemas)", p)
-		}
 		attrs, _ := lookupKey(doc, "attributes").([]any)
 		if len(attrs) == 0 {
 			c.Errorf("schema %s has no attributes", id)
@@ -219,7 +214,9 @@ func (c *C) schemas() {
 	}
 }
 
-// checkAttributes checks the characteristics RFC 7643 §7 requires of attribute definitions.
+// checkAttributes checks the characteristics RFC 7643 §7 describes for attribute definitions. A
+// characteristic left out takes its RFC 7643 §2.2 default (type string, multiValued false, …), so
+// only values that are present are judged.
 func (c *C) checkAttributes(at string, attrs []any) {
 	validType := map[string]bool{"string": true, "boolean": true, "decimal": true, "integer": true, "dateTime": true, "reference": true, "complex": true, "binary": true}
 	validMut := map[string]bool{"readOnly": true, "readWrite": true, "immutable": true, "writeOnly": true}
@@ -232,11 +229,13 @@ func (c *C) checkAttributes(at string, attrs []any) {
 			continue
 		}
 		typ := str(a, "type")
-		if !validType[typ] {
+		if typ != "" && !validType[typ] {
 			c.Errorf("%s: type %q is not an RFC 7643 type", where, typ)
 		}
-		if _, ok := lookup(a, "multiValued"); !ok {
-			c.Errorf("%s: multiValued missing", where)
+		if mv, ok := lookup(a, "multiValued"); ok {
+			if _, isBool := mv.(bool); !isBool {
+				c.Errorf("%s: multiValued = %v; want a boolean", where, mv)
+			}
 		}
 		if m := str(a, "mutability"); m != "" && !validMut[m] {
 			c.Errorf("%s: mutability %q invalid", where, m)
@@ -314,6 +313,29 @@ func wrongMethod(method, path string) func(*C) {
 		case http.StatusMethodNotAllowed, http.StatusNotFound, http.StatusNotImplemented:
 		default:
 			c.Errorf("%s; want a refusal: 405, 404 or 501", r)
+		}
+	}
+}
+
+// idpDiscoveryChecks are discovery checks of the IdP-compatibility section: what an identity
+// provider needs beyond the RFCs.
+func idpDiscoveryChecks() []check {
+	return []check{
+		{name: "IdP-entra/no-null-in-discovery-documents", section: SectionIdP, step: StepIdPSpecific, fn: (*C).noNullInDiscovery},
+	}
+}
+
+// noNullInDiscovery: Entra ID rejects a null anywhere in /ServiceProviderConfig and /Schemas.
+// RFC 7643 §2.5 makes null equivalent to an unassigned attribute, so this is Entra's rule, not the
+// RFC's.
+func (c *C) noNullInDiscovery() {
+	docs := map[string]any{"ServiceProviderConfig": c.wantResourceDoc(c.get("/ServiceProviderConfig", nil))}
+	for id, doc := range c.schemaList() {
+		docs["Schemas/"+id] = doc
+	}
+	for name, doc := range docs {
+		if p := findNull(doc, name); p != "" {
+			c.Errorf("null value at %s (Entra ID rejects nulls in discovery documents)", p)
 		}
 	}
 }

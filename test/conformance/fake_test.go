@@ -40,12 +40,13 @@ type fakeChoices struct {
 	userGroups       bool  // User.groups lists memberships (RFC 7643 §4.1.2 does not require it)
 	idpForms         bool  // accepts Entra's and Okta's non-standard forms instead of a 400
 	noEnterprise     bool  // no enterprise extension: refuses its data with 400 invalidValue
+	nulls            bool  // discovery documents carry nulls for unassigned values (RFC 7643 §2.5)
 }
 
 // permissive is the loosest reading of the RFCs; strict the tightest.
 var (
 	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true}
-	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true}
+	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true, nulls: true}
 )
 
 // Faults a test can switch on to make the fake non-conformant.
@@ -162,6 +163,7 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 	switch what {
 	case "ServiceProviderConfig":
 		f.writeJSON(w, 200, map[string]any{
+			"documentationUri":      f.nullOrOmitted(),
 			"schemas":               []any{spcURN},
 			"patch":                 map[string]any{"supported": true},
 			"bulk":                  map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
@@ -222,6 +224,15 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 		f.writeJSON(w, 200, listOf(schemas, 1, len(schemas)))
 	}
 	return nil
+}
+
+// nullOrOmitted is documentationUri: null (unassigned, RFC 7643 §2.5) with the nulls choice, else
+// a URI.
+func (f *fakeServer) nullOrOmitted() any {
+	if f.choices.nulls {
+		return nil
+	}
+	return "https://example.com/scim-docs"
 }
 
 func listOf(res []any, start, items int) map[string]any {

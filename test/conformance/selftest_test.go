@@ -103,6 +103,7 @@ func TestSuitePassesStrictServer(t *testing.T) {
 		"IdP-entra-flag/04-path-less-replace-with-dotted-and-urn-keys",
 		"IdP-entra-flag/06-set-manager-as-a-bare-id",
 		"IdP-entra-validator/07-update-attributes",
+		"IdP-entra/no-null-in-discovery-documents",
 	} {
 		if r := result(rep, want); r.Status != Failed {
 			t.Errorf("%s = %s; want failed (the strict server refuses the form)", want, r.Status)
