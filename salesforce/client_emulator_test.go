@@ -49,6 +49,7 @@ func newOrg(t testing.TB, cfg emulator.Config) *org {
 	if cfg.RefreshToken == "" {
 		cfg.RefreshToken = testRefreshToken
 	}
+	cfg.Profile = testProfile(t)
 	emu, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatalf("emulator.New() error = %v", err)
