@@ -499,3 +499,46 @@ func TestDeleteGroupSendsTheDeleteFirst(t *testing.T) {
 		}
 	})
 }
+
+// Permission set group members are read from PermissionSetAssignment: the child relationship
+// Assignments is documented on PermissionSet only, and under the strict profile (as perhaps in a
+// real org) PermissionSetGroup has none. A list with members must not drop the groups then.
+func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }),
+				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
+			u := h.insertUser("team-member@example.com", "Standard User", nil)
+			if _, err := h.e.Insert("PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetGroupId": psg}); err != nil {
+				t.Fatal(err)
+			}
+			var page scimschema.Page
+			n := h.calls(func() {
+				var err error
+				if page, err = h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 100}); err != nil {
+					t.Fatalf("ListGroups: %v", err)
+				}
+			})
+			if n != 1 {
+				t.Errorf("ListGroups with members made %d calls; want 1", n)
+			}
+			var found bool
+			for _, r := range page.Resources {
+				if r.ID != psg {
+					continue
+				}
+				found = true
+				members, _ := r.Attributes["members"].([]any)
+				if len(members) != 1 || !sameID(members[0].(map[string]any)["value"].(string), u) {
+					t.Errorf("permission set group members = %v; want the one assignee", members)
+				}
+			}
+			if !found {
+				t.Fatalf("ListGroups with members = %v; the permission set group is missing", displayNames(page))
+			}
+		})
+	}
+}
