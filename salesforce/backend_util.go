@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -153,6 +154,48 @@ func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any
 		q = fromResult(res)
 	}
 }
+
+// walkChild hands fn every row of a child subquery's result (q may be nil: no children).
+// Salesforce pages child results with a cursor of their own, and the parent's next queryMore
+// invalidates the child cursors of the batch before (SOAP API queryMore(); the strict emulator
+// does both), while the bridge reads children after walking the parent. So rows past the first
+// batch are read with rest, a query of the same rows on the child object, never through the
+// child's cursor; rows fn already had are skipped by Id.
+func (b *Backend) walkChild(ctx context.Context, q *queryBody, rest *Query, fn func(map[string]any) bool) error {
+	if q == nil {
+		return nil
+	}
+	seen := make(map[string]bool, len(q.Records))
+	for _, r := range q.Records {
+		if !fn(r) {
+			return nil
+		}
+		seen[str(r["Id"])] = true
+	}
+	if q.Done || q.NextRecordsURL == "" {
+		return nil
+	}
+	soql, err := rest.String()
+	if err != nil {
+		return err
+	}
+	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
+		if seen[str(r["Id"])] {
+			return nil
+		}
+		if !fn(r) {
+			return errStopWalk
+		}
+		return nil
+	})
+	if errors.Is(err, errStopWalk) {
+		return nil
+	}
+	return err
+}
+
+// errStopWalk ends a QueryEach early without an error.
+var errStopWalk = errors.New("stop")
 
 func fromResult(res *QueryResult) *queryBody {
 	q := &queryBody{TotalSize: res.TotalSize, Done: res.Done, NextRecordsURL: res.NextRecordsURL}

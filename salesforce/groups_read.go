@@ -419,7 +419,8 @@ func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scims
 		if withMembers {
 			members = []scimschema.Ref{}
 			if g.members != nil {
-				err := b.walk(ctx, g.members, func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
+				err := b.walkChild(ctx, g.members, b.memberQuery(g.group).OrderBy("Id", false),
+					func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
 				if err != nil {
 					return empty, b.fail(ctx, err)
 				}
