@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/test/conformance"
 )
 
@@ -68,7 +69,12 @@ func TestConformance(t *testing.T) {
 	}
 	inProcess := target.BaseURL == ""
 	if inProcess {
-		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig})
+		profile, err := emulator.ProfileFromEnv(os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig,
+			Emulator: func(c *emulator.Config) { c.Profile = profile }})
 		if err != nil {
 			t.Fatalf("StartDemo: %v", err)
 		}
