@@ -285,8 +285,17 @@ func (c *C) replayStep(fr *flowRun, i int) {
 			c.refused(r, strings.Trim(req.path, "/"))
 		}
 	}
-	// The fixture's own expectation comes first; an allowed deviation is used only when the
-	// response does not meet it, and then marks the check.
+	if slices.Contains(st.Status, r.status) {
+		// Later steps need the ids even when this step's other expectations fail.
+		c.capture(st, r, vars)
+	}
+	c.judgeStep(st, req, r, vars)
+}
+
+// judgeStep checks a step's answer against the fixture's expectation first and, only when that does
+// not hold, against each switched-on deviation's (which then marks the check); it ends the check
+// with the first problem when none holds.
+func (c *C) judgeStep(st step, req request, r *response, vars map[string]string) {
 	type outcome struct {
 		deviation Deviation
 		status    statusList
@@ -304,10 +313,6 @@ func (c *C) replayStep(fr *flowRun, i int) {
 			}
 			outcomes = append(outcomes, o)
 		}
-	}
-	if slices.Contains(st.Status, r.status) {
-		// Later steps need the ids even when this step's other expectations fail.
-		c.capture(st, r, vars)
 	}
 	var fetched map[string]any // the resource read after a 204, fetched at most once
 	var firstProblem string
