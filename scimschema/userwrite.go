@@ -669,7 +669,6 @@ func (m *UserMapper) Rederive(w *UserWrite, current map[string]any) {
 // removing its attribute derives it again.
 func derivedField(field string) bool { return field == "Alias" || field == "CommunityNickname" }
 
-
 // examples lists a few accepted values of a picklist for an error message, well-known ones first.
 func examples(field string, values []string) string {
 	preferred := map[string][]string{
