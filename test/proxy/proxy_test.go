@@ -125,6 +125,7 @@ func startReplicas(t *testing.T, extraYAML string) []string {
 		"SCIM_BRIDGE_TOKEN=" + token,
 		"SCIM_BRIDGE_SALESFORCE_CLIENT_SECRET=proxy-secret",
 		"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN=5Aep-proxy-refresh",
+		"SCIM_BRIDGE_SHUTDOWN_DELAY=0s", // no load balancer to wait for when a test ends
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var replicas []string

@@ -26,7 +26,13 @@ var Version = "dev"
 var ErrReported = errors.New("failed")
 
 // Run runs one scim-bridge command. args exclude the program name; env is os.Environ-style.
+// Ending ctx is SIGTERM.
 func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+	return RunWithSignals(ctx, args, env, stdout, stderr, Signals{})
+}
+
+// RunWithSignals is Run with the process's other signals (SIGHUP).
+func RunWithSignals(ctx context.Context, args []string, env []string, stdout, stderr io.Writer, sig Signals) error {
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		cmd, args = "help", args[1:]
@@ -35,7 +41,7 @@ func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Wri
 	}
 	switch cmd {
 	case "serve":
-		return runServe(ctx, args, env, stdout, stderr)
+		return runServe(ctx, args, env, stdout, stderr, sig)
 	case "check":
 		return runCheck(ctx, args, env, stdout, stderr)
 	case "emulator":

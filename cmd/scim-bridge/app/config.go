@@ -26,6 +26,7 @@ type Config struct {
 	Listen            string         `yaml:"listen"`
 	PublicURL         string         `yaml:"public_url"`
 	TrustProxyHeaders bool           `yaml:"trust_proxy_headers"`
+	ShutdownDelay     time.Duration  `yaml:"shutdown_delay"`
 	TLS               TLSConfig      `yaml:"tls"`
 	Auth              AuthConfig     `yaml:"auth"`
 	Salesforce        SalesforceConf `yaml:"salesforce"`
@@ -108,7 +109,8 @@ type GroupsConfig struct {
 // defaultConfig is the one place defaults live.
 func defaultConfig() Config {
 	return Config{
-		Listen: "127.0.0.1:8080",
+		Listen:        "127.0.0.1:8080",
+		ShutdownDelay: 5 * time.Second,
 		Salesforce: SalesforceConf{
 			APIVersion:     "66.0",
 			Flow:           "refresh_token",
@@ -542,6 +544,9 @@ func validate(cfg *Config, use purpose) problems {
 		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 			probs.add("public_url", "must be an absolute http(s) URL such as https://scim.example.com")
 		}
+	}
+	if cfg.ShutdownDelay < 0 || cfg.ShutdownDelay > 5*time.Minute {
+		probs.add("shutdown_delay", "must be a duration between 0s and 5m, such as 5s")
 	}
 	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
 		probs.add("tls", "set both cert_file and key_file, or neither")
