@@ -94,14 +94,20 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// newLogger writes JSON lines, or the console format when out is a terminal, at level info unless
-// SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise. Debug adds one line per
-// Salesforce call.
+// newLogger writes JSON lines, or the console format when SCIM_BRIDGE_LOG_FORMAT says console or,
+// unset, when out is a terminal (`docker run -t` is a terminal feeding a JSON pipeline: set json).
+// The level is info unless SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise; debug
+// adds one line per Salesforce call and the probe and scrape access lines.
 func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
+	terminal := false
 	if f, ok := out.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			out = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
+			terminal = true
 		}
+	}
+	switch format := strings.ToLower(env[envLogFormat]); {
+	case format == "console", format == "" && terminal:
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal}
 	}
 	level, err := parseLogLevel(env[envLogLevel])
 	if err != nil {

@@ -83,7 +83,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 		"SCIM_BRIDGE_PROVISIONING_DRY_RUN":          "true",
 		"SCIM_BRIDGE_GROUPS_INCLUDE":                "Sales_*, Support_*",
 		"SCIM_BRIDGE_USERS_DEFAULTS_TIMEZONESIDKEY": "Europe/Paris",
-		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,entra:ABCDEFGHIJKLMNOPQRST",
+		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,ping:ABCDEFGHIJKLMNOPQRST",
 	}
 	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", forServe)
 	if err != nil {
@@ -104,8 +104,8 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 	if cfg.Users.Defaults["TimeZoneSidKey"] != "Europe/Paris" {
 		t.Errorf("users.defaults.TimeZoneSidKey = %q", cfg.Users.Defaults["TimeZoneSidKey"])
 	}
-	if len(cfg.Auth.Tokens) != 2 || cfg.Auth.Tokens[0].Name != "okta" {
-		t.Errorf("auth tokens from env = %+v", cfg.Auth.Tokens)
+	if len(cfg.Auth.Tokens) != 3 || cfg.Auth.Tokens[1].Name != "okta" || cfg.Auth.Tokens[2].Name != "ping" {
+		t.Errorf("auth tokens from env = %+v; want entra (file), then okta and ping added", cfg.Auth.Tokens)
 	}
 }
 
