@@ -320,11 +320,29 @@ func TestGroupMemberPatches(t *testing.T) {
 		if err := remove(other); err != nil {
 			t.Errorf("remove member: %v", err)
 		}
-	}); n != 2 {
-		t.Errorf("remove members made %d calls; want 2", n)
+	}); n != 1 {
+		t.Errorf("remove members made %d calls; want 1 (query and delete in one composite)", n)
 	}
 	if h.assignees(ps)[other] {
 		t.Error("removed member still assigned")
+	}
+	// Several members and a non-member in one PATCH: one call, the members go, the rest stays.
+	third := h.insertUser("third@example.com", "Standard User", nil)
+	if err := add(other, third); err != nil {
+		t.Fatalf("add two: %v", err)
+	}
+	stranger := h.insertUser("stranger@example.com", "Standard User", nil)
+	if n := h.calls(func() {
+		_, err := h.b.PatchGroup(h.ctx, ps, []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, "members"),
+			Value: []any{map[string]any{"value": stranger}, map[string]any{"value": third}, map[string]any{"value": other}}}}, "")
+		if err != nil {
+			t.Errorf("remove two members and a non-member: %v", err)
+		}
+	}); n != 1 {
+		t.Errorf("remove three made %d calls; want 1", n)
+	}
+	if got := h.assignees(ps); got[other] || got[third] || !got[member] {
+		t.Errorf("after removing two: assignees %v; want %s only of these", got, member)
 	}
 	if err := remove(other); err != nil {
 		t.Errorf("removing a non-member: %v", err)

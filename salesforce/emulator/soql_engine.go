@@ -79,6 +79,7 @@ type soqlPlan struct {
 	obj           *objectMeta
 	out           []*soqlOutNode
 	where         func(soqlRow) bool // nil: every row
+	seek          *soqlSeek          // nil: scan every row (soql_index.go)
 	order         []soqlOrderKey
 	limit, offset int // limit -1: none
 	count         bool
@@ -168,6 +169,7 @@ func (e *soqlEngine) compile(q *soqlQuery, parent *objectMeta) (*soqlPlan, error
 			return nil, err
 		}
 		p.where = pred
+		p.seek = e.planSeek(obj, q.where)
 	}
 	for _, o := range q.order {
 		ref, err := e.resolve(obj, o.path, o.pos)
@@ -370,7 +372,7 @@ func soqlSetKey(kind soqlValueKind, v any) any {
 
 // run evaluates a compiled top-level query.
 func (e *soqlEngine) run(p *soqlPlan) *soqlResult {
-	rows := e.selectRows(p, e.src.rows(p.obj.Name))
+	rows := e.selectRows(p, e.candidates(p))
 	if p.count {
 		n := len(soqlWindow(rows, p.offset, p.limit))
 		return &soqlResult{TotalSize: n, IsCount: true, Records: []*soqlRecord{}}
@@ -478,7 +480,7 @@ func (e *soqlEngine) childGroups(p *soqlPlan, parents []soqlRow) map[*soqlChildP
 	groups := make(map[*soqlChildPlan]map[string][]soqlRow, len(p.children))
 	for _, c := range p.children {
 		byParent := map[string][]soqlRow{}
-		for _, r := range e.selectRows(c.plan, e.src.rows(c.plan.obj.Name)) {
+		for _, r := range e.selectRows(c.plan, e.childCandidates(c, parents)) {
 			ref, _ := r[c.rel.Field].(string)
 			if key, ok := soqlIdKey(ref); ok && wanted[key] {
 				byParent[key] = append(byParent[key], r)
