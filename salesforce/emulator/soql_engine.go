@@ -35,6 +35,10 @@ type soqlEngine struct {
 	q         string
 	toks      []soqlToken
 	urlPrefix string // "/services/data/v66.0/sobjects/"
+
+	childBatch  int                                            // soqlOptions.ChildBatch
+	childCursor func(parentRow int, recs []*soqlRecord) string // soqlOptions.ChildCursor
+	row         int                                            // index of the top-level row being encoded
 }
 
 type soqlRow = map[string]any
@@ -380,7 +384,8 @@ func (e *soqlEngine) run(p *soqlPlan) *soqlResult {
 	rows = soqlWindow(rows, p.offset, p.limit)
 	groups := e.childGroups(p, rows)
 	records := make([]*soqlRecord, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
+		e.row = i
 		id, _ := r["Id"].(string)
 		records = append(records, &soqlRecord{
 			Object: p.obj.Name,
@@ -526,6 +531,25 @@ func (e *soqlEngine) appendRecord(b []byte, objName string, r soqlRow, nodes []*
 			}
 			b = append(b, `{"totalSize":`...)
 			b = strconv.AppendInt(b, int64(len(kids)), 10)
+			if e.childBatch > 0 && len(kids) > e.childBatch && e.childCursor != nil {
+				all := make([]*soqlRecord, len(kids))
+				for i, k := range kids {
+					kid, _ := k["Id"].(string)
+					all[i] = &soqlRecord{Object: n.child.plan.obj.Name, ID: soqlId18(kid),
+						JSON: e.appendRecord(nil, n.child.plan.obj.Name, k, n.child.plan.out, nil)}
+				}
+				b = append(b, `,"done":false,"nextRecordsUrl":`...)
+				b = soqlAppendJSONString(b, e.childCursor(e.row, all))
+				b = append(b, `,"records":[`...)
+				for i, rec := range all[:e.childBatch] {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, rec.JSON...)
+				}
+				b = append(b, "]}"...)
+				continue
+			}
 			b = append(b, `,"done":true,"records":[`...)
 			for i, k := range kids {
 				if i > 0 {

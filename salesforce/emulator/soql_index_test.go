@@ -61,8 +61,8 @@ func TestIndexedQueriesMatchScans(t *testing.T) {
 	}
 	for _, q := range queries {
 		e.mu.Lock()
-		indexed, err1 := runQuery(e.st, q, "66.0")
-		scanned, err2 := runQuery(scanOnly{e.st}, q, "66.0")
+		indexed, err1 := runQuery(e.st, q, "66.0", soqlOptions{})
+		scanned, err2 := runQuery(scanOnly{e.st}, q, "66.0", soqlOptions{})
 		e.mu.Unlock()
 		if err1 != nil || err2 != nil {
 			t.Fatalf("%s: indexed error %v, scan error %v", q, err1, err2)
