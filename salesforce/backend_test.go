@@ -113,6 +113,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	return h
 }
 
+// renewContext gives the harness a fresh 30-second context (same logger and actor): for tests
+// whose seeding under -race on a loaded machine may use up most of the first one.
+func (h *harness) renewContext() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	h.t.Cleanup(cancel)
+	h.ctx = scimschema.WithActor(zerolog.New(h.log).WithContext(ctx), "test-idp")
+}
+
 // replica starts another Backend, with its own Client and catalog, on the same org: what a second
 // replica behind a load balancer is. Its catalog is loaded now.
 func (h *harness) replica() *Backend {

@@ -29,6 +29,7 @@ type options struct {
 	batchWindow                                               string
 	scenarios                                                 string
 	logLevel                                                  string
+	cpuProfile                                                string
 }
 
 func runBench(args []string, out io.Writer) error {
@@ -44,6 +45,7 @@ func runBench(args []string, out io.Writer) error {
 	fs.StringVar(&o.batchWindow, "batch-window", "", "salesforce.batch_window for the bridge (\"\" = the default)")
 	fs.StringVar(&o.scenarios, "run", "entra,okta,bulk,get,list", "scenarios to run, comma-separated")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the bridge's SCIM_BRIDGE_LOG_LEVEL (logs are discarded)")
+	fs.StringVar(&o.cpuProfile, "bridge-cpuprofile", "", "write the bridge process's CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -154,7 +156,7 @@ salesforce:
 		r.close()
 		return nil, err
 	}
-	r.bridge, err = startChild("bridge", "BENCH_SYNC_CONFIG="+confFile, "SCIM_BRIDGE_LOG_LEVEL="+o.logLevel)
+	r.bridge, err = startChild("bridge", "BENCH_SYNC_CONFIG="+confFile, "SCIM_BRIDGE_LOG_LEVEL="+o.logLevel, "BENCH_SYNC_CPUPROFILE="+o.cpuProfile)
 	if err != nil {
 		r.close()
 		return nil, err
