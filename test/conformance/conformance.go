@@ -207,11 +207,13 @@ type suite struct {
 	prefix  string // "scimtest-<run>-"
 	started time.Time
 
-	caps         Capabilities
-	capsErr      error
-	enterprise   bool // the User resource type advertises the enterprise extension
-	requests     int
-	badMediaType []string // "METHOD path → content type" of responses with a body that was not application/scim+json
+	caps       Capabilities
+	capsErr    error
+	enterprise bool // the User resource type advertises the enterprise extension
+	// userSchemaLacksGroups: /Schemas/<User> was read and defines no groups attribute.
+	userSchemaLacksGroups bool
+	requests              int
+	badMediaType          []string // "METHOD path → content type" of responses with a body that was not application/scim+json
 
 	results []Result
 	status  map[string]Status // check name → outcome, for dependencies

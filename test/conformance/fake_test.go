@@ -41,11 +41,12 @@ type fakeChoices struct {
 	idpForms         bool  // accepts Entra's and Okta's non-standard forms instead of a 400
 	noEnterprise     bool  // no enterprise extension: refuses its data with 400 invalidValue
 	nulls            bool  // discovery documents carry nulls for unassigned values (RFC 7643 §2.5)
+	noSingleRT       bool  // /ResourceTypes/<id> is not addressable (RFC 7644 §4 defines no such address)
 }
 
 // permissive is the loosest reading of the RFCs; strict the tightest.
 var (
-	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true}
+	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true, noSingleRT: true}
 	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true, nulls: true}
 )
 
@@ -181,6 +182,9 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 		rts := []any{
 			user,
 			map[string]any{"schemas": []any{rtURN}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": groupURN},
+		}
+		if id != "" && f.choices.noSingleRT {
+			return errf(404, "", "no such endpoint")
 		}
 		if id != "" {
 			for _, rt := range rts {
