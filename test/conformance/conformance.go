@@ -212,8 +212,10 @@ type suite struct {
 	enterprise bool // the User resource type advertises the enterprise extension
 	// userSchemaLacksGroups: /Schemas/<User> was read and defines no groups attribute.
 	userSchemaLacksGroups bool
-	requests              int
-	badMediaType          []string // "METHOD path → content type" of responses with a body that was not application/scim+json
+	// userAlways holds the User attributes /Schemas declares returned "always" (lower case).
+	userAlways   map[string]bool
+	requests     int
+	badMediaType []string // "METHOD path → content type" of responses with a body that was not application/scim+json
 
 	results []Result
 	status  map[string]Status // check name → outcome, for dependencies

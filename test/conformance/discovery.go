@@ -297,6 +297,13 @@ func (c *C) userSchemaCharacteristics() {
 			c.Errorf("password returned = %q; want never", rv)
 		}
 	}
+	c.s.userAlways = map[string]bool{}
+	attrs, _ := lookupKey(doc, "attributes").([]any)
+	for _, a := range attrs {
+		if str(a, "returned") == "always" {
+			c.s.userAlways[strings.ToLower(str(a, "name"))] = true
+		}
+	}
 	g := attrDef(doc, "groups")
 	c.s.userSchemaLacksGroups = g == nil
 	if g != nil {
@@ -348,3 +355,7 @@ func (c *C) noNullInDiscovery() {
 		}
 	}
 }
+
+// alwaysReturned reports whether the server's User schema declares attribute name returned
+// "always" (RFC 7643 §7).
+func (s *suite) alwaysReturned(name string) bool { return s.userAlways[strings.ToLower(name)] }
