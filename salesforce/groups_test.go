@@ -612,3 +612,43 @@ func TestChildRowsPastTheFirstBatch(t *testing.T) {
 		})
 	}
 }
+
+// A group created with members: the first members ride in the create composite as single-record
+// POSTs referencing the new permission set (the documented place of a reference), the rest follow
+// with its id. Under the strict profile a reference inside Collections records is not resolved.
+func TestCreateGroupWithManyMembers(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) {
+				c.Profile = profile
+				seed := emulator.DefaultSeed()
+				for i := range seed.Licenses {
+					seed.Licenses[i].TotalLicenses = 1000
+				}
+				c.Seed = seed
+			}))
+			var members []any
+			for i := range 30 {
+				members = append(members, map[string]any{"value": h.insertUser(fmt.Sprintf("m%02d@example.com", i), "Standard User", nil)})
+			}
+			var res scimschema.Resource
+			n := h.calls(func() {
+				var err error
+				if res, err = h.b.CreateGroup(h.ctx, map[string]any{"displayName": "Thirty", "members": members}); err != nil {
+					t.Fatalf("CreateGroup: %v", err)
+				}
+			})
+			if n != 2 {
+				t.Errorf("CreateGroup with 30 members made %d calls; want 2", n)
+			}
+			a := h.assignees(res.ID)
+			for _, m := range members {
+				if !a[m.(map[string]any)["value"].(string)] {
+					t.Errorf("%v not assigned", m)
+				}
+			}
+		})
+	}
+}

@@ -749,3 +749,45 @@ func TestLostCreateAnswerOfExistingUserIsUniqueness(t *testing.T) {
 		t.Errorf("%d users; want %d", n, before)
 	}
 }
+
+// Assignments made in the same composite as the user they need (@{u.id}) are single-record
+// POSTs, the documented place of a reference; what does not fit in the 25 subrequests follows in
+// one sObject Collections call with the new id. Under the strict profile a reference inside
+// Collections records is not resolved.
+func TestCreateUserWithManyPermissionSets(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			var sets []any
+			for i := range 24 {
+				id, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Bulk_%02d", i), "Label": fmt.Sprintf("Bulk %02d", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sets = append(sets, map[string]any{"value": id})
+			}
+			attrs := newUserAttrs("many.sets@example.com", "Many", "Sets")
+			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": sets}
+			var res scimschema.Resource
+			n := h.calls(func() {
+				var err error
+				if res, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+					t.Fatalf("CreateUser: %v", err)
+				}
+			})
+			if n > 3 { // a catalog reload for the new sets, the create, the rest
+				t.Errorf("CreateUser with 24 permission sets made %d calls; want at most 3", n)
+			}
+			if groups, _ := res.Attributes["groups"].([]any); len(groups) != 24 {
+				t.Errorf("resource groups = %d; want 24", len(groups))
+			}
+			for _, s := range sets {
+				if !h.assignees(s.(map[string]any)["value"].(string))[res.ID] {
+					t.Errorf("not assigned %v", s)
+				}
+			}
+		})
+	}
+}

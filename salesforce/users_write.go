@@ -126,12 +126,20 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 	b := o.b
 	const uid = "@{u.id}"
 	subs := []Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
-	if len(psAdd) > 0 {
-		recs := make([]map[string]any, len(psAdd))
-		for i, g := range psAdd {
+	// Assignments ride in the create as single-record POSTs (a reference inside sObject
+	// Collections records is undocumented): as many as the 25 subrequests leave room for; the
+	// rest follow in one sObject Collections call with the new user's id.
+	room := maxSubrequests - 1 - 2 // the user, the read-back pair
+	if freeze {
+		room -= 2
+	}
+	inline, later := psAdd[:min(len(psAdd), room)], psAdd[min(len(psAdd), room):]
+	if len(inline) > 0 {
+		recs := make([]map[string]any, len(inline))
+		for i, g := range inline {
 			recs[i] = psaRecord(uid, g)
 		}
-		subs = append(subs, collectionCreate("psa", true, recs))
+		subs = append(subs, psaCreates("psa", recs)...)
 	}
 	if freeze {
 		lq, err := Select("Id").From("UserLogin").Where(Eq("UserId", uid)).String()
@@ -154,11 +162,8 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		return nil, b.fail(o.ctx, err)
 	}
 	subsBy := byRef(res)
-	if sr, ok := subsBy["psa"]; ok {
-		failures, ferr := collectionFailures(sr)
-		if ferr == nil && len(failures) > 0 {
-			return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
-		}
+	if failures := createFailures(subsBy, "psa", len(inline)); len(failures) > 0 {
+		return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
 	}
 	if i, e := subErr(res); e != nil {
 		ce := &createError{ref: res[i].ReferenceID, e: e}
@@ -175,6 +180,11 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		return nil, ce
 	}
 	u, err := o.userFromResponses(subsBy, "get", "getl", true)
+	if err == nil && len(later) > 0 {
+		if err := o.assignLater(u, later); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
 		// Created, but its profile's licence gives it a UserType SCIM does not see: later reads
 		// will not find it. Say so to the operator.
@@ -182,6 +192,37 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
 	}
 	return u, err
+}
+
+// assignLater assigns the permission sets that did not fit in the create composite, in one
+// sObject Collections call per 200 (allOrNone), and adds them to u. The user exists whatever
+// happens: a failure is a 400 naming the permission sets not assigned.
+func (o *op) assignLater(u *userState, later []group) error {
+	id := str(u.rec.Fields["Id"])
+	recs := make([]Record, len(later))
+	for i, g := range later {
+		recs[i] = Record(psaRecord(id, g))
+	}
+	res, err := o.b.c.CreateRecords(o.ctx, true, recs)
+	if err != nil {
+		return o.b.fail(o.ctx, err)
+	}
+	var failures []recordFailure
+	for i, r := range res {
+		if !r.Success && len(r.Errors) > 0 && r.Errors[0].Code != "ALL_OR_NONE_OPERATION_ROLLED_BACK" && r.Errors[0].Code != "PROCESSING_HALTED" {
+			failures = append(failures, recordFailure{index: i, code: r.Errors[0].Code, message: r.Errors[0].Message})
+		}
+	}
+	if len(failures) > 0 {
+		return assignmentError("the user was created, but assigning permissionSets", failures, func(i int) string {
+			return "permission set " + later[i].ID
+		})
+	}
+	for i, g := range later {
+		u.assigned = append(u.assigned, assignment{id: res[i].ID, group: g})
+		u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
+	}
+	return nil
 }
 
 // readBack is the pair of queries that read a user back at the end of a composite. A user just

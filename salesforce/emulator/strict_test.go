@@ -161,3 +161,32 @@ func TestStrictPagesChildSubqueries(t *testing.T) {
 		t.Errorf("default query = %d %s", status, body)
 	}
 }
+
+// References resolve in a subrequest's url and in a single record's body (D-COMP) under both
+// profiles; inside sObject Collections records only under the default.
+func TestStrictLeavesReferencesInCollectionsRecords(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []Profile{ProfileDefault, ProfileStrict} {
+		h := newHarness(t, Config{Profile: profile})
+		ps := h.idOf("PermissionSet", "Name", "Marketing_User")
+		ps2 := h.idOf("PermissionSet", "Name", "Support_Agent")
+		status, _, body := h.do("POST", v+"/composite", map[string]any{"allOrNone": false, "compositeRequest": []any{
+			map[string]any{"method": "POST", "url": v + "/sobjects/User", "referenceId": "u", "body": h.newUser("refs-"+profile.String()+"@example.com", "Standard User")},
+			map[string]any{"method": "POST", "url": v + "/sobjects/PermissionSetAssignment", "referenceId": "one",
+				"body": map[string]any{"AssigneeId": "@{u.id}", "PermissionSetId": ps}},
+			map[string]any{"method": "POST", "url": v + "/composite/sobjects", "referenceId": "many", "body": map[string]any{"allOrNone": true,
+				"records": []any{map[string]any{"attributes": map[string]any{"type": "PermissionSetAssignment"}, "AssigneeId": "@{u.id}", "PermissionSetId": ps2}}}},
+		}})
+		if status != http.StatusOK {
+			t.Fatalf("%s composite = %d %s", profile, status, body)
+		}
+		res := decode(t, body).(map[string]any)["compositeResponse"].([]any)
+		if one := res[1].(map[string]any); one["httpStatusCode"] != float64(201) {
+			t.Errorf("%s: single-record POST with a reference = %v; want 201", profile, one)
+		}
+		many := res[2].(map[string]any)["body"].([]any)[0].(map[string]any)
+		if ok := many["success"] == true; ok != (profile == ProfileDefault) {
+			t.Errorf("%s: collection record with a reference = %v", profile, many)
+		}
+	}
+}
