@@ -791,3 +791,26 @@ func TestCreateUserWithManyPermissionSets(t *testing.T) {
 		})
 	}
 }
+
+// A FederationIdentifier another user has is a uniqueness conflict whatever code Salesforce
+// answers with (the strict profile answers FIELD_INTEGRITY_EXCEPTION and the observed text).
+func TestDuplicateFederationIdentifierIsAConflictUnderEitherCode(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			h.insertUser("first.fed@example.com", "Standard User", map[string]any{"FederationIdentifier": "fed-42"})
+			attrs := newUserAttrs("second.fed@example.com", "Second", "Fed")
+			attrs["externalId"] = "fed-42"
+			_, err := h.b.CreateUser(h.ctx, attrs)
+			se := wantKind(t, err, scimschema.KindUniqueness)
+			if !strings.Contains(se.Detail, "externalId") {
+				t.Errorf("Detail %q does not name externalId", se.Detail)
+			}
+			id := h.insertUser("third.fed@example.com", "Standard User", nil)
+			_, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "externalId"), Value: "fed-42"}}, "")
+			wantKind(t, err, scimschema.KindUniqueness)
+		})
+	}
+}

@@ -315,6 +315,9 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 	if names == "" {
 		names = "a mapped attribute"
 	}
+	if uniqueField(e) {
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: names + ": already used by another Salesforce user", Err: e}
+	}
 	switch e.Code {
 	case "STRING_TOO_LONG":
 		return invalid(names+": longer than Salesforce allows", e)
@@ -338,6 +341,25 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 		return invalid(fmt.Sprintf("%s: rejected by Salesforce (%s)", names, e.Code), e)
 	}
 	return b.fail(ctx, e)
+}
+
+// uniqueField reports whether e refuses a value of FederationIdentifier that another user has.
+// Decided by the field, not by the code: real orgs answer a duplicate FederationIdentifier with
+// "This Federation ID is already in use…" and a code no public source confirms (DUPLICATE_VALUE
+// or FIELD_INTEGRITY_EXCEPTION; docs/salesforce-behaviour.md), and uniqueness is the only
+// integrity rule Salesforce keeps on that field.
+func uniqueField(e *Error) bool {
+	switch e.Code {
+	case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID", "FIELD_INTEGRITY_EXCEPTION":
+	default:
+		return false
+	}
+	for _, f := range e.Fields {
+		if strings.EqualFold(f, "FederationIdentifier") {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveProfile finds the profile to set. fromDefault says it came from users.defaults.profile.

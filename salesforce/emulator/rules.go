@@ -516,7 +516,7 @@ func (e *Emulator) checkUser(row, prev map[string]any) *Error {
 	}
 	if fed := strValue(row, "FederationIdentifier"); fed != "" && changed("FederationIdentifier") && !e.cfg.Quirks.AllowDuplicateFederationID {
 		if other := e.st.findBy("User", "FederationIdentifier", fed, func(r map[string]any) bool { return r["Id"] != id }); other != nil {
-			return fieldError("DUPLICATE_VALUE", "duplicate value found: FederationIdentifier duplicates value on record with id: "+other["Id"].(string), "FederationIdentifier")
+			return e.duplicateFederationID(other)
 		}
 	}
 	profile := e.st.get("Profile", strValue(row, "ProfileId"))
@@ -812,4 +812,18 @@ func (e *Emulator) checkAssignment(row map[string]any) *Error {
 	}
 	row["IsActive"] = true
 	return nil
+}
+
+// duplicateFederationID is the refusal of a FederationIdentifier another user has. Real orgs are
+// observed to answer "This Federation ID is already in use. Use a different Federation ID." with
+// an errorCode no public source shows (reference §9 known unknowns); the strict profile answers
+// that text with Quirks.DuplicateFederationIDCode (default FIELD_INTEGRITY_EXCEPTION), the default
+// profile the generic duplicate-value error.
+func (e *Emulator) duplicateFederationID(other map[string]any) *Error {
+	if e.strict() {
+		return fieldError(cmp.Or(e.cfg.Quirks.DuplicateFederationIDCode, "FIELD_INTEGRITY_EXCEPTION"),
+			"This Federation ID is already in use. Use a different Federation ID.", "FederationIdentifier")
+	}
+	return fieldError(cmp.Or(e.cfg.Quirks.DuplicateFederationIDCode, "DUPLICATE_VALUE"),
+		"duplicate value found: FederationIdentifier duplicates value on record with id: "+other["Id"].(string), "FederationIdentifier")
 }
