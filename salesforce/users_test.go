@@ -221,8 +221,12 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 func TestReactivationUnfreezesAndEnables(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	id := h.insertUser("back@example.com", "Standard User", map[string]any{"IsActive": false})
+	id := h.insertUser("back@example.com", "Standard User", nil)
+	// Frozen, then deactivated (real orgs refuse to freeze an inactive user).
 	if err := h.e.Update("UserLogin", h.login(id)["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Update("User", id, map[string]any{"IsActive": false}); err != nil {
 		t.Fatal(err)
 	}
 	n := h.calls(func() {
@@ -811,6 +815,35 @@ func TestDuplicateFederationIdentifierIsAConflictUnderEitherCode(t *testing.T) {
 			id := h.insertUser("third.fed@example.com", "Standard User", nil)
 			_, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "externalId"), Value: "fed-42"}}, "")
 			wantKind(t, err, scimschema.KindUniqueness)
+		})
+	}
+}
+
+// Under disable_action freeze, a user deactivated in Salesforce is already deprovisioned: a
+// deactivation or DELETE leaves it as it is (real orgs refuse to freeze an inactive user; the
+// strict profile does).
+func TestFreezeLeavesAnInactiveUserAlone(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t,
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			id := h.insertUser("gone@example.com", "Standard User", map[string]any{"IsActive": false})
+			res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
+			if err != nil {
+				t.Fatalf("PATCH active=false on an inactive user: %v", err)
+			}
+			if res.Attributes["active"] != false {
+				t.Errorf("active = %v; want false", res.Attributes["active"])
+			}
+			if err := h.b.DeleteUser(h.ctx, id, ""); err != nil {
+				t.Fatalf("DELETE of an inactive user: %v", err)
+			}
+			if h.login(id)["IsFrozen"] != false {
+				t.Errorf("the inactive user was frozen")
+			}
 		})
 	}
 }

@@ -368,6 +368,11 @@ func (e *Emulator) update(o *objectDef, id string, raw map[string]any, actor str
 	if err := checkValues(o, row, values, false); err != nil {
 		return err
 	}
+	if e.strict() {
+		if err := e.strictStateRules(o, row, prev, actor); err != nil {
+			return err
+		}
+	}
 	switch o.Name {
 	case "User":
 		err = e.checkUser(row, prev)
@@ -826,4 +831,32 @@ func (e *Emulator) duplicateFederationID(other map[string]any) *Error {
 	}
 	return fieldError(cmp.Or(e.cfg.Quirks.DuplicateFederationIDCode, "DUPLICATE_VALUE"),
 		"duplicate value found: FederationIdentifier duplicates value on record with id: "+other["Id"].(string), "FederationIdentifier")
+}
+
+// strictStateRules are refusals real orgs make that no public source words (reference §9 known
+// unknowns), so only the strict profile makes them: the running user (the token's) cannot be
+// deactivated or frozen, and an inactive user cannot be frozen.
+func (e *Emulator) strictStateRules(o *objectDef, row, prev map[string]any, actor string) *Error {
+	switch o.Name {
+	case "User":
+		if boolValue(prev, "IsActive") && !boolValue(row, "IsActive") && sameRecord(strValue(row, "Id"), actor) {
+			return fieldError("FIELD_INTEGRITY_EXCEPTION", "You can't deactivate your own user.", "IsActive")
+		}
+	case "UserLogin":
+		if boolValue(row, "IsFrozen") && !boolValue(prev, "IsFrozen") {
+			user := e.st.get("User", strValue(row, "UserId"))
+			switch {
+			case sameRecord(strValue(row, "UserId"), actor):
+				return fieldError("FIELD_INTEGRITY_EXCEPTION", "You can't freeze your own user.", "IsFrozen")
+			case user != nil && !boolValue(user, "IsActive"):
+				return fieldError("FIELD_INTEGRITY_EXCEPTION", "You can't freeze an inactive user.", "IsFrozen")
+			}
+		}
+	}
+	return nil
+}
+
+// sameRecord compares two ids by their 15-character form.
+func sameRecord(a, b string) bool {
+	return len(a) >= 15 && len(b) >= 15 && a[:15] == b[:15]
 }

@@ -190,3 +190,42 @@ func TestStrictLeavesReferencesInCollectionsRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestStrictRefusesDeactivatingOrFreezingTheRunningUserAndFreezingAnInactiveOne(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []Profile{ProfileDefault, ProfileStrict} {
+		h := newHarness(t, Config{Profile: profile})
+		admin := h.idOf("User", "Username", "admin@emulator.example.com")
+		// The client-credentials token runs as the first seeded user (the integration user).
+		adminLogin := ""
+		for _, l := range h.e.List("UserLogin") {
+			if sameRecord(l["UserId"].(string), admin) {
+				adminLogin = l["Id"].(string)
+			}
+		}
+		status, _, body := h.do("PATCH", v+"/sobjects/User/"+admin, map[string]any{"IsActive": false})
+		if profile == ProfileStrict {
+			wantError(t, "strict: deactivating the running user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+		} else if status != http.StatusNoContent {
+			t.Fatalf("default: deactivating the running user = %d %s", status, body)
+		}
+		if profile == ProfileDefault {
+			continue // the running user is gone; the rest needs it
+		}
+		status, _, body = h.do("PATCH", v+"/sobjects/UserLogin/"+adminLogin, map[string]any{"IsFrozen": true})
+		wantError(t, "strict: freezing the running user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+
+		other := h.createUser("inactive@example.com", "Standard User")
+		if status, _, body := h.do("PATCH", v+"/sobjects/User/"+other, map[string]any{"IsActive": false}); status != http.StatusNoContent {
+			t.Fatalf("deactivating another user = %d %s", status, body)
+		}
+		var login string
+		for _, l := range h.e.List("UserLogin") {
+			if sameRecord(l["UserId"].(string), other) {
+				login = l["Id"].(string)
+			}
+		}
+		status, _, body = h.do("PATCH", v+"/sobjects/UserLogin/"+login, map[string]any{"IsFrozen": true})
+		wantError(t, "strict: freezing an inactive user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+	}
+}
