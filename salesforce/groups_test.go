@@ -21,7 +21,7 @@ func displayNames(p scimschema.Page) []string {
 
 func TestListGroupsReadsSalesforce(t *testing.T) {
 	t.Parallel()
-	allPS := []string{"Analytics Viewer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
+	allPS := []string{"Analytics Viewer", "CRM Analytics Explorer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
 	for _, tc := range []struct {
 		name    string
 		source  string
@@ -32,7 +32,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 		{"include by API name", "permission_sets", []string{"Sales_*"}, []string{"Sales Cloud User", "Sales Operations"}},
 		{"include by label", "permission_sets", []string{"Support*"}, []string{"Support Agent"}},
 		{"groups only", "permission_set_groups", []string{"*"}, []string{"Sales Team"}},
-		{"both", "both", []string{"*"}, append(slices.Clone(allPS[:4]), "Sales Team", "Support Agent")},
+		{"both", "both", []string{"*"}, append(slices.Clone(allPS[:5]), "Sales Team", "Support Agent")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -43,7 +43,10 @@ type Quirks struct {
 	AllowDuplicateFederationID    bool   // accept a FederationIdentifier another user has (default: DUPLICATE_VALUE)
 	// DuplicateFederationIDCode is the errorCode of that refusal; "" = DUPLICATE_VALUE, under the
 	// strict profile FIELD_INTEGRITY_EXCEPTION (with the observed message).
-	DuplicateFederationIDCode       string
+	DuplicateFederationIDCode string
+	// MissingPermissionSetLicenseCode is the errorCode of an assignment refused because the user
+	// lacks the permission set licence the permission set needs; "" = FIELD_INTEGRITY_EXCEPTION.
+	MissingPermissionSetLicenseCode string
 	DeleteAssignedPermissionSetCode string // error when deleting an assigned PS; "" = DELETE_FAILED
 	LicenseLimitMessage             string // "" = "License Limit Exceeded"
 	// DeleteUserError answers DELETE /sobjects/User/{id}; nil = 405 METHOD_NOT_ALLOWED
