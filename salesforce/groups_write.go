@@ -442,6 +442,10 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		}
 		b.auditMembers(o.ctx, *g, len(add) > 0, len(delPSA) > 0, err)
 	}
+	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
+		audit(err)
+		return err
+	}
 	var failedAdd, failedDel []recordFailure
 	var failedNames []string
 	for first := true; first || len(parts) > 0; first = false {
@@ -511,7 +515,8 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
-	} else {
+	} else if err = o.licenceError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
+		func(i int) string { return "member " + failedNames[i] }); err == nil || len(failedDel) > 0 {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)

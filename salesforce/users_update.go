@@ -110,6 +110,9 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		}
 		return b.mapper.ToResource(u.rec), nil
 	}
+	if err := o.assignLicences(b.licencesFor([]string{uid}, ch.add)); err != nil {
+		return scimschema.Resource{}, err
+	}
 	u, err := o.applyUserChange(ch, cur)
 	if err != nil {
 		return scimschema.Resource{}, err
@@ -281,6 +284,10 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
+			if err := o.licenceError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
+				func(int) string { return "the user" }); err != nil {
+				return err
+			}
 			return assignmentError("assigning permissionSets", failures, func(i int) string {
 				if i < len(ch.add) {
 					return "permission set " + ch.add[i].ID

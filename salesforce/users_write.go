@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,6 +134,13 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 	if freeze {
 		room -= 2
 	}
+	// With groups.assign_permission_set_licenses the licences the permission sets need come
+	// first, for the new user.
+	for i, p := range b.licencesFor([]string{uid}, psAdd) {
+		subs = append(subs, Subrequest{Method: "POST", Path: "sobjects/PermissionSetLicenseAssign", ReferenceID: "pla" + strconv.Itoa(i),
+			Body: map[string]any{"AssigneeId": uid, "PermissionSetLicenseId": p.licence}})
+		room--
+	}
 	inline, later := psAdd[:min(len(psAdd), room)], psAdd[min(len(psAdd), room):]
 	if len(inline) > 0 {
 		recs := make([]map[string]any, len(inline))
@@ -214,6 +222,10 @@ func (o *op) assignLater(u *userState, later []group) error {
 		}
 	}
 	if len(failures) > 0 {
+		if err := o.licenceError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
+			func(int) string { return "the user" }); err != nil {
+			return err
+		}
 		return assignmentError("the user was created, but assigning permissionSets", failures, func(i int) string {
 			return "permission set " + later[i].ID
 		})
@@ -275,7 +287,17 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 func (o *op) createError(ce *createError, username string, prof profile, psAdd []group) error {
 	b := o.b
 	switch {
+	case strings.HasPrefix(ce.ref, "pla") && ce.e != nil:
+		detail := "permissionSets: assigning the permission set licence they need failed"
+		if ce.e.Code == "LICENSE_LIMIT_EXCEEDED" {
+			detail += ": no free seat"
+		}
+		return invalid(detail, ce.e)
 	case len(ce.failures) > 0:
+		if err := o.licenceError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
+			func(int) string { return "the user" }); err != nil {
+			return err
+		}
 		return assignmentError("assigning permissionSets", ce.failures, func(i int) string {
 			if i < len(psAdd) {
 				return "permission set " + psAdd[i].ID
