@@ -227,6 +227,9 @@ func TestFailedFixtureMakesDependentsNotRun(t *testing.T) {
 			t.Errorf("%s = %s %q; want not run: depends on %s", name, r.Status, r.Detail, checkCreateUser)
 		}
 	}
+	if r := result(rep, "RFC7644-3.5.2.2/remove-simple"); r.Detail != "not run: depends on "+checkCreateUser {
+		t.Errorf("remove-simple (after add-simple, after replace-simple) = %q; want the root of the chain named", r.Detail)
+	}
 	if r := result(rep, "IdP-okta/04-read-back"); r.Status != NotRun || !strings.Contains(r.Detail, "IdP-okta/03-create-with-password") {
 		t.Errorf("okta read back = %s %q; want not run, depending on the create step", r.Status, r.Detail)
 	}
