@@ -140,6 +140,19 @@ func TestReplaysLeaveOutTheEnterpriseExtensionWhenNotAdvertised(t *testing.T) {
 	}
 }
 
+func TestUserSchemaWithoutGroupsSkipsTheReadOnlyCheck(t *testing.T) {
+	t.Parallel()
+	choices := permissive
+	choices.noGroupsAttr = true
+	rep := runAgainstFake(t, choices, nil)
+	if got := checks(rep, SectionRFC, Failed); len(got) != 0 {
+		t.Errorf("RFC failures = %v; want none", got)
+	}
+	if r := result(rep, "RFC7644-3.5.2/readOnly-attribute-mutability"); r.Status != Skipped {
+		t.Errorf("readOnly-attribute-mutability = %s; want skipped (no readOnly attribute to try)", r.Status)
+	}
+}
+
 func TestSuiteCleansUp(t *testing.T) {
 	t.Parallel()
 	for name, choices := range map[string]fakeChoices{"permissive": permissive, "strict": strict} {
