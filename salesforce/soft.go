@@ -171,7 +171,11 @@ func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry 
 			fx.deduplicated = append(fx.deduplicated, "CommunityNickname")
 		}
 		return true, nil
-	case e.Code == "INVALID_CROSS_REFERENCE_KEY" && slices.Contains(e.Fields, "ManagerId") && fields["ManagerId"] != nil:
+	case e.Code == "INVALID_CROSS_REFERENCE_KEY" && fields["ManagerId"] != nil &&
+		(slices.Contains(e.Fields, "ManagerId") || len(e.Fields) == 0):
+		// Salesforce names the field in the emulator's and most observed answers; without a
+		// field name the manager is the likely culprit, and a second refusal drops it (bounded
+		// by softRetries).
 		if fx.looked {
 			delete(fields, "ManagerId")
 			fx.unresolved = append(fx.unresolved, managerPath)
