@@ -207,14 +207,19 @@ type suite struct {
 	prefix  string // "scimtest-<run>-"
 	started time.Time
 
-	caps         Capabilities
-	capsErr      error
-	enterprise   bool // the User resource type advertises the enterprise extension
+	caps       Capabilities
+	capsErr    error
+	enterprise bool // the User resource type advertises the enterprise extension
+	// userSchemaLacksGroups: /Schemas/<User> was read and defines no groups attribute.
+	userSchemaLacksGroups bool
+	// userAlways holds the User attributes /Schemas declares returned "always" (lower case).
+	userAlways   map[string]bool
 	requests     int
 	badMediaType []string // "METHOD path → content type" of responses with a body that was not application/scim+json
 
 	results []Result
 	status  map[string]Status // check name → outcome, for dependencies
+	rootOf  map[string]string // not-run check → the failed check it ultimately depends on
 
 	users    map[string]string // fixture name → id
 	userVals map[string]userFixture
@@ -260,6 +265,7 @@ func newSuite(target Target) (*suite, error) {
 		users:    map[string]string{},
 		userVals: map[string]userFixture{},
 		status:   map[string]Status{},
+		rootOf:   map[string]string{},
 	}, nil
 }
 
@@ -387,11 +393,16 @@ func (c *C) dependsOn(checks ...string) {
 }
 
 // notRunBecause ends the check because check dep, which it needs, ended with status st: skipped
-// when dep was skipped (a capability not advertised), else not run.
+// when dep was skipped (a capability not advertised), else not run. When dep did not run either,
+// the message names the failed check at the root of the chain.
 func (c *C) notRunBecause(dep string, st Status) {
 	if st == Skipped {
 		c.Skipf("depends on %s, which was skipped", dep)
 	}
+	if root := c.s.rootOf[dep]; st == NotRun && root != "" {
+		dep = root
+	}
+	c.s.rootOf[c.name] = dep
 	c.notRun = "not run: depends on " + dep
 	panic(stopCheck{})
 }

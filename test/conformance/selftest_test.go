@@ -74,6 +74,9 @@ func TestSuitePassesPermissiveServer(t *testing.T) {
 	if w := result(rep, "RFC7643-4.1.2/user-groups-reflect-membership"); w.Status != Passed || w.Warning == "" {
 		t.Errorf("user-groups-reflect-membership = %s with warning %q; want passed with a warning (no groups on User)", w.Status, w.Warning)
 	}
+	if w := result(rep, "RFC7644-4/resource-type-by-name"); w.Status != Passed || w.Warning == "" {
+		t.Errorf("resource-type-by-name = %s with warning %q; want passed with a warning (404)", w.Status, w.Warning)
+	}
 	if rep.Requests >= 400 {
 		t.Errorf("the suite made %d requests; the budget is < 400", rep.Requests)
 	}
@@ -134,6 +137,19 @@ func TestReplaysLeaveOutTheEnterpriseExtensionWhenNotAdvertised(t *testing.T) {
 	}
 	if r := result(rep, "IdP-entra-flag/06-set-manager-as-a-bare-id"); r.Status != Skipped {
 		t.Errorf("set manager = %s; want skipped (only extension data)", r.Status)
+	}
+}
+
+func TestUserSchemaWithoutGroupsSkipsTheReadOnlyCheck(t *testing.T) {
+	t.Parallel()
+	choices := permissive
+	choices.noGroupsAttr = true
+	rep := runAgainstFake(t, choices, nil)
+	if got := checks(rep, SectionRFC, Failed); len(got) != 0 {
+		t.Errorf("RFC failures = %v; want none", got)
+	}
+	if r := result(rep, "RFC7644-3.5.2/readOnly-attribute-mutability"); r.Status != Skipped {
+		t.Errorf("readOnly-attribute-mutability = %s; want skipped (no readOnly attribute to try)", r.Status)
 	}
 }
 
@@ -223,6 +239,9 @@ func TestFailedFixtureMakesDependentsNotRun(t *testing.T) {
 		if r := result(rep, name); r.Status != NotRun || r.Detail != "not run: depends on "+checkCreateUser {
 			t.Errorf("%s = %s %q; want not run: depends on %s", name, r.Status, r.Detail, checkCreateUser)
 		}
+	}
+	if r := result(rep, "RFC7644-3.5.2.2/remove-simple"); r.Detail != "not run: depends on "+checkCreateUser {
+		t.Errorf("remove-simple (after add-simple, after replace-simple) = %q; want the root of the chain named", r.Detail)
 	}
 	if r := result(rep, "IdP-okta/04-read-back"); r.Status != NotRun || !strings.Contains(r.Detail, "IdP-okta/03-create-with-password") {
 		t.Errorf("okta read back = %s %q; want not run, depending on the create step", r.Status, r.Detail)
