@@ -136,8 +136,17 @@ func TestNicknamesNeverConflict(t *testing.T) {
 	doc = b.must(t, created, http.MethodPost, "/Users", simpleUser("jane.doe@acme.example.com", "Jane", "Doe"))
 	assertFields(t, "rehired Jane Doe", b.user(t, str(doc["id"])), map[string]any{"CommunityNickname": "jane.doe1"})
 
-	// displayName filters read Name.
+	// displayName filters and sorts read Name.
 	b.assertMatch(t, "/Users", `displayName eq "John Smith"`, nil, b.userByUsername(t, "john.smith@acme.example.com"), id)
+	list := b.must(t, ok200, http.MethodGet, filterPath("/Users", `displayName sw "J"`, "sortBy=displayName", "sortOrder=descending"), nil)
+	var names []string
+	for _, r := range resources(t, list) {
+		names = append(names, str(r["displayName"]))
+	}
+	// The departed colleague, inserted without a first name, is named jane.doe.
+	if want := []string{"John Smith", "John Smith", "jane.doe", "Jane Doe"}; strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("sortBy=displayName descending = %q; want %q", names, want)
+	}
 }
 
 func TestConcurrentCreatesOfOneLocalPartAllSucceed(t *testing.T) {
