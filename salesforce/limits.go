@@ -58,6 +58,7 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	apiUsage  *prometheus.GaugeVec
 	refreshes *prometheus.CounterVec
+	persists  prometheus.Counter
 }
 
 // newMetrics registers the collectors with reg, reusing ones already registered there (several
@@ -85,7 +86,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "OAuth token requests by result (ok|error).",
 		}, []string{"result"}),
 	}
+	m.persists = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "scim_bridge_token_persist_failures_total",
+		Help: "Rotated refresh tokens that could not be written to salesforce.token_file.",
+	})
 	var err error
+	m.persists = register(reg, m.persists, &err)
 	m.requests = register(reg, m.requests, &err)
 	m.duration = register(reg, m.duration, &err)
 	m.apiUsage = register(reg, m.apiUsage, &err)
@@ -132,4 +138,11 @@ func (m *metrics) tokenRefresh(ok bool) {
 		result = "error"
 	}
 	m.refreshes.WithLabelValues(result).Inc()
+}
+
+func (m *metrics) tokenPersistFailure() {
+	if m == nil {
+		return
+	}
+	m.persists.Inc()
 }
