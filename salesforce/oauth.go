@@ -57,6 +57,7 @@ type tokens struct {
 	verified    bool   // access came from the token endpoint or was accepted by a REST call
 	refresh     string
 	instanceURL string
+	userID      string // the integration user, from the identity URL of the last token response
 }
 
 // current returns a token to use, fetching one when there is none.
@@ -104,6 +105,9 @@ func (t *tokens) renew(ctx context.Context, stale uint64) (string, uint64, error
 	gen := t.gen
 	if iu, ok := tok.Extra("instance_url").(string); ok {
 		t.instanceURL = iu
+	}
+	if id, ok := identityUserID(tok); ok {
+		t.userID = id
 	}
 	t.mu.Unlock()
 	return tok.AccessToken, gen, nil

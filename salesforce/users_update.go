@@ -86,6 +86,11 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		ch.fields["ProfileId"] = ch.profile.ID
 	}
 	if w.Active != nil {
+		if !*w.Active && b.cfg.Provisioning.DisableUsers {
+			if err := b.guardIntegrationUser(ctx, uid, operation); err != nil {
+				return scimschema.Resource{}, err
+			}
+		}
 		b.planActive(ctx, ch, *w.Active, cur)
 	}
 	if w.PermissionSets != nil {
@@ -155,6 +160,11 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	uid, ok := canonicalID(id, prefixUser)
 	if !ok {
 		return notFound("user")
+	}
+	if b.cfg.Provisioning.DeprovisionUsers {
+		if err := b.guardIntegrationUser(ctx, uid, "delete_user"); err != nil {
+			return err
+		}
 	}
 	o := b.op(ctx)
 	var cur *userState
