@@ -22,6 +22,7 @@ type ProvisioningConfig struct {
 	DisableAction                                            string // "disable" | "freeze"
 	PermissionSets                                           string // "merge" | "overwrite"
 	DryRun                                                   bool
+	DeprovisionLimit                                         DeprovisionLimit
 }
 
 // GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
@@ -37,6 +38,9 @@ type BackendConfig struct {
 	Provisioning ProvisioningConfig
 	Users        scimschema.UserMappingConfig
 	UserTypes    []string // Salesforce UserType values SCIM sees; empty = ["Standard"]
+	// AssignableProfiles (users.assignable_profiles) are the profiles, by name or id, that a create
+	// or update may name; empty = any.
+	AssignableProfiles []string
 	Groups       GroupsConfig
 	CatalogTTL   time.Duration // 0 = 5m
 	Registerer   prometheus.Registerer

@@ -74,6 +74,13 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		default:
 			add("default profile found", true, "profile %q (%s)", p.Name, p.ID)
 		}
+		if len(b.cfg.AssignableProfiles) > 0 {
+			if missing := b.missingAssignable(cat); len(missing) > 0 {
+				add("assignable profiles found", false, "users.assignable_profiles names profiles this org lacks: %s", strings.Join(missing, ", "))
+			} else {
+				add("assignable profiles found", true, "%d profiles", len(b.cfg.AssignableProfiles))
+			}
+		}
 		n := len(cat.exposed)
 		if n == 0 {
 			add("exposed permission sets found", false, "no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)

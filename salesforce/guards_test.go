@@ -66,3 +66,75 @@ func TestIntegrationUserCannotBeDeprovisioned(t *testing.T) {
 		})
 	}
 }
+
+// users.assignable_profiles: a create or update naming another profile is a 403 naming the
+// setting, with nothing written; the default profile, the listed ones (by name or id) and a user's
+// unchanged profile pass.
+func TestAssignableProfiles(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	chatter := h.profileID("Chatter Free User")
+	b := h.replicaWith(func(c *BackendConfig) {
+		c.AssignableProfiles = []string{chatter[:15], "  standard user "}
+		c.UserTypes = []string{"Standard", "CsnOnly"}
+	})
+	withProfile := func(userName, prof string) map[string]any {
+		attrs := newUserAttrs(userName, "Pro", "File")
+		attrs[scimschema.SalesforceUserURN] = map[string]any{"profile": prof}
+		return attrs
+	}
+	profilePatch := func(prof string) []scimschema.PatchOp {
+		return []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, scimschema.SalesforceUserURN+":profile"), Value: prof}}
+	}
+
+	_, err := b.CreateUser(h.ctx, withProfile("admin-wannabe@example.com", "System Administrator"))
+	if se := wantKind(t, err, scimschema.KindForbidden); !strings.Contains(se.Detail, "users.assignable_profiles") {
+		t.Errorf("detail %q does not name the setting", se.Detail)
+	}
+	if h.find("User", "Username", "admin-wannabe@example.com") != nil {
+		t.Errorf("the refused create wrote a user")
+	}
+	for _, ok := range []string{"Chatter Free User", "Standard User"} {
+		if _, err := b.CreateUser(h.ctx, withProfile(strings.ReplaceAll(strings.ToLower(ok), " ", "-")+"@example.com", ok)); err != nil {
+			t.Errorf("CreateUser naming %s: %v", ok, err)
+		}
+	}
+	if _, err := b.CreateUser(h.ctx, newUserAttrs("default@example.com", "De", "Fault")); err != nil {
+		t.Errorf("CreateUser with the default profile: %v", err)
+	}
+
+	// Updates: to an unlisted profile refused; repeating the profile the user has is fine even if
+	// it is not listed (an administrator set it in Salesforce).
+	standard := h.find("User", "Username", "standard-user@example.com")["Id"].(string)
+	_, err = b.PatchUser(h.ctx, standard, profilePatch("System Administrator"), "")
+	wantKind(t, err, scimschema.KindForbidden)
+	if got := h.e.Get("User", standard)["ProfileId"]; got != h.profileID("Standard User") {
+		t.Errorf("ProfileId after the refused PATCH = %v; want unchanged", got)
+	}
+	admin := h.insertUser("promoted@example.com", "System Administrator", nil)
+	if _, err := b.PatchUser(h.ctx, admin, append(profilePatch("System Administrator"),
+		scimschema.PatchOp{Op: "replace", Path: parsePath(t, "title"), Value: "Boss"}), ""); err != nil {
+		t.Errorf("PATCH repeating the user's own unlisted profile: %v", err)
+	}
+	if _, err := b.PatchUser(h.ctx, admin, profilePatch("Chatter Free User"), ""); err != nil {
+		t.Errorf("PATCH to a listed profile: %v", err)
+	}
+	put := withProfile("promoted@example.com", "System Administrator")
+	_, err = b.ReplaceUser(h.ctx, admin, put, "")
+	wantKind(t, err, scimschema.KindForbidden)
+
+	// check names what the org lacks.
+	b2 := h.replicaWith(func(c *BackendConfig) { c.AssignableProfiles = []string{"Standard User", "Ghost Profile"} })
+	found := false
+	for _, s := range b2.Check(h.ctx) {
+		if s.Name == "assignable profiles found" {
+			found = true
+			if s.OK || !strings.Contains(s.Detail, "Ghost Profile") || strings.Contains(s.Detail, "Standard User") {
+				t.Errorf("check step = %+v; want a failure naming only Ghost Profile", s)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("check has no assignable-profiles step")
+	}
+}

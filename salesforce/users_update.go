@@ -83,6 +83,18 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		if ch.profile, err = o.resolveProfile(w.Profile, false); err != nil {
 			return scimschema.Resource{}, err
 		}
+		if !b.assignable(ch.profile) {
+			// Naming the profile the user already has changes nothing (Okta's PUT repeats every
+			// attribute): only a change to an unassignable profile is refused.
+			if cur == nil {
+				if cur, err = o.readUser(uid, false); err != nil {
+					return scimschema.Resource{}, err
+				}
+			}
+			if !sameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
+				return scimschema.Resource{}, notAssignable()
+			}
+		}
 		ch.fields["ProfileId"] = ch.profile.ID
 	}
 	if w.Active != nil {

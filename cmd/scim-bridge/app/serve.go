@@ -105,7 +105,9 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			DisableAction:    p.DisableAction,
 			PermissionSets:   p.PermissionSets,
 			DryRun:           p.DryRun,
+			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
+		AssignableProfiles: cfg.Users.AssignableProfiles,
 		Users:     cfg.userMapping(),
 		UserTypes: cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
