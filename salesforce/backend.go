@@ -41,11 +41,11 @@ type BackendConfig struct {
 	// AssignableProfiles (users.assignable_profiles) are the profiles, by name or id, that a create
 	// or update may name; empty = any.
 	AssignableProfiles []string
-	Groups       GroupsConfig
-	CatalogTTL   time.Duration // 0 = 5m
-	Registerer   prometheus.Registerer
-	Logger       zerolog.Logger
-	Now          func() time.Time
+	Groups             GroupsConfig
+	CatalogTTL         time.Duration // 0 = 5m
+	Registerer         prometheus.Registerer
+	Logger             zerolog.Logger
+	Now                func() time.Time
 }
 
 // Backend is the Salesforce provisioning backend: it implements scimschema.Users and

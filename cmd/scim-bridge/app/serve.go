@@ -108,8 +108,8 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
 		AssignableProfiles: cfg.Users.AssignableProfiles,
-		Users:     cfg.userMapping(),
-		UserTypes: cfg.Users.UserTypes,
+		Users:              cfg.userMapping(),
+		UserTypes:          cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
 			Source:      cfg.Groups.Source,
 			Include:     cfg.Groups.Include,
