@@ -59,6 +59,7 @@ type Backend struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
+	brake     *brake
 
 	mu  sync.Mutex // guards cat
 	cat *catalog
@@ -157,6 +158,12 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 			}
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
 		}
+	}
+	if p.DeprovisionLimit.Max < 0 || (p.DeprovisionLimit.Max > 0 && p.DeprovisionLimit.Window <= 0) {
+		return nil, errors.New("provisioning.deprovision_limit: max must not be negative, and window must be positive when max is set")
+	}
+	if b.brake, err = newBrake(p.DeprovisionLimit, cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	// Every series exists from the start at 0, so alerts on increase() see the first skip.
 	for _, setting := range []string{"create_users", "update_users", "disable_users", "deprovision_users", "dry_run", "permission_sets_merge"} {

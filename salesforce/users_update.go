@@ -127,7 +127,12 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		}
 		return b.mapper.ToResource(u.rec), nil
 	}
+	release, err := b.reserveIfDeprovisioning(ctx, ch, operation)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
 	u, err := o.applyUserChange(ch, cur)
+	release(err == nil)
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
@@ -211,7 +216,12 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if ch.empty() {
 		return nil // already deprovisioned
 	}
-	_, err := o.applyUserChange(ch, cur)
+	release, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
+	if err != nil {
+		return err
+	}
+	_, err = o.applyUserChange(ch, cur)
+	release(err == nil)
 	return err
 }
 

@@ -97,7 +97,11 @@ func (b *lockedBuffer) String() string {
 // whose salesforce and auth sections it writes; extraYAML adds further top-level sections.
 func startFleet(t *testing.T, n int, emu func(*emulator.Config), extraYAML string) *fleet {
 	t.Helper()
-	cfg := emulator.Config{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken, APILimit: 1_000_000}
+	seed := emulator.DefaultSeed()
+	for i := range seed.Licenses {
+		seed.Licenses[i].TotalLicenses = 2000
+	}
+	cfg := emulator.Config{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken, APILimit: 1_000_000, Seed: seed}
 	if emu != nil {
 		emu(&cfg)
 	}
@@ -242,4 +246,48 @@ func (r *replica) do(t testing.TB, method, path string, body any) answer {
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &a.body)
 	return a
+}
+
+// createUser creates a user through r and returns its id.
+func (r *replica) createUser(t testing.TB, userName string) string {
+	t.Helper()
+	a := r.do(t, "POST", "/Users", map[string]any{
+		"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName": userName,
+		"name":     map[string]any{"givenName": "Rep", "familyName": "Lica"},
+		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
+		"active":   true,
+	})
+	id, _ := a.body["id"].(string)
+	if a.status != http.StatusCreated || id == "" {
+		t.Fatalf("%s: POST /Users %s = %d %s", r.name, userName, a.status, a.raw)
+	}
+	return id
+}
+
+// metric returns the value of an unlabelled metric on r's /metrics, -1 when absent.
+func (r *replica) metric(t testing.TB, name string) float64 {
+	t.Helper()
+	resp, err := client.Get(r.url + "/metrics")
+	if err != nil {
+		t.Fatalf("%s: GET /metrics: %v", r.name, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+func patchOp(op, path string, value any) map[string]any {
+	return map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": op, "path": path, "value": value}},
+	}
 }
