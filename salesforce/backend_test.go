@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +71,7 @@ type harnessOption struct {
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
-	ecfg := emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh"}
+	ecfg := emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh", Profile: testProfile(t)}
 	bcfg := defaultBackendConfig()
 	for _, o := range opts {
 		if o.emulator != nil {
@@ -510,4 +511,15 @@ func TestCheckNamesAnExhaustedAllowance(t *testing.T) {
 	if !blamed {
 		t.Errorf("no step names the exhausted allowance: %+v", steps)
 	}
+}
+
+// testProfile is the emulator profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names (.ci/run runs the
+// package's tests under both).
+func testProfile(t testing.TB) emulator.Profile {
+	t.Helper()
+	p, err := emulator.ProfileFromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -106,7 +106,9 @@ func TestDeprovisionBrakeUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	const max, workers = 6, 2
 	h := newHarness(t)
-	limited := func(c *BackendConfig) { c.Provisioning.DeprovisionLimit = DeprovisionLimit{Max: max, Window: time.Hour} }
+	limited := func(c *BackendConfig) {
+		c.Provisioning.DeprovisionLimit = DeprovisionLimit{Max: max, Window: time.Hour}
+	}
 	replicas := []*Backend{h.replicaWith(limited), h.replicaWith(limited)}
 	var ids []string
 	for i := range 14 {

@@ -501,8 +501,22 @@ func (c *Client) QueryMore(ctx context.Context, nextRecordsURL string) (*QueryRe
 
 // QueryEach runs soql and calls fn for every record of every page, holding one page at a time.
 // It returns Salesforce's totalSize for the query; an error from fn stops the walk and is
-// returned as is.
+// returned as is. A cursor that expires or is invalidated on the way (INVALID_QUERY_LOCATOR)
+// runs the query once more, skipping the records fn already had (by Id; soql must select Id when
+// it can return more than one batch); a second one is returned (KindUnavailable).
 func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn func(Record) error) (total int, err error) {
+	seen := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		total, err = c.queryEach(ctx, soql, batchSize, seen, fn)
+		if attempt == 0 && IsCode(err, "INVALID_QUERY_LOCATOR") {
+			c.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
+			continue
+		}
+		return total, err
+	}
+}
+
+func (c *Client) queryEach(ctx context.Context, soql string, batchSize int, seen map[string]bool, fn func(Record) error) (total int, err error) {
 	res, err := c.Query(ctx, soql, batchSize)
 	if err != nil {
 		return 0, err
@@ -510,6 +524,13 @@ func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn f
 	total = res.TotalSize
 	for {
 		for _, rec := range res.Records {
+			id, _ := rec["Id"].(string)
+			if id != "" {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+			}
 			if err := fn(rec); err != nil {
 				return total, err
 			}

@@ -115,7 +115,12 @@ func classify(status int, code string) Kind {
 		return KindAuth
 	case strings.HasPrefix(code, "DUPLICATE_"):
 		return KindConflict
-	case code == "NOT_FOUND" || code == "INVALID_QUERY_LOCATOR" || status == 404:
+	case code == "INVALID_QUERY_LOCATOR":
+		// A query cursor expired or was invalidated (a parent's queryMore invalidates its child
+		// cursors; SOAP API queryMore()): nothing is missing, the query has to run again. Callers
+		// that can re-run it do so once (QueryEach); otherwise the SCIM client retries after 503.
+		return KindUnavailable
+	case code == "NOT_FOUND" || status == 404:
 		return KindNotFound
 	case code == "SERVER_UNAVAILABLE" || status >= 500:
 		return KindUnavailable
