@@ -61,6 +61,8 @@ type Backend struct {
 	skipped   *prometheus.CounterVec
 	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
 	brake     *brake
+	// groupLocks serialises overwrite-mode replaces per group (groups_overwrite.go).
+	groupLocks groupLocks
 
 	mu  sync.Mutex // guards cat
 	cat *catalog
