@@ -372,8 +372,13 @@ func TestCheckStopsWhenTokenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := b.Check(context.Background())
-	if len(steps) != 1 || steps[0].OK {
-		t.Fatalf("Check = %+v; want one failed token step", steps)
+	if len(steps) == 0 || steps[0].OK || steps[0].Name != "token obtained" {
+		t.Fatalf("Check = %+v; want the token step first, failed", steps)
+	}
+	for _, s := range steps[1:] {
+		if !s.Skipped || !strings.Contains(s.Detail, `"token obtained"`) {
+			t.Errorf("step after the failed token = %+v; want it skipped, naming the token step", s)
+		}
 	}
 	if strings.Contains(steps[0].Detail, "wrong-secret") || strings.Contains(steps[0].Detail, "test-refresh") {
 		t.Errorf("token step detail leaks a secret: %q", steps[0].Detail)

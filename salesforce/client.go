@@ -67,6 +67,7 @@ type Client struct {
 	timeout  time.Duration
 	retry    RetryPolicy
 	metrics  *metrics
+	health   *healthTracker
 	log      zerolog.Logger
 
 	usageMu sync.Mutex
@@ -150,6 +151,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	health, err := newHealthTracker(cfg.Registerer, now)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
@@ -162,11 +171,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	httpClient := limitedClient(cfg.HTTPClient, concurrency)
+	httpClient.Transport = health.observe(httpClient.Transport)
 
 	c := &Client{
 		base:     base,
@@ -176,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		timeout:  timeout,
 		retry:    cfg.Retry.withDefaults(),
 		metrics:  metrics,
+		health:   health,
 		log:      cfg.Logger,
 	}
 	c.tokens = &tokens{
