@@ -59,6 +59,7 @@ type Backend struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
+	soft      softMetrics
 	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
 	brake     *brake
 	// groupLocks serialises overwrite-mode replaces per group (groups_overwrite.go).
@@ -161,6 +162,9 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 			}
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
 		}
+	}
+	if b.soft, err = newSoftMetrics(cfg.Registerer); err != nil {
+		return nil, err
 	}
 	if p.DeprovisionLimit.Max < 0 || (p.DeprovisionLimit.Max > 0 && p.DeprovisionLimit.Window <= 0) {
 		return nil, errors.New("provisioning.deprovision_limit: max must not be negative, and window must be positive when max is set")

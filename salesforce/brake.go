@@ -72,11 +72,13 @@ func newBrake(limit DeprovisionLimit, reg prometheus.Registerer) (*brake, error)
 }
 
 // reserveDeprovision admits one deprovisioning of target or refuses it with a 503. On admission
-// the caller must call release with whether the write was applied.
-func (b *Backend) reserveDeprovision(ctx context.Context, target, operation string) (release func(applied bool), err error) {
+// the caller calls sent once the write was sent. It counts as done whether or not Salesforce
+// applied it (a failed composite may still have applied the deactivation): over-counting only
+// brings the next fresh count sooner, never a refusal, since a refusal always follows a count.
+func (b *Backend) reserveDeprovision(ctx context.Context, target, operation string) (sent func(), err error) {
 	br := b.brake
 	if br.limit.Max <= 0 {
-		return func(bool) {}, nil
+		return func() {}, nil
 	}
 	estimate, fresh := br.estimate(b.now())
 	if !fresh || estimate >= br.limit.Max/2 {
@@ -101,14 +103,12 @@ func (b *Backend) reserveDeprovision(ctx context.Context, target, operation stri
 	br.mu.Unlock()
 	br.engaged.Set(0)
 	var once sync.Once
-	return func(applied bool) {
+	return func() {
 		once.Do(func() {
 			br.mu.Lock()
 			defer br.mu.Unlock()
 			br.pending--
-			if applied {
-				br.done++
-			}
+			br.done++
 		})
 	}, nil
 }
@@ -188,9 +188,9 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 }
 
 // reserveIfDeprovisioning passes ch through the brake when it deactivates or freezes.
-func (b *Backend) reserveIfDeprovisioning(ctx context.Context, ch *userChange, operation string) (func(applied bool), error) {
+func (b *Backend) reserveIfDeprovisioning(ctx context.Context, ch *userChange, operation string) (func(), error) {
 	if (ch.active == nil || *ch.active) && (ch.freeze == nil || !*ch.freeze) {
-		return func(bool) {}, nil
+		return func() {}, nil
 	}
 	return b.reserveDeprovision(ctx, ch.id, operation)
 }

@@ -29,21 +29,21 @@ func (ch *userChange) empty() bool {
 // read-back); two when permissionSets are given (the current assignments are read first) or when
 // If-Match is given.
 func (b *Backend) ReplaceUser(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
-	return b.updateUser(ctx, id, ifMatch, "update_user", func(pl scimschema.Picklists) (scimschema.UserWrite, error) {
-		return b.mapper.ForReplace(attrs, pl)
+	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
+		return b.mapper.ForReplace(attrs, org)
 	})
 }
 
 // PatchUser applies a PATCH like ReplaceUser, sending only the touched fields.
 func (b *Backend) PatchUser(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
-	return b.updateUser(ctx, id, ifMatch, "update_user", func(pl scimschema.Picklists) (scimschema.UserWrite, error) {
-		return b.mapper.ForPatch(ops, pl)
+	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
+		return b.mapper.ForPatch(ops, org)
 	})
 }
 
 // updateUser is PUT and PATCH. With update_users off the attribute changes are skipped, but an
 // active change still follows disable_users (Entra deprovisions with PATCH active=false).
-func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string, mapWrite func(scimschema.Picklists) (scimschema.UserWrite, error)) (scimschema.Resource, error) {
+func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string, mapWrite func(scimschema.UserDescribe) (scimschema.UserWrite, error)) (scimschema.Resource, error) {
 	uid, ok := canonicalID(id, prefixUser)
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
@@ -53,7 +53,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	w, err := mapWrite(cat.picklists)
+	w, err := mapWrite(cat.user)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
@@ -63,16 +63,23 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if !b.cfg.Provisioning.UpdateUsers && (len(w.Fields) > 0 || w.Profile != "" || w.PermissionSets != nil) {
 		b.skip(ctx, "update_users", operation, uid)
 		w.Fields, w.Profile, w.PermissionSets, w.Attributes = nil, "", nil, nil
+		w.Conflicts, w.Rederive, w.Defaulted, w.Truncated = nil, nil, nil, nil
 	}
 
+	// The current record is read first only when the write depends on it: If-Match, a merge of
+	// permission sets, two attributes of one field that disagree, a derived attribute removed.
 	var cur *userState
-	if ifMatch != "" || w.PermissionSets != nil {
+	if ifMatch != "" || w.PermissionSets != nil || len(w.Conflicts) > 0 || len(w.Rederive) > 0 {
 		if cur, err = o.readUser(uid, w.PermissionSets != nil); err != nil {
 			return scimschema.Resource{}, err
 		}
 		if ifMatch != "" && b.mapper.ToResource(cur.rec).Version != ifMatch {
 			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the user was modified since the version in If-Match"}
 		}
+		if err := b.mapper.SettleConflicts(&w, cur.rec.Fields); err != nil {
+			return scimschema.Resource{}, b.fail(ctx, err)
+		}
+		b.mapper.Rederive(&w, cur.rec.Fields)
 	}
 
 	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true}
@@ -127,16 +134,34 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		}
 		return b.mapper.ToResource(u.rec), nil
 	}
-	release, err := b.reserveIfDeprovisioning(ctx, ch, operation)
+	fx := &softFixes{}
+	if err := o.prepareManager(ch.fields, fx); err != nil {
+		return scimschema.Resource{}, err
+	}
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, operation)
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	u, err := o.applyUserChange(ch, cur)
-	release(err == nil)
-	if err != nil {
-		return scimschema.Resource{}, err
+	defer sent()
+	for attempt := 0; ; attempt++ {
+		u, err := o.applyUserChange(ch, cur)
+		if err != nil && attempt < softRetries {
+			// A nickname someone holds or a manager Salesforce does not know: fix and write again
+			// (every part of the change is idempotent).
+			retry, ferr := o.fixRefusal(err, ch.fields, fx)
+			if ferr != nil {
+				return scimschema.Resource{}, ferr
+			}
+			if retry {
+				continue
+			}
+		}
+		if err != nil {
+			return scimschema.Resource{}, err
+		}
+		b.auditSoft(ctx, operation, uid, w, fx)
+		return b.mapper.ToResource(u.rec), nil
 	}
-	return b.mapper.ToResource(u.rec), nil
 }
 
 // planActive applies provisioning.disable_users and disable_action to a requested active state.
@@ -216,12 +241,12 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if ch.empty() {
 		return nil // already deprovisioned
 	}
-	release, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
 	if err != nil {
 		return err
 	}
+	defer sent()
 	_, err = o.applyUserChange(ch, cur)
-	release(err == nil)
 	return err
 }
 
