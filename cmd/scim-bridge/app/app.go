@@ -46,6 +46,8 @@ func RunWithSignals(ctx context.Context, args []string, env []string, stdout, st
 		return runCheck(ctx, args, env, stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, args, env, stdout, stderr)
+	case "conformance":
+		return runConformance(ctx, args, env, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args, env, stdout, stderr)
 	case "version":
@@ -66,6 +68,7 @@ const usage = `Usage:
   scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
                        [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
+  scim-bridge conformance --url URL --token T [--json FILE] [--deviations LIST] [--idp]
   scim-bridge healthcheck [--config FILE] [--url URL] [--timeout DURATION]
   scim-bridge version
 
