@@ -455,7 +455,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
-		return err
+		return SubResponse{}, err
 	}
 	var failedAdd, failedDel []recordFailure
 	var failedNames []string
