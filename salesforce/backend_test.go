@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -125,6 +126,13 @@ func (h *harness) renewContext() {
 // replica behind a load balancer is. Its catalog is loaded now.
 func (h *harness) replica() *Backend {
 	h.t.Helper()
+	return h.replicaWith(nil)
+}
+
+// replicaWith is replica with its own backend configuration (changed from the harness's by
+// configure).
+func (h *harness) replicaWith(configure func(*BackendConfig)) *Backend {
+	h.t.Helper()
 	c, err := New(h.ctx, Config{
 		Flow: "refresh_token", URL: h.url,
 		ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh",
@@ -133,7 +141,12 @@ func (h *harness) replica() *Backend {
 	if err != nil {
 		h.t.Fatalf("New client: %v", err)
 	}
-	b, err := NewBackend(c, h.bcfg)
+	bcfg := h.bcfg
+	bcfg.Users.Defaults = maps.Clone(h.bcfg.Users.Defaults)
+	if configure != nil {
+		configure(&bcfg)
+	}
+	b, err := NewBackend(c, bcfg)
 	if err != nil {
 		h.t.Fatalf("NewBackend: %v", err)
 	}
