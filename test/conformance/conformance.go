@@ -207,9 +207,13 @@ type suite struct {
 	prefix  string // "scimtest-<run>-"
 	started time.Time
 
-	caps         Capabilities
-	capsErr      error
-	enterprise   bool // the User resource type advertises the enterprise extension
+	caps       Capabilities
+	capsErr    error
+	enterprise bool // the User resource type advertises the enterprise extension
+	// userSchemaLacksGroups: /Schemas/<User> was read and defines no groups attribute.
+	userSchemaLacksGroups bool
+	// userAlways holds the User attributes /Schemas declares returned "always" (lower case).
+	userAlways   map[string]bool
 	requests     int
 	badMediaType []string // "METHOD path → content type" of responses with a body that was not application/scim+json
 

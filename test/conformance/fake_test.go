@@ -41,12 +41,14 @@ type fakeChoices struct {
 	idpForms         bool  // accepts Entra's and Okta's non-standard forms instead of a 400
 	noEnterprise     bool  // no enterprise extension: refuses its data with 400 invalidValue
 	nulls            bool  // discovery documents carry nulls for unassigned values (RFC 7643 §2.5)
+	noSingleRT       bool  // /ResourceTypes/<id> is not addressable (RFC 7644 §4 defines no such address)
+	userNameAlways   bool  // userName is declared, and served, returned "always" (RFC 7643 §7)
 }
 
 // permissive is the loosest reading of the RFCs; strict the tightest.
 var (
-	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true}
-	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true, nulls: true}
+	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true, noSingleRT: true}
+	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true, nulls: true, userNameAlways: true}
 )
 
 // Faults a test can switch on to make the fake non-conformant.
@@ -182,6 +184,9 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 			user,
 			map[string]any{"schemas": []any{rtURN}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": groupURN},
 		}
+		if id != "" && f.choices.noSingleRT {
+			return errf(404, "", "no such endpoint")
+		}
 		if id != "" {
 			for _, rt := range rts {
 				if str(rt, "name") == id {
@@ -200,9 +205,13 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 			}
 			return m
 		}
+		userNameReturned := "default"
+		if f.choices.userNameAlways {
+			userNameReturned = "always"
+		}
 		schemas := []any{
 			map[string]any{"schemas": []any{schemaURN}, "id": userURN, "name": "User", "attributes": []any{
-				attr("userName", "string", map[string]any{"required": true, "uniqueness": "server"}),
+				attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "returned": userNameReturned}),
 				attr("name", "complex", map[string]any{"subAttributes": []any{attr("givenName", "string", nil), attr("familyName", "string", nil)}}),
 				attr("password", "string", map[string]any{"mutability": "writeOnly", "returned": "never"}),
 				attr("groups", "complex", map[string]any{"multiValued": true, "mutability": "readOnly", "subAttributes": []any{attr("value", "string", nil)}}),
@@ -478,10 +487,10 @@ func (f *fakeServer) render(kind string, res map[string]any, base string, q url.
 	}
 	out["meta"] = map[string]any{"resourceType": rt, "created": res["_created"], "lastModified": res["_modified"],
 		"location": location, "version": versionOf(res)}
-	return project(out, q)
+	return f.project(out, q)
 }
 
-func project(res map[string]any, q url.Values) map[string]any {
+func (f *fakeServer) project(res map[string]any, q url.Values) map[string]any {
 	split := func(s string) []string {
 		var out []string
 		for _, p := range strings.Split(s, ",") {
@@ -492,7 +501,7 @@ func project(res map[string]any, q url.Values) map[string]any {
 		return out
 	}
 	attrs, excl := split(q.Get("attributes")), split(q.Get("excludedAttributes"))
-	always := map[string]bool{"id": true, "schemas": true, "meta": true}
+	always := map[string]bool{"id": true, "schemas": true, "meta": true, "username": f.choices.userNameAlways}
 	out := map[string]any{}
 	for k, v := range res {
 		lk := strings.ToLower(k)
@@ -564,7 +573,7 @@ func (f *fakeServer) list(w http.ResponseWriter, kind string, q url.Values, base
 	}
 	page := []any{}
 	for i := start - 1; i < len(matched) && len(page) < count; i++ {
-		page = append(page, project(matched[i], q))
+		page = append(page, f.project(matched[i], q))
 	}
 	out := listOf(page, start, len(page))
 	out["totalResults"] = len(matched)
