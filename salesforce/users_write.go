@@ -103,9 +103,9 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	}
 }
 
-// softRetries bounds the writes repeated after a refusal of soft data (a nickname taken by a
-// concurrent create, then a manager deleted meanwhile).
-const softRetries = 3
+// softRetries bounds the writes repeated after refusals of soft data (nicknames taken by
+// concurrent creates of the same local part, a manager Salesforce does not know).
+const softRetries = 5
 
 func (b *Backend) auditCreate(ctx context.Context, u *userState, w scimschema.UserWrite, psAdd []group, freeze bool, err error) {
 	id := str(u.rec.Fields["Id"])
