@@ -80,14 +80,43 @@ const noConfigHint = `No configuration file was given (--config FILE or SCIM_BRI
 To try scim-bridge without a Salesforce org: scim-bridge serve --demo
 `
 
+// version is the -ldflags version when the build set one (the release script, the Dockerfile), else
+// the module version (go install …@v1.2.3), else "dev" with the VCS revision when Go recorded it.
 func version() string {
-	if Version != "dev" {
-		return Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	return versionFrom(Version, bi)
+}
+
+func versionFrom(ldflags string, bi *debug.BuildInfo) string {
+	if ldflags != "dev" && ldflags != "" {
+		return ldflags
 	}
-	return Version
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	v := "dev+" + rev[:min(12, len(rev))]
+	if dirty {
+		v += "-dirty"
+	}
+	return v
 }
 
 // newFlagSet returns a flag set that reports errors to stderr and never exits the process.
