@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -462,6 +463,17 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if minAvail, _ := dig(k.objects["PodDisruptionBudget"], "spec", "minAvailable").(int); minAvail < 1 || minAvail >= 2 {
 		t.Errorf("PodDisruptionBudget minAvailable %d; want 1 of 2 replicas", minAvail)
+	}
+
+	// Where kubectl is installed, kustomize itself must accept the base (the checks above do not
+	// need it).
+	if kubectl, err := exec.LookPath("kubectl"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, kubectl, "kustomize", k.dir).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("image: ghcr.io/scim-bridge/scim-bridge:")) {
+			t.Errorf("kubectl kustomize deploy/kubernetes: %v\n%s", err, out)
+		}
 	}
 }
 
