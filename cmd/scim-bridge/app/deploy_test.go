@@ -274,7 +274,9 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
 	}
-	if !slices.ContainsFunc(f["COPY"], func(c string) bool { return strings.HasSuffix(c, "--chown=65532:65532 /out/state /var/lib/scim-bridge") }) {
+	if !slices.ContainsFunc(f["COPY"], func(c string) bool {
+		return strings.HasSuffix(c, "--chown=65532:65532 /out/state /var/lib/scim-bridge")
+	}) {
 		t.Errorf("/var/lib/scim-bridge (token_file) is not owned by the image's user: COPY %v", f["COPY"])
 	}
 	if lic, err := os.ReadFile(filepath.Join(repoRoot, "LICENSE")); err != nil || !strings.Contains(string(lic), "Apache License\n                           Version 2.0") {
@@ -543,7 +545,10 @@ func TestComposeFile(t *testing.T) {
 	for k, v := range env {
 		envList = append(envList, k+"="+v)
 	}
-	waitFor(t, "the emulator", func() bool { code, _ := get(http.DefaultClient, "http://"+emuAddr+"/services/data/"); return code == 200 })
+	waitFor(t, "the emulator", func() bool {
+		code, _ := get(http.DefaultClient, "http://"+emuAddr+"/services/data/")
+		return code == 200
+	})
 	bridgeDone := make(chan error, 1)
 	go func() { bridgeDone <- Run(ctx, []string{"serve"}, envList, io.Discard, io.Discard) }()
 	defer func() { cancel(); <-bridgeDone }()
