@@ -219,6 +219,7 @@ type suite struct {
 
 	results []Result
 	status  map[string]Status // check name → outcome, for dependencies
+	rootOf  map[string]string // not-run check → the failed check it ultimately depends on
 
 	users    map[string]string // fixture name → id
 	userVals map[string]userFixture
@@ -264,6 +265,7 @@ func newSuite(target Target) (*suite, error) {
 		users:    map[string]string{},
 		userVals: map[string]userFixture{},
 		status:   map[string]Status{},
+		rootOf:   map[string]string{},
 	}, nil
 }
 
@@ -391,11 +393,16 @@ func (c *C) dependsOn(checks ...string) {
 }
 
 // notRunBecause ends the check because check dep, which it needs, ended with status st: skipped
-// when dep was skipped (a capability not advertised), else not run.
+// when dep was skipped (a capability not advertised), else not run. When dep did not run either,
+// the message names the failed check at the root of the chain.
 func (c *C) notRunBecause(dep string, st Status) {
 	if st == Skipped {
 		c.Skipf("depends on %s, which was skipped", dep)
 	}
+	if root := c.s.rootOf[dep]; st == NotRun && root != "" {
+		dep = root
+	}
+	c.s.rootOf[c.name] = dep
 	c.notRun = "not run: depends on " + dep
 	panic(stopCheck{})
 }

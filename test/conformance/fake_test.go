@@ -43,6 +43,7 @@ type fakeChoices struct {
 	nulls            bool  // discovery documents carry nulls for unassigned values (RFC 7643 §2.5)
 	noSingleRT       bool  // /ResourceTypes/<id> is not addressable (RFC 7644 §4 defines no such address)
 	userNameAlways   bool  // userName is declared, and served, returned "always" (RFC 7643 §7)
+	noGroupsAttr     bool  // the User schema defines no groups attribute
 }
 
 // permissive is the loosest reading of the RFCs; strict the tightest.
@@ -214,9 +215,13 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 				attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "returned": userNameReturned}),
 				attr("name", "complex", map[string]any{"subAttributes": []any{attr("givenName", "string", nil), attr("familyName", "string", nil)}}),
 				attr("password", "string", map[string]any{"mutability": "writeOnly", "returned": "never"}),
-				attr("groups", "complex", map[string]any{"multiValued": true, "mutability": "readOnly", "subAttributes": []any{attr("value", "string", nil)}}),
 			}},
 			map[string]any{"schemas": []any{schemaURN}, "id": groupURN, "name": "Group", "attributes": []any{attr("displayName", "string", nil)}},
+		}
+		if !f.choices.noGroupsAttr {
+			user := schemas[0].(map[string]any)
+			user["attributes"] = append(user["attributes"].([]any),
+				attr("groups", "complex", map[string]any{"multiValued": true, "mutability": "readOnly", "subAttributes": []any{attr("value", "string", nil)}}))
 		}
 		if !f.choices.noEnterprise {
 			schemas = append(schemas, map[string]any{"schemas": []any{schemaURN}, "id": enterpriseURN, "name": "EnterpriseUser", "attributes": []any{attr("department", "string", nil)}})

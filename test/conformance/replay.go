@@ -330,7 +330,7 @@ func (c *C) judgeStep(st step, req request, r *response, vars map[string]string)
 		}
 	}
 	if st.IdPSpecific {
-		firstProblem += " (IdP-specific: " + st.Why + ")"
+		firstProblem = "IdP-specific form (" + st.Why + "): " + firstProblem
 	}
 	c.Fatalf("%s", firstProblem)
 }

@@ -140,6 +140,19 @@ func TestReplaysLeaveOutTheEnterpriseExtensionWhenNotAdvertised(t *testing.T) {
 	}
 }
 
+func TestUserSchemaWithoutGroupsSkipsTheReadOnlyCheck(t *testing.T) {
+	t.Parallel()
+	choices := permissive
+	choices.noGroupsAttr = true
+	rep := runAgainstFake(t, choices, nil)
+	if got := checks(rep, SectionRFC, Failed); len(got) != 0 {
+		t.Errorf("RFC failures = %v; want none", got)
+	}
+	if r := result(rep, "RFC7644-3.5.2/readOnly-attribute-mutability"); r.Status != Skipped {
+		t.Errorf("readOnly-attribute-mutability = %s; want skipped (no readOnly attribute to try)", r.Status)
+	}
+}
+
 func TestSuiteCleansUp(t *testing.T) {
 	t.Parallel()
 	for name, choices := range map[string]fakeChoices{"permissive": permissive, "strict": strict} {
@@ -226,6 +239,9 @@ func TestFailedFixtureMakesDependentsNotRun(t *testing.T) {
 		if r := result(rep, name); r.Status != NotRun || r.Detail != "not run: depends on "+checkCreateUser {
 			t.Errorf("%s = %s %q; want not run: depends on %s", name, r.Status, r.Detail, checkCreateUser)
 		}
+	}
+	if r := result(rep, "RFC7644-3.5.2.2/remove-simple"); r.Detail != "not run: depends on "+checkCreateUser {
+		t.Errorf("remove-simple (after add-simple, after replace-simple) = %q; want the root of the chain named", r.Detail)
 	}
 	if r := result(rep, "IdP-okta/04-read-back"); r.Status != NotRun || !strings.Contains(r.Detail, "IdP-okta/03-create-with-password") {
 		t.Errorf("okta read back = %s %q; want not run, depending on the create step", r.Status, r.Detail)
