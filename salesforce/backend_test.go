@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -115,6 +116,13 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // replica behind a load balancer is. Its catalog is loaded now.
 func (h *harness) replica() *Backend {
 	h.t.Helper()
+	return h.replicaWith(nil)
+}
+
+// replicaWith is replica with its own backend configuration (changed from the harness's by
+// configure).
+func (h *harness) replicaWith(configure func(*BackendConfig)) *Backend {
+	h.t.Helper()
 	c, err := New(h.ctx, Config{
 		Flow: "refresh_token", URL: h.url,
 		ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh",
@@ -123,7 +131,12 @@ func (h *harness) replica() *Backend {
 	if err != nil {
 		h.t.Fatalf("New client: %v", err)
 	}
-	b, err := NewBackend(c, h.bcfg)
+	bcfg := h.bcfg
+	bcfg.Users.Defaults = maps.Clone(h.bcfg.Users.Defaults)
+	if configure != nil {
+		configure(&bcfg)
+	}
+	b, err := NewBackend(c, bcfg)
 	if err != nil {
 		h.t.Fatalf("NewBackend: %v", err)
 	}

@@ -283,6 +283,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			return scimschema.Resource{}, err
 		}
 		removes, _ := memberIDs(m.Remove, false)
+		if m.Replace && b.cfg.Provisioning.PermissionSets == "overwrite" && !b.cfg.Provisioning.DryRun {
+			return b.overwriteMembers(o, g, adds, newLabel, put)
+		}
 		if m.Replace {
 			var cur []groupMember
 			if g, cur, err = o.currentMembers(g, nil); err != nil {
@@ -402,7 +405,15 @@ func (o *op) currentMembers(g group, users []string) (group, []groupMember, erro
 // (success); an assignment already gone is a removed member (success). Failures are reported
 // together, naming the members. On success *g holds the group as read back.
 func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser []string) error {
+	_, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, nil)
+	return err
+}
+
+// writeGroupThenRead is writeGroup followed by the query readBack (when not nil), which rides in
+// the last composite when it has room and is sent alone otherwise; its subresponse is returned.
+func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, delUser []string, readBack *Subrequest) (SubResponse, error) {
 	b := o.b
+	var readBackRes *SubResponse
 	type part struct {
 		sub   Subrequest
 		users []string
@@ -429,7 +440,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		}
 		rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 		if err != nil {
-			return b.fail(o.ctx, err)
+			return SubResponse{}, b.fail(o.ctx, err)
 		}
 		lead = []Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
 		tail = []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
@@ -444,7 +455,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
-		return err
+		return SubResponse{}, err
 	}
 	var failedAdd, failedDel []recordFailure
 	var failedNames []string
@@ -466,6 +477,9 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		if first {
 			subs = append(subs, tail...)
 		}
+		if readBack != nil && len(parts) == 0 && len(subs)-len(lead) < perCall {
+			subs = append(subs, *readBack)
+		}
 		if len(subs) == 0 {
 			break
 		}
@@ -473,13 +487,18 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		if err != nil {
 			err = b.fail(o.ctx, err)
 			audit(err)
-			return err
+			return SubResponse{}, err
 		}
 		by := byRef(res)
+		if readBack != nil {
+			if sr, ok := by[readBack.ReferenceID]; ok {
+				readBackRes = &sr
+			}
+		}
 		if first && label != nil {
 			if err := o.labelResult(g, by["lbl"], by["rec"]); err != nil {
 				audit(err)
-				return err
+				return SubResponse{}, err
 			}
 			b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, nil)
 			labelPending = false
@@ -494,7 +513,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 			if err != nil {
 				err = b.fail(o.ctx, err)
 				audit(err)
-				return err
+				return SubResponse{}, err
 			}
 			for _, f := range failures {
 				failedNames = append(failedNames, chunk[j].users[f.index])
@@ -510,7 +529,17 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	failures := append(failedAdd, failedDel...)
 	if len(failures) == 0 {
 		audit(nil)
-		return nil
+		if readBack == nil {
+			return SubResponse{}, nil
+		}
+		if readBackRes == nil {
+			res, err := b.c.Composite(o.ctx, false, []Subrequest{*readBack})
+			if err != nil {
+				return SubResponse{}, b.fail(o.ctx, err)
+			}
+			readBackRes = &res[0]
+		}
+		return *readBackRes, nil
 	}
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
@@ -520,7 +549,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)
-	return err
+	return SubResponse{}, err
 }
 
 // labelResult reads the outcome of a label PATCH and the read-back after it into *g.

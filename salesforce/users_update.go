@@ -90,9 +90,26 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		if ch.profile, err = o.resolveProfile(w.Profile, false); err != nil {
 			return scimschema.Resource{}, err
 		}
+		if !b.assignable(ch.profile) {
+			// Naming the profile the user already has changes nothing (Okta's PUT repeats every
+			// attribute): only a change to an unassignable profile is refused.
+			if cur == nil {
+				if cur, err = o.readUser(uid, false); err != nil {
+					return scimschema.Resource{}, err
+				}
+			}
+			if !sameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
+				return scimschema.Resource{}, notAssignable()
+			}
+		}
 		ch.fields["ProfileId"] = ch.profile.ID
 	}
 	if w.Active != nil {
+		if !*w.Active && b.cfg.Provisioning.DisableUsers {
+			if err := b.guardIntegrationUser(ctx, uid, operation); err != nil {
+				return scimschema.Resource{}, err
+			}
+		}
 		b.planActive(ctx, ch, *w.Active, cur)
 	}
 	if w.PermissionSets != nil {
@@ -124,6 +141,11 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if err := o.prepareManager(ch.fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, operation)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	defer sent()
 	for attempt := 0; ; attempt++ {
 		u, err := o.applyUserChange(ch, cur)
 		if err != nil && attempt < softRetries {
@@ -186,6 +208,11 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if !ok {
 		return notFound("user")
 	}
+	if b.cfg.Provisioning.DeprovisionUsers {
+		if err := b.guardIntegrationUser(ctx, uid, "delete_user"); err != nil {
+			return err
+		}
+	}
 	o := b.op(ctx)
 	var cur *userState
 	if ifMatch != "" || !b.cfg.Provisioning.DeprovisionUsers || b.cfg.Provisioning.DryRun {
@@ -219,7 +246,12 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if ch.empty() {
 		return nil // already deprovisioned
 	}
-	_, err := o.applyUserChange(ch, cur)
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
+	if err != nil {
+		return err
+	}
+	defer sent()
+	_, err = o.applyUserChange(ch, cur)
 	return err
 }
 

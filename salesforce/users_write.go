@@ -36,6 +36,9 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
+	if !b.assignable(prof) {
+		return scimschema.Resource{}, notAssignable()
+	}
 	var psAdd []group
 	if w.PermissionSets != nil {
 		if psAdd, err = o.resolveGroups(scimschema.SalesforceUserURN+":permissionSets", w.PermissionSets.Add); err != nil {

@@ -81,6 +81,15 @@ type Provisioning struct {
 	DeprovisionUsers bool   `yaml:"deprovision_users"`
 	PermissionSets   string `yaml:"permission_sets"`
 	DryRun           bool   `yaml:"dry_run"`
+	// DeprovisionLimit is the mass-deprovision brake (see salesforce.DeprovisionLimit).
+	DeprovisionLimit DeprovisionLimit `yaml:"deprovision_limit"`
+}
+
+// DeprovisionLimit is provisioning.deprovision_limit: at most Max deactivations, freezes and
+// deletes within Window; Max 0 turns the brake off.
+type DeprovisionLimit struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
 }
 
 type UsersConfig struct {
@@ -91,6 +100,8 @@ type UsersConfig struct {
 	UserTypes      []string          `yaml:"user_types"`
 	// StrictPicklists: a language, locale or time zone the org lacks is a 400, not the default.
 	StrictPicklists bool `yaml:"strict_picklists"`
+	// AssignableProfiles are the profiles (names or ids) a create or update may name; empty = any.
+	AssignableProfiles []string `yaml:"assignable_profiles"`
 }
 
 // MappingConfig is one users.mapping entry: a SCIM attribute path and the Salesforce User field it
@@ -131,6 +142,7 @@ func defaultConfig() Config {
 			DisableAction:    "disable",
 			DeprovisionUsers: true,
 			PermissionSets:   "merge",
+			DeprovisionLimit: DeprovisionLimit{Max: 100, Window: time.Hour},
 		},
 		Users: UsersConfig{
 			Defaults: map[string]string{
@@ -655,12 +667,23 @@ func validate(cfg *Config, use purpose) problems {
 	if p.PermissionSets != "merge" && p.PermissionSets != "overwrite" {
 		probs.add("provisioning.permission_sets", "must be merge or overwrite")
 	}
+	if p.DeprovisionLimit.Max < 0 {
+		probs.add("provisioning.deprovision_limit.max", "must be 0 (off) or a positive number of deprovisionings")
+	}
+	if p.DeprovisionLimit.Max > 0 && (p.DeprovisionLimit.Window < time.Minute || p.DeprovisionLimit.Window > 24*time.Hour) {
+		probs.add("provisioning.deprovision_limit.window", "must be between 1m and 24h, such as 1h")
+	}
 	u := cfg.Users
 	if u.UsernameDomain != "" && !domainRE.MatchString(u.UsernameDomain) {
 		probs.add("users.username_domain", "must be a lower-case domain such as acme.com")
 	}
 	if u.UsernameSuffix != "" && !regexp.MustCompile(`^\.[a-z0-9]+$`).MatchString(u.UsernameSuffix) {
 		probs.add("users.username_suffix", "must be a dot and lower-case letters or digits, such as .uat")
+	}
+	for i, name := range u.AssignableProfiles {
+		if strings.TrimSpace(name) == "" {
+			probs.add(fmt.Sprintf("users.assignable_profiles[%d]", i), "must be a profile name or id, not empty")
+		}
 	}
 	if len(u.UserTypes) == 0 {
 		probs.add("users.user_types", "must name at least one Salesforce UserType, such as Standard")

@@ -106,9 +106,11 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			DisableAction:    p.DisableAction,
 			PermissionSets:   p.PermissionSets,
 			DryRun:           p.DryRun,
+			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
-		Users:     cfg.userMapping(),
-		UserTypes: cfg.Users.UserTypes,
+		AssignableProfiles: cfg.Users.AssignableProfiles,
+		Users:              cfg.userMapping(),
+		UserTypes:          cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
 			Source:      cfg.Groups.Source,
 			Include:     cfg.Groups.Include,
