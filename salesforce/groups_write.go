@@ -548,7 +548,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
-	} else if err = o.licenceError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
+	} else if err = o.failedGroupsError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
 		func(i int) string { return "member " + failedNames[i] }); err == nil || len(failedDel) > 0 {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}

@@ -237,7 +237,7 @@ func (o *op) assignLater(u *userState, later []group) error {
 		}
 	}
 	if len(failures) > 0 {
-		if err := o.licenceError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
+		if err := o.failedGroupsError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
 			func(int) string { return "the user" }); err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ func (o *op) createError(ce *createError, username string, prof profile, psAdd [
 		}
 		return invalid(detail, ce.e)
 	case len(ce.failures) > 0:
-		if err := o.licenceError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
+		if err := o.failedGroupsError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
 			func(int) string { return "the user" }); err != nil {
 			return err
 		}

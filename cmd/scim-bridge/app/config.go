@@ -378,7 +378,9 @@ func kindText(k reflect.Kind) string {
 func yamlKeys(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		keys = append(keys, yamlKey(t.Field(i)))
+		if t.Field(i).IsExported() {
+			keys = append(keys, yamlKey(t.Field(i)))
+		}
 	}
 	return keys
 }
@@ -387,7 +389,7 @@ func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yam
 
 func fieldByYAMLKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		if yamlKey(t.Field(i)) == key {
+		if t.Field(i).IsExported() && yamlKey(t.Field(i)) == key {
 			return t.Field(i), true
 		}
 	}
@@ -598,12 +600,10 @@ func validate(cfg *Config, use purpose) problems {
 	}
 	names := map[string]string{} // token name → where it was first given
 	for i, t := range cfg.Auth.Tokens {
-		key, nameKey, tokenKey := fmt.Sprintf("auth.tokens[%d]", i), "", ""
+		key := fmt.Sprintf("auth.tokens[%d]", i)
+		nameKey, tokenKey := key+".name", key+".token"
 		if t.from != "" {
 			key = envKey(t.from)
-		}
-		nameKey, tokenKey = key+".name", key+".token"
-		if t.from != "" {
 			nameKey, tokenKey = key, key
 		}
 		switch first, dup := names[t.Name]; {
