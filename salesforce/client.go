@@ -67,6 +67,7 @@ type Client struct {
 	timeout  time.Duration
 	retry    RetryPolicy
 	metrics  *metrics
+	health   *health
 	log      zerolog.Logger
 
 	usageMu sync.Mutex
@@ -176,9 +177,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		timeout:  timeout,
 		retry:    cfg.Retry.withDefaults(),
 		metrics:  metrics,
+		health:   &health{now: now},
 		log:      cfg.Logger,
 	}
 	c.tokens = &tokens{
+		health:       c.health,
 		flow:         cfg.Flow,
 		tokenURL:     loginBase.String() + "/services/oauth2/token",
 		audience:     jwtAudience(loginBase),
@@ -427,6 +430,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.metrics.request(r.op, "error", time.Since(start))
+		c.health.call(0)
 		c.logCall(ctx, r, "error", start, n)
 		return 0, nil, err
 	}
@@ -435,6 +439,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	status := strconv.Itoa(resp.StatusCode)
 	c.recordUsage(resp.Header.Get("Sforce-Limit-Info"))
 	c.metrics.request(r.op, status, time.Since(start))
+	c.health.call(resp.StatusCode)
 	c.logCall(ctx, r, status, start, n)
 	if err != nil {
 		return 0, nil, err

@@ -34,6 +34,9 @@ type DemoOptions struct {
 	Emulator func(*emulator.Config)
 	// Logger receives the bridge's logs; nil = discard.
 	Logger *zerolog.Logger
+	// DefaultAdminListen turns the admin listener (the status page) on at this address when the
+	// configuration leaves admin_listen empty; "" leaves it as configured.
+	DefaultAdminListen string
 }
 
 // Demo is a running bridge on the built-in Salesforce emulator.
@@ -41,7 +44,9 @@ type Demo struct {
 	// BaseURL is the SCIM base, e.g. http://127.0.0.1:8080/scim/v2.
 	BaseURL string
 	// URL is the bridge's root (for /healthz, /metrics).
-	URL   string
+	URL string
+	// AdminURL is the admin listener's root (/status); "" when it is off.
+	AdminURL string
 	Token string
 	// Emulator is the in-process Salesforce; EmulatorURL is where the bridge reaches it over HTTP.
 	Emulator    *emulator.Emulator
@@ -51,6 +56,7 @@ type Demo struct {
 	stop     context.CancelFunc
 	done     chan error
 	emulator *http.Server
+	admin    func() // stops the admin listener; nil when it is off
 }
 
 // StartDemo starts the emulator on a loopback port and the bridge in front of it, connected over
@@ -129,6 +135,9 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	if opts.ConfigYAML != "" {
 		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
 	}
+	if cfg.AdminListen == "" {
+		cfg.AdminListen = opts.DefaultAdminListen
+	}
 	switch {
 	case opts.Listen != "":
 		cfg.Listen = opts.Listen
@@ -156,8 +165,22 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 		_ = ln.Close()
 		return fail(fmt.Errorf("the bridge cannot reach its emulator: %w", err))
 	}
+	var adminURL string
+	var stopAdmin func()
+	if cfg.AdminListen != "" {
+		addr, stop2, err := b.startAdmin(runCtx, cfg, logger)
+		if err != nil {
+			stop()
+			_ = ln.Close()
+			return fail(err)
+		}
+		adminURL, stopAdmin = "http://"+addr, stop2
+	}
+	announceDryRun(cfg, logger)
 	root := "http://" + ln.Addr().String()
 	d := &Demo{
+		AdminURL:    adminURL,
+		admin:       stopAdmin,
 		BaseURL:     root + "/scim/v2",
 		URL:         root,
 		Token:       token,
@@ -176,6 +199,9 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 func (d *Demo) Close() error {
 	d.stop()
 	err := <-d.done
+	if d.admin != nil {
+		d.admin()
+	}
 	if cerr := d.emulator.Close(); cerr != nil && err == nil && !errors.Is(cerr, http.ErrServerClosed) {
 		err = cerr
 	}
@@ -187,7 +213,11 @@ func printDemoBanner(w io.Writer, d *Demo) {
 	fmt.Fprintf(&b, "\nscim-bridge demo: a SCIM 2.0 server in front of a built-in Salesforce emulator\n\n")
 	fmt.Fprintf(&b, "  SCIM base URL   %s\n", d.BaseURL)
 	fmt.Fprintf(&b, "  Bearer token    %s\n", d.Token)
-	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n\n", d.EmulatorURL)
+	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n", d.EmulatorURL)
+	if d.AdminURL != "" {
+		fmt.Fprintf(&b, "  Status page     %s/status\n", d.AdminURL)
+	}
+	fmt.Fprintf(&b, "\n")
 	fmt.Fprintf(&b, "Try:\n\n")
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/Users?count=5'\n\n", d.Token, d.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/scim+json' \\\n", d.Token)

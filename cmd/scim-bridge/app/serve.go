@@ -19,6 +19,7 @@ import (
 
 	"github.com/scim-bridge/scim-bridge/salesforce"
 	"github.com/scim-bridge/scim-bridge/server"
+	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
 // allowStringBooleans sets the SCIM library's process-wide switch for Entra's string booleans
@@ -27,9 +28,11 @@ var allowStringBooleans sync.Once
 
 // bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler.
 type bridge struct {
-	client  *salesforce.Client
-	backend *salesforce.Backend
-	handler http.Handler
+	client   *salesforce.Client
+	backend  *salesforce.Backend
+	handler  http.Handler
+	recorder *status.Recorder    // what the status page shows
+	registry *prometheus.Registry // every metric of the process
 }
 
 // buildBridge wires everything from a validated Config. httpClient may be nil.
@@ -55,6 +58,7 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 		Registerer:        reg,
 		Gatherer:          reg,
 		Ready:             b.backend.Ready,
+		TokenUsed:         b.recorder.TokenUsed,
 	})
 	if err != nil {
 		return nil, err
@@ -96,6 +100,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		return nil, err
 	}
 	p := cfg.Provisioning
+	recorder := status.NewRecorder(nil)
 	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
 		Provisioning: salesforce.ProvisioningConfig{
 			CreateUsers:      p.CreateUsers,
@@ -105,6 +110,10 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			DisableAction:    p.DisableAction,
 			PermissionSets:   p.PermissionSets,
 			DryRun:           p.DryRun,
+		},
+		Audit: salesforce.AuditConfig{
+			IdentifyUsers: cfg.Audit.IdentifyUsers,
+			OnChange:      func(c salesforce.Change) { recorder.Audit(auditEvent(c)) },
 		},
 		Users:     cfg.userMapping(),
 		UserTypes: cfg.Users.UserTypes,
@@ -120,7 +129,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 	if err != nil {
 		return nil, err
 	}
-	return &bridge{client: client, backend: backend}, nil
+	return &bridge{client: client, backend: backend, recorder: recorder, registry: reg}, nil
 }
 
 func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
@@ -139,7 +148,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	logger := newLogger(stdout, em)
 
 	if *demo {
-		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger}, defaultConfig().Listen)
+		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, defaultConfig().Listen)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return ErrReported
@@ -179,7 +188,18 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		// Not fatal: /readyz reports it and the first requests retry.
 		logger.Warn().Str("reason", err.Error()).Msg("Salesforce is not ready yet")
 	}
-	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS.CertFile != "").Str("version", version()).Msg("scim-bridge serving")
+	if cfg.AdminListen != "" {
+		addr, stopAdmin, err := b.startAdmin(ctx, cfg, logger)
+		if err != nil {
+			_ = ln.Close()
+			fmt.Fprintln(stderr, err)
+			return ErrReported
+		}
+		defer stopAdmin()
+		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
+	}
+	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS.CertFile != "").Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
+	announceDryRun(cfg, logger)
 	return serveUntilDone(ctx, ln, b.handler, cfg.TLS, logger)
 }
 
