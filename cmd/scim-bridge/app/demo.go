@@ -47,7 +47,7 @@ type Demo struct {
 	URL string
 	// AdminURL is the admin listener's root (/status); "" when it is off.
 	AdminURL string
-	Token string
+	Token    string
 	// Emulator is the in-process Salesforce; EmulatorURL is where the bridge reaches it over HTTP.
 	Emulator    *emulator.Emulator
 	EmulatorURL string

@@ -31,7 +31,7 @@ type bridge struct {
 	client   *salesforce.Client
 	backend  *salesforce.Backend
 	handler  http.Handler
-	recorder *status.Recorder    // what the status page shows
+	recorder *status.Recorder     // what the status page shows
 	registry *prometheus.Registry // every metric of the process
 }
 
