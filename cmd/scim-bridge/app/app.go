@@ -40,6 +40,10 @@ func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Wri
 		return runCheck(ctx, args, env, stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, args, env, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, env, stdout, stderr)
+	case "explain":
+		return runExplain(ctx, args, env, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scim-bridge", version())
 		return nil
@@ -58,6 +62,8 @@ const usage = `Usage:
   scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
                        [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
+  scim-bridge status   [--config FILE]
+  scim-bridge explain  [--config FILE] [--offline] < body.json
   scim-bridge version
 
 The configuration file can also be named by SCIM_BRIDGE_CONFIG; every key can be overridden by
