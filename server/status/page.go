@@ -53,12 +53,14 @@ type pageData struct {
 	Chart svgChart
 }
 
-// svgChart is the allowance chart: the share of the daily allowance used, over the last 6 hours.
+// svgChart is the allowance chart: API calls used in the org's rolling 24 hours, over the last 6
+// hours of this replica's samples. The y axis runs from 0 to a little above the highest sample,
+// so that a small org's curve is visible; the page states the allowance beside it.
 type svgChart struct {
 	Width, Height int
 	Points        string // polyline points, "x,y x,y …"
 	Last          *point
-	Empty         bool
+	Top           int // the calls the top of the chart stands for
 }
 
 type point struct{ X, Y float64 }
@@ -66,16 +68,16 @@ type point struct{ X, Y float64 }
 const chartWidth, chartHeight = 600, 120
 
 func chart(samples []Sample, now time.Time) svgChart {
-	c := svgChart{Width: chartWidth, Height: chartHeight, Empty: len(samples) == 0}
+	c := svgChart{Width: chartWidth, Height: chartHeight, Top: 10}
+	for _, s := range samples {
+		c.Top = max(c.Top, s.Used+s.Used/4)
+	}
 	span := float64(keepSamples * sampleEvery)
 	start := now.Add(-keepSamples * sampleEvery)
 	var pts []string
 	for _, s := range samples {
-		if s.Max <= 0 {
-			continue
-		}
 		x := float64(s.Time.Sub(start)) / span * chartWidth
-		y := chartHeight - float64(s.Used)/float64(s.Max)*chartHeight
+		y := chartHeight - float64(s.Used)/float64(c.Top)*chartHeight
 		x, y = min(max(x, 0), chartWidth), min(max(y, 0), chartHeight)
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
 		c.Last = &point{x, y}
