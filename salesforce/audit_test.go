@@ -174,6 +174,19 @@ func TestAuditLinesSayWhatHappens(t *testing.T) {
 			}
 		},
 	}, {
+		name: "remove_members alone",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, `members[value eq "`+f.user+`"]`)}, {Op: "remove", Path: parsePath(t, `members[value eq "`+f.inactive+`"]`)}}
+			if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+				t.Fatalf("PatchGroup: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			// f.inactive is no member: removing it changes nothing and is not named.
+			return []Change{{Operation: OpRemoveMembers, Target: f.salesOps, Changed: []string{"members"}, Removed: []string{f.user}}}
+		},
+	}, {
 		name: "a user's permissionSets are memberships",
 		run: func(t *testing.T, f auditFixture) string {
 			attrs := newUserAttrs("ann.audit@example.com", "Ann", "Audit")

@@ -56,6 +56,7 @@ type Backend struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
+	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
 
 	mu  sync.Mutex // guards cat
 	cat *catalog

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ type harnessOption struct {
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
-	ecfg := emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh"}
+	ecfg := emulator.Config{ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh", Profile: testProfile(t)}
 	bcfg := defaultBackendConfig()
 	for _, o := range opts {
 		if o.emulator != nil {
@@ -358,8 +359,13 @@ func TestCheckStopsWhenTokenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := b.Check(context.Background())
-	if len(steps) != 1 || steps[0].OK {
-		t.Fatalf("Check = %+v; want one failed token step", steps)
+	if len(steps) == 0 || steps[0].OK || steps[0].Name != "token obtained" {
+		t.Fatalf("Check = %+v; want the token step first, failed", steps)
+	}
+	for _, s := range steps[1:] {
+		if !s.Skipped || !strings.Contains(s.Detail, `"token obtained"`) {
+			t.Errorf("step after the failed token = %+v; want it skipped, naming the token step", s)
+		}
 	}
 	if strings.Contains(steps[0].Detail, "wrong-secret") || strings.Contains(steps[0].Detail, "test-refresh") {
 		t.Errorf("token step detail leaks a secret: %q", steps[0].Detail)
@@ -497,4 +503,15 @@ func TestCheckNamesAnExhaustedAllowance(t *testing.T) {
 	if !blamed {
 		t.Errorf("no step names the exhausted allowance: %+v", steps)
 	}
+}
+
+// testProfile is the emulator profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names (.ci/run runs the
+// package's tests under both).
+func testProfile(t testing.TB) emulator.Profile {
+	t.Helper()
+	p, err := emulator.ProfileFromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -154,6 +155,48 @@ func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any
 	}
 }
 
+// walkChild hands fn every row of a child subquery's result (q may be nil: no children).
+// Salesforce pages child results with a cursor of their own, and the parent's next queryMore
+// invalidates the child cursors of the batch before (SOAP API queryMore(); the strict emulator
+// does both), while the bridge reads children after walking the parent. So rows past the first
+// batch are read with rest, a query of the same rows on the child object, never through the
+// child's cursor; rows fn already had are skipped by Id.
+func (b *Backend) walkChild(ctx context.Context, q *queryBody, rest *Query, fn func(map[string]any) bool) error {
+	if q == nil {
+		return nil
+	}
+	seen := make(map[string]bool, len(q.Records))
+	for _, r := range q.Records {
+		if !fn(r) {
+			return nil
+		}
+		seen[str(r["Id"])] = true
+	}
+	if q.Done || q.NextRecordsURL == "" {
+		return nil
+	}
+	soql, err := rest.String()
+	if err != nil {
+		return err
+	}
+	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
+		if seen[str(r["Id"])] {
+			return nil
+		}
+		if !fn(r) {
+			return errStopWalk
+		}
+		return nil
+	})
+	if errors.Is(err, errStopWalk) {
+		return nil
+	}
+	return err
+}
+
+// errStopWalk ends a QueryEach early without an error.
+var errStopWalk = errors.New("stop")
+
 func fromResult(res *QueryResult) *queryBody {
 	q := &queryBody{TotalSize: res.TotalSize, Done: res.Done, NextRecordsURL: res.NextRecordsURL}
 	for _, r := range res.Records {
@@ -173,11 +216,13 @@ func refQueryPath(soql string, refs ...string) string {
 }
 
 // subErr finds the root failure of a composite: the first subrequest error that is not a
-// consequence of another one; else the first unresolvable reference (PROCESSING_HALTED "Invalid
-// reference specified. No value for …"); else the first error. allOrNone rollbacks replace the
-// results of earlier subrequests with PROCESSING_HALTED too.
+// consequence of another one (PROCESSING_HALTED); else the first error. allOrNone rollbacks
+// replace the results of earlier subrequests with PROCESSING_HALTED too. Which PROCESSING_HALTED
+// is an unresolvable reference is never read from its message: Salesforce words it differently
+// across versions (docs/salesforce-behaviour.md); callers decide from the referenced query's
+// result (emptyReference) or from the shape of the composite (allHalted).
 func subErr(subs []SubResponse) (int, *Error) {
-	first, ref := -1, -1
+	first := -1
 	for i, s := range subs {
 		if s.Status < 400 {
 			continue
@@ -193,12 +238,6 @@ func subErr(subs []SubResponse) (int, *Error) {
 		if first < 0 {
 			first = i
 		}
-		if ref < 0 && strings.Contains(e.Message, "No value for ") {
-			ref = i
-		}
-	}
-	if ref >= 0 {
-		return ref, subs[ref].Err
 	}
 	if first >= 0 {
 		return first, subs[first].Err
@@ -206,10 +245,35 @@ func subErr(subs []SubResponse) (int, *Error) {
 	return -1, nil
 }
 
-// brokenReference reports whether a composite subrequest failed because a reference it uses
-// (for instance @{ul.records[0].Id}) had no value: the referenced query found nothing.
-func brokenReference(e *Error, ref string) bool {
-	return e != nil && e.Code == "PROCESSING_HALTED" && strings.Contains(e.Message, "No value for "+ref+".")
+// emptyReference reports whether subrequest sr did not run because the query it references
+// (for instance @{ref.records[0].Id}) found nothing: sr is PROCESSING_HALTED and ref's result, which
+// stays in the answer of a composite without allOrNone, has no rows.
+func emptyReference(by map[string]SubResponse, sr SubResponse, ref string) bool {
+	if sr.Err == nil || sr.Err.Code != "PROCESSING_HALTED" {
+		return false
+	}
+	q, ok := by[ref]
+	if !ok || q.Status >= 400 {
+		return false
+	}
+	body, err := decodeQuery(q)
+	return err == nil && body.TotalSize == 0
+}
+
+// allHalted reports whether every failed subrequest of a composite is PROCESSING_HALTED: none
+// failed for a reason of its own, so the composite stopped at a reference that had no value.
+func allHalted(subs []SubResponse) bool {
+	failed := false
+	for _, s := range subs {
+		if s.Status < 400 {
+			continue
+		}
+		failed = true
+		if s.Err == nil || s.Err.Code != "PROCESSING_HALTED" {
+			return false
+		}
+	}
+	return failed
 }
 
 // byRef indexes composite subresponses by reference id.

@@ -4,94 +4,199 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // CheckStep is one line of the "Test connection" report.
 type CheckStep struct {
-	Name   string
-	OK     bool
-	Detail string
+	Name string
+	OK   bool
+	// Skipped is set when a step this one needs failed: the step did not run, and Detail names
+	// the step to fix first (its advice would only repeat or mislead).
+	Skipped bool
+	Detail  string
 }
 
-// Check runs the "Test connection" steps: token, API version, User describe, default profile,
-// exposed permission sets and API usage. Every failing step says what to fix and never shows a
-// secret. Only a token failure stops the run (nothing else can work without one).
+// Names of the check steps; later steps name earlier ones they need.
+const (
+	stepTokenFile  = "token_file writable"
+	stepToken      = "token obtained"
+	stepVersion    = "API version available"
+	stepDescribe   = "User describe readable"
+	stepUserFields = "user defaults and mapping valid"
+	stepProfile    = "default profile found"
+	stepPermSets   = "exposed permission sets found"
+	stepAllowance  = "API calls remaining"
+)
+
+// checkRun collects steps and skips a step whose prerequisites did not pass.
+type checkRun struct {
+	steps []CheckStep
+	// blocked maps a step that did not pass to the failed step at the root: itself when it failed,
+	// the failure it waited for when it was skipped.
+	blocked map[string]string
+}
+
+// step runs f unless a step in needs did not pass; f returns whether it passed and the detail.
+func (r *checkRun) step(name string, needs []string, f func() (bool, string)) {
+	for _, n := range needs {
+		if root, ok := r.blocked[n]; ok {
+			r.blocked[name] = root
+			r.steps = append(r.steps, CheckStep{Name: name, Skipped: true,
+				Detail: fmt.Sprintf("skipped: needs %q, which failed; fix that first", root)})
+			return
+		}
+	}
+	ok, detail := f()
+	if !ok {
+		r.blocked[name] = name
+	}
+	r.steps = append(r.steps, CheckStep{Name: name, OK: ok, Detail: detail})
+}
+
+// Check runs the "Test connection" steps: token_file, token, API version, User describe, default
+// profile, exposed permission sets and API usage. Every failing step says what to fix and never
+// shows a secret; a step that needs a failed one is skipped, saying which.
 func (b *Backend) Check(ctx context.Context) []CheckStep {
-	var steps []CheckStep
-	add := func(name string, ok bool, format string, args ...any) {
-		steps = append(steps, CheckStep{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	r := &checkRun{blocked: map[string]string{}}
+	if path := b.c.tokens.tokenFile; path != "" && b.c.tokens.flow == FlowRefreshToken {
+		r.step(stepTokenFile, nil, func() (bool, string) { return checkTokenFile(path) })
 	}
 
-	if err := b.c.Token(ctx); err != nil {
-		if KindOf(err) == KindAuth {
-			// The client's message already names the setting to fix.
-			add("token obtained", false, "%s", safeText(err))
-		} else {
-			add("token obtained", false, "%s; check salesforce.url and salesforce.login_url", safeText(err))
+	r.step(stepToken, nil, func() (bool, string) {
+		err := b.c.Token(ctx)
+		switch {
+		case err == nil:
+			return true, "OAuth token accepted by Salesforce"
+		case KindOf(err) == KindAuth:
+			return false, safeText(err) // the client's message already names the setting to fix
 		}
-		return steps
-	}
-	add("token obtained", true, "OAuth token accepted by Salesforce")
+		return false, safeText(err) + "; check salesforce.url and salesforce.login_url"
+	})
 
 	version := b.c.APIVersion()
-	if vs, err := b.c.Versions(ctx); err != nil {
-		add("API version available", false, "listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
-	} else if !slices.ContainsFunc(vs, func(v Version) bool { return v.Version == version }) {
-		newest := ""
-		if len(vs) > 0 {
-			newest = vs[len(vs)-1].Version
+	r.step(stepVersion, []string{stepToken}, func() (bool, string) {
+		vs, err := b.c.Versions(ctx)
+		if err != nil {
+			return false, fmt.Sprintf("listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
 		}
-		add("API version available", false, "API version %s is not offered by this org (newest %s); set salesforce.api_version", version, newest)
-	} else {
-		add("API version available", true, "API version %s", version)
-	}
+		if !slices.ContainsFunc(vs, func(v Version) bool { return v.Version == version }) {
+			newest := ""
+			if len(vs) > 0 {
+				newest = vs[len(vs)-1].Version
+			}
+			return false, fmt.Sprintf("API version %s is not offered by this org (newest %s); set salesforce.api_version", version, newest)
+		}
+		return true, "API version " + version
+	})
 
-	if d, err := b.c.Describe(ctx, "User"); err != nil {
-		add("User describe readable", false, "%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
-	} else {
-		add("User describe readable", true, "%d User fields", len(d.Fields))
-		fields := describedFields(d)
+	var fields map[string]DescribeField
+	r.step(stepDescribe, []string{stepVersion}, func() (bool, string) {
+		d, err := b.c.Describe(ctx, "User")
+		if err != nil {
+			return false, fmt.Sprintf("%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
+		}
+		fields = describedFields(d)
+		return true, fmt.Sprintf("%d User fields", len(d.Fields))
+	})
+	r.step(stepUserFields, []string{stepDescribe}, func() (bool, string) {
 		if problems := append(b.checkDefaults(fields), b.checkMapping(fields)...); len(problems) > 0 {
-			add("user defaults and mapping valid", false, "%s", strings.Join(problems, "; "))
-		} else {
-			add("user defaults and mapping valid", true, "every users.defaults value and mapped field exists in this org")
+			return false, strings.Join(problems, "; ")
+		}
+		return true, "every users.defaults value and mapped field exists in this org"
+	})
+
+	var cat *catalog
+	var catErr error
+	loadCatalog := func() {
+		if cat == nil && catErr == nil {
+			cat, catErr = b.op(ctx).load(nil, 0)
 		}
 	}
-
-	o := b.op(ctx)
-	cat, err := o.load(nil, 0)
-	if err != nil {
-		add("default profile found", false, "loading profiles and permission sets failed: %s; %s", safeText(err), fixFor(err, "the integration user needs Manage Users and Assign Permission Sets"))
-	} else {
-		def := b.cfg.Users.Defaults["profile"]
-		switch p, ok := cat.profile(def); {
-		case def == "":
-			add("default profile found", false, "users.defaults.profile is not set: every create must name a profile")
-		case !ok:
-			add("default profile found", false, "no profile named by users.defaults.profile exists in this org; set it to one of the org's profile names or ids")
-		default:
-			add("default profile found", true, "profile %q (%s)", p.Name, p.ID)
+	r.step(stepProfile, []string{stepVersion}, func() (bool, string) {
+		if loadCatalog(); catErr != nil {
+			return false, fmt.Sprintf("loading profiles and permission sets failed: %s; %s", safeText(catErr), fixFor(catErr, "the integration user needs Manage Users and Assign Permission Sets"))
 		}
-		n := len(cat.exposed)
-		if n == 0 {
-			add("exposed permission sets found", false, "no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)
-		} else {
-			add("exposed permission sets found", true, "%d exposed as SCIM Groups", n)
+		return b.checkDefaultProfile(cat)
+	})
+	r.step(stepPermSets, []string{stepVersion}, func() (bool, string) {
+		if loadCatalog(); catErr != nil {
+			return false, fmt.Sprintf("loading permission sets failed: %s", safeText(catErr))
 		}
-	}
+		if n := len(cat.exposed); n > 0 {
+			return true, fmt.Sprintf("%d exposed as SCIM Groups", n)
+		}
+		return false, fmt.Sprintf("no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)
+	})
 
-	if u := b.c.Usage(); !u.Known {
-		add("API calls remaining", false, "Salesforce sent no Sforce-Limit-Info header; check that salesforce.url is the org's My Domain URL")
-	} else {
+	r.step(stepAllowance, []string{stepVersion}, func() (bool, string) {
+		u := b.c.Usage()
+		if !u.Known {
+			return false, "Salesforce sent no Sforce-Limit-Info header; check that salesforce.url is the org's My Domain URL"
+		}
 		detail := fmt.Sprintf("%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
 		if u.Used >= u.Max {
 			detail += "; the org's daily allowance is used up: wait for it to recover or buy more API calls"
 		}
-		add("API calls remaining", u.Used < u.Max, "%s", detail)
+		return u.Used < u.Max, detail
+	})
+	return r.steps
+}
+
+// checkDefaultProfile finds users.defaults.profile among the org's profiles; when it is missing the
+// answer lists the org's profile names, so the fix can be copied.
+func (b *Backend) checkDefaultProfile(cat *catalog) (bool, string) {
+	def := b.cfg.Users.Defaults["profile"]
+	if def == "" {
+		return false, "users.defaults.profile is not set: every create must name a profile"
 	}
-	return steps
+	if p, ok := cat.profile(def); ok {
+		return true, fmt.Sprintf("profile %q (%s)", p.Name, p.ID)
+	}
+	return false, fmt.Sprintf("users.defaults.profile: no profile %q exists in this org; set it to one of: %s", def, profileNames(cat))
+}
+
+// profileNames lists the org's profile names, sorted and quoted, for "one of" hints.
+func profileNames(cat *catalog) string {
+	names := make([]string, 0, len(cat.profiles))
+	for _, p := range cat.profiles {
+		names = append(names, strconv.Quote(p.Name))
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// checkTokenFile tells whether a rotated refresh token could be saved at path: the bridge replaces
+// it through a temporary file in the same directory, so the directory must be writable, and an
+// existing file readable.
+func checkTokenFile(path string) (bool, string) {
+	const why = "a rotated refresh token could not be saved, and after a restart the old one no longer works"
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".check-*")
+	if err != nil {
+		return false, fmt.Sprintf("salesforce.token_file: cannot create a file in %s (%v): %s; give the bridge's user write access to that directory (systemd: StateDirectory=; Kubernetes: a writable volume)", dir, pathCause(err), why)
+	}
+	tmp.Close()
+	_ = os.Remove(tmp.Name())
+	if f, err := os.Open(path); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Sprintf("salesforce.token_file: cannot read %s (%v)", path, pathCause(err))
+	}
+	return true, path + " can be written"
+}
+
+// pathCause is the reason of a file-system error without the path it repeats.
+func pathCause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // describedFields indexes a describe's fields by lower-cased name.

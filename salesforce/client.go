@@ -67,7 +67,8 @@ type Client struct {
 	timeout  time.Duration
 	retry    RetryPolicy
 	metrics  *metrics
-	health   *health
+	health   *healthTracker
+	activity *activity
 	log      zerolog.Logger
 
 	usageMu sync.Mutex
@@ -151,6 +152,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	health, err := newHealthTracker(cfg.Registerer, now)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
+	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
@@ -163,11 +172,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	httpClient := limitedClient(cfg.HTTPClient, concurrency)
+	httpClient.Transport = health.observe(httpClient.Transport)
 
 	c := &Client{
 		base:     base,
@@ -177,11 +183,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		timeout:  timeout,
 		retry:    cfg.Retry.withDefaults(),
 		metrics:  metrics,
-		health:   &health{now: now},
+		health:   health,
+		activity: &activity{now: now},
 		log:      cfg.Logger,
 	}
 	c.tokens = &tokens{
-		health:       c.health,
+		activity:     c.activity,
 		flow:         cfg.Flow,
 		tokenURL:     loginBase.String() + "/services/oauth2/token",
 		audience:     jwtAudience(loginBase),
@@ -430,7 +437,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.metrics.request(r.op, "error", time.Since(start))
-		c.health.call(0)
+		c.activity.call(0)
 		c.logCall(ctx, r, "error", start, n)
 		return 0, nil, err
 	}
@@ -439,7 +446,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	status := strconv.Itoa(resp.StatusCode)
 	c.recordUsage(resp.Header.Get("Sforce-Limit-Info"))
 	c.metrics.request(r.op, status, time.Since(start))
-	c.health.call(resp.StatusCode)
+	c.activity.call(resp.StatusCode)
 	c.logCall(ctx, r, status, start, n)
 	if err != nil {
 		return 0, nil, err
@@ -506,8 +513,22 @@ func (c *Client) QueryMore(ctx context.Context, nextRecordsURL string) (*QueryRe
 
 // QueryEach runs soql and calls fn for every record of every page, holding one page at a time.
 // It returns Salesforce's totalSize for the query; an error from fn stops the walk and is
-// returned as is.
+// returned as is. A cursor that expires or is invalidated on the way (INVALID_QUERY_LOCATOR)
+// runs the query once more, skipping the records fn already had (by Id; soql must select Id when
+// it can return more than one batch); a second one is returned (KindUnavailable).
 func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn func(Record) error) (total int, err error) {
+	seen := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		total, err = c.queryEach(ctx, soql, batchSize, seen, fn)
+		if attempt == 0 && IsCode(err, "INVALID_QUERY_LOCATOR") {
+			c.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
+			continue
+		}
+		return total, err
+	}
+}
+
+func (c *Client) queryEach(ctx context.Context, soql string, batchSize int, seen map[string]bool, fn func(Record) error) (total int, err error) {
 	res, err := c.Query(ctx, soql, batchSize)
 	if err != nil {
 		return 0, err
@@ -515,6 +536,13 @@ func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn f
 	total = res.TotalSize
 	for {
 		for _, rec := range res.Records {
+			id, _ := rec["Id"].(string)
+			if id != "" {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+			}
 			if err := fn(rec); err != nil {
 				return total, err
 			}

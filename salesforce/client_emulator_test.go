@@ -49,6 +49,7 @@ func newOrg(t testing.TB, cfg emulator.Config) *org {
 	if cfg.RefreshToken == "" {
 		cfg.RefreshToken = testRefreshToken
 	}
+	cfg.Profile = testProfile(t)
 	emu, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatalf("emulator.New() error = %v", err)
@@ -729,5 +730,39 @@ func TestVersionsAndDescribe(t *testing.T) {
 	}
 	if tz == nil || !tz.RestrictedPicklist || len(tz.PicklistValues) == 0 {
 		t.Errorf("TimeZoneSidKey describe = %+v; want a restricted picklist with values", tz)
+	}
+}
+
+// An expired or invalidated cursor (INVALID_QUERY_LOCATOR) runs the query again, once, without
+// handing a record twice; a second one is KindUnavailable (503 to the IdP), never "not found".
+func TestQueryEachRerunsTheQueryOnceWhenTheCursorIsGone(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, emulator.Config{})
+	for i := range 250 {
+		if _, err := o.emu.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Many_%03d", i), "Label": fmt.Sprintf("Many %03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := o.client(t)
+	q := mustSOQL(t, Select("Id", "Name").From("PermissionSet").Where(Like("Name", "Many_%")).OrderBy("Name", false))
+	locatorGone := emulator.Fault{Method: "GET", PathPattern: "/services/data/*/query/*", Status: 404, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"}
+
+	o.emu.InjectFault(locatorGone)
+	seen := map[string]int{}
+	total, err := c.QueryEach(context.Background(), q, 200, func(r Record) error { seen[r["Name"].(string)]++; return nil })
+	if err != nil || total != 250 || len(seen) != 250 {
+		t.Fatalf("QueryEach = %d, %v, %d distinct records; want 250, nil, 250", total, err, len(seen))
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s handed %d times", name, n)
+		}
+	}
+
+	locatorGone.Times = 2
+	o.emu.InjectFault(locatorGone)
+	_, err = c.QueryEach(context.Background(), q, 200, func(Record) error { return nil })
+	if KindOf(err) != KindUnavailable {
+		t.Errorf("QueryEach with the cursor gone twice: %v (kind %v); want KindUnavailable", err, KindOf(err))
 	}
 }

@@ -542,9 +542,18 @@ func TestCompositeValidation(t *testing.T) {
 	for i := range many {
 		many[i] = Subrequest{Method: "GET", Path: "limits", ReferenceID: fmt.Sprint("r", i)}
 	}
+	queries := make([]Subrequest, 6)
+	for i := range queries {
+		path := QueryPath("SELECT Id FROM User")
+		if i == 5 {
+			path = "composite/sobjects"
+		}
+		queries[i] = Subrequest{Method: "GET", Path: path, ReferenceID: fmt.Sprint("q", i)}
+	}
 	for name, subs := range map[string][]Subrequest{
 		"none":           nil,
 		"too many":       many,
+		"six queries":    queries, // at most 5 may be queries or sObject Collections (D-COMP)
 		"bad method":     {{Method: "get", Path: "limits", ReferenceID: "a"}},
 		"bad reference":  {{Method: "GET", Path: "limits", ReferenceID: "a-b"}},
 		"duplicate ref":  {{Method: "GET", Path: "limits", ReferenceID: "a"}, {Method: "GET", Path: "limits", ReferenceID: "a"}},

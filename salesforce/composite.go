@@ -14,9 +14,12 @@ import (
 // Composite and sObject Collections: several operations in one API call (Salesforce counts a
 // composite request as one call, whatever it holds).
 
-// Composite limits: at most 25 subrequests, at most 5 of them queries or collections.
+// Composite limits: at most 25 subrequests, at most 5 of them queries or collections ("Up to 5 of
+// these subrequests can be sObject Collections or query operations, including Query and QueryAll
+// requests", D-COMP https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite_post.htm).
 const (
-	maxSubrequests = 25
+	maxSubrequests      = 25
+	maxQuerySubrequests = 5
 	// CollectionChunk is the most records one sObject Collections call takes.
 	CollectionChunk = 200
 )
@@ -40,6 +43,17 @@ type SubResponse struct {
 }
 
 var referenceIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_]*$`)
+
+// isQueryOrCollection reports whether a subrequest path counts toward the 5 query or sObject
+// Collections subrequests of a composite.
+func isQueryOrCollection(path string) bool {
+	for _, p := range []string{"query", "queryAll", "composite/sobjects"} {
+		if rest, ok := strings.CutPrefix(path, p); ok && (rest == "" || rest[0] == '/' || rest[0] == '?') {
+			return true
+		}
+	}
+	return false
+}
 
 // QueryPath is the composite subrequest path of a SOQL query: "query?q=<url-encoded>".
 func QueryPath(soql string) string {
@@ -84,7 +98,13 @@ func (c *Client) Composite(ctx context.Context, allOrNone bool, subs []Subreques
 	body := compositeBody{AllOrNone: allOrNone, CompositeRequest: make([]compositeSub, len(subs))}
 	safe := true
 	seen := make(map[string]bool, len(subs))
+	queries := 0
 	for i, s := range subs {
+		if isQueryOrCollection(s.Path) {
+			if queries++; queries > maxQuerySubrequests {
+				return nil, fmt.Errorf("salesforce: composite takes at most %d query or sObject Collections subrequests", maxQuerySubrequests)
+			}
+		}
 		switch s.Method {
 		case http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
 		default:

@@ -3,12 +3,15 @@ package salesforce
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Kind classifies a Salesforce failure into the few outcomes a caller acts on.
@@ -115,7 +118,12 @@ func classify(status int, code string) Kind {
 		return KindAuth
 	case strings.HasPrefix(code, "DUPLICATE_"):
 		return KindConflict
-	case code == "NOT_FOUND" || code == "INVALID_QUERY_LOCATOR" || status == 404:
+	case code == "INVALID_QUERY_LOCATOR":
+		// A query cursor expired or was invalidated (a parent's queryMore invalidates its child
+		// cursors; SOAP API queryMore()): nothing is missing, the query has to run again. Callers
+		// that can re-run it do so once (QueryEach); otherwise the SCIM client retries after 503.
+		return KindUnavailable
+	case code == "NOT_FOUND" || status == 404:
 		return KindNotFound
 	case code == "SERVER_UNAVAILABLE" || status >= 500:
 		return KindUnavailable
@@ -187,23 +195,71 @@ func ownError(status int, code, message string) *Error {
 }
 
 // transportError wraps a failure to get any HTTP answer. The cause is kept for errors.Is but its
-// text (which can hold the request URL and thus SOQL values) is never printed.
+// text (which can hold the request URL and thus SOQL values) is never printed; the message names
+// the cause in an operator's words instead (networkCause).
 func transportError(err error) *Error {
-	msg := "Salesforce could not be reached (network error)"
+	msg := "Salesforce could not be reached: " + networkCause(err)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		msg = "Salesforce did not answer in time"
 	case errors.Is(err, context.Canceled):
 		msg = "the request was canceled"
-	default:
-		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-			msg = "Salesforce did not answer in time"
-		}
+	case isTimeout(err):
+		msg = "Salesforce did not answer in time (timeout)"
 	}
 	// A failed dial sent nothing, so even a write may be repeated; any later failure may have
 	// reached Salesforce.
 	op, isOp := errors.AsType[*net.OpError](err)
 	return &Error{Message: msg, Kind: KindUnavailable, ownMessage: true, cause: err, notSent: isOp && op.Op == "dial"}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	ne, ok := errors.AsType[net.Error](err)
+	return ok && ne.Timeout()
+}
+
+// networkCause names why no HTTP answer came, in the words an operator searches for: no such host,
+// connection refused, connection reset, timeout, or a certificate problem.
+func networkCause(err error) string {
+	if dns, ok := errors.AsType[*net.DNSError](err); ok {
+		if dns.IsNotFound {
+			return "no such host (the host name does not resolve; check the URL's host name)"
+		}
+		if dns.IsTimeout {
+			return "DNS lookup timeout"
+		}
+		return "DNS lookup failed"
+	}
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		return "certificate signed by an unknown authority (a TLS-intercepting proxy needs its CA in the system trust store)"
+	}
+	if _, ok := errors.AsType[x509.HostnameError](err); ok {
+		return "certificate is not valid for this host name (check the URL's host name)"
+	}
+	if ce, ok := errors.AsType[x509.CertificateInvalidError](err); ok {
+		if ce.Reason == x509.Expired {
+			return "certificate expired or not yet valid (check the system clock)"
+		}
+		return "certificate is invalid"
+	}
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return "certificate verification failed"
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens on that host and port)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	case isTimeout(err):
+		return "timeout"
+	}
+	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
+		return "TLS handshake failed (is the URL http:// for an https server, or the reverse?)"
+	}
+	return "network error"
 }
 
 // recordError is one per-record error of an sObject Collections result; note "statusCode" where

@@ -51,7 +51,7 @@ func TestDecodeError(t *testing.T) {
 		{"user delete refused", 405, `[{"errorCode":"METHOD_NOT_ALLOWED","message":"HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH"}]`,
 			Error{Status: 405, Code: "METHOD_NOT_ALLOWED", Message: "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH", Kind: KindOther}},
 		{"stale locator", 404, `[{"errorCode":"INVALID_QUERY_LOCATOR","message":"Invalid query locator"}]`,
-			Error{Status: 404, Code: "INVALID_QUERY_LOCATOR", Message: "Invalid query locator", Kind: KindNotFound}},
+			Error{Status: 404, Code: "INVALID_QUERY_LOCATOR", Message: "Invalid query locator", Kind: KindUnavailable}},
 		{"several errors", 400, `[{"errorCode":"STRING_TOO_LONG","message":"Alias: too long","fields":["Alias"]},{"errorCode":"INVALID_EMAIL_ADDRESS","message":"Email: invalid","fields":["Email","Alias"]}]`,
 			Error{Status: 400, Code: "STRING_TOO_LONG", Message: "Alias: too long; Email: invalid", Fields: []string{"Alias", "Email"}, Kind: KindInvalid}},
 		{"single object", 400, `{"errorCode":"MALFORMED_QUERY","message":"unexpected token"}`,

@@ -41,11 +41,16 @@ func groupRecordQuery(id string, psg bool) *Query {
 }
 
 // groupsQuery reads every permission set (psg false) or permission set group that can be a SCIM
-// Group, with each one's members as a child subquery when withMembers. A permission set owned by
-// a profile or by a permission set group (its aggregate) is never a group.
+// Group, a permission set's members as a child subquery when withMembers. A permission set owned
+// by a profile or by a permission set group (its aggregate) is never a group.
+//
+// The object reference lists the child relationship Assignments on PermissionSet only (O-PS); on
+// PermissionSetGroup it is unconfirmed, and a real org may answer INVALID_TYPE. Permission set
+// group members are therefore read from PermissionSetAssignment (psgMembersQuery), and the
+// group query itself has no child: its INVALID_TYPE means the org has no permission set groups.
 func (b *Backend) groupsQuery(psg, withMembers bool) *Query {
 	q := groupSelect(psg)
-	if withMembers {
+	if withMembers && !psg {
 		q = q.SubQuery(Select("Id", "AssigneeId", "Assignee.Username").From("Assignments").
 			Where(In("Assignee.UserType", b.userTypes...)))
 	}
@@ -63,6 +68,13 @@ func groupFromRecord(rec map[string]any, psg bool) group {
 	return group{ID: str(rec["Id"]), Name: str(rec["Name"]), Label: str(rec["Label"]), Description: str(rec["Description"]),
 		LicenseID: str(rec["LicenseId"]), Created: str(rec["CreatedDate"]), LastModified: str(rec["LastModifiedDate"]),
 		Aggregate: str(rec["PermissionSetGroupId"]) != ""}
+}
+
+// psgMembersQuery reads the assignments of every permission set group to users SCIM sees, by group.
+func (b *Backend) psgMembersQuery() *Query {
+	return Select("Id", "AssigneeId", "Assignee.Username", "PermissionSetGroupId").From("PermissionSetAssignment").
+		Where(And(Ne("PermissionSetGroupId", nil), In("Assignee.UserType", b.userTypes...))).
+		OrderBy("PermissionSetGroupId", false).OrderBy("Id", false)
 }
 
 // childResult is a child subquery's result inside a query row: nil when Salesforce wrote null
@@ -256,6 +268,13 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 			ref = "psg"
 		}
 		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: ref})
+		if psg && withMembers {
+			mq, err := b.psgMembersQuery().String()
+			if err != nil {
+				return nil, nil, b.fail(ctx, err)
+			}
+			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: "psgm"})
+		}
 	}
 	if len(users) > 0 {
 		q, err := Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
@@ -271,10 +290,16 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 	}
 	var out []listedGroup
 	memberships := map[string]map[string]bool{}
+	psgMembers := map[string][]map[string]any{} // 15-character group id → its assignments
+	noPSG := false
 	for _, r := range res {
 		if r.Status >= 400 {
 			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
-				continue // an org without permission set groups
+				noPSG = true // an org without permission set groups: the query has no child relationship
+				continue
+			}
+			if r.ReferenceID == "psgm" && noPSG {
+				continue
 			}
 			if r.Err != nil {
 				return nil, nil, b.fail(ctx, r.Err)
@@ -286,8 +311,14 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 			return nil, nil, b.fail(ctx, err)
 		}
 		err = b.walk(ctx, q, func(rec map[string]any) bool {
-			if r.ReferenceID == "mship" {
+			switch r.ReferenceID {
+			case "mship":
 				addMembership(memberships, rec)
+				return true
+			case "psgm":
+				if g := str(rec["PermissionSetGroupId"]); len(g) >= 15 {
+					psgMembers[g[:15]] = append(psgMembers[g[:15]], rec)
+				}
 				return true
 			}
 			g := groupFromRecord(rec, r.ReferenceID == "psg")
@@ -298,6 +329,15 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		})
 		if err != nil {
 			return nil, nil, b.fail(ctx, err)
+		}
+	}
+	if withMembers {
+		for i, g := range out {
+			if g.IsPSG && len(g.ID) >= 15 {
+				if recs := psgMembers[g.ID[:15]]; len(recs) > 0 {
+					out[i].members = &queryBody{TotalSize: len(recs), Done: true, Records: recs}
+				}
+			}
 		}
 	}
 	return out, memberships, nil
@@ -379,7 +419,8 @@ func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scims
 		if withMembers {
 			members = []scimschema.Ref{}
 			if g.members != nil {
-				err := b.walk(ctx, g.members, func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
+				err := b.walkChild(ctx, g.members, b.memberQuery(g.group).OrderBy("Id", false),
+					func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
 				if err != nil {
 					return empty, b.fail(ctx, err)
 				}

@@ -320,11 +320,29 @@ func TestGroupMemberPatches(t *testing.T) {
 		if err := remove(other); err != nil {
 			t.Errorf("remove member: %v", err)
 		}
-	}); n != 2 {
-		t.Errorf("remove members made %d calls; want 2", n)
+	}); n != 1 {
+		t.Errorf("remove members made %d calls; want 1 (query and delete in one composite)", n)
 	}
 	if h.assignees(ps)[other] {
 		t.Error("removed member still assigned")
+	}
+	// Several members and a non-member in one PATCH: one call, the members go, the rest stays.
+	third := h.insertUser("third@example.com", "Standard User", nil)
+	if err := add(other, third); err != nil {
+		t.Fatalf("add two: %v", err)
+	}
+	stranger := h.insertUser("stranger@example.com", "Standard User", nil)
+	if n := h.calls(func() {
+		_, err := h.b.PatchGroup(h.ctx, ps, []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, "members"),
+			Value: []any{map[string]any{"value": stranger}, map[string]any{"value": third}, map[string]any{"value": other}}}}, "")
+		if err != nil {
+			t.Errorf("remove two members and a non-member: %v", err)
+		}
+	}); n != 1 {
+		t.Errorf("remove three made %d calls; want 1", n)
+	}
+	if got := h.assignees(ps); got[other] || got[third] || !got[member] {
+		t.Errorf("after removing two: assignees %v; want %s only of these", got, member)
 	}
 	if err := remove(other); err != nil {
 		t.Errorf("removing a non-member: %v", err)
@@ -498,4 +516,99 @@ func TestDeleteGroupSendsTheDeleteFirst(t *testing.T) {
 			t.Error("permission set deleted although Salesforce refused")
 		}
 	})
+}
+
+// Permission set group members are read from PermissionSetAssignment: the child relationship
+// Assignments is documented on PermissionSet only, and under the strict profile (as perhaps in a
+// real org) PermissionSetGroup has none. A list with members must not drop the groups then.
+func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }),
+				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
+			u := h.insertUser("team-member@example.com", "Standard User", nil)
+			if _, err := h.e.Insert("PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetGroupId": psg}); err != nil {
+				t.Fatal(err)
+			}
+			var page scimschema.Page
+			n := h.calls(func() {
+				var err error
+				if page, err = h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 100}); err != nil {
+					t.Fatalf("ListGroups: %v", err)
+				}
+			})
+			if n != 1 {
+				t.Errorf("ListGroups with members made %d calls; want 1", n)
+			}
+			var found bool
+			for _, r := range page.Resources {
+				if r.ID != psg {
+					continue
+				}
+				found = true
+				members, _ := r.Attributes["members"].([]any)
+				if len(members) != 1 || !sameID(members[0].(map[string]any)["value"].(string), u) {
+					t.Errorf("permission set group members = %v; want the one assignee", members)
+				}
+			}
+			if !found {
+				t.Fatalf("ListGroups with members = %v; the permission set group is missing", displayNames(page))
+			}
+		})
+	}
+}
+
+// Child subqueries come in batches (200 rows under the strict profile) with cursors the parent's
+// queryMore invalidates: a group's members and a user's groups past the first batch are read by
+// querying PermissionSetAssignment, never through the child cursor.
+func TestChildRowsPastTheFirstBatch(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) {
+				c.Profile = profile
+				seed := emulator.DefaultSeed()
+				for i := range seed.Licenses {
+					seed.Licenses[i].TotalLicenses = 1000
+				}
+				c.Seed = seed
+			}))
+			crowd, err := h.e.Insert("PermissionSet", map[string]any{"Name": "Crowd", "Label": "Crowd"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 230 {
+				h.assign(h.insertUser(fmt.Sprintf("crowd%03d@example.com", i), "Standard User", nil), crowd)
+			}
+			collector := h.insertUser("collector@example.com", "Standard User", nil)
+			for i := range 210 {
+				ps, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Set_%03d", i), "Label": fmt.Sprintf("Set %03d", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.assign(collector, ps)
+			}
+			// Any cursor the bridge follows is gone, as after the parent's queryMore.
+			h.e.InjectFault(emulator.Fault{Method: "GET", PathPattern: "/services/data/*/query/*", Status: 404,
+				ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator", Times: -1})
+			page, err := h.b.ListGroups(h.ctx, scimschema.ListQuery{StartIndex: 1, Count: 1000, Filter: parseFilter(t, `displayName eq "Crowd"`)})
+			if err != nil || len(page.Resources) != 1 {
+				t.Fatalf("ListGroups = %v, %v", page.Resources, err)
+			}
+			if members, _ := page.Resources[0].Attributes["members"].([]any); len(members) != 230 {
+				t.Errorf("listed group has %d members; want 230", len(members))
+			}
+			u, err := h.b.GetUser(h.ctx, collector, scimschema.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if groups, _ := u.Attributes["groups"].([]any); len(groups) != 210 {
+				t.Errorf("user has %d groups; want 210", len(groups))
+			}
+		})
+	}
 }

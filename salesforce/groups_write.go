@@ -241,7 +241,8 @@ func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]
 }
 
 // PatchGroup applies a PATCH. Adding members is one call (an existing member is a no-op);
-// removing is two (the group with those members' assignments, then their deletion; a non-member
+// removing up to removeInOneCall members and nothing else is one call (groups_remove.go), other
+// removals two (the group with those members' assignments, then their deletion; a non-member
 // is a no-op); replacing is two; a displayName change rides in the last composite. The answer
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
@@ -328,6 +329,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			}
 		} else {
 			add = adds
+			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
+				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+			}
 			if len(removes) > 0 {
 				var cur []groupMember
 				if g, cur, err = o.currentMembers(g, removes); err != nil {

@@ -47,7 +47,7 @@ type tokens struct {
 	timeout      time.Duration
 	now          func() time.Time
 	metrics      *metrics
-	health       *health
+	activity     *activity
 	log          zerolog.Logger
 
 	fetching chan struct{} // one slot: serialises token calls; waiting honours ctx
@@ -95,11 +95,11 @@ func (t *tokens) renew(ctx context.Context, stale uint64) (string, uint64, error
 	tok, err := t.fetch(ctx, refresh)
 	if err != nil {
 		t.metrics.tokenRefresh(false)
-		t.health.token(err)
+		t.activity.token(err)
 		return "", 0, err
 	}
 	t.metrics.tokenRefresh(true)
-	t.health.token(nil)
+	t.activity.token(nil)
 
 	t.mu.Lock()
 	t.access = tok.AccessToken

@@ -100,16 +100,43 @@ func LikeEscape(s string) string {
 // membership is "Field [NOT] IN (literals…)" or "Field [NOT] IN (SELECT …)".
 type membership struct {
 	field, op string
-	list      string
+	list      string   // a semi-join's subquery
+	lists     []string // literal lists of at most maxInValues values each
 	err       error
 }
 
+// maxInValues is the most values the bridge puts in one IN list. The SOQL limits page states
+// "Maximum number of junction IDs: 500"; a real org may refuse longer lists with MALFORMED_QUERY
+// (the strict emulator profile does), so longer lists are split into several joined by OR (IN) or
+// AND (NOT IN). Whether a limit also holds per query is unknown (docs/salesforce-behaviour.md).
+const maxInValues = 500
+
 func (m *membership) soql(b *strings.Builder) {
+	if len(m.lists) > 1 {
+		// Several lists of at most maxInValues: "(f IN (…) OR f IN (…))", "(f NOT IN (…) AND …)".
+		join := " OR "
+		if m.op == "NOT IN" {
+			join = " AND "
+		}
+		b.WriteByte('(')
+		for i, l := range m.lists {
+			if i > 0 {
+				b.WriteString(join)
+			}
+			b.WriteString(m.field + " " + m.op + " (" + l + ")")
+		}
+		b.WriteByte(')')
+		return
+	}
 	b.WriteString(m.field)
 	b.WriteByte(' ')
 	b.WriteString(m.op)
 	b.WriteString(" (")
-	b.WriteString(m.list)
+	if len(m.lists) == 1 {
+		b.WriteString(m.lists[0])
+	} else {
+		b.WriteString(m.list)
+	}
 	b.WriteByte(')')
 }
 
@@ -151,7 +178,9 @@ func member(field, op string, values []any) Cond {
 		}
 		lits[i] = lit
 	}
-	m.list = strings.Join(lits, ", ")
+	for start := 0; start < len(lits); start += maxInValues {
+		m.lists = append(m.lists, strings.Join(lits[start:min(start+maxInValues, len(lits))], ", "))
+	}
 	return m
 }
 

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -325,4 +326,47 @@ func FuzzQueryStructure(f *testing.F) {
 			t.Fatalf("valid UTF-8 input produced invalid UTF-8 query %q", q)
 		}
 	})
+}
+
+// An inline list never holds more than 500 values (a real org may answer MALFORMED_QUERY; the
+// strict emulator does): longer lists become several, joined so that they mean the same.
+func TestLongInListsAreSplitAt500(t *testing.T) {
+	ids := make([]string, 1201)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("005%012dAAA", i)
+	}
+	for _, tc := range []struct {
+		cond       Cond
+		join, op   string
+		wantGroups int
+	}{
+		{In("Id", ids), " OR ", "Id IN (", 3},
+		{NotIn("Id", ids), " AND ", "Id NOT IN (", 3},
+	} {
+		q, err := Select("Id").From("User").Where(tc.cond).String()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(q, tc.op); got != tc.wantGroups {
+			t.Errorf("%d lists in %.80q…; want %d", got, q, tc.wantGroups)
+		}
+		if got := strings.Count(q, tc.join); got != tc.wantGroups-1 {
+			t.Errorf("%d %q joins; want %d", got, tc.join, tc.wantGroups-1)
+		}
+		for _, part := range strings.Split(q, tc.op)[1:] {
+			list, _, _ := strings.Cut(part, ")")
+			if n := strings.Count(list, ",") + 1; n > 500 {
+				t.Errorf("a list of %d values", n)
+			}
+		}
+		for _, id := range []string{ids[0], ids[500], ids[1200]} {
+			if !strings.Contains(q, "'"+id+"'") {
+				t.Errorf("%s missing", id)
+			}
+		}
+	}
+	q, _ := Select("Id").From("User").Where(In("Id", ids[:500])).String()
+	if q != "SELECT Id FROM User WHERE Id IN ('"+strings.Join(ids[:500], "', '")+"')" {
+		t.Errorf("500 values are one list: %.120q…", q)
+	}
 }

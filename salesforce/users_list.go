@@ -19,8 +19,10 @@ const maxOffset = 2000
 // relationship of User, so it cannot ride in the page query; see freezePlanOf for filters with
 // semi-joins). Filters with case-exact comparisons (externalId; SOQL compares case-insensitively)
 // read every case-insensitive match in the same composite, re-check them in Go and count after
-// the check. Pages past OFFSET 2000 walk the ordered result with nextRecordsUrl, one call per
-// 2000 rows, holding one batch at a time, and read the page's freeze state afterwards.
+// the check. A page past OFFSET 2000 that follows the previous page of the same listing in Id
+// order (sequential paging) is one composite too, keyed on the previous page's last Id
+// (users_cursor.go). Other pages past OFFSET 2000 walk the ordered result with nextRecordsUrl, one
+// call per 2000 rows, holding one batch at a time, and read the page's freeze state afterwards.
 //
 // Before all that, an active or groups condition that Salesforce cannot take as a semi-join
 // (under OR or NOT, "active eq false", or a third one) costs one query per id set it needs
@@ -89,8 +91,16 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	}
 	withGroups := scimschema.Requested("groups", q.Attributes, q.ExcludedAttributes)
 	start, count := max(q.StartIndex, 1), max(q.Count, 0)
-	ordered := func() *Query {
-		uq := b.userQuery(where, withGroups).OrderBy(sortField, q.Descending)
+	ordered := func(extra ...Cond) *Query {
+		w := where
+		for _, c := range extra {
+			if w == nil {
+				w = c
+			} else {
+				w = And(w, c)
+			}
+		}
+		uq := b.userQuery(w, withGroups).OrderBy(sortField, q.Descending)
 		if sortField != "Id" {
 			uq = uq.OrderBy("Id", q.Descending)
 		}
@@ -100,6 +110,15 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		return queryString(Select("COUNT()").From("User").Where(b.withUserTypes(where)))
 	}
 
+	// listing identifies a listing in Id order for the cursor cache (users_cursor.go); after is
+	// the Id the page starts after, when a sequential page past OFFSET 2000 finds one.
+	var listing, after string
+	if len(checks) == 0 && count > 0 && sortField == "Id" {
+		listing, _ = ordered().String()
+		if start-1 > maxOffset {
+			after, _ = b.cursors.lookup(listing, start)
+		}
+	}
 	var (
 		rows  []map[string]any
 		total int
@@ -116,12 +135,21 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		return scimschema.Page{TotalResults: res.TotalSize, Resources: []scimschema.Resource{}}, nil
 
-	case len(checks) > 0 || start-1 <= maxOffset:
+	case len(checks) > 0 || start-1 <= maxOffset || after != "":
 		// Case-exact filters read every case-insensitive match (few: they are equality filters on
-		// identifiers) and count after the re-check.
+		// identifiers) and count after the re-check. A sequential page past OFFSET 2000 starts
+		// after the previous page's last Id.
 		exact := len(checks) > 0
 		pq := ordered()
-		if !exact {
+		switch {
+		case exact:
+		case after != "":
+			keyset := Gt("Id", after)
+			if q.Descending {
+				keyset = Lt("Id", after)
+			}
+			pq = ordered(keyset).Limit(count)
+		default:
 			pq = pq.Limit(count)
 			if start > 1 {
 				pq = pq.Offset(start - 1)
@@ -198,6 +226,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 
 	default:
+		// Random access past OFFSET 2000 (no cursor): walk the ordered result.
 		oq, err := queryString(ordered())
 		if err != nil {
 			return empty, b.fail(ctx, err)
@@ -220,6 +249,9 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		total = res.TotalSize
 	}
 
+	if listing != "" && len(rows) == count {
+		b.cursors.remember(listing, start+count, str(rows[len(rows)-1]["Id"]))
+	}
 	if freeze == freezeNone {
 		frozen = map[string]loginRow{} // the filter requires active: no matching user is frozen
 	}

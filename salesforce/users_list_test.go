@@ -381,6 +381,39 @@ func TestLargeOrgPaging(t *testing.T) {
 		t.Errorf("page at 1990: %d calls, %d resources; want 1 call, 20 resources from %s", n, len(page.Resources), ids[1989])
 	}
 
+	// Sequential paging (startIndex = previous + count) continues past OFFSET 2000 after the
+	// previous page's last Id: one call per page, whatever the depth.
+	for _, start := range []int{1981, 2001, 2021, 2041} {
+		n = h.calls(func() {
+			var err error
+			if page, err = h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: start, Count: 20}); err != nil {
+				t.Fatalf("ListUsers at %d: %v", start, err)
+			}
+		})
+		want := min(20, len(ids)-(start-1))
+		if n != 1 || len(page.Resources) != want || page.TotalResults != len(ids) {
+			t.Fatalf("sequential page at %d: %d calls, %d resources, total %d; want 1 call, %d resources, total %d",
+				start, n, len(page.Resources), page.TotalResults, want, len(ids))
+		}
+		for i, r := range page.Resources {
+			if r.ID != ids[start-1+i] {
+				t.Fatalf("sequential page at %d: resource %d = %s; want %s", start, i, r.ID, ids[start-1+i])
+			}
+			if _, ok := r.Attributes["groups"]; !ok {
+				t.Fatalf("sequential page at %d: resource %d has no groups", start, i)
+			}
+		}
+	}
+	// Random access past 2000 (no previous page) still walks.
+	n = h.calls(func() {
+		if _, err := h.b.ListUsers(h.ctx, scimschema.ListQuery{StartIndex: 2011, Count: 20}); err != nil {
+			t.Fatalf("ListUsers at 2011: %v", err)
+		}
+	})
+	if n != 3 {
+		t.Errorf("random page at 2011 made %d calls; want 3 (2 batches + UserLogins)", n)
+	}
+
 	// A group of 2050 members is read in pages of 2000: the composite, then one more page.
 	n = h.calls(func() {
 		res, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{})

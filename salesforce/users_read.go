@@ -35,11 +35,17 @@ func (b *Backend) userQueryAnyType(where Cond, withGroups bool) *Query {
 		// permission set group has no PermissionSetId on some orgs. Each row carries what decides
 		// whether its group is exposed (assignedGroup), so a group created through another
 		// replica shows without waiting for this replica's catalog.
-		q = q.SubQuery(Select("Id", "PermissionSetId", "PermissionSetGroupId",
-			"PermissionSet.Name", "PermissionSet.Label", "PermissionSet.IsOwnedByProfile", "PermissionSet.PermissionSetGroupId",
-			"PermissionSetGroup.DeveloperName", "PermissionSetGroup.MasterLabel").From("PermissionSetAssignments"))
+		q = q.SubQuery(userAssignmentSelect().From("PermissionSetAssignments"))
 	}
 	return q.From("User").Where(where)
+}
+
+// userAssignmentSelect selects what a user's assignment row needs (assignedGroup), in the child
+// subquery and in the query of the rows past its first batch.
+func userAssignmentSelect() *Query {
+	return Select("Id", "PermissionSetId", "PermissionSetGroupId",
+		"PermissionSet.Name", "PermissionSet.Label", "PermissionSet.IsOwnedByProfile", "PermissionSet.PermissionSetGroupId",
+		"PermissionSetGroup.DeveloperName", "PermissionSetGroup.MasterLabel")
 }
 
 func (b *Backend) withUserTypes(where Cond) Cond {
@@ -107,11 +113,8 @@ func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin,
 		return u, nil
 	}
 	u.rec.Groups = []scimschema.Ref{}
-	q := childResult(rec["PermissionSetAssignments"])
-	if q == nil {
-		return u, nil
-	}
-	err = b.walk(o.ctx, q, func(psa map[string]any) bool {
+	rest := userAssignmentSelect().From("PermissionSetAssignment").Where(Eq("AssigneeId", str(rec["Id"]))).OrderBy("Id", false)
+	err = b.walkChild(o.ctx, childResult(rec["PermissionSetAssignments"]), rest, func(psa map[string]any) bool {
 		if g, ok := b.assignedGroup(psa); ok {
 			u.assigned = append(u.assigned, assignment{id: str(psa["Id"]), group: g})
 			u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})

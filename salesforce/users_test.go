@@ -242,20 +242,38 @@ func TestReactivationUnfreezesAndEnables(t *testing.T) {
 	}
 }
 
+// A user without a UserLogin row cannot be frozen, on create or later. The bridge tells this
+// from the empty UserLogin query the freeze references, never from the wording of Salesforce's
+// PROCESSING_HALTED message (which the strict profile words differently).
 func TestFreezeWithoutUserLoginIsInvalid(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t,
-		withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
-		withEmulator(func(c *emulator.Config) { c.Quirks.OmitUserLoginRows = true }))
-	id := h.insertUser("nologin@example.com", "Standard User", nil)
-	_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
-	se := wantKind(t, err, scimschema.KindInvalidValue)
-	if !strings.Contains(se.Detail, "UserLogin") {
-		t.Errorf("Detail %q does not explain the missing UserLogin", se.Detail)
-	}
-	// Reactivating such a user has nothing to unfreeze and succeeds.
-	if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: true}}, ""); err != nil {
-		t.Errorf("reactivating a user without UserLogin: %v", err)
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t,
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withEmulator(func(c *emulator.Config) { c.Quirks.OmitUserLoginRows = true; c.Profile = profile }))
+			id := h.insertUser("nologin@example.com", "Standard User", nil)
+			_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
+			se := wantKind(t, err, scimschema.KindInvalidValue)
+			if !strings.Contains(se.Detail, "UserLogin") {
+				t.Errorf("Detail %q does not explain the missing UserLogin", se.Detail)
+			}
+			// Reactivating such a user has nothing to unfreeze and succeeds.
+			if _, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: true}}, ""); err != nil {
+				t.Errorf("reactivating a user without UserLogin: %v", err)
+			}
+			attrs := newUserAttrs("frozen-at-birth@example.com", "Frozen", "Birth")
+			attrs["active"] = false
+			_, err = h.b.CreateUser(h.ctx, attrs)
+			se = wantKind(t, err, scimschema.KindInvalidValue)
+			if !strings.Contains(se.Detail, "UserLogin") {
+				t.Errorf("create inactive: Detail %q does not explain the missing UserLogin", se.Detail)
+			}
+			if h.find("User", "Username", "frozen-at-birth@example.com") != nil {
+				t.Error("the refused create left a user behind")
+			}
+		})
 	}
 }
 

@@ -382,9 +382,9 @@ func (o *op) applyBlind(ch *userChange) (*userState, error) {
 		switch {
 		case sr.Status < 400:
 			done[ref] = true
-		case ref == "act" && brokenReference(sr.Err, "actq"):
+		case ref == "act" && emptyReference(by, sr, "actq"):
 			// already in the requested state
-		case ref == "frz" && brokenReference(sr.Err, "ul"):
+		case ref == "frz" && emptyReference(by, sr, "ul"):
 			if l, ok := by["login"]; ok && failure == nil {
 				if q, err := decodeQuery(l); err == nil && q.TotalSize == 0 {
 					failure = noLoginError(sr.Err)

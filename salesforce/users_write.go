@@ -168,7 +168,9 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 				ce.noLogin = true
 			}
 		}
-		if brokenReference(e, "ul") {
+		if freeze && allHalted(res) {
+			// Only @{ul.records[0].Id} can be missing without an error of its own: the user has
+			// no UserLogin row.
 			ce.noLogin = true
 		}
 		return nil, ce

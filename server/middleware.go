@@ -93,14 +93,19 @@ func (w *statusRecorder) statusOrOK() int {
 }
 
 // accessLog writes one line per request. The path is logged without its query string: SCIM
-// filters carry attribute values.
+// filters carry attribute values. Probes and scrapes (/healthz, /readyz, /metrics) arrive every few
+// seconds from every replica's orchestrator: their lines are at debug level.
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		info, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
-		ev := zerolog.Ctx(r.Context()).Info().
+		level := zerolog.InfoLevel
+		if isProbePath(r.URL.Path) {
+			level = zerolog.DebugLevel
+		}
+		ev := zerolog.Ctx(r.Context()).WithLevel(level).
 			Str("method", r.Method).
 			Str("path", r.URL.Path).
 			Int("status", rec.statusOrOK()).
@@ -112,6 +117,15 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		}
 		ev.Msg("request")
 	})
+}
+
+// isProbePath reports whether path is one that orchestrators and Prometheus poll.
+func isProbePath(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
 }
 
 // recoverPanic turns a handler panic into a logged error and a SCIM 500 "internal error".
@@ -145,14 +159,6 @@ type tokenDigest struct {
 	digest [sha256.Size]byte
 }
 
-func digestTokens(tokens []Token) []tokenDigest {
-	out := make([]tokenDigest, len(tokens))
-	for i, t := range tokens {
-		out[i] = tokenDigest{name: t.Name, digest: sha256.Sum256([]byte(t.Token))}
-	}
-	return out
-}
-
 // authenticate accepts "Authorization: Bearer <token>" matching any configured token, compared in
 // constant time against all of them. The token's name goes into the context (scimschema.WithActor)
 // and the access log.
@@ -165,7 +171,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		}
 		got := sha256.Sum256([]byte(strings.TrimSpace(presented)))
 		name := ""
-		for _, t := range s.tokens {
+		for _, t := range s.tokens.current() {
 			if subtle.ConstantTimeCompare(got[:], t.digest[:]) == 1 && name == "" {
 				name = t.name
 			}

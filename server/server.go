@@ -29,6 +29,9 @@ type Config struct {
 	Users  scimschema.Users
 	Groups scimschema.Groups
 	Tokens []Token
+	// TokenSet, when set, is used instead of Tokens: its holder can replace the tokens while the
+	// handler serves (SIGHUP).
+	TokenSet *TokenSet
 	// PublicURL is the absolute external base, e.g. https://scim.example.com/base; the SCIM base is
 	// PublicURL + "/scim/v2". "" derives it from each request.
 	PublicURL string
@@ -64,7 +67,7 @@ const (
 type server struct {
 	cfg           Config
 	publicBase    string // PublicURL + "/scim/v2", "" when derived per request
-	tokens        []tokenDigest
+	tokens        *TokenSet
 	resourceTypes []scim.ResourceType
 	metrics       *metrics
 }
@@ -78,16 +81,14 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Groups == nil {
 		problems = append(problems, "Groups: a groups backend is required")
 	}
-	if len(cfg.Tokens) == 0 {
-		problems = append(problems, "Tokens: at least one bearer token is required")
-	}
-	for i, t := range cfg.Tokens {
-		if t.Name == "" {
-			problems = append(problems, fmt.Sprintf("Tokens[%d].Name: must not be empty", i))
+	tokens := cfg.TokenSet
+	if tokens == nil {
+		var err error
+		if tokens, err = NewTokenSet(cfg.Tokens); err != nil {
+			problems = append(problems, strings.ReplaceAll(err.Error(), "\n", "; "))
 		}
-		if t.Token == "" {
-			problems = append(problems, fmt.Sprintf("Tokens[%d].Token: must not be empty", i))
-		}
+	} else if len(cfg.Tokens) > 0 {
+		problems = append(problems, "Tokens: set Tokens or TokenSet, not both")
 	}
 	if cfg.MaxBodyBytes < 0 {
 		problems = append(problems, "MaxBodyBytes: must not be negative")
@@ -124,7 +125,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{
 		cfg:        cfg,
 		publicBase: publicBase,
-		tokens:     digestTokens(cfg.Tokens),
+		tokens:     tokens,
 		metrics:    m,
 	}
 	s.resourceTypes = s.buildResourceTypes()

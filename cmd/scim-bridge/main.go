@@ -21,7 +21,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := app.Run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	err := app.RunWithSignals(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr, app.Signals{Reload: hangups()})
 	stop()
 	if err != nil {
 		if !errors.Is(err, app.ErrReported) {
@@ -29,4 +29,20 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// hangups delivers SIGHUP (reload) as a channel; a reload still pending absorbs further signals.
+func hangups() <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range sig {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return reload
 }

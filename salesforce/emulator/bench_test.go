@@ -9,9 +9,14 @@ import (
 )
 
 // benchHarness is an emulator with a token, called in-process through Handler.
-func benchHarness(b *testing.B) (http.Handler, string, *Emulator) {
+// seed, when given, replaces the default seed.
+func benchHarness(b *testing.B, seed ...*Seed) (http.Handler, string, *Emulator) {
 	b.Helper()
-	e, err := New(Config{ClientID: testClientID, ClientSecret: testClientSecret, APILimit: math.MaxInt32})
+	cfg := Config{ClientID: testClientID, ClientSecret: testClientSecret, APILimit: math.MaxInt32}
+	if len(seed) > 0 {
+		cfg.Seed = seed[0]
+	}
+	e, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

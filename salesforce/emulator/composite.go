@@ -179,10 +179,7 @@ func (e *Emulator) runSubrequest(parent *apiRequest, sub compositeSub, outputs m
 		}
 	}
 	if missing != "" {
-		ref, _, _ := strings.Cut(missing, ".")
-		ref, _, _ = strings.Cut(ref, "[")
-		return haltedResult(sub.ReferenceID, fmt.Sprintf("Invalid reference specified. No value for %s found in %s. "+
-			"Provided referenceId ensure referenced entity exists and the reference is valid.", missing, ref)), false, nil
+		return haltedResult(sub.ReferenceID, e.noValueMessage(missing)), false, nil
 	}
 	m := compositeURL.FindStringSubmatch(rawURL)
 	if m == nil {
@@ -215,6 +212,19 @@ func (e *Emulator) runSubrequest(parent *apiRequest, sub compositeSub, outputs m
 		_ = dec.Decode(&output)
 	}
 	return res, true, output
+}
+
+// noValueMessage words the PROCESSING_HALTED of a reference without a value. The default uses the
+// wording of older composite docs (reference §2.5); the wording is not stable across versions, so
+// the strict profile words it differently and no client may decide anything from it.
+func (e *Emulator) noValueMessage(missing string) string {
+	if e.strict() {
+		return "Invalid reference specified. Reference @{" + missing + "} could not be resolved: the referenced subrequest returned no such value."
+	}
+	ref, _, _ := strings.Cut(missing, ".")
+	ref, _, _ = strings.Cut(ref, "[")
+	return fmt.Sprintf("Invalid reference specified. No value for %s found in %s. "+
+		"Provided referenceId ensure referenced entity exists and the reference is valid.", missing, ref)
 }
 
 // decodeURLReferences turns percent-encoded references (%40%7Bref.id%7D, as URL-encoding a query

@@ -31,6 +31,7 @@ type Config struct {
 	Seed                   *Seed            // nil = DefaultSeed()
 	OtherOrgUsernames      []string         // usernames "taken in another org": creating them → DUPLICATE_USERNAME
 	Quirks                 Quirks           // behaviours the reference could not confirm
+	Profile                Profile          // ProfileStrict: only documented behaviour, plus what real orgs add
 	Now                    func() time.Time // nil = time.Now
 }
 
@@ -104,13 +105,16 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.APILimit < 0 {
 		problems = append(problems, "APILimit: must not be negative")
 	}
+	if cfg.Profile != ProfileDefault && cfg.Profile != ProfileStrict {
+		problems = append(problems, "Profile: unknown")
+	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 2 * time.Hour
 	}
 	if cfg.APILimit == 0 {
 		cfg.APILimit = 15000
 	}
-	e := &Emulator{cfg: cfg, now: cfg.Now, schema: newSchema(), seed: cfg.Seed, otherOrgs: map[string]bool{}}
+	e := &Emulator{cfg: cfg, now: cfg.Now, schema: newSchema(cfg.Profile), seed: cfg.Seed, otherOrgs: map[string]bool{}}
 	if e.now == nil {
 		e.now = time.Now
 	}

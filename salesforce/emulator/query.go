@@ -12,18 +12,32 @@ import (
 // "nextRecordsUrl":"/services/data/vNN.0/query/<locator>-<offset>". Cursors live 15 minutes
 // (Salesforce's idle timeout) and at most maxCursors are kept; an unknown or expired locator
 // answers 404 INVALID_QUERY_LOCATOR.
+//
+// Under the strict profile child subqueries are paged too (SOAP API "queryMore()": a child
+// relationship's results come in batches with their own query locator, and calling queryMore on
+// the parent invalidates the child cursors of the previous batch): a parent row with more than
+// childBatchSize children gets the first childBatchSize, "done":false and its own
+// nextRecordsUrl; a queryMore on the parent invalidates the child cursors of every row before the
+// batch it serves.
 
 const (
-	maxCursors       = 50
+	maxCursors       = 500
 	cursorLifetime   = 15 * time.Minute
 	defaultBatchSize = 2000
 	minBatchSize     = 200
+	childBatchSize   = 200 // strict: rows per child-subquery batch
+	maxInValues      = 500 // strict: values per IN list
 )
 
 type cursor struct {
 	records []*soqlRecord
 	batch   int
 	expires time.Time
+	// A child cursor: the locator of its parent's cursor ("" while the parent fits one batch)
+	// and the index of its parent row in the parent's result.
+	child     bool
+	parent    string
+	parentRow int
 }
 
 type cursorCache struct {
@@ -39,6 +53,15 @@ func (c *cursorCache) add(locator string, cur *cursor) {
 	for len(c.order) > maxCursors {
 		delete(c.byLocator, c.order[0])
 		c.order = c.order[1:]
+	}
+}
+
+// invalidateChildren drops the child cursors of parent's rows before row: the parent moved on.
+func (c *cursorCache) invalidateChildren(parent string, row int) {
+	for locator, cur := range c.byLocator {
+		if cur.child && cur.parent == parent && cur.parentRow < row {
+			delete(c.byLocator, locator)
+		}
 	}
 }
 
@@ -78,7 +101,20 @@ func (e *Emulator) query(r *apiRequest, segs []string) *apiResponse {
 	if !present {
 		return errorResponse(newError(http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified"))
 	}
-	res, err := runQuery(e.st, q[0], r.version)
+	var children []*cursor
+	opts := soqlOptions{}
+	if e.strict() {
+		opts = soqlOptions{MaxInValues: maxInValues, ChildBatch: childBatchSize,
+			ChildCursor: func(row int, recs []*soqlRecord) string {
+				e.counter++
+				locator := makeID("01g", e.counter)
+				cur := &cursor{records: recs, batch: childBatchSize, expires: e.now().Add(cursorLifetime), child: true, parentRow: row}
+				e.cursors.add(locator, cur)
+				children = append(children, cur)
+				return r.base() + "/query/" + locator + "-" + strconv.Itoa(childBatchSize)
+			}}
+	}
+	res, err := runQuery(e.st, q[0], r.version, opts)
 	if err != nil {
 		var se *soqlError
 		if errors.As(err, &se) {
@@ -95,6 +131,9 @@ func (e *Emulator) query(r *apiRequest, segs []string) *apiResponse {
 		e.counter++
 		locator := makeID("01g", e.counter)
 		e.cursors.add(locator, &cursor{records: records, batch: batch, expires: e.now().Add(cursorLifetime)})
+		for _, c := range children {
+			c.parent = locator
+		}
 		page.Done, page.Records = false, records[:batch]
 		page.NextRecordsURL = r.base() + "/query/" + locator + "-" + strconv.Itoa(batch)
 	}
@@ -114,6 +153,7 @@ func (e *Emulator) queryMore(r *apiRequest, ref string) *apiResponse {
 		return invalid
 	}
 	cur.expires = e.now().Add(cursorLifetime)
+	e.cursors.invalidateChildren(ref[:i], offset)
 	end := min(offset+cur.batch, len(cur.records))
 	page := queryPage{TotalSize: len(cur.records), Done: end == len(cur.records), Records: cur.records[offset:end]}
 	if !page.Done {

@@ -178,7 +178,7 @@ var (
 	psgStatuses        = []string{"Updated", "Outdated", "Updating", "Failed"}
 )
 
-func newSchema() *schema {
+func newSchema(p Profile) *schema {
 	user := &objectDef{Name: "User", Label: "User", Prefix: "005", Createable: true, Updateable: true,
 		Fields: append([]*fieldDef{
 			idField(),
@@ -312,9 +312,13 @@ func newSchema() *schema {
 		parent.meta.Children[strings.ToLower(name)] = &childRelationship{Name: name, Object: child, Field: field}
 	}
 	addChild(user, "PermissionSetAssignments", "PermissionSetAssignment", "AssigneeId")
-	addChild(user, "UserLogins", "UserLogin", "UserId")
 	addChild(permissionSet, "Assignments", "PermissionSetAssignment", "PermissionSetId")
-	addChild(group, "Assignments", "PermissionSetAssignment", "PermissionSetGroupId")
+	if p != ProfileStrict {
+		// Not listed in the object reference (O-USER, O-PSG): the strict profile answers
+		// INVALID_TYPE "Didn't understand relationship" for them.
+		addChild(user, "UserLogins", "UserLogin", "UserId")
+		addChild(group, "Assignments", "PermissionSetAssignment", "PermissionSetGroupId")
+	}
 	addChild(profile, "Users", "User", "ProfileId")
 	return s
 }

@@ -6,9 +6,20 @@ import (
 	"unicode/utf8"
 )
 
+// soqlOptions are the limits of the strict profile; the zero value has none.
+type soqlOptions struct {
+	// MaxInValues refuses an IN or NOT IN list with more values (MALFORMED_QUERY); 0 = no limit.
+	MaxInValues int
+	// ChildBatch pages child subqueries: a parent row with more children gets the first
+	// ChildBatch of them, "done":false and the nextRecordsUrl ChildCursor returns for the rest.
+	// ChildCursor receives the parent row's index in the result and every child record.
+	ChildBatch  int
+	ChildCursor func(parentRow int, records []*soqlRecord) string
+}
+
 // runQuery parses and runs q against src. apiVersion (e.g. "66.0") goes into attributes.url
 // ("/services/data/v66.0/sobjects/User/005…"). Errors are *soqlError.
-func runQuery(src soqlSource, q string, apiVersion string) (*soqlResult, error) {
+func runQuery(src soqlSource, q string, apiVersion string, opts soqlOptions) (*soqlResult, error) {
 	if strings.TrimSpace(q) == "" {
 		return nil, &soqlError{Code: "MALFORMED_QUERY", Message: "SOQL statements cannot be empty or null"}
 	}
@@ -20,7 +31,13 @@ func runQuery(src soqlSource, q string, apiVersion string) (*soqlResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	e := &soqlEngine{src: src, q: q, toks: toks, urlPrefix: "/services/data/v" + apiVersion + "/sobjects/"}
+	if opts.MaxInValues > 0 {
+		if err := soqlCheckInLists(q, toks, parsed, opts.MaxInValues); err != nil {
+			return nil, err
+		}
+	}
+	e := &soqlEngine{src: src, q: q, toks: toks, urlPrefix: "/services/data/v" + apiVersion + "/sobjects/",
+		childBatch: opts.ChildBatch, childCursor: opts.ChildCursor}
 	if err := e.checkSemiJoins(parsed); err != nil {
 		return nil, err
 	}
@@ -147,4 +164,47 @@ func soqlIdKey(s string) (key string, ok bool) {
 		}
 	}
 	return string(b[:]), true
+}
+
+// soqlCheckInLists refuses a query with an IN list longer than max values. The SOQL limits page
+// states "Maximum number of junction IDs: 500 per query"; whether that is this limit is not
+// certain, so only the strict profile applies it (docs/salesforce-behaviour.md).
+func soqlCheckInLists(q string, toks []soqlToken, parsed *soqlQuery, max int) error {
+	var walk func(n soqlCondNode) error
+	var walkQuery func(sq *soqlQuery) error
+	walk = func(n soqlCondNode) error {
+		switch n := n.(type) {
+		case *soqlBoolNode:
+			for _, t := range n.terms {
+				if err := walk(t); err != nil {
+					return err
+				}
+			}
+		case *soqlNotNode:
+			return walk(n.term)
+		case *soqlCmpNode:
+			if len(n.values) > max {
+				return soqlQueryError(q, toks, "MALFORMED_QUERY", n.pos,
+					"The IN list has "+strconv.Itoa(len(n.values))+" values; a query takes at most "+strconv.Itoa(max)+".")
+			}
+			if n.sub != nil {
+				return walkQuery(n.sub)
+			}
+		}
+		return nil
+	}
+	walkQuery = func(sq *soqlQuery) error {
+		for _, item := range sq.items {
+			if item.sub != nil {
+				if err := walkQuery(item.sub); err != nil {
+					return err
+				}
+			}
+		}
+		if sq.where != nil {
+			return walk(sq.where)
+		}
+		return nil
+	}
+	return walkQuery(parsed)
 }

@@ -35,6 +35,10 @@ type soqlEngine struct {
 	q         string
 	toks      []soqlToken
 	urlPrefix string // "/services/data/v66.0/sobjects/"
+
+	childBatch  int                                            // soqlOptions.ChildBatch
+	childCursor func(parentRow int, recs []*soqlRecord) string // soqlOptions.ChildCursor
+	row         int                                            // index of the top-level row being encoded
 }
 
 type soqlRow = map[string]any
@@ -79,6 +83,7 @@ type soqlPlan struct {
 	obj           *objectMeta
 	out           []*soqlOutNode
 	where         func(soqlRow) bool // nil: every row
+	seek          *soqlSeek          // nil: scan every row (soql_index.go)
 	order         []soqlOrderKey
 	limit, offset int // limit -1: none
 	count         bool
@@ -168,6 +173,7 @@ func (e *soqlEngine) compile(q *soqlQuery, parent *objectMeta) (*soqlPlan, error
 			return nil, err
 		}
 		p.where = pred
+		p.seek = e.planSeek(obj, q.where)
 	}
 	for _, o := range q.order {
 		ref, err := e.resolve(obj, o.path, o.pos)
@@ -370,7 +376,7 @@ func soqlSetKey(kind soqlValueKind, v any) any {
 
 // run evaluates a compiled top-level query.
 func (e *soqlEngine) run(p *soqlPlan) *soqlResult {
-	rows := e.selectRows(p, e.src.rows(p.obj.Name))
+	rows := e.selectRows(p, e.candidates(p))
 	if p.count {
 		n := len(soqlWindow(rows, p.offset, p.limit))
 		return &soqlResult{TotalSize: n, IsCount: true, Records: []*soqlRecord{}}
@@ -378,7 +384,8 @@ func (e *soqlEngine) run(p *soqlPlan) *soqlResult {
 	rows = soqlWindow(rows, p.offset, p.limit)
 	groups := e.childGroups(p, rows)
 	records := make([]*soqlRecord, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
+		e.row = i
 		id, _ := r["Id"].(string)
 		records = append(records, &soqlRecord{
 			Object: p.obj.Name,
@@ -478,7 +485,7 @@ func (e *soqlEngine) childGroups(p *soqlPlan, parents []soqlRow) map[*soqlChildP
 	groups := make(map[*soqlChildPlan]map[string][]soqlRow, len(p.children))
 	for _, c := range p.children {
 		byParent := map[string][]soqlRow{}
-		for _, r := range e.selectRows(c.plan, e.src.rows(c.plan.obj.Name)) {
+		for _, r := range e.selectRows(c.plan, e.childCandidates(c, parents)) {
 			ref, _ := r[c.rel.Field].(string)
 			if key, ok := soqlIdKey(ref); ok && wanted[key] {
 				byParent[key] = append(byParent[key], r)
@@ -524,6 +531,25 @@ func (e *soqlEngine) appendRecord(b []byte, objName string, r soqlRow, nodes []*
 			}
 			b = append(b, `{"totalSize":`...)
 			b = strconv.AppendInt(b, int64(len(kids)), 10)
+			if e.childBatch > 0 && len(kids) > e.childBatch && e.childCursor != nil {
+				all := make([]*soqlRecord, len(kids))
+				for i, k := range kids {
+					kid, _ := k["Id"].(string)
+					all[i] = &soqlRecord{Object: n.child.plan.obj.Name, ID: soqlId18(kid),
+						JSON: e.appendRecord(nil, n.child.plan.obj.Name, k, n.child.plan.out, nil)}
+				}
+				b = append(b, `,"done":false,"nextRecordsUrl":`...)
+				b = soqlAppendJSONString(b, e.childCursor(e.row, all))
+				b = append(b, `,"records":[`...)
+				for i, rec := range all[:e.childBatch] {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, rec.JSON...)
+				}
+				b = append(b, "]}"...)
+				continue
+			}
 			b = append(b, `,"done":true,"records":[`...)
 			for i, k := range kids {
 				if i > 0 {

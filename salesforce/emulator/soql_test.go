@@ -158,7 +158,7 @@ func soqlNewFixture(t testing.TB) *soqlFixture {
 
 func (fx *soqlFixture) mustQuery(t *testing.T, q string) *soqlResult {
 	t.Helper()
-	res, err := runQuery(fx.src, q, "66.0")
+	res, err := runQuery(fx.src, q, "66.0", soqlOptions{})
 	if err != nil {
 		t.Fatalf("runQuery(%q) error: %v", q, err)
 	}
@@ -167,7 +167,7 @@ func (fx *soqlFixture) mustQuery(t *testing.T, q string) *soqlResult {
 
 func (fx *soqlFixture) queryError(t *testing.T, q string) *soqlError {
 	t.Helper()
-	res, err := runQuery(fx.src, q, "66.0")
+	res, err := runQuery(fx.src, q, "66.0", soqlOptions{})
 	if err == nil {
 		t.Fatalf("runQuery(%q) = %d records; want an error", q, res.TotalSize)
 	}
@@ -565,7 +565,7 @@ func FuzzParse(f *testing.F) {
 	}
 	fx := soqlNewFixture(f)
 	f.Fuzz(func(t *testing.T, q string) {
-		res, err := runQuery(fx.src, q, "66.0")
+		res, err := runQuery(fx.src, q, "66.0", soqlOptions{})
 		if err != nil {
 			var se *soqlError
 			if !errors.As(err, &se) || se.Code == "" || se.Message == "" {
@@ -615,7 +615,7 @@ func BenchmarkQueryByUsername(b *testing.B) {
 	const q = "SELECT Id, Username, IsActive, Profile.Name FROM User WHERE Username = 'user4999@example.com'"
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := runQuery(fx.src, q, "66.0")
+		res, err := runQuery(fx.src, q, "66.0", soqlOptions{})
 		if err != nil || res.TotalSize != 1 {
 			b.Fatalf("runQuery = %v, %v", res, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // compileCond turns a WHERE tree into a predicate on obj's rows.
@@ -86,7 +87,7 @@ func (e *soqlEngine) compileComparison(obj *objectMeta, n *soqlCmpNode) (func(so
 		pattern := soqlCompileLike(n.values[0].text)
 		return func(r soqlRow) bool {
 			v, ok := get(r).(string)
-			return ok && pattern.match(strings.ToLower(v))
+			return ok && pattern.match(v)
 		}, nil
 	}
 
@@ -178,7 +179,7 @@ func (e *soqlEngine) semiJoinSet(n *soqlCmpNode, outer *soqlFieldRef) (map[strin
 			"semi join sub-selects must select exactly one id field, not '%s'", sub.items[0].path)
 	}
 	set := map[string]bool{}
-	for _, r := range soqlWindow(e.selectRows(p, e.src.rows(p.obj.Name)), p.offset, p.limit) {
+	for _, r := range soqlWindow(e.selectRows(p, e.candidates(p)), p.offset, p.limit) {
 		if v, ok := e.comparable(inner, r).(string); ok {
 			set[v] = true
 		}
@@ -287,22 +288,25 @@ func soqlCompileLike(raw string) soqlLikePattern {
 	return p
 }
 
-// match reports whether the lower-cased s matches the pattern (greedy with backtracking to the last
-// '%', linear in practice).
+// match reports whether s matches the pattern, ignoring case (greedy with backtracking to the last
+// '%', linear in practice). It reads s in place: a LIKE scan over a large org allocates nothing
+// per row.
 func (p soqlLikePattern) match(s string) bool {
-	text := []rune(s)
 	ti, pi := 0, 0
 	star, starText := -1, 0
-	for ti < len(text) {
+	for ti < len(s) {
+		r, n := utf8.DecodeRuneInString(s[ti:])
+		r = unicode.ToLower(r)
 		switch {
-		case pi < len(p) && !p[pi].any && (p[pi].one || p[pi].r == text[ti]):
-			ti++
+		case pi < len(p) && !p[pi].any && (p[pi].one || p[pi].r == r):
+			ti += n
 			pi++
 		case pi < len(p) && p[pi].any:
 			star, starText = pi, ti
 			pi++
 		case star >= 0:
-			starText++
+			_, skip := utf8.DecodeRuneInString(s[starText:])
+			starText += skip
 			ti, pi = starText, star+1
 		default:
 			return false

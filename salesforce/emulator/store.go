@@ -20,9 +20,15 @@ type table struct {
 // index maps the value of one field to the ids of the rows holding it. Null and empty values are
 // not indexed.
 type index struct {
-	fold bool // values compare case-insensitively (strings.EqualFold)
-	ids  map[string]map[string]struct{}
+	field string // the indexed field
+	fold  bool   // values compare case-insensitively (strings.EqualFold)
+	ids   map[string]map[string]struct{}
 }
+
+// soqlFoldSuffix names the case-insensitive twin of an exact index, which the SOQL engine's
+// equality lookups use (SOQL compares strings case-insensitively; the write rules compare
+// FederationIdentifier exactly).
+const soqlFoldSuffix = "/fold"
 
 // indexedFields are the fields the write rules look rows up by; fold marks the ones Salesforce
 // compares case-insensitively.
@@ -31,7 +37,7 @@ var indexedFields = map[string][]struct {
 	fold  bool
 }{
 	"User": {{"Username", true}, {"CommunityNickname", true}, {"FederationIdentifier", false},
-		{"ProfileId", false}, {"UserRoleId", false}},
+		{"FederationIdentifier" + soqlFoldSuffix, true}, {"ProfileId", false}, {"UserRoleId", false}},
 	"UserLogin":               {{"UserId", false}},
 	"Profile":                 {{"Name", true}},
 	"PermissionSet":           {{"Name", true}, {"ProfileId", false}, {"PermissionSetGroupId", false}},
@@ -68,7 +74,8 @@ func newStore(s *schema) *store {
 	for _, o := range s.ordered {
 		t := &table{rows: map[string]map[string]any{}, indexes: map[string]*index{}}
 		for _, f := range indexedFields[o.Name] {
-			t.indexes[f.field] = &index{fold: f.fold, ids: map[string]map[string]struct{}{}}
+			field, _, _ := strings.Cut(f.field, soqlFoldSuffix)
+			t.indexes[f.field] = &index{field: field, fold: f.fold, ids: map[string]map[string]struct{}{}}
 		}
 		st.tables[o.Name] = t
 	}
@@ -153,8 +160,8 @@ func (s *store) set(object, id string, row map[string]any) {
 	} else {
 		t.rows[id] = row
 	}
-	for field, ix := range t.indexes {
-		oldKey, newKey := ix.key(old, field), ix.key(row, field)
+	for _, ix := range t.indexes {
+		oldKey, newKey := ix.key(old, ix.field), ix.key(row, ix.field)
 		if oldKey == newKey && (old == nil) == (row == nil) {
 			continue
 		}

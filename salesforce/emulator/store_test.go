@@ -38,7 +38,7 @@ func checkDerived(t testing.TB, e *Emulator) {
 		for field, ix := range tb.indexes {
 			want := map[string]map[string]struct{}{}
 			for id, row := range tb.rows {
-				if key := ix.key(row, field); key != "" {
+				if key := ix.key(row, ix.field); key != "" {
 					if want[key] == nil {
 						want[key] = map[string]struct{}{}
 					}

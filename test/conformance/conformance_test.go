@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"flag"
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"io"
 	"os"
 	"testing"
@@ -42,7 +43,12 @@ func TestConformance(t *testing.T) {
 		Deviations: deviations,
 	}
 	if target.BaseURL == "" {
-		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig})
+		profile, err := emulator.ProfileFromEnv(os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig,
+			Emulator: func(c *emulator.Config) { c.Profile = profile }})
 		if err != nil {
 			t.Fatalf("StartDemo: %v", err)
 		}

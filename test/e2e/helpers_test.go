@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,7 @@ func start(t *testing.T, configYAML string) *bridge {
 func startWith(t *testing.T, opts app.DemoOptions) *bridge {
 	t.Helper()
 	opts.Token = "e2e-bearer-token-0123456789"
+	opts.Emulator = withTestProfile(t, opts.Emulator)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d, err := app.StartDemo(ctx, opts)
@@ -593,4 +595,20 @@ func (b *bridge) assertMatch(t testing.TB, path, f string, extra []string, wantI
 		got = append(got, str(r["id"]))
 	}
 	assertIDs(t, "GET "+p+" ids", got, wantIDs)
+}
+
+// withTestProfile runs the emulator under the profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names
+// (.ci/run runs the suite under both), then applies tweak.
+func withTestProfile(t testing.TB, tweak func(*emulator.Config)) func(*emulator.Config) {
+	t.Helper()
+	profile, err := emulator.ProfileFromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *emulator.Config) {
+		c.Profile = profile
+		if tweak != nil {
+			tweak(c)
+		}
+	}
 }

@@ -52,7 +52,7 @@ groups:
 YAML
 for port in "$p1" "$p2"; do
   SCIM_BRIDGE_TOKEN="$token" SCIM_BRIDGE_SALESFORCE_CLIENT_SECRET="$secret" \
-  SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN="$refresh" \
+  SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN="$refresh" SCIM_BRIDGE_SHUTDOWN_DELAY=0s \
     "$work/scim-bridge" serve --config "$work/bridge.yaml" --listen "127.0.0.1:$port" >"$work/bridge-$port.log" 2>&1 &
   pids+=($!)
 done

@@ -93,6 +93,7 @@ func certFor(t *testing.T, host string) (*x509.CertPool, string, string) {
 // the forwarded headers, the request id passed through, bodies up to the bridge's own limit
 // reaching it, and /metrics kept off the internet.
 func TestDeployGuideNginx(t *testing.T) {
+	nginxPath(t) // skip before starting anything when nginx is absent
 	replicas := startReplicas(t, "trust_proxy_headers: true\n")
 	pool, certFile, keyFile := certFor(t, "scim.example.com")
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))

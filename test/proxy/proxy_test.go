@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 
 const token = "proxy-test-token-0123456789abcdef"
 
-// nginxPath finds nginx; .ci/run installs it from Debian's packages when it is missing.
+// nginxPath finds nginx; .ci/run installs it from Debian's packages when it is missing. Without
+// nginx the test is skipped with a message, so that `go test ./...` runs on any machine with Go;
+// under CI (CI set) a missing nginx fails instead, so that CI cannot go green by skipping.
 func nginxPath(t *testing.T) string {
 	t.Helper()
 	if p, err := exec.LookPath("nginx"); err == nil {
@@ -36,7 +39,11 @@ func nginxPath(t *testing.T) string {
 	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
 		return "/usr/sbin/nginx"
 	}
-	t.Fatal("nginx is not installed: run `bash .ci/run`, or `apt-get install nginx-light`")
+	const msg = "nginx is not installed: run `bash .ci/run`, or install nginx (Debian: apt-get install nginx-light)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set, so this test may not be skipped)")
+	}
+	t.Skip(msg)
 	return ""
 }
 
@@ -74,6 +81,7 @@ type stack struct {
 
 func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 	t.Helper()
+	nginxPath(t) // skip before starting anything when nginx is absent
 	np := freePort(t)
 	st := &stack{url: fmt.Sprintf("http://127.0.0.1:%d", np), replicas: startReplicas(t, bridgeYAML(np))}
 	var upstream strings.Builder
@@ -117,6 +125,7 @@ func startReplicas(t *testing.T, extraYAML string) []string {
 		"SCIM_BRIDGE_TOKEN=" + token,
 		"SCIM_BRIDGE_SALESFORCE_CLIENT_SECRET=proxy-secret",
 		"SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN=5Aep-proxy-refresh",
+		"SCIM_BRIDGE_SHUTDOWN_DELAY=0s", // no load balancer to wait for when a test ends
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var replicas []string
@@ -165,18 +174,17 @@ http {
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", confFile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcessGroup(exec.Command(nginx, "-p", dir, "-c", confFile))
+	if err != nil {
 		t.Fatalf("starting nginx: %v", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		if err := proc.stop(syscall.SIGQUIT, 10*time.Second); err != nil {
+			t.Errorf("stopping nginx: %v", err)
+		}
 	})
+	exited := proc.exited
+	stderr := &proc.stderr
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(15 * time.Second)
 	for {

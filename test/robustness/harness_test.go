@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -120,6 +121,7 @@ func start(t *testing.T, opts options) *bridge {
 			}
 			c.Seed = seed
 			c.APILimit = 1_000_000
+			c.Profile = testProfile(t)
 			if opts.emulator != nil {
 				opts.emulator(c)
 			}
@@ -522,4 +524,15 @@ func assertUnchanged(t testing.TB, what string, before, after map[string]any) {
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("%s was rejected but changed Salesforce (-before +after):\n%s", what, diff)
 	}
+}
+
+// testProfile is the emulator profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names (.ci/run runs the
+// suite under both).
+func testProfile(t testing.TB) emulator.Profile {
+	t.Helper()
+	p, err := emulator.ProfileFromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -40,11 +40,11 @@ func (b *bridge) statusConfig(cfg Config) status.Config {
 			IdentifyUsers: cfg.Audit.IdentifyUsers,
 		},
 		Salesforce: func() status.Salesforce {
-			h := b.client.Health()
+			h, a := b.client.Health(), b.client.Activity()
 			return status.Salesforce{
-				URL: cfg.Salesforce.URL, Up: h.Up(), LastSuccess: h.LastSuccess, LastFailure: h.LastFailure,
-				Flow: cfg.Salesforce.Flow, TokenAt: h.TokenAt, TokenOK: h.TokenOK, TokenError: h.TokenError,
-				TokenRequests: h.TokenRequests, APIUsed: h.Usage.Used, APIMax: h.Usage.Max, APIKnown: h.Usage.Known,
+				URL: cfg.Salesforce.URL, Up: h.Known && h.Up, LastSuccess: a.LastSuccess, LastFailure: a.LastFailure,
+				Flow: cfg.Salesforce.Flow, TokenAt: a.TokenAt, TokenOK: a.TokenOK, TokenError: a.TokenError,
+				TokenRequests: a.TokenRequests, APIUsed: a.Usage.Used, APIMax: a.Usage.Max, APIKnown: a.Usage.Known,
 			}
 		},
 		Gatherer: b.registry,

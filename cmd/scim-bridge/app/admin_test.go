@@ -52,7 +52,7 @@ func createUser(t *testing.T, d *Demo, userName string) string {
 	return res.ID
 }
 
-func get(t *testing.T, url string) (int, string) {
+func adminGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -71,7 +71,7 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 	d := startAdminDemo(t, "audit: {identify_users: true}\nprovisioning: {disable_action: freeze}\n")
 	id := createUser(t, d, "ada.status@example.com")
 
-	code, page := get(t, d.AdminURL+"/status")
+	code, page := adminGet(t, d.AdminURL+"/status")
 	if code != http.StatusOK {
 		t.Fatalf("GET /status = %d", code)
 	}
@@ -81,7 +81,7 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 		}
 	}
 
-	code, body := get(t, d.AdminURL+"/status.json")
+	code, body := adminGet(t, d.AdminURL+"/status.json")
 	var s status.Snapshot
 	if err := json.Unmarshal([]byte(body), &s); code != http.StatusOK || err != nil {
 		t.Fatalf("GET /status.json = %d, %v", code, err)
@@ -94,7 +94,7 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 	}
 
 	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/scim/v2/Users": 404} {
-		if code, _ := get(t, d.AdminURL+path); code != want {
+		if code, _ := adminGet(t, d.AdminURL+path); code != want {
 			t.Errorf("admin GET %s = %d; want %d", path, code, want)
 		}
 	}
@@ -105,7 +105,7 @@ func TestStatusPageAnnouncesDryRun(t *testing.T) {
 	t.Parallel()
 	d := startAdminDemo(t, "provisioning: {dry_run: true}\n")
 	createUser(t, d, "dry.status@example.com")
-	_, page := get(t, d.AdminURL+"/status")
+	_, page := adminGet(t, d.AdminURL+"/status")
 	if !strings.Contains(page, "Dry run: nothing is written to Salesforce") || !strings.Contains(page, "(dry run)") {
 		t.Errorf("/status does not announce the dry run and its preview:\n%s", page)
 	}

@@ -26,7 +26,13 @@ var Version = "dev"
 var ErrReported = errors.New("failed")
 
 // Run runs one scim-bridge command. args exclude the program name; env is os.Environ-style.
+// Ending ctx is SIGTERM.
 func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+	return RunWithSignals(ctx, args, env, stdout, stderr, Signals{})
+}
+
+// RunWithSignals is Run with the process's other signals (SIGHUP).
+func RunWithSignals(ctx context.Context, args []string, env []string, stdout, stderr io.Writer, sig Signals) error {
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		cmd, args = "help", args[1:]
@@ -35,7 +41,7 @@ func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Wri
 	}
 	switch cmd {
 	case "serve":
-		return runServe(ctx, args, env, stdout, stderr)
+		return runServe(ctx, args, env, stdout, stderr, sig)
 	case "check":
 		return runCheck(ctx, args, env, stdout, stderr)
 	case "emulator":
@@ -44,6 +50,8 @@ func Run(ctx context.Context, args []string, env []string, stdout, stderr io.Wri
 		return runStatus(ctx, args, env, stdout, stderr)
 	case "explain":
 		return runExplain(ctx, args, env, os.Stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, env, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "scim-bridge", version())
 		return nil
@@ -64,6 +72,7 @@ const usage = `Usage:
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
   scim-bridge status   [--config FILE]
   scim-bridge explain  [--config FILE] [--offline] < body.json
+  scim-bridge healthcheck [--config FILE] [--url URL] [--timeout DURATION]
   scim-bridge version
 
 The configuration file can also be named by SCIM_BRIDGE_CONFIG; every key can be overridden by
@@ -91,14 +100,20 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// newLogger writes JSON lines, or the console format when out is a terminal, at level info unless
-// SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise. Debug adds one line per
-// Salesforce call.
+// newLogger writes JSON lines, or the console format when SCIM_BRIDGE_LOG_FORMAT says console or,
+// unset, when out is a terminal (`docker run -t` is a terminal feeding a JSON pipeline: set json).
+// The level is info unless SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise; debug
+// adds one line per Salesforce call and the probe and scrape access lines.
 func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
+	terminal := false
 	if f, ok := out.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			out = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
+			terminal = true
 		}
+	}
+	switch format := strings.ToLower(env[envLogFormat]); {
+	case format == "console", format == "" && terminal:
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal}
 	}
 	level, err := parseLogLevel(env[envLogLevel])
 	if err != nil {

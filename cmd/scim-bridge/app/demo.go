@@ -191,7 +191,9 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 		done:        make(chan error, 1),
 		emulator:    emuSrv,
 	}
-	go func() { d.done <- serveUntilDone(runCtx, ln, b.handler, TLSConfig{}, logger) }()
+	b.ready.tokenObtained.Store(true) // Ready above obtained one
+	// A demo is stopped by hand, not behind a load balancer: no shutdown_delay.
+	go func() { d.done <- serving{handler: b.handler, ready: b.ready, logger: logger}.run(runCtx, ln) }()
 	return d, nil
 }
 

@@ -24,8 +24,14 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 	tokenTTL := fs.Duration("token-ttl", 2*time.Hour, "access-token lifetime")
 	rotate := fs.Bool("rotate-refresh-tokens", false, "answer each refresh with a new refresh token and revoke the old one (refresh-token rotation)")
 	jwtCert := fs.String("jwt-certificate", "", "PEM certificate or public key that verifies JWT-bearer assertions (enables the jwt flow)")
+	profileName := fs.String("profile", "default", "default, or strict: only behaviour public Salesforce documentation confirms, plus what real orgs add (see docs/salesforce-behaviour.md)")
 	if ok, err := parseFlags(fs, args); !ok {
 		return err
+	}
+	profile, err := emulator.ParseProfile(*profileName)
+	if err != nil {
+		fmt.Fprintln(stderr, "--profile:", err)
+		return ErrReported
 	}
 	cfg := emulator.Config{
 		ClientID:            *clientID,
@@ -34,6 +40,7 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 		APILimit:            *apiLimit,
 		TokenTTL:            *tokenTTL,
 		RotateRefreshTokens: *rotate,
+		Profile:             profile,
 		// Like a real org: audit datetimes in whole seconds.
 		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
 	}
@@ -76,7 +83,7 @@ func runEmulator(ctx context.Context, args []string, env []string, stdout, stder
 		return ErrReported
 	}
 	logger := newLogger(stdout, envMap(env))
-	fmt.Fprintf(stdout, "Salesforce emulator listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "Salesforce emulator (%s profile) listening on http://%s\n", profile, ln.Addr())
 	fmt.Fprintf(stdout, "  client id      %s\n  client secret  %s\n  refresh token  %s\n", cfg.ClientID, cfg.ClientSecret, cfg.RefreshToken)
 	fmt.Fprintf(stdout, "  test hooks     http://%s/__emulator/\n", ln.Addr())
 	return serveUntilDone(ctx, ln, emu.Handler(), TLSConfig{}, logger)

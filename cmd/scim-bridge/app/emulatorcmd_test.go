@@ -6,11 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +134,43 @@ func TestDocumentedSeedLoads(t *testing.T) {
 	}
 	if _, err := emulator.New(emulator.Config{Seed: seed}); err != nil {
 		t.Fatalf("the documented seed does not start an emulator: %v", err)
+	}
+}
+
+// --profile strict serves an org without the relationships no Salesforce source documents.
+func TestEmulatorCommandStrictProfile(t *testing.T) {
+	url := runEmulatorCommand(t, "--profile", "strict", "--client-id", "c", "--client-secret", "s", "--refresh-token", "5Aep-r")
+	resp, err := http.PostForm(url+"/services/oauth2/token", map[string][]string{
+		"grant_type": {"refresh_token"}, "client_id": {"c"}, "client_secret": {"s"}, "refresh_token": {"5Aep-r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/services/data/v66.0/query?q="+
+		neturl.QueryEscape("SELECT Id, (SELECT Id FROM Assignments) FROM PermissionSetGroup"), nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "INVALID_TYPE") {
+		t.Fatalf("PermissionSetGroup.Assignments under --profile strict: %d %s, want 400 INVALID_TYPE", resp.StatusCode, body)
+	}
+}
+
+func TestEmulatorCommandRefusesAnUnknownProfile(t *testing.T) {
+	var stderr bytes.Buffer
+	err := Run(context.Background(), []string{"emulator", "--listen", "127.0.0.1:0", "--profile", "lenient"}, nil, io.Discard, &stderr)
+	if err == nil || !strings.Contains(stderr.String(), "--profile") || !strings.Contains(stderr.String(), "lenient") {
+		t.Fatalf("Run = %v, stderr %q; want a --profile error naming the value", err, stderr.String())
 	}
 }

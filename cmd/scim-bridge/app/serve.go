@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,11 +24,14 @@ import (
 // ("active": "False") once: the library keeps it in an unsynchronised global.
 var allowStringBooleans sync.Once
 
-// bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler.
+// bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler, with
+// the bearer tokens (replaced on SIGHUP) and the readiness state behind /readyz.
 type bridge struct {
 	client   *salesforce.Client
 	backend  *salesforce.Backend
 	handler  http.Handler
+	tokens   *server.TokenSet
+	ready    *readiness
 	recorder *status.Recorder     // what the status page shows
 	registry *prometheus.Registry // every metric of the process
 }
@@ -44,20 +45,20 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 	if err != nil {
 		return nil, err
 	}
-	tokens := make([]server.Token, 0, len(cfg.Auth.Tokens))
-	for _, t := range cfg.Auth.Tokens {
-		tokens = append(tokens, server.Token{Name: t.Name, Token: t.Token})
+	if b.tokens, err = server.NewTokenSet(serverTokens(cfg.Auth.Tokens)); err != nil {
+		return nil, err
 	}
+	b.ready = &readiness{}
 	b.handler, err = server.New(server.Config{
 		Users:             b.backend,
 		Groups:            b.backend,
-		Tokens:            tokens,
+		TokenSet:          b.tokens,
 		PublicURL:         cfg.PublicURL,
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
 		Logger:            logger,
 		Registerer:        reg,
 		Gatherer:          reg,
-		Ready:             b.backend.Ready,
+		Ready:             b.ready.check,
 		TokenUsed:         b.recorder.TokenUsed,
 	})
 	if err != nil {
@@ -132,7 +133,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 	return &bridge{client: client, backend: backend, recorder: recorder, registry: reg}, nil
 }
 
-func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer, sig Signals) error {
 	fs := newFlagSet("serve", stderr)
 	configFile := fs.String("config", "", "YAML configuration file (or SCIM_BRIDGE_CONFIG)")
 	demo := fs.Bool("demo", false, "run on the built-in Salesforce emulator; needs no account and no config")
@@ -179,14 +180,28 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		fmt.Fprintln(stderr, err)
 		return ErrReported
 	}
+	var cert *certificate
+	if cfg.TLS.CertFile != "" {
+		if cert, err = loadCertificate(cfg.TLS); err != nil {
+			fmt.Fprintln(stderr, err)
+			return ErrReported
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
 		return ErrReported
 	}
-	if err := b.backend.Ready(ctx); err != nil {
-		// Not fatal: /readyz reports it and the first requests retry.
-		logger.Warn().Str("reason", err.Error()).Msg("Salesforce is not ready yet")
+	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cert != nil).Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
+	tokenCtx, stopTokens := context.WithCancel(ctx)
+	defer stopTokens()
+	go awaitFirstToken(tokenCtx, b.client, b.ready, logger)
+	rl := &reloader{
+		load:   func() (Config, error) { return loadConfig(*configFile, em, *listen, forServe) },
+		tokens: b.tokens,
+		cert:   cert,
+		cfg:    cfg,
+		logger: logger,
 	}
 	if cfg.AdminListen != "" {
 		addr, stopAdmin, err := b.startAdmin(ctx, cfg, logger)
@@ -198,9 +213,16 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		defer stopAdmin()
 		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
 	}
-	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cfg.TLS.CertFile != "").Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
 	announceDryRun(cfg, logger)
-	return serveUntilDone(ctx, ln, b.handler, cfg.TLS, logger)
+	return serving{
+		handler:       b.handler,
+		ready:         b.ready,
+		cert:          cert,
+		shutdownDelay: cfg.ShutdownDelay,
+		reload:        sig.Reload,
+		onReload:      rl.reload,
+		logger:        logger,
+	}.run(ctx, ln)
 }
 
 // newHTTPServer sets the timeouts a server facing the internet needs. WriteTimeout is generous:
@@ -215,35 +237,4 @@ func newHTTPServer(h http.Handler, logger zerolog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          newStdLogger(logger),
 	}
-}
-
-// serveUntilDone serves until ctx ends, then drains in-flight requests for up to 25 s (within
-// Kubernetes' default 30 s grace period).
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, tlsCfg TLSConfig, logger zerolog.Logger) error {
-	srv := newHTTPServer(h, logger)
-	errc := make(chan error, 1)
-	go func() {
-		if tlsCfg.CertFile != "" {
-			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-			errc <- srv.ServeTLS(ln, tlsCfg.CertFile, tlsCfg.KeyFile)
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info().Msg("shutting down: draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close() // drop what is still running rather than hang past the orchestrator's grace period
-		return fmt.Errorf("shutdown: requests still running after 25s were cut off: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

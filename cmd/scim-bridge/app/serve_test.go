@@ -80,7 +80,7 @@ salesforce:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, nil, io.Discard, io.Discard)
+		done <- Run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, []string{"SCIM_BRIDGE_SHUTDOWN_DELAY=0s"}, io.Discard, io.Discard)
 	}()
 	defer func() {
 		cancel()
@@ -135,7 +135,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, nil, io.Discard, io.Discard)
+		done <- Run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, []string{"SCIM_BRIDGE_SHUTDOWN_DELAY=10ms"}, io.Discard, io.Discard)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

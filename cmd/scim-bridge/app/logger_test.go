@@ -1,0 +1,41 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestLogFormat: SCIM_BRIDGE_LOG_FORMAT chooses the format whatever the output is; unset, a pipe
+// or file gets JSON.
+func TestLogFormat(t *testing.T) {
+	for _, tt := range []struct {
+		format   string
+		wantJSON bool
+	}{
+		{"", true},
+		{"json", true},
+		{"console", false},
+	} {
+		var out bytes.Buffer
+		env := map[string]string{}
+		if tt.format != "" {
+			env[envLogFormat] = tt.format
+		}
+		logger := newLogger(&out, env)
+		logger.Info().Str("listen", "127.0.0.1:8080").Msg("scim-bridge serving")
+		var line map[string]any
+		isJSON := json.Unmarshal(out.Bytes(), &line) == nil
+		if isJSON != tt.wantJSON || !strings.Contains(out.String(), "scim-bridge serving") {
+			t.Errorf("SCIM_BRIDGE_LOG_FORMAT=%q wrote %q; want JSON %v", tt.format, out.String(), tt.wantJSON)
+		}
+		if !tt.wantJSON && strings.Contains(out.String(), "\x1b[") {
+			t.Errorf("console format to a non-terminal has colour codes: %q", out.String())
+		}
+	}
+	if _, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{envLogFormat: "xml"}, "", forServe); err == nil ||
+		!strings.Contains(err.Error(), "SCIM_BRIDGE_LOG_FORMAT: must be json or console") {
+		t.Errorf("SCIM_BRIDGE_LOG_FORMAT=xml: %v; want an error naming the variable", err)
+	}
+}

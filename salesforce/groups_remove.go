@@ -1,0 +1,100 @@
+package salesforce
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// removeInOneCall is the most members a PATCH that only removes members deletes in one composite:
+// the group's record and the members' assignments are queried, and one DELETE per assignment
+// follows, each referencing a row of that query (25 subrequests in all).
+const removeInOneCall = maxSubrequests - 2
+
+// removeMembers deletes the assignments of the given users to g in one call (reference
+// salesforce-api.md §7.8, the composite variant): a composite (allOrNone false) of the group's
+// record, the users' assignments, and a DELETE of @{members.records[i].Id} for each i < len(users).
+// A user who is not a member has no row, so the DELETEs past the rows found fail on their missing
+// reference and are ignored: removing a non-member is a no-op, as before. A group deleted
+// meanwhile is KindNotFound. users holds at most removeInOneCall ids.
+func (o *op) removeMembers(g group, users []string) error {
+	b := o.b
+	if len(users) > removeInOneCall {
+		return b.fail(o.ctx, fmt.Errorf("removeMembers: %d users; at most %d", len(users), removeInOneCall))
+	}
+	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
+	if err != nil {
+		return b.fail(o.ctx, err)
+	}
+	ids := make([]any, len(users))
+	for i, u := range users {
+		ids[i] = u
+	}
+	mq, err := b.memberQuery(g, In("AssigneeId", ids...)).String()
+	if err != nil {
+		return b.fail(o.ctx, err)
+	}
+	subs := []Subrequest{
+		{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"},
+		{Method: "GET", Path: QueryPath(mq), ReferenceID: "members"},
+	}
+	for i := range users {
+		subs = append(subs, Subrequest{Method: "DELETE", ReferenceID: "del" + strconv.Itoa(i),
+			Path: "sobjects/PermissionSetAssignment/@{members.records[" + strconv.Itoa(i) + "].Id}"})
+	}
+	res, err := b.c.Composite(o.ctx, false, subs)
+	if err != nil {
+		err = b.fail(o.ctx, err)
+		b.auditMembers(o.ctx, g, nil, users, nil, users, err)
+		return err
+	}
+	by := byRef(res)
+	for _, ref := range []string{"rec", "members"} {
+		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
+			return b.queryFailure(o.ctx, s)
+		}
+	}
+	rec, err := decodeQuery(by["rec"])
+	if err != nil {
+		return b.fail(o.ctx, err)
+	}
+	if len(rec.Records) == 0 {
+		b.removeGroup(g.ID) // deleted in Salesforce (perhaps through another replica)
+		return notFound("group")
+	}
+	members, err := decodeQuery(by["members"])
+	if err != nil {
+		return b.fail(o.ctx, err)
+	}
+	if len(members.Records) == 0 {
+		return nil // none of them is a member: nothing was deleted
+	}
+	var failures []recordFailure
+	var failed, removed []string
+	for i, m := range members.Records {
+		if i >= len(users) {
+			break
+		}
+		removed = append(removed, str(m["AssigneeId"]))
+		s := by["del"+strconv.Itoa(i)]
+		if s.Status < 400 && s.Status != 0 {
+			continue
+		}
+		e := s.Err
+		if e == nil {
+			e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+		}
+		switch e.Code {
+		case "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND":
+			continue // already gone: the member is removed
+		}
+		failed = append(failed, str(m["AssigneeId"]))
+		failures = append(failures, recordFailure{index: len(failed) - 1, code: e.Code, message: e.Message})
+	}
+	if len(failures) == 0 {
+		b.auditMembers(o.ctx, g, nil, removed, nil, nil, nil)
+		return nil
+	}
+	err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failed[i] })
+	b.auditMembers(o.ctx, g, nil, removed, nil, failed, err)
+	return err
+}
