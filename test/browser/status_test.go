@@ -1,8 +1,8 @@
 // Package browser drives the bridge's status page in a real headless Chromium (Debian's chromium
 // package; .ci/run installs it): the page renders without JavaScript of its own and shows what the
-// bridge did a moment before. A screenshot is kept as a test artifact in $SCIM_BRIDGE_ARTIFACTS
+// bridge did a moment before. A screenshot is kept as a test artifact in $SCIM_TEST_ARTIFACTS
 // (default: scim-bridge-artifacts in the system temporary directory); with
-// SCIM_BRIDGE_UPDATE_SCREENSHOT=1 it also replaces docs/status-page.png, the README's picture.
+// SCIM_TEST_UPDATE_SCREENSHOT=1 it also replaces docs/status-page.png, the README's picture.
 package browser
 
 import (
@@ -131,7 +131,7 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 // keep stores the screenshot as a test artifact, and as the README's picture when asked to.
 func keep(t *testing.T, png []byte) {
 	t.Helper()
-	dir := os.Getenv("SCIM_BRIDGE_ARTIFACTS")
+	dir := os.Getenv("SCIM_TEST_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "scim-bridge-artifacts")
 	}
@@ -143,7 +143,7 @@ func keep(t *testing.T, png []byte) {
 		t.Fatalf("writing the screenshot: %v", err)
 	}
 	t.Logf("screenshot: %s", path)
-	if os.Getenv("SCIM_BRIDGE_UPDATE_SCREENSHOT") == "1" {
+	if os.Getenv("SCIM_TEST_UPDATE_SCREENSHOT") == "1" {
 		if err := os.WriteFile(filepath.Join("..", "..", "docs", "status-page.png"), png, 0o644); err != nil {
 			t.Fatalf("updating docs/status-page.png: %v", err)
 		}
