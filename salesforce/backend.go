@@ -56,6 +56,7 @@ type Backend struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
+	soft      softMetrics
 	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
 
 	mu  sync.Mutex // guards cat
@@ -155,6 +156,9 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 			}
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
 		}
+	}
+	if b.soft, err = newSoftMetrics(cfg.Registerer); err != nil {
+		return nil, err
 	}
 	// Every series exists from the start at 0, so alerts on increase() see the first skip.
 	for _, setting := range []string{"create_users", "update_users", "disable_users", "deprovision_users", "dry_run", "permission_sets_merge"} {

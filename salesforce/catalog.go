@@ -61,6 +61,8 @@ type catalog struct {
 	groups    []group // every non-profile permission set and permission set group
 	exposed   []group // the SCIM Groups: groups filtered by groups.source and groups.include
 	picklists scimschema.Picklists
+	// user is what the mapping needs of the User describe: picklists, lengths, time zones.
+	user scimschema.UserDescribe
 }
 
 func (c *catalog) profile(nameOrID string) (profile, bool) {
@@ -291,6 +293,8 @@ func catalogQueries() []struct {
 type describeBody struct {
 	Fields []struct {
 		Name               string `json:"name"`
+		Type               string `json:"type"`
+		Length             int    `json:"length"`
 		RestrictedPicklist bool   `json:"restrictedPicklist"`
 		PicklistValues     []struct {
 			Value  string `json:"value"`
@@ -319,6 +323,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 		return nil, fmt.Errorf("catalog composite answered %d subresponses for %d", len(res), len(subs))
 	}
 	cat := &catalog{loaded: b.now(), picklists: scimschema.Picklists{}}
+	lengths := map[string]int{}
 	for _, r := range res {
 		if r.Status >= 400 {
 			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
@@ -335,6 +340,9 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 				return nil, fmt.Errorf("decoding the User describe: %w", err)
 			}
 			for _, f := range d.Fields {
+				if f.Length > 0 && f.Type != "picklist" && f.Type != "reference" && f.Type != "id" {
+					lengths[f.Name] = f.Length
+				}
 				if !f.RestrictedPicklist {
 					continue
 				}
@@ -377,6 +385,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 			return nil, err
 		}
 	}
+	cat.user = userDescribe(cat.picklists, lengths)
 	for _, g := range cat.groups {
 		if b.exposes(g) {
 			cat.exposed = append(cat.exposed, g)

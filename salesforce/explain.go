@@ -54,11 +54,11 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 	var w scimschema.UserWrite
 	switch kind {
 	case WriteCreate:
-		w, err = b.mapper.ForCreate(attrs, cat.picklists)
+		w, err = b.mapper.ForCreate(attrs, cat.user)
 	case WriteReplace:
-		w, err = b.mapper.ForReplace(attrs, cat.picklists)
+		w, err = b.mapper.ForReplace(attrs, cat.user)
 	default:
-		w, err = b.mapper.ForPatch(ops, cat.picklists)
+		w, err = b.mapper.ForPatch(ops, cat.user)
 		attrs = nil
 	}
 	if err != nil {

@@ -116,8 +116,8 @@ func TestCreateUserForbiddenSendsNothing(t *testing.T) {
 func TestCreateUserInvalidBeforeAnyCall(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	attrs := newUserAttrs("bad@example.com", "No", "")
-	delete(attrs, "name")
+	attrs := newUserAttrs("bad@example.com", "No", "Body")
+	attrs["emails"] = []any{map[string]any{"value": "not an email", "primary": true}}
 	n := h.calls(func() {
 		_, err := h.b.CreateUser(h.ctx, attrs)
 		wantKind(t, err, scimschema.KindInvalidValue)

@@ -30,21 +30,21 @@ func (ch *userChange) empty() bool {
 // read-back); two when permissionSets are given (the current assignments are read first) or when
 // If-Match is given.
 func (b *Backend) ReplaceUser(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
-	return b.updateUser(ctx, id, ifMatch, "update_user", func(pl scimschema.Picklists) (scimschema.UserWrite, error) {
-		return b.mapper.ForReplace(attrs, pl)
+	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
+		return b.mapper.ForReplace(attrs, org)
 	})
 }
 
 // PatchUser applies a PATCH like ReplaceUser, sending only the touched fields.
 func (b *Backend) PatchUser(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
-	return b.updateUser(ctx, id, ifMatch, "update_user", func(pl scimschema.Picklists) (scimschema.UserWrite, error) {
-		return b.mapper.ForPatch(ops, pl)
+	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
+		return b.mapper.ForPatch(ops, org)
 	})
 }
 
 // updateUser is PUT and PATCH. With update_users off the attribute changes are skipped, but an
 // active change still follows disable_users (Entra deprovisions with PATCH active=false).
-func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string, mapWrite func(scimschema.Picklists) (scimschema.UserWrite, error)) (scimschema.Resource, error) {
+func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string, mapWrite func(scimschema.UserDescribe) (scimschema.UserWrite, error)) (scimschema.Resource, error) {
 	uid, ok := canonicalID(id, prefixUser)
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
@@ -54,7 +54,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	w, err := mapWrite(cat.picklists)
+	w, err := mapWrite(cat.user)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
@@ -64,18 +64,25 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if !b.cfg.Provisioning.UpdateUsers && (len(w.Fields) > 0 || w.Profile != "" || w.PermissionSets != nil) {
 		b.skip(ctx, "update_users", operation, uid)
 		w.Fields, w.Profile, w.PermissionSets, w.Attributes = nil, "", nil, nil
+		w.Conflicts, w.Rederive, w.Defaulted, w.Truncated = nil, nil, nil, nil
 	}
 
-	// dry_run reads the user first, so that its preview lists exactly the changes a write would make.
+	// The current record is read first only when the write depends on it: If-Match, a merge of
+	// permission sets, two attributes of one field that disagree, a derived attribute removed; and
+	// under dry_run, so that its preview lists exactly the changes a write would make.
 	dry := b.cfg.Provisioning.DryRun
 	var cur *userState
-	if ifMatch != "" || w.PermissionSets != nil || dry {
+	if ifMatch != "" || w.PermissionSets != nil || len(w.Conflicts) > 0 || len(w.Rederive) > 0 || dry {
 		if cur, err = o.readUser(uid, w.PermissionSets != nil || dry); err != nil {
 			return scimschema.Resource{}, err
 		}
 		if ifMatch != "" && b.mapper.ToResource(cur.rec).Version != ifMatch {
 			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the user was modified since the version in If-Match"}
 		}
+		if err := b.mapper.SettleConflicts(&w, cur.rec.Fields); err != nil {
+			return scimschema.Resource{}, b.fail(ctx, err)
+		}
+		b.mapper.Rederive(&w, cur.rec.Fields)
 	}
 
 	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true, userName: b.userName(cur)}
@@ -116,11 +123,29 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		}
 		return b.mapper.ToResource(u.rec), nil
 	}
-	u, err := o.applyUserChange(ch, cur)
-	if err != nil {
+	fx := &softFixes{}
+	if err := o.prepareManager(ch.fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
-	return b.mapper.ToResource(u.rec), nil
+	for attempt := 0; ; attempt++ {
+		u, err := o.applyUserChange(ch, cur)
+		if err != nil && attempt < softRetries {
+			// A nickname someone holds or a manager Salesforce does not know: fix and write again
+			// (every part of the change is idempotent).
+			retry, ferr := o.fixRefusal(err, ch.fields, fx)
+			if ferr != nil {
+				return scimschema.Resource{}, ferr
+			}
+			if retry {
+				continue
+			}
+		}
+		if err != nil {
+			return scimschema.Resource{}, err
+		}
+		b.auditSoft(ctx, operation, uid, w, fx)
+		return b.mapper.ToResource(u.rec), nil
+	}
 }
 
 // planActive applies provisioning.disable_users and disable_action to a requested active state.

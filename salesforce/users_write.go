@@ -2,13 +2,11 @@ package salesforce
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +27,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	w, err := b.mapper.ForCreate(attrs, cat.picklists)
+	w, err := b.mapper.ForCreate(attrs, cat.user)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
@@ -68,11 +66,15 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	}
 
 	started := b.now()
-	derivedNick := extensionValue(attrs, "communityNickname") == nil && attrs["displayName"] == nil
+	fx := &softFixes{}
+	if err := o.prepareManager(fields, fx); err != nil {
+		return scimschema.Resource{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		u, err := o.createOnce(fields, psAdd, freeze)
 		if err == nil {
 			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, psAdd, freeze, nil)
+			b.auditSoft(ctx, "create_user", str(u.rec.Fields["Id"]), w, fx)
 			return b.mapper.ToResource(u.rec), nil
 		}
 		var ce *createError
@@ -80,11 +82,16 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 			b.auditCreate(ctx, "", attrs, w, nil, false, err)
 			return scimschema.Resource{}, err
 		}
-		if ce.e != nil && ce.e.Code == "DUPLICATE_COMM_NICKNAME" && derivedNick && attempt == 0 {
-			// The nickname was derived, not asked for: retry once with a short suffix.
-			nick, _ := fields["CommunityNickname"].(string)
-			fields["CommunityNickname"] = truncateRunes(nick, 35) + randomDigits(4)
-			continue
+		if ce.e != nil && attempt < softRetries {
+			// A nickname someone holds or a manager Salesforce does not know: fix and create again.
+			retry, err := o.fixRefusal(ce.e, fields, fx)
+			if err != nil {
+				b.auditCreate(ctx, "", attrs, w, nil, false, err)
+				return scimschema.Resource{}, err
+			}
+			if retry {
+				continue
+			}
 		}
 		u, err = o.createFailure(ce, fields, prof, psAdd, started)
 		if err == nil {
@@ -95,6 +102,10 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		return scimschema.Resource{}, err
 	}
 }
+
+// softRetries bounds the writes repeated after a refusal of soft data (a nickname taken by a
+// concurrent create, then a manager deleted meanwhile).
+const softRetries = 3
 
 // auditCreate writes the lines of a create: the user, its permission sets, its freeze. id is ""
 // when nothing was created (a failure, or dry_run).
@@ -289,7 +300,7 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 	case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID":
 		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: names + ": already used by another Salesforce user", Err: e}
 	case "DUPLICATE_COMM_NICKNAME":
-		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "displayName: this nickname is already taken in the Salesforce org", Err: e}
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "communityNickname: this nickname is already taken in the Salesforce org", Err: e}
 	case "LICENSE_LIMIT_EXCEEDED":
 		return invalid("no free Salesforce licence for the user's profile", e)
 	}
@@ -336,6 +347,7 @@ func (b *Backend) dryRunUser(fields map[string]any, prof profile, psAdd []group,
 		f["IsActive"] = true
 	}
 	delete(f, "ProfileId")
+	f["Name"] = strings.TrimSpace(str(f["FirstName"]) + " " + str(f["LastName"]))
 	rec := scimschema.UserRecord{Fields: f, Frozen: frozen, ProfileName: prof.Name, GroupsRead: true, Groups: []scimschema.Ref{}}
 	for _, g := range psAdd {
 		rec.Groups = append(rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
@@ -360,16 +372,4 @@ func truncateRunes(s string, n int) string {
 		r = r[:n]
 	}
 	return string(r)
-}
-
-func randomDigits(n int) string {
-	var sb strings.Builder
-	for range n {
-		d, err := rand.Int(rand.Reader, big.NewInt(10))
-		if err != nil {
-			d = big.NewInt(7)
-		}
-		sb.WriteString(d.String())
-	}
-	return sb.String()
 }

@@ -285,7 +285,9 @@ func typeOfFilter(e filter.Expression) (string, bool) {
 }
 
 // defaultMapping is DESIGN.md's Users table: SCIM path → Salesforce User field. Several SCIM
-// attributes may feed one field; the Salesforce extension's attribute wins.
+// attributes may feed one field; the Salesforce extension's attribute wins. displayName is not
+// stored: it reads as Salesforce's Name (FirstName LastName). CommunityNickname, which Salesforce
+// keeps unique across the org, is derived from userName unless the extension gives it.
 func defaultMapping() [][2]string {
 	const ent = EnterpriseUserURN + ":"
 	const sf = SalesforceUserURN + ":"
@@ -296,7 +298,6 @@ func defaultMapping() [][2]string {
 		{"name.familyName", "LastName"},
 		{`emails[type eq "work"].value`, "Email"},
 		{"nickName", "Alias"},
-		{"displayName", "CommunityNickname"},
 		{"title", "Title"},
 		{`phoneNumbers[type eq "work"].value`, "Phone"},
 		{`phoneNumbers[type eq "mobile"].value`, "MobilePhone"},

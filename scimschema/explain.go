@@ -2,6 +2,7 @@ package scimschema
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -13,6 +14,7 @@ const (
 	RuleDefault       = "default"       // users.defaults, the request naming no value
 	RuleDerivation    = "derivation"    // computed from other attributes (Alias, CommunityNickname, Email, …)
 	RuleCleared       = "cleared"       // an optional mapped attribute absent from a PUT, or removed by PATCH
+	RuleConflict      = "conflict"      // two attributes of a PUT set the field differently; settled against the current record
 )
 
 // FieldSource is one Salesforce User field a write sends, and the rule that produced its value.
@@ -38,7 +40,19 @@ func (m *UserMapper) ExplainFields(attrs map[string]any, w UserWrite) []FieldSou
 	sort.Strings(names)
 	out := make([]FieldSource, 0, len(names))
 	for _, f := range names {
-		out = append(out, m.explainField(attrs, f, w.Fields[f]))
+		fs := m.explainField(attrs, f, w.Fields[f])
+		switch {
+		case slices.Contains(w.Defaulted, f):
+			fs.Rule, fs.From = RuleDefault, "users.defaults."+f+" (the request's value is none of the org's "+f+" values)"
+		case slices.Contains(w.Truncated, f):
+			fs.Rule, fs.From = RuleNormalisation, fs.From+", truncated to the length Salesforce allows"
+		case slices.Contains(w.Derived, f) && fs.Rule != RuleDefault:
+			fs.Rule, fs.From = RuleDerivation, derivedFrom(f)
+		}
+		out = append(out, fs)
+	}
+	for _, c := range w.Conflicts {
+		out = append(out, FieldSource{Field: c.Field, Rule: RuleConflict, From: strings.Join(c.Attributes, " and ") + " disagree; the one that changes the current record wins"})
 	}
 	return out
 }

@@ -358,6 +358,9 @@ func (m *UserMapper) attributeExpression(e *filter.AttributeExpression) (Cond, e
 		return nil, invalidFilter("%s is complex: filter on one of its sub-attributes", path)
 	}
 	s := m.slot(ref.urn, attr, "", sub)
+	if s == nil && ref.urn == "" && attr == "displayName" {
+		return compareField(path, "Name", e, false) // displayName reads as Name
+	}
 	if s == nil {
 		return absent(e.Operator), nil
 	}
@@ -668,6 +671,9 @@ func (m *UserMapper) SortField(path string) (string, error) {
 		}
 	default:
 		s = m.slot(ref.urn, attr, "", sub)
+		if s == nil && ref.urn == "" && attr == "displayName" {
+			return "Name", nil // displayName reads as Name
+		}
 	}
 	if s == nil || s.field == "Street" {
 		return "", unsortable

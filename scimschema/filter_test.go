@@ -31,7 +31,7 @@ func TestFilter(t *testing.T) {
 		{"id eq a malformed id matches nothing", nil, `id eq "nope' OR 1=1"`, Nothing{}},
 		{"id ne a malformed id matches everything", nil, `id ne "nope"`, Present{Field: "Id"}},
 		{"ne", nil, `title ne "CEO"`, Compare{Field: "Title", Op: "ne", Value: "CEO"}},
-		{"co", nil, `displayName co "ali"`, Compare{Field: "CommunityNickname", Op: "co", Value: "ali"}},
+		{"co: displayName reads as Name", nil, `displayName co "ali"`, Compare{Field: "Name", Op: "co", Value: "ali"}},
 		{"sw", nil, `name.familyName sw "Sm"`, Compare{Field: "LastName", Op: "sw", Value: "Sm"}},
 		{"ew", nil, `name.givenName ew "ce"`, Compare{Field: "FirstName", Op: "ew", Value: "ce"}},
 		{"gt", nil, `title gt "A"`, Compare{Field: "Title", Op: "gt", Value: "A"}},

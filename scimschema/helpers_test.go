@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/scim2/filter-parser/v2"
 )
@@ -78,6 +79,8 @@ func kindOf(err error) Kind {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+var testDescribe = UserDescribe{Picklists: testPicklists, Zones: NewZoneMatcher(testPicklists["TimeZoneSidKey"], time.LoadLocation)}
 
 var testPicklists = Picklists{
 	"TimeZoneSidKey":    {"America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Paris", "Asia/Tokyo", "GMT"},

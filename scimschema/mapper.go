@@ -31,6 +31,9 @@ type UserMappingConfig struct {
 	UsernameDomain string
 	// UsernameSuffix is appended to Salesforce usernames ("alice@acme.com" ⇄ "alice@acme.com.uat").
 	UsernameSuffix string
+	// StrictPicklists refuses (400) a language, locale or time zone the org lacks instead of
+	// writing the users.defaults value.
+	StrictPicklists bool
 }
 
 // UserMapper maps SCIM Users to Salesforce Users and back. It is immutable once built and safe for
@@ -47,6 +50,7 @@ type UserMapper struct {
 	defaults         map[string]string // Salesforce field → default value
 	defaultProfile   string
 	domain, suffix   string
+	strictPicklists  bool
 }
 
 // NewUserMapper validates cfg completely and builds the mapper. The error lists every problem, each
@@ -59,6 +63,7 @@ func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
 		defaults:         map[string]string{},
 		domain:           strings.ToLower(strings.TrimSpace(cfg.UsernameDomain)),
 		suffix:           strings.ToLower(strings.TrimSpace(cfg.UsernameSuffix)),
+		strictPicklists:  cfg.StrictPicklists,
 	}
 	var errs []error
 	fail := func(key, format string, args ...any) {
@@ -206,6 +211,9 @@ func (m *UserMapper) applyFlags(s *slot, e MappingEntry) {
 // bridge itself needs and every mapped field.
 func (m *UserMapper) ReadFields() []string {
 	out := []string{"Id", "Username", "IsActive", "ProfileId", "CreatedDate", "LastModifiedDate", "SystemModstamp", "UserType"}
+	if m.slot("", "displayName", "", "") == nil {
+		out = append(out, "Name") // displayName reads as Name
+	}
 	seen := map[string]bool{}
 	for _, f := range out {
 		seen[f] = true
@@ -217,6 +225,15 @@ func (m *UserMapper) ReadFields() []string {
 		}
 	}
 	return out
+}
+
+// ExternalIDField is the User field externalId maps to (FederationIdentifier unless users.mapping
+// says otherwise), "" when it is unmapped. Managers are looked up by it.
+func (m *UserMapper) ExternalIDField() string {
+	if s := m.slot("", "externalId", "", ""); s != nil {
+		return s.field
+	}
+	return ""
 }
 
 // slot returns the mapped slot with the given parts, or nil.

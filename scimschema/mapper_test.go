@@ -71,10 +71,10 @@ func TestReadFields(t *testing.T) {
 		{SCIM: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter", Salesforce: "Cost_Center__c"},
 	}})
 	want := []string{"Id", "Username", "IsActive", "ProfileId", "CreatedDate", "LastModifiedDate", "SystemModstamp", "UserType",
-		"Employee_Key__c", "FirstName", "LastName", "Email", "Alias", "CommunityNickname", "Phone", "MobilePhone",
+		"Name", "Employee_Key__c", "FirstName", "LastName", "Email", "Alias", "Phone", "MobilePhone",
 		"Street", "City", "State", "PostalCode", "Country", "LanguageLocaleKey", "LocaleSidKey", "TimeZoneSidKey",
 		"EmployeeNumber", "Department", "Division", "CompanyName", "ManagerId", "EmailEncodingKey", "FederationIdentifier",
-		"Cost_Center__c"}
+		"CommunityNickname", "Cost_Center__c"}
 	if diff := cmp.Diff(want, m.ReadFields()); diff != "" {
 		t.Errorf("ReadFields() mismatch (-want +got):\n%s", diff)
 	}

@@ -14,7 +14,9 @@ import (
 // "work"].locality`) and whole multi-valued attributes. Attributes the schema knows but the
 // mapping does not are accepted and ignored; unknown paths are KindInvalidPath; groups and other
 // read-only attributes are KindMutability; removing a value Salesforce requires is KindInvalidValue.
-func (m *UserMapper) ForPatch(ops []PatchOp, pl Picklists) (UserWrite, error) {
+// Removing an attribute the bridge derives (nickName, a displayName mapped to CommunityNickname)
+// lists its field in Rederive.
+func (m *UserMapper) ForPatch(ops []PatchOp, org UserDescribe) (UserWrite, error) {
 	c := newCollected()
 	for _, op := range ops {
 		name := strings.ToLower(strings.TrimSpace(op.Op))
@@ -40,7 +42,7 @@ func (m *UserMapper) ForPatch(ops []PatchOp, pl Picklists) (UserWrite, error) {
 			return UserWrite{}, err
 		}
 	}
-	return m.assemble(c, modePatch, nil, pl)
+	return m.assemble(c, modePatch, nil, org)
 }
 
 // patchObject applies a path-less value: each key is an attribute path, relative to the extension
@@ -111,6 +113,15 @@ func (m *UserMapper) patchPath(c *collected, op string, p filter.Path, value any
 	}
 	remove := op == "remove"
 	attr := ref.attr.Name()
+	if ref.urn == "" && checkedAttributes[attr] && !remove {
+		path := attr
+		if ref.sub != nil {
+			path += "." + ref.sub.Name()
+		}
+		if err := checkCharacters(path, value); err != nil {
+			return err
+		}
+	}
 
 	switch ref.urn {
 	case "":

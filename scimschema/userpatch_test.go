@@ -129,13 +129,13 @@ func TestForPatch(t *testing.T) {
 		{
 			name: "on_update false is skipped",
 			cfg:  UserMappingConfig{Mapping: []MappingEntry{{SCIM: "title", OnUpdate: ptr(false)}}},
-			body: `{"Operations":[{"op":"replace","path":"title","value":"T"},{"op":"replace","path":"displayName","value":"D"}]}`,
-			want: UserWrite{Fields: map[string]any{"CommunityNickname": "D"}, Attributes: []string{"displayName"}, Skipped: []string{"title"}},
+			body: `{"Operations":[{"op":"replace","path":"title","value":"T"},{"op":"replace","path":"nickName","value":"D"}]}`,
+			want: UserWrite{Fields: map[string]any{"Alias": "D"}, Attributes: []string{"nickName"}, Skipped: []string{"title"}},
 		},
 		{
-			name: "remove of an optional field and of a derivable required one",
-			body: `{"Operations":[{"op":"remove","path":"title"},{"op":"remove","path":"nickName"}]}`,
-			want: UserWrite{Fields: map[string]any{"Title": nil}, Attributes: []string{"title"}},
+			name: "remove of an optional field and of a derived one, which is derived again",
+			body: `{"Operations":[{"op":"remove","path":"title"},{"op":"remove","path":"nickName"},{"op":"remove","path":"timezone"}]}`,
+			want: UserWrite{Fields: map[string]any{"Title": nil}, Attributes: []string{"nickName", "title"}, Rederive: []string{"Alias"}},
 		},
 		{
 			name: "userName change goes through the transforms",
@@ -188,7 +188,7 @@ func TestForPatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMapper(t, tt.cfg)
-			got, err := m.ForPatch(ops(t, tt.body), testPicklists)
+			got, err := m.ForPatch(ops(t, tt.body), testDescribe)
 			if err != nil {
 				t.Fatalf("ForPatch: %v", err)
 			}
@@ -224,7 +224,8 @@ func TestForPatchRejects(t *testing.T) {
 		{"active not a boolean", `{"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, KindInvalidValue},
 		{"string attribute given an object", `{"Operations":[{"op":"replace","path":"title","value":{"a":1}}]}`, KindInvalidValue},
 		{"bad email", `{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"nope"}]}`, KindInvalidValue},
-		{"time zone not in picklist", `{"Operations":[{"op":"replace","path":"timezone","value":"Mars/Base"}]}`, KindInvalidValue},
+		{"control character in a name", `{"Operations":[{"op":"replace","path":"name.givenName","value":"A\u0007"}]}`, KindInvalidValue},
+		{"bidi override in a path-less displayName", `{"Operations":[{"op":"replace","value":{"displayName":"\u202eevil"}}]}`, KindInvalidValue},
 		{"remove without path", `{"Operations":[{"op":"remove"}]}`, KindNoTarget},
 		{"replace with a value filter that can match nothing", `{"Operations":[{"op":"replace","path":"emails[type eq \"nonesuch\"].value","value":"x@example.com"}]}`, KindNoTarget},
 		{"unknown op", `{"Operations":[{"op":"move","path":"title"}]}`, KindInvalidSyntax},
@@ -234,7 +235,7 @@ func TestForPatchRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMapper(t, UserMappingConfig{})
-			_, err := m.ForPatch(ops(t, tt.body), testPicklists)
+			_, err := m.ForPatch(ops(t, tt.body), testDescribe)
 			if got := kindOf(err); got != tt.want {
 				t.Errorf("ForPatch error = %v (kind %d); want kind %d", err, got, tt.want)
 			}
@@ -245,7 +246,7 @@ func TestForPatchRejects(t *testing.T) {
 func TestForPatchRequiredFalseAllowsRemoval(t *testing.T) {
 	t.Parallel()
 	m := newMapper(t, UserMappingConfig{Mapping: []MappingEntry{{SCIM: "name.familyName", Required: ptr(false)}}})
-	got, err := m.ForPatch(ops(t, `{"Operations":[{"op":"remove","path":"name.familyName"}]}`), nil)
+	got, err := m.ForPatch(ops(t, `{"Operations":[{"op":"remove","path":"name.familyName"}]}`), UserDescribe{})
 	if err != nil {
 		t.Fatalf("ForPatch: %v", err)
 	}
@@ -259,7 +260,7 @@ func TestForPatchRequiredFalseAllowsRemoval(t *testing.T) {
 func TestForPatchReplaceOfUnmappedCanonicalTypeIsIgnored(t *testing.T) {
 	t.Parallel()
 	m := newMapper(t, UserMappingConfig{})
-	got, err := m.ForPatch(ops(t, `{"Operations":[{"op":"Replace","path":"phoneNumbers[type eq \"fax\"].value","value":"+1 555"}]}`), testPicklists)
+	got, err := m.ForPatch(ops(t, `{"Operations":[{"op":"Replace","path":"phoneNumbers[type eq \"fax\"].value","value":"+1 555"}]}`), testDescribe)
 	if err != nil {
 		t.Fatalf("ForPatch: %v", err)
 	}

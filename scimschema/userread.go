@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,6 +53,14 @@ func (m *UserMapper) ToResource(u UserRecord) Resource {
 			continue
 		}
 		put(attrs, s, v)
+	}
+	if m.slot("", "displayName", "", "") == nil {
+		// displayName is not stored: it reads as Salesforce's Name (FirstName LastName).
+		if name := fieldString(f["Name"]); name != "" {
+			attrs["displayName"] = name
+		} else if name := strings.TrimSpace(fieldString(f["FirstName"]) + " " + fieldString(f["LastName"])); name != "" {
+			attrs["displayName"] = name
+		}
 	}
 	active, _ := f["IsActive"].(bool)
 	attrs["active"] = active && !u.Frozen

@@ -40,7 +40,7 @@ func TestToResource(t *testing.T) {
 			"name":              map[string]any{"givenName": "Alice", "familyName": "Smith"},
 			"emails":            []any{map[string]any{"value": "alice@acme.com", "type": "work", "primary": true}},
 			"nickName":          "asmith",
-			"displayName":       "alice",
+			"displayName":       "Alice Smith", // Name
 			"phoneNumbers":      []any{map[string]any{"value": "+1 555", "type": "work"}},
 			"addresses":         []any{map[string]any{"type": "work", "locality": "Springfield", "country": "US"}},
 			"preferredLanguage": "en_US",
@@ -81,7 +81,7 @@ func TestCreateThenReadRoundTrips(t *testing.T) {
 	body := decode(t, `{"userName":"jdoe","name":{"givenName":"John","familyName":"Doe"},"title":"CTO",
 		"emails":[{"value":"john@acme.com","type":"work","primary":true}],
 		"phoneNumbers":[{"value":"+1","type":"mobile"}]}`)
-	w, err := m.ForCreate(body, nil)
+	w, err := m.ForCreate(body, UserDescribe{})
 	if err != nil {
 		t.Fatalf("ForCreate: %v", err)
 	}

@@ -2,14 +2,11 @@ package scimschema
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 )
-
-// Picklists maps a restricted picklist field (TimeZoneSidKey, LocaleSidKey, …) to its active values,
-// as read from the org's User describe. A field that is missing is not validated.
-type Picklists map[string][]string
 
 // UserWrite is what one SCIM write asks of Salesforce, mapped but not yet sent.
 type UserWrite struct {
@@ -25,6 +22,29 @@ type UserWrite struct {
 	Attributes []string
 	// Skipped are the SCIM attributes ignored because their mapping has on_update: false.
 	Skipped []string
+
+	// Defaulted are the picklist fields whose value matched nothing in the org: they got
+	// users.defaults, or were left out when it has none.
+	Defaulted []string
+	// Truncated are the soft fields cut to the length Salesforce allows.
+	Truncated []string
+	// Derived are the fields the bridge filled because the request gave no value (LastName,
+	// Alias, CommunityNickname, Email).
+	Derived []string
+	// Rederive are the derived fields whose attributes a PATCH removed: the caller derives them
+	// again from the current record with Rederive.
+	Rederive []string
+	// Conflicts are the fields of a PUT that two attributes set to different values; the caller
+	// settles them against the current record with SettleConflicts before writing.
+	Conflicts []Conflict
+}
+
+// Conflict is a field that a core and an extension attribute of one PUT set differently.
+type Conflict struct {
+	Field string
+	// Attributes are the SCIM paths, Values their (mapped, length-checked) values, in the same order.
+	Attributes []string
+	Values     []string
 }
 
 // MemberChange is a change to a set of memberships (group members, a user's permission sets).
@@ -85,33 +105,36 @@ const (
 
 // ForCreate maps a POST /Users body (validated by the SCIM library: schema-cased names, extension
 // attributes nested under their URN) to a create. Missing required Salesforce values come from
-// users.defaults or are derived; what is still missing or invalid is a KindInvalidValue *Error
-// naming the attribute.
-func (m *UserMapper) ForCreate(attrs map[string]any, pl Picklists) (UserWrite, error) {
+// users.defaults or are derived; soft values are normalised, defaulted or truncated (UserWrite
+// says which); what is still missing or invalid is a KindInvalidValue *Error naming the attribute.
+func (m *UserMapper) ForCreate(attrs map[string]any, org UserDescribe) (UserWrite, error) {
 	c, err := m.collectResource(attrs, modeCreate)
 	if err != nil {
 		return UserWrite{}, err
 	}
-	return m.assemble(c, modeCreate, attrs, pl)
+	return m.assemble(c, modeCreate, attrs, org)
 }
 
 // ForReplace maps a PUT /Users body. Mapped attributes with on_update true are applied: optional
-// fields whose attributes are absent are cleared; a Salesforce-required field whose attributes are
-// absent is a 400 unless its mapping says required: false (then it is left as is). Fields the
-// bridge can default or derive (Alias, CommunityNickname, the locale keys) and externalId's field
-// are left as they are when absent: SCIM clients that never set externalId do not send it back,
-// and clearing a federation id on a profile push would break single sign-on. profile and
-// permissionSets are only changed when present.
-func (m *UserMapper) ForReplace(attrs map[string]any, pl Picklists) (UserWrite, error) {
+// fields whose attributes are absent are cleared. Fields Salesforce requires and the bridge can
+// default or derive (LastName, Email, Alias, CommunityNickname, the locale keys) and externalId's
+// field are left as they are when absent, unless users.mapping says required: true (then absence
+// is a 400): SCIM clients that never set externalId do not send it back, and clearing a federation
+// id on a profile push would break single sign-on. profile and permissionSets are only changed
+// when present. Two attributes of one field that disagree are reported in Conflicts.
+func (m *UserMapper) ForReplace(attrs map[string]any, org UserDescribe) (UserWrite, error) {
 	c, err := m.collectResource(attrs, modeReplace)
 	if err != nil {
 		return UserWrite{}, err
 	}
-	return m.assemble(c, modeReplace, attrs, pl)
+	return m.assemble(c, modeReplace, attrs, org)
 }
 
 // collectResource reads every mapped slot from a full representation.
 func (m *UserMapper) collectResource(attrs map[string]any, mode writeMode) (*collected, error) {
+	if err := checkResourceCharacters(attrs); err != nil {
+		return nil, err
+	}
 	c := newCollected()
 	for _, s := range m.slots {
 		v, ok := m.slotValue(attrs, s)
@@ -238,7 +261,7 @@ func designatedElement(s *slot, list []any) (map[string]any, bool) {
 // assemble turns collected values into a UserWrite: it picks, per Salesforce field, the value of
 // its highest-priority slot, applies the mode's rules for absent values, fills defaults and
 // derivations on create and validates every value.
-func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any, pl Picklists) (UserWrite, error) {
+func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any, org UserDescribe) (UserWrite, error) {
 	w := UserWrite{Fields: map[string]any{}, Active: c.active, PermissionSets: c.permSets}
 	written := map[string]bool{}
 	for k := range c.written {
@@ -246,6 +269,7 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 	}
 	source := map[string]string{} // field → attribute path for messages
 	var userName string
+	var conflicts []Conflict
 
 	for _, field := range m.fields {
 		var consider []*slot
@@ -261,14 +285,22 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 		var val any
 		var from *slot
 		var mentioned []*slot
+		conflict := Conflict{Field: field}
 		for _, s := range consider {
 			v, ok := c.values[s]
 			if !ok {
 				continue
 			}
 			mentioned = append(mentioned, s)
-			if v != nil && val == nil {
+			if v == nil {
+				continue
+			}
+			if val == nil {
 				val, from = v, s
+			}
+			if !slices.Contains(conflict.Values, v.(string)) {
+				conflict.Attributes = append(conflict.Attributes, displayPath(s))
+				conflict.Values = append(conflict.Values, v.(string))
 			}
 		}
 		if val != nil {
@@ -280,10 +312,13 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 			for _, s := range mentioned {
 				written[s.key()] = true
 			}
+			if mode == modeReplace && len(conflict.Values) > 1 {
+				conflicts = append(conflicts, conflict)
+			}
 			continue
 		}
 		// No value for the field.
-		keepAsIs := false
+		override, overridden := m.requiredOverride[field]
 		switch mode {
 		case modeCreate:
 			continue // defaults and derivations below
@@ -291,26 +326,35 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 			if len(mentioned) == 0 {
 				continue
 			}
-		case modeReplace:
-			for _, s := range consider {
-				if s.urn == "" && s.attr == "externalId" && len(mentioned) == 0 {
-					keepAsIs = true
+			switch {
+			case overridden && override:
+				return UserWrite{}, Errorf(KindInvalidValue, "%s cannot be removed: users.mapping makes %s required", source[field], field)
+			case derivedField(field):
+				w.Rederive = append(w.Rederive, field)
+				for _, s := range mentioned {
+					written[s.key()] = true
 				}
-			}
-		}
-		if keepAsIs {
-			continue
-		}
-		override, overridden := m.requiredOverride[field]
-		required := requiredField(field) || overridden && override
-		if requiredField(field) && (fallbackField(field) || overridden && !override) {
-			continue // left as it is: defaulted or derived on create, or made optional by users.mapping
-		}
-		if required {
-			if mode == modePatch {
+				continue
+			case fallbackField(field), overridden && !override && requiredField(field):
+				continue // left as it is
+			case requiredField(field):
 				return UserWrite{}, Errorf(KindInvalidValue, "%s cannot be removed: Salesforce needs %s", source[field], field)
 			}
-			return UserWrite{}, Errorf(KindInvalidValue, "%s is required: Salesforce needs %s", source[field], field)
+		case modeReplace:
+			keep := false
+			for _, s := range consider {
+				if s.urn == "" && s.attr == "externalId" && len(mentioned) == 0 {
+					keep = true
+				}
+			}
+			switch {
+			case overridden && override:
+				return UserWrite{}, Errorf(KindInvalidValue, "%s is required: users.mapping makes %s required", source[field], field)
+			case field == "Username":
+				return UserWrite{}, Errorf(KindInvalidValue, "userName is required")
+			case keep || requiredField(field):
+				continue // left as it is
+			}
 		}
 		w.Fields[field] = nil
 		for _, s := range consider {
@@ -319,12 +363,17 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 	}
 
 	if mode == modeCreate {
-		if err := m.fillCreate(&w, c, attrs, userName, source); err != nil {
+		if err := m.fillCreate(&w, attrs, userName, source); err != nil {
 			return UserWrite{}, err
 		}
 	}
-	if err := m.validateFields(w.Fields, pl, source); err != nil {
+	if err := m.validateFields(&w, org, source, mode); err != nil {
 		return UserWrite{}, err
+	}
+	for _, cf := range conflicts {
+		if err := m.checkConflict(&w, cf, org, source); err != nil {
+			return UserWrite{}, err
+		}
 	}
 
 	if c.profile != nil {
@@ -357,29 +406,38 @@ func displayPath(s *slot) string {
 }
 
 // fillCreate completes a create with defaults and derived values and checks required fields.
-func (m *UserMapper) fillCreate(w *UserWrite, c *collected, attrs map[string]any, userName string, source map[string]string) error {
+// LastName is derived from displayName's last word, else from userName's local part (service
+// accounts and meeting rooms have no family name), unless users.mapping makes it required.
+func (m *UserMapper) fillCreate(w *UserWrite, attrs map[string]any, userName string, source map[string]string) error {
 	if _, err := m.UsernameToSalesforce(userName); err != nil {
 		return err
 	}
-	if _, ok := w.Fields["LastName"]; !ok && m.fieldSlots["LastName"] != nil {
-		return Errorf(KindInvalidValue, "%s is required: Salesforce needs LastName", source["LastName"])
-	}
-	if _, ok := w.Fields["Email"]; !ok {
-		// Salesforce requires Email: a userName that is an email address stands in for it.
-		if e := m.withDomain(userName); isEmail(e) {
-			w.Fields["Email"] = e
+	derive := func(field, value, how string) {
+		if _, ok := w.Fields[field]; ok || value == "" {
+			return
 		}
+		if required, overridden := m.requiredOverride[field]; overridden && required {
+			return
+		}
+		w.Fields[field] = value
+		w.Derived = append(w.Derived, field)
+		source[field] = how
 	}
-	if _, ok := w.Fields["Alias"]; !ok {
-		given, _ := m.nameValue(attrs, "givenName")
-		family, _ := m.nameValue(attrs, "familyName")
-		w.Fields["Alias"] = deriveAlias(given, family, m.withDomain(userName))
-		source["Alias"] = "the alias derived from name and userName"
+	if m.fieldSlots["LastName"] != nil {
+		display, _ := get(attrs, "displayName")
+		derive("LastName", deriveLastName(display, m.withDomain(userName)), "the last name derived from displayName or userName")
 	}
-	if _, ok := w.Fields["CommunityNickname"]; !ok {
-		w.Fields["CommunityNickname"] = deriveNickname(m.withDomain(userName))
-		source["CommunityNickname"] = "the community nickname derived from userName"
+	// Salesforce requires Email: a userName that is an email address stands in for it.
+	if e := m.withDomain(userName); isEmail(e) {
+		derive("Email", e, "the email derived from userName")
 	}
+	given, _ := m.nameValue(attrs, "givenName")
+	family, _ := m.nameValue(attrs, "familyName")
+	if family == "" {
+		family, _ = w.Fields["LastName"].(string)
+	}
+	derive("Alias", deriveAlias(given, family, m.withDomain(userName)), "the alias derived from name and userName")
+	derive("CommunityNickname", deriveNickname(m.withDomain(userName)), "the community nickname derived from userName")
 	for field, v := range m.defaults {
 		if _, ok := w.Fields[field]; !ok {
 			w.Fields[field] = v
@@ -410,6 +468,17 @@ func (m *UserMapper) fillCreate(w *UserWrite, c *collected, attrs map[string]any
 	return nil
 }
 
+// deriveLastName is displayName's last word, else userName's local part.
+func deriveLastName(displayName any, userName string) string {
+	if d, err := toString(displayName); err == nil {
+		if words := strings.Fields(d); len(words) > 0 {
+			return words[len(words)-1]
+		}
+	}
+	local, _, _ := strings.Cut(userName, "@")
+	return local
+}
+
 // nameValue reads name.<sub> from a full representation.
 func (m *UserMapper) nameValue(attrs map[string]any, sub string) (string, bool) {
 	n, _ := get(attrs, "name")
@@ -422,9 +491,13 @@ func (m *UserMapper) nameValue(attrs map[string]any, sub string) (string, bool) 
 	return s, err == nil && s != ""
 }
 
-// validateFields transforms and checks every value about to be sent: Username transforms, email
-// form, User ids, lengths (reference §3.3) and restricted picklists.
-func (m *UserMapper) validateFields(fields map[string]any, pl Picklists, source map[string]string) error {
+// validateFields transforms and checks every value about to be sent. Hard values (Username,
+// Email, ids, phone numbers) are refused when malformed or too long. Soft values are forgiven:
+// a restricted picklist value is normalised to the org's spelling, else replaced by
+// users.defaults (a 400 only with users.strict_picklists); a soft text longer than the org's
+// describe allows is truncated. ManagerId is left to the caller, which resolves it.
+func (m *UserMapper) validateFields(w *UserWrite, org UserDescribe, source map[string]string, mode writeMode) error {
+	fields := w.Fields
 	names := make([]string, 0, len(fields))
 	for f := range fields {
 		names = append(names, f)
@@ -452,47 +525,149 @@ func (m *UserMapper) validateFields(fields map[string]any, pl Picklists, source 
 				return Errorf(KindInvalidValue, "%s must be an email address (name@domain)", attr)
 			}
 		case "ManagerId":
-			if !looksLikeID(v, "005") {
-				return Errorf(KindInvalidValue, "%s must be the id of a Salesforce User (18 characters, starting 005)", attr)
-			}
+			continue
 		}
-		if values, ok := pl[f]; ok {
-			canonical, ok := pickValue(values, v)
+		if values, ok := org.Picklists[f]; ok {
+			canonical, ok := normalizePicklist(f, values, v, org.Zones)
 			if !ok {
-				return Errorf(KindInvalidValue, "%s must be one of the org's %s values, e.g. %s", attr, f, examples(f, values))
+				if m.strictPicklists {
+					return Errorf(KindInvalidValue, "%s must be one of the org's %s values, e.g. %s", attr, f, examples(f, values))
+				}
+				if attr == "users.defaults."+f {
+					return Errorf(KindInvalidValue, "users.defaults.%s must be one of the org's %s values, e.g. %s", f, f, examples(f, values))
+				}
+				w.Defaulted = append(w.Defaulted, f)
+				def, has := m.defaults[f]
+				if has {
+					def, has = normalizePicklist(f, values, def, org.Zones)
+				}
+				if !has {
+					if mode == modeCreate && requiredField(f) {
+						return Errorf(KindInvalidValue, "%s matches none of the org's %s values and users.defaults.%s gives none either", attr, f, f)
+					}
+					delete(fields, f) // left unset, or as it is
+					continue
+				}
+				canonical = def
 			}
 			fields[f] = canonical
 			v = canonical
 		}
-		if max := maxLength(f); max > 0 && utf8.RuneCountInString(v) > max {
-			return Errorf(KindInvalidValue, "%s is longer than %d characters (Salesforce %s)", attr, max, f)
+		max := org.Lengths[f]
+		if max == 0 {
+			max = maxLength(f)
+		}
+		if max > 0 && utf8.RuneCountInString(v) > max {
+			if m.hardField(f) {
+				return Errorf(KindInvalidValue, "%s is longer than %d characters (Salesforce %s)", attr, max, f)
+			}
+			fields[f] = string([]rune(v)[:max])
+			w.Truncated = append(w.Truncated, f)
 		}
 	}
 	return nil
 }
 
-// pickValue finds v among a picklist's values: exactly, then ignoring case, then with "-" read as
-// "_" — IdPs send BCP 47 tags such as "en-US" where Salesforce wants "en_US". The picklist's own
-// spelling is returned.
-func pickValue(values []string, v string) (string, bool) {
-	for _, a := range values {
-		if a == v {
-			return a, true
+// hardField reports whether a field holds hard data that is never truncated: the Username,
+// emails, identifiers and phone numbers, or any field an identifier attribute maps to.
+func (m *UserMapper) hardField(field string) bool {
+	switch field {
+	case "Username", "Email", "FederationIdentifier", "ManagerId", "EmployeeNumber", "Phone", "MobilePhone", "Fax":
+		return true
+	}
+	for _, s := range m.fieldSlots[field] {
+		switch s.attr {
+		case "userName", "externalId", "emails", "phoneNumbers", "employeeNumber", "federationIdentifier", "manager":
+			return true
 		}
 	}
-	for _, a := range values {
-		if strings.EqualFold(a, v) {
-			return a, true
-		}
-	}
-	alt := strings.ReplaceAll(v, "-", "_")
-	for _, a := range values {
-		if strings.EqualFold(a, alt) {
-			return a, true
-		}
-	}
-	return "", false
+	return false
 }
+
+// checkConflict settles a PUT conflict that needs no current record: values equal once mapped
+// (a long nickName and its truncated alias) are no conflict. What remains is left in w.Conflicts.
+func (m *UserMapper) checkConflict(w *UserWrite, cf Conflict, org UserDescribe, source map[string]string) error {
+	var vals []string
+	for _, v := range cf.Values {
+		vals = append(vals, m.mappedValue(cf.Field, v, org))
+	}
+	cf.Values = vals
+	distinct := slices.Compact(slices.Sorted(slices.Values(vals)))
+	if len(distinct) > 1 {
+		w.Conflicts = append(w.Conflicts, cf)
+	}
+	return nil
+}
+
+// mappedValue is what a soft value becomes in Salesforce (normalised, truncated), for comparisons.
+func (m *UserMapper) mappedValue(field, v string, org UserDescribe) string {
+	if values, ok := org.Picklists[field]; ok {
+		if c, ok := normalizePicklist(field, values, v, org.Zones); ok {
+			v = c
+		}
+	}
+	max := org.Lengths[field]
+	if max == 0 {
+		max = maxLength(field)
+	}
+	if max > 0 && !m.hardField(field) && utf8.RuneCountInString(v) > max {
+		v = string([]rune(v)[:max])
+	}
+	return v
+}
+
+// SettleConflicts decides the fields of w.Conflicts against the current record: the attribute
+// whose value differs from the record is the change and wins (a GET-modify-PUT echoes the other
+// one unchanged). When more than one differs, the request contradicts itself: a KindInvalidValue
+// naming the attributes.
+func (m *UserMapper) SettleConflicts(w *UserWrite, current map[string]any) error {
+	for _, cf := range w.Conflicts {
+		cur := fieldString(current[cf.Field])
+		var changed []int
+		for i, v := range cf.Values {
+			if v != cur {
+				changed = append(changed, i)
+			}
+		}
+		switch len(changed) {
+		case 0:
+			w.Fields[cf.Field] = cur
+		case 1:
+			w.Fields[cf.Field] = cf.Values[changed[0]]
+		default:
+			return Errorf(KindInvalidValue, "%s and %s both set Salesforce %s, to different values; send one of them, or the same value in both", cf.Attributes[changed[0]], cf.Attributes[changed[1]], cf.Field)
+		}
+	}
+	w.Conflicts = nil
+	return nil
+}
+
+// Rederive fills w.Rederive's fields from the current record (and the values w itself sets):
+// Alias from the name and Username, CommunityNickname from the Username's local part (the caller
+// makes it unique). It answers a PATCH that removes an attribute the bridge derives.
+func (m *UserMapper) Rederive(w *UserWrite, current map[string]any) {
+	value := func(f string) string {
+		if v, ok := w.Fields[f]; ok {
+			s, _ := v.(string)
+			return s
+		}
+		return fieldString(current[f])
+	}
+	for _, f := range w.Rederive {
+		switch f {
+		case "Alias":
+			w.Fields[f] = deriveAlias(value("FirstName"), value("LastName"), value("Username"))
+		case "CommunityNickname":
+			w.Fields[f] = deriveNickname(value("Username"))
+		}
+		w.Derived = append(w.Derived, f)
+	}
+	w.Rederive = nil
+}
+
+// derivedField reports whether the bridge derives the field itself when no attribute gives it:
+// removing its attribute derives it again.
+func derivedField(field string) bool { return field == "Alias" || field == "CommunityNickname" }
 
 // examples lists a few accepted values of a picklist for an error message, well-known ones first.
 func examples(field string, values []string) string {

@@ -1,7 +1,6 @@
 package scimschema
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -26,6 +25,7 @@ func TestForCreate(t *testing.T) {
 				Profile:    "Standard User",
 				Active:     ptr(true),
 				Attributes: []string{"active", `emails[type eq "work"].value`, "name.familyName", "name.givenName", "userName"},
+				Derived:    []string{"Alias", "CommunityNickname"},
 			},
 		},
 		{
@@ -41,7 +41,7 @@ func TestForCreate(t *testing.T) {
 					"permissionSets":[{"value":"0PS000000000001AAA"},{"value":"Sales_Ops"}]}}`,
 			want: UserWrite{
 				Fields: map[string]any{"Username": "bob@acme.com", "FederationIdentifier": "ext-1", "FirstName": "Bob", "LastName": "Jones",
-					"Email": "bob@acme.com", "Alias": "bobj", "CommunityNickname": "Bobby J", "Title": "Engineer",
+					"Email": "bob@acme.com", "Alias": "bobj", "CommunityNickname": "bob", "Title": "Engineer",
 					"Phone": "+1 555 0100", "MobilePhone": "+1 555 0199", "Street": "1 Main St", "City": "Springfield", "State": "IL",
 					"PostalCode": "62701", "Country": "US", "LanguageLocaleKey": "de", "LocaleSidKey": "de_DE", "TimeZoneSidKey": "Europe/Paris",
 					"EmployeeNumber": "E42", "Department": "R&D", "Division": "Labs", "CompanyName": "Acme", "ManagerId": "005000000000001AAA",
@@ -49,7 +49,7 @@ func TestForCreate(t *testing.T) {
 				Profile:        "System Administrator",
 				PermissionSets: &MemberChange{Replace: true, Add: []string{"0PS000000000001AAA", "Sales_Ops"}},
 				Attributes: []string{`addresses[type eq "work"].country`, `addresses[type eq "work"].locality`, `addresses[type eq "work"].postalCode`,
-					`addresses[type eq "work"].region`, `addresses[type eq "work"].streetAddress`, "displayName", `emails[type eq "work"].value`,
+					`addresses[type eq "work"].region`, `addresses[type eq "work"].streetAddress`, `emails[type eq "work"].value`,
 					"externalId", "locale", "name.familyName", "name.givenName", "nickName", `phoneNumbers[type eq "mobile"].value`,
 					`phoneNumbers[type eq "work"].value`, "preferredLanguage", "timezone", "title",
 					"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division",
@@ -57,6 +57,7 @@ func TestForCreate(t *testing.T) {
 					"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization", "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:emailEncodingKey",
 					"urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:permissionSets", "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:profile",
 					"userName"},
+				Derived: []string{"CommunityNickname"},
 			},
 		},
 		{
@@ -70,6 +71,7 @@ func TestForCreate(t *testing.T) {
 				Profile: "Standard User",
 				Attributes: []string{"name.familyName", "nickName", "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:alias",
 					"urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:communityNickname", "userName"},
+				Derived: []string{"Email"},
 			},
 		},
 		{
@@ -82,6 +84,7 @@ func TestForCreate(t *testing.T) {
 					"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8"},
 				Profile:    "Standard User",
 				Attributes: []string{`emails[type eq "work"].value`, "name.familyName", "name.givenName", "userName"},
+				Derived:    []string{"Alias", "CommunityNickname"},
 			},
 		},
 		{
@@ -104,6 +107,7 @@ func TestForCreate(t *testing.T) {
 				Profile: "00e000000000001AAA",
 				Attributes: []string{"externalId", "name.familyName", "name.givenName", "name.middleName",
 					"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter", "userName"},
+				Derived: []string{"Email", "Alias", "CommunityNickname"},
 			},
 		},
 	}
@@ -111,7 +115,7 @@ func TestForCreate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMapper(t, tt.cfg)
-			got, err := m.ForCreate(decode(t, tt.body), testPicklists)
+			got, err := m.ForCreate(decode(t, tt.body), testDescribe)
 			if err != nil {
 				t.Fatalf("ForCreate: %v", err)
 			}
@@ -130,24 +134,13 @@ func TestForCreateRejects(t *testing.T) {
 		body string
 		want string // the Detail, exactly
 	}{
-		{"no family name", UserMappingConfig{}, `{"userName":"a@acme.com"}`, "name.familyName is required: Salesforce needs LastName"},
 		{"userName not an email", UserMappingConfig{}, `{"userName":"jdoe","name":{"familyName":"Doe"}}`,
 			"userName must be an email address (name@domain), or set users.username_domain"},
-		{"alias too long", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A"},"urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User":{"alias":"waytoolong"}}`,
-			"urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:alias is longer than 8 characters (Salesforce Alias)"},
-		{"nickName too long", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A"},"nickName":"Bobby Tables"}`,
-			"nickName is longer than 8 characters (Salesforce Alias)"},
-		{"given name too long", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A","givenName":"` + strings.Repeat("x", 41) + `"}}`,
-			"name.givenName is longer than 40 characters (Salesforce FirstName)"},
-		{"time zone not in picklist", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A"},"timezone":"Mars/Olympus"}`,
-			`timezone must be one of the org's TimeZoneSidKey values, e.g. "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Asia/Tokyo"`},
 		{"default not in picklist", UserMappingConfig{Defaults: map[string]string{"profile": "P", "TimeZoneSidKey": "Nowhere", "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8"}},
 			`{"userName":"a@acme.com","name":{"familyName":"A"}}`,
 			`users.defaults.TimeZoneSidKey must be one of the org's TimeZoneSidKey values, e.g. "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Asia/Tokyo"`},
 		{"bad email", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A"},"emails":[{"value":"not-an-email"}]}`,
 			"emails must be an email address (name@domain)"},
-		{"manager not a user id", UserMappingConfig{}, `{"userName":"a@acme.com","name":{"familyName":"A"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"bob"}}}`,
-			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value must be the id of a Salesforce User (18 characters, starting 005)"},
 		{"no profile", UserMappingConfig{Defaults: map[string]string{"TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8"}},
 			`{"userName":"a@acme.com","name":{"familyName":"A"}}`,
 			"urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User:profile is required: Salesforce needs a profile; set users.defaults.profile"},
@@ -159,7 +152,7 @@ func TestForCreateRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMapper(t, tt.cfg)
-			_, err := m.ForCreate(decode(t, tt.body), testPicklists)
+			_, err := m.ForCreate(decode(t, tt.body), testDescribe)
 			if kindOf(err) != KindInvalidValue {
 				t.Fatalf("ForCreate error = %v; want KindInvalidValue", err)
 			}
@@ -173,7 +166,7 @@ func TestForCreateRejects(t *testing.T) {
 func TestForCreateNormalisesPicklistValues(t *testing.T) {
 	t.Parallel()
 	m := newMapper(t, UserMappingConfig{})
-	got, err := m.ForCreate(decode(t, `{"userName":"a@acme.com","name":{"familyName":"A"},"locale":"en-GB","timezone":"europe/london","preferredLanguage":"EN_us"}`), testPicklists)
+	got, err := m.ForCreate(decode(t, `{"userName":"a@acme.com","name":{"familyName":"A"},"locale":"en-GB","timezone":"europe/london","preferredLanguage":"EN_us"}`), testDescribe)
 	if err != nil {
 		t.Fatalf("ForCreate: %v", err)
 	}
@@ -183,7 +176,7 @@ func TestForCreateNormalisesPicklistValues(t *testing.T) {
 		}
 	}
 	// Without a picklist for a field, the value is sent as given.
-	got, err = m.ForCreate(decode(t, `{"userName":"a@acme.com","name":{"familyName":"A"},"timezone":"Mars/Olympus"}`), nil)
+	got, err = m.ForCreate(decode(t, `{"userName":"a@acme.com","name":{"familyName":"A"},"timezone":"Mars/Olympus"}`), UserDescribe{})
 	if err != nil || got.Fields["TimeZoneSidKey"] != "Mars/Olympus" {
 		t.Errorf("ForCreate without picklists = %v, %v; want TimeZoneSidKey sent as given", got.Fields["TimeZoneSidKey"], err)
 	}
@@ -247,7 +240,7 @@ func TestForReplace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMapper(t, tt.cfg)
-			got, err := m.ForReplace(decode(t, tt.body), testPicklists)
+			got, err := m.ForReplace(decode(t, tt.body), testDescribe)
 			if err != nil {
 				t.Fatalf("ForReplace: %v", err)
 			}
@@ -258,15 +251,33 @@ func TestForReplace(t *testing.T) {
 	}
 }
 
-func TestForReplaceRequiresSalesforceRequiredFields(t *testing.T) {
+func TestForReplaceKeepsDerivableRequiredFields(t *testing.T) {
 	t.Parallel()
+	// A PUT without name.familyName or emails keeps LastName and Email as they are.
 	m := newMapper(t, UserMappingConfig{})
-	for body, want := range map[string]string{
-		`{"userName":"a@acme.com","emails":[{"value":"a@acme.com"}]}`:     "name.familyName is required: Salesforce needs LastName",
-		`{"userName":"a@acme.com","name":{"familyName":"A"}}`:             "emails is required: Salesforce needs Email",
-		`{"userName":"a@acme.com","name":{"familyName":"A"},"emails":[]}`: "emails is required: Salesforce needs Email",
+	for _, body := range []string{
+		`{"userName":"a@acme.com","emails":[{"value":"a@acme.com"}]}`,
+		`{"userName":"a@acme.com","name":{"familyName":"A"}}`,
+		`{"userName":"a@acme.com","name":{"familyName":"A"},"emails":[]}`,
 	} {
-		_, err := m.ForReplace(decode(t, body), nil)
+		w, err := m.ForReplace(decode(t, body), UserDescribe{})
+		if err != nil {
+			t.Fatalf("ForReplace(%s): %v", body, err)
+		}
+		for _, f := range []string{"LastName", "Email"} {
+			if v, ok := w.Fields[f]; ok && v == nil {
+				t.Errorf("ForReplace(%s) clears %s", body, f)
+			}
+		}
+	}
+	// required: true in users.mapping restores the 400.
+	m = newMapper(t, UserMappingConfig{Mapping: []MappingEntry{
+		{SCIM: "name.familyName", Required: ptr(true)}, {SCIM: `emails[type eq "work"].value`, Required: ptr(true)}}})
+	for body, want := range map[string]string{
+		`{"userName":"a@acme.com","emails":[{"value":"a@acme.com"}]}`: "name.familyName is required: users.mapping makes LastName required",
+		`{"userName":"a@acme.com","name":{"familyName":"A"}}`:         "emails is required: users.mapping makes Email required",
+	} {
+		_, err := m.ForReplace(decode(t, body), UserDescribe{})
 		if kindOf(err) != KindInvalidValue || AsError(err).Detail != want {
 			t.Errorf("ForReplace(%s) error = %v; want KindInvalidValue %q", body, err, want)
 		}

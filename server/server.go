@@ -134,7 +134,7 @@ func New(cfg Config) (http.Handler, error) {
 
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.accessLog, s.recoverPanic)
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, canonicalPath)
 
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)

@@ -126,8 +126,10 @@ func (c *C) patchReplacePathless() {
 }
 
 func (c *C) patchAddPathless() {
-	res := c.patchResource(c.patUser(), op("add", "", map[string]any{"displayName": "Pat " + c.s.run}))
-	c.wantStr(res, "displayName", "Pat "+c.s.run)
+	// name.givenName rather than displayName: a server may derive displayName (scim-bridge reads it
+	// as Salesforce's Name), so only a stored attribute shows that the add was applied.
+	res := c.patchResource(c.patUser(), op("add", "", map[string]any{"name": map[string]any{"givenName": "Pat " + c.s.run}}))
+	c.wantStr(res, "name.givenName", "Pat "+c.s.run)
 	c.wantStr(res, "title", "Pathless")
 }
 

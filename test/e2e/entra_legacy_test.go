@@ -45,7 +45,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		"LastName":             "Wong",
 		"Email":                "alice.wong@contoso.com",
 		"FederationIdentifier": "6a1f7d2e-entra",
-		"CommunityNickname":    "Alice Wong",
+		"CommunityNickname":    "alice.wong", // from userName; displayName reads as Name
 		"Title":                "Engineer",
 		"Department":           "Research",
 		"EmployeeNumber":       "E1001",
@@ -103,7 +103,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		{
 			name: "Replace title and displayName",
 			body: patch(op("Replace", "title", "Staff Engineer"), op("Replace", "displayName", "Alice L.")),
-			want: map[string]any{"Title": "Staff Engineer", "CommunityNickname": "Alice L."},
+			want: map[string]any{"Title": "Staff Engineer", "CommunityNickname": "alice.wong"},
 		},
 		{
 			name:   `deprovision: Replace active "False"`,

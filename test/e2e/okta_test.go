@@ -62,7 +62,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 		"FirstName":         "Bob",
 		"LastName":          "Jones",
 		"Email":             "bob.jones@example.com",
-		"CommunityNickname": "Bob Jones",
+		"CommunityNickname": "bob.jones",
 		"Title":             "Engineer",
 		"LocaleSidKey":      "en_GB",
 		"IsActive":          true,
@@ -89,7 +89,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 			method: http.MethodPut,
 			body:   oktaUser(id, true, "Manager"),
 			want: map[string]any{"FirstName": "Robert", "Email": "robert.jones@example.com", "Title": "Manager",
-				"CommunityNickname": "Robert Jones", "IsActive": true},
+				"CommunityNickname": "bob.jones", "IsActive": true},
 		},
 		{
 			name:   "PUT without title clears it",

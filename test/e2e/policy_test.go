@@ -323,15 +323,11 @@ func TestCreateRejectsInvalidBeforeCallingSalesforce(t *testing.T) {
 		mention string
 		calls   int // reads allowed; an unknown profile may refresh the catalog once
 	}{
-		{"alias longer than 8", func(u map[string]any) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"alias": "ninechars"}
-		}, "alias", 0},
-		{"nickName longer than 8", func(u map[string]any) { u["nickName"] = "waytoolongnick" }, "nickName|alias", 0},
-		{"no familyName", func(u map[string]any) { u["name"] = map[string]any{"givenName": "Xena"} }, "familyName", 0},
-		{"unknown time zone", func(u map[string]any) { u["timezone"] = "Mars/Olympus_Mons" }, "timezone", 0},
-		{"unknown locale", func(u map[string]any) { u["locale"] = "xx_YY" }, "locale", 0},
-		{"unknown language", func(u map[string]any) { u["preferredLanguage"] = "tlh" }, "preferredLanguage", 0},
+		{"email not an email", func(u map[string]any) {
+			u["emails"] = []any{map[string]any{"value": "xena at example", "type": "work", "primary": true}}
+		}, "emails", 0},
+		{"bidi override in displayName", func(u map[string]any) { u["displayName"] = "\u202eXena" }, "displayName", 0},
+		{"control character in givenName", func(u map[string]any) { u["name"] = map[string]any{"givenName": "Xe\u0000na", "familyName": "W"} }, "name.givenName", 0},
 		{"unknown profile", func(u map[string]any) {
 			u["schemas"] = []any{userURN, salesforceURN}
 			u[salesforceURN] = map[string]any{"profile": "No Such Profile"}

@@ -97,7 +97,7 @@ func TestBulkJunkOperations(t *testing.T) {
 		{"method": "POST", "path": "/Users", "bulkId": "b6", "data": m + "6"},
 		{"method": "POST", "path": "/Users", "bulkId": "b7", "data": []any{validUser(m + "7")}},
 		{"method": "POST", "path": "/Users", "bulkId": "b8", "data": bad(validUser(m+"8"), "userName", 8)},
-		{"method": "POST", "path": "/Users", "bulkId": "b9", "data": bad(validUser(m+"9"), "title", m+strings.Repeat("t", 100_000))},
+		{"method": "POST", "path": "/Users", "bulkId": "b9", "data": bad(validUser(m+"9"), "userName", m+strings.Repeat("t", 100_000)+"@example.com")},
 		{"method": "POST", "path": "/Users", "bulkId": "b10", "data": bad(validUser(m+"10"), "schemas", []any{"urn:bad:x"})},
 		{"method": "POST", "path": "/Users/" + userID, "bulkId": "b11", "data": validUser(m + "11")},
 		{"method": "PUT", "path": "/Users/" + userID, "data": bad(validUser(m+"12"), "active", "perhaps")},

@@ -419,9 +419,12 @@ func shorten(s string) string {
 }
 
 var (
-	bad400    = expect{status: []int{http.StatusBadRequest}}
-	filter400 = expect{status: []int{http.StatusBadRequest}, scimType: []string{"invalidFilter"}}
-	badOr404  = expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}
+	bad400 = expect{status: []int{http.StatusBadRequest}}
+	// soft data is normalised, defaulted, truncated or left unresolved, never refused.
+	softCreated = expect{status: []int{http.StatusCreated}}
+	softOK      = expect{status: []int{http.StatusOK, http.StatusNoContent}}
+	filter400   = expect{status: []int{http.StatusBadRequest}, scimType: []string{"invalidFilter"}}
+	badOr404    = expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}
 )
 
 // validUser is a complete, valid POST /Users body whose every string carries marker m.

@@ -124,9 +124,9 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 		{"active an object", func(string) any { return patchBody(op("replace", "active", map[string]any{"value": false})) }, badValue},
 		{"active null", func(string) any { return patchBody(map[string]any{"op": "replace", "path": "active", "value": nil}) }, badValue},
 		{"givenName an array", func(m string) any { return patchBody(op("replace", "name.givenName", []any{m})) }, badValue},
-		{"givenName 100k", func(m string) any { return patchBody(op("replace", "name.givenName", m+huge)) }, badValue},
+		{"givenName 100k", func(m string) any { return patchBody(op("replace", "name.givenName", m+huge)) }, softOK},
 		{"familyName empty", func(string) any { return patchBody(op("replace", "name.familyName", "")) }, badValue},
-		{"familyName 100k", func(m string) any { return patchBody(op("replace", "name.familyName", m+huge)) }, badValue},
+		{"familyName 100k", func(m string) any { return patchBody(op("replace", "name.familyName", m+huge)) }, softOK},
 		{"name a string", func(m string) any { return patchBody(op("replace", "name", m)) }, badValue},
 		{"emails a string", func(m string) any { return patchBody(op("replace", "emails", m+"@example.com")) }, badValue},
 		{"emails value a number", func(string) any { return patchBody(op("replace", `emails[type eq "work"].value`, 7)) }, badValue},
@@ -138,19 +138,19 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 			return patchBody(op("add", "phoneNumbers", []any{map[string]any{"type": "work", "value": m + huge}}))
 		}, badValue},
 		{"title an object", func(m string) any { return patchBody(op("replace", "title", map[string]any{"v": m})) }, badValue},
-		{"title 100k", func(m string) any { return patchBody(op("replace", "title", m+huge)) }, badValue},
-		{"timezone unknown", func(m string) any { return patchBody(op("replace", "timezone", "Mars/"+m)) }, badValue},
+		{"title 100k", func(m string) any { return patchBody(op("replace", "title", m+huge)) }, softOK},
+		{"timezone unknown", func(m string) any { return patchBody(op("replace", "timezone", "Mars/"+m)) }, softOK},
 		{"locale a number", func(string) any { return patchBody(op("replace", "locale", 12)) }, badValue},
 		{"department a number", func(string) any { return patchBody(op("replace", enterpriseURN+":department", 12)) }, badValue},
 		{"manager a number", func(string) any { return patchBody(op("replace", enterpriseURN+":manager", 12)) }, badValue},
 		{"manager not an id", func(m string) any { return patchBody(op("replace", enterpriseURN+":manager", m)) },
-			expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}},
+			softOK},
 		{"manager an unknown id", func(string) any {
 			return patchBody(op("replace", enterpriseURN+":manager", map[string]any{"value": "005000000000zZZAAY"}))
-		}, expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}},
+		}, softOK},
 		{"profile unknown", func(m string) any { return patchBody(op("replace", salesforceURN+":profile", m)) }, badValue},
-		{"emailEncodingKey unknown", func(m string) any { return patchBody(op("replace", salesforceURN+":emailEncodingKey", m)) }, badValue},
-		{"alias 100k", func(m string) any { return patchBody(op("replace", salesforceURN+":alias", m+huge)) }, badValue},
+		{"emailEncodingKey unknown", func(m string) any { return patchBody(op("replace", salesforceURN+":emailEncodingKey", m)) }, softOK},
+		{"alias 100k", func(m string) any { return patchBody(op("replace", salesforceURN+":alias", m+huge)) }, softOK},
 		{"permissionSets unknown", func(m string) any {
 			return patchBody(op("add", salesforceURN+":permissionSets", []any{map[string]any{"value": m}}))
 		}, expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}},

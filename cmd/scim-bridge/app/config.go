@@ -96,6 +96,8 @@ type UsersConfig struct {
 	UsernameDomain string            `yaml:"username_domain"`
 	UsernameSuffix string            `yaml:"username_suffix"`
 	UserTypes      []string          `yaml:"user_types"`
+	// StrictPicklists: a language, locale or time zone the org lacks is a 400, not the default.
+	StrictPicklists bool `yaml:"strict_picklists"`
 }
 
 // MappingConfig is one users.mapping entry: a SCIM attribute path and the Salesforce User field it
@@ -733,9 +735,10 @@ func checkSalesforceURL(raw string) string {
 
 func (c Config) userMapping() scimschema.UserMappingConfig {
 	m := scimschema.UserMappingConfig{
-		Defaults:       c.Users.Defaults,
-		UsernameDomain: c.Users.UsernameDomain,
-		UsernameSuffix: c.Users.UsernameSuffix,
+		Defaults:        c.Users.Defaults,
+		UsernameDomain:  c.Users.UsernameDomain,
+		UsernameSuffix:  c.Users.UsernameSuffix,
+		StrictPicklists: c.Users.StrictPicklists,
 	}
 	for _, e := range c.Users.Mapping {
 		m.Mapping = append(m.Mapping, scimschema.MappingEntry{SCIM: e.SCIM, Salesforce: e.Salesforce, OnUpdate: e.OnUpdate, Required: e.Required})

@@ -226,7 +226,9 @@ func writeExplanation(w io.Writer, x salesforce.UserExplanation) {
 	fmt.Fprintln(tw, "  FIELD\tVALUE\tRULE\tFROM")
 	for _, f := range x.Fields {
 		value := "(cleared)"
-		if f.Value != nil {
+		if f.Rule == scimschema.RuleConflict {
+			value = "(decided at write time)"
+		} else if f.Value != nil {
 			value = fmt.Sprintf("%q", fmt.Sprint(f.Value))
 		}
 		from := f.From

@@ -168,3 +168,19 @@ func TestExplainAgainstTheConfiguredOrg(t *testing.T) {
 		t.Error("explain did not read the org")
 	}
 }
+
+// Soft data is never refused: explain shows the derivation, the truncation and the default that
+// stand in for what the IdP sent.
+func TestExplainShowsSoftDataRules(t *testing.T) {
+	t.Parallel()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@example.com","displayName":"Xavier Long",
+		"timezone":"Mars/Olympus","nickName":"averyveryverylongnick"}`
+	out, errOut, err := explain(t, []string{"--offline"}, nil, body)
+	if err != nil {
+		t.Fatalf("explain = %v: %s\n%s", err, errOut, out)
+	}
+	wantRow(t, out, "LastName", `"Long"`, "derivation", "displayName's last word")
+	wantRow(t, out, "Alias", `"averyver"`, "normalisation", "nickName, truncated")
+	wantRow(t, out, "TimeZoneSidKey", `"America/Los_Angeles"`, "default", "users.defaults.TimeZoneSidKey (the request's value is none of the org's")
+	wantRow(t, out, "Email", `"x@example.com"`, "derivation", "userName")
+}
