@@ -522,7 +522,7 @@ func TestTwentyThousandMemberGroupIsReadInPages(t *testing.T) {
 		t.Errorf("GetGroup with %d members made %d calls; want %d (one per 2000 assignments)", members, n, want)
 	}
 	n = h.calls(func() {
-		if _, err := h.b.GetGroup(h.ctx, ps, scimschema.ReadOptions{ExcludedAttributes: []string{"members"}}); err != nil {
+		if _, err := h.b.GetGroup(ctx, ps, scimschema.ReadOptions{ExcludedAttributes: []string{"members"}}); err != nil {
 			t.Fatalf("GetGroup without members: %v", err)
 		}
 	})
