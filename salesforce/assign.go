@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
@@ -23,6 +25,40 @@ func psaRecord(assignee string, g group) map[string]any {
 		"AssigneeId":        assignee,
 		g.assignmentField(): g.ID,
 	}
+}
+
+// psaCreates are one POST sobjects/PermissionSetAssignment subrequest per record, referenced
+// prefix0, prefix1, …, for assignments whose AssigneeId or PermissionSetId is a composite
+// reference (@{u.id}). References in a subrequest's body are documented with exactly this shape
+// (D-COMP: "AccountId" : "@{refAccount.id}" in a POST /sobjects body); inside the records of an
+// sObject Collections body they are not, and the strict emulator leaves them unresolved.
+func psaCreates(prefix string, records []map[string]any) []Subrequest {
+	out := make([]Subrequest, len(records))
+	for i, r := range records {
+		body := make(map[string]any, len(r))
+		for k, v := range r {
+			if k != "attributes" {
+				body[k] = v
+			}
+		}
+		out[i] = Subrequest{Method: "POST", Path: "sobjects/PermissionSetAssignment", ReferenceID: prefix + strconv.Itoa(i), Body: body}
+	}
+	return out
+}
+
+// createFailures are the psaCreates subrequests (prefix0…prefix(n-1)) that failed for a reason of
+// their own, as record failures indexed like the records. ignore lists codes that count as
+// success.
+func createFailures(by map[string]SubResponse, prefix string, n int, ignore ...string) []recordFailure {
+	var out []recordFailure
+	for i := range n {
+		sr, ok := by[prefix+strconv.Itoa(i)]
+		if !ok || sr.Status < 400 || sr.Err == nil || sr.Err.Code == "PROCESSING_HALTED" || slices.Contains(ignore, sr.Err.Code) {
+			continue
+		}
+		out = append(out, recordFailure{index: i, code: sr.Err.Code, message: sr.Err.Message})
+	}
+	return out
 }
 
 func collectionCreate(ref string, allOrNone bool, records []map[string]any) Subrequest {

@@ -24,6 +24,9 @@ const (
 	OpCreateGroup    Operation = "create_group"
 	OpUpdateGroup    Operation = "update_group" // the permission set's label
 	OpDeleteGroup    Operation = "delete_group"
+	// OpAssignLicence gives a user the permission set licence a permission set needs
+	// (groups.assign_permission_set_licenses); the target is the user, Added the licence.
+	OpAssignLicence Operation = "assign_permission_set_license"
 )
 
 // Result is the outcome of one audited change.

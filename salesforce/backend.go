@@ -30,6 +30,10 @@ type GroupsConfig struct {
 	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed
 	AllowCreate bool
 	AllowDelete bool
+	// AssignPermissionSetLicenses makes the bridge assign the permission set licence a permission
+	// set needs (PermissionSetLicenseAssign) before assigning the permission set. The bridge
+	// never removes a licence assignment.
+	AssignPermissionSetLicenses bool
 }
 
 // BackendConfig configures a Backend.

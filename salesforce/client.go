@@ -125,6 +125,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.ClientSecret == "" {
 			bad("client_secret", "required for flow client_credentials: the connected app's consumer secret")
 		}
+		if loginBase != nil && sharedLoginHost(loginBase.Hostname()) {
+			// Salesforce answers the client-credentials grant on the shared login hosts with
+			// invalid_grant "request not supported on this domain": only the org's My Domain
+			// serves it (pozil/pub-sub-api-node-client#58; reference §9 known unknowns).
+			key := "login_url"
+			if cfg.LoginURL == "" {
+				key = "url"
+			}
+			bad(key, fmt.Sprintf("flow client_credentials needs the org's My Domain (https://<domain>.my.salesforce.com); %s does not serve it", loginBase.Hostname()))
+		}
 	case FlowJWT:
 		if cfg.JWTUsername == "" {
 			bad("jwt.username", "required for flow jwt: the Salesforce username the bridge acts as")
@@ -230,6 +240,16 @@ func parseBaseURL(key, raw string, bad func(key, msg string)) *url.URL {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u
+}
+
+// sharedLoginHost reports whether host is one of Salesforce's shared login hosts rather than an
+// org's own domain.
+func sharedLoginHost(host string) bool {
+	switch strings.ToLower(host) {
+	case "login.salesforce.com", "test.salesforce.com":
+		return true
+	}
+	return false
 }
 
 func isLoopback(host string) bool {

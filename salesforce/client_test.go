@@ -105,6 +105,12 @@ func TestNewFlowRequirements(t *testing.T) {
 		{"loopback http is fine", Config{URL: "http://127.0.0.1:8080", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, ""},
 		{"localhost http is fine", Config{URL: "http://localhost:8080/", Flow: FlowRefreshToken, ClientID: "x", RefreshToken: "r"}, ""},
 		{"ipv6 loopback", Config{URL: "http://[::1]:8080", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, ""},
+		// Salesforce: invalid_grant "request not supported on this domain" (My Domain only).
+		{"client credentials on login.salesforce.com", Config{URL: "https://a.my.salesforce.com", LoginURL: "https://login.salesforce.com", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.login_url: flow client_credentials needs the org's My Domain"},
+		{"client credentials on test.salesforce.com", Config{URL: "https://a.my.salesforce.com", LoginURL: "https://Test.Salesforce.com/", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.login_url: flow client_credentials"},
+		{"client credentials with url login.salesforce.com", Config{URL: "https://login.salesforce.com", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.url: flow client_credentials"},
+		{"refresh token on login.salesforce.com is fine", Config{URL: "https://a.my.salesforce.com", LoginURL: "https://login.salesforce.com", Flow: FlowRefreshToken, ClientID: "x", RefreshToken: "r"}, ""},
+		{"client credentials on My Domain is fine", Config{URL: "https://a.my.salesforce.com", LoginURL: "https://a.my.salesforce.com", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

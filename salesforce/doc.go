@@ -29,4 +29,8 @@
 // the Client. It keeps no state that replicas could disagree on: users and groups are read from
 // Salesforce on every request; only the catalog of profile and permission-set names (for writes)
 // and the User picklists are cached, where a stale copy heals itself.
+//
+// Soft data never refuses a person (soft.go): a CommunityNickname someone holds gets the first free
+// numeric suffix, a manager given by username or federation id is looked up, what cannot be
+// resolved is left unchanged; each such adjustment is audited and counted.
 package salesforce

@@ -21,7 +21,7 @@ func displayNames(p scimschema.Page) []string {
 
 func TestListGroupsReadsSalesforce(t *testing.T) {
 	t.Parallel()
-	allPS := []string{"Analytics Viewer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
+	allPS := []string{"Analytics Viewer", "CRM Analytics Explorer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
 	for _, tc := range []struct {
 		name    string
 		source  string
@@ -32,7 +32,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 		{"include by API name", "permission_sets", []string{"Sales_*"}, []string{"Sales Cloud User", "Sales Operations"}},
 		{"include by label", "permission_sets", []string{"Support*"}, []string{"Support Agent"}},
 		{"groups only", "permission_set_groups", []string{"*"}, []string{"Sales Team"}},
-		{"both", "both", []string{"*"}, append(slices.Clone(allPS[:4]), "Sales Team", "Support Agent")},
+		{"both", "both", []string{"*"}, append(slices.Clone(allPS[:5]), "Sales Team", "Support Agent")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -608,6 +608,46 @@ func TestChildRowsPastTheFirstBatch(t *testing.T) {
 			}
 			if groups, _ := u.Attributes["groups"].([]any); len(groups) != 210 {
 				t.Errorf("user has %d groups; want 210", len(groups))
+			}
+		})
+	}
+}
+
+// A group created with members: the first members ride in the create composite as single-record
+// POSTs referencing the new permission set (the documented place of a reference), the rest follow
+// with its id. Under the strict profile a reference inside Collections records is not resolved.
+func TestCreateGroupWithManyMembers(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) {
+				c.Profile = profile
+				seed := emulator.DefaultSeed()
+				for i := range seed.Licenses {
+					seed.Licenses[i].TotalLicenses = 1000
+				}
+				c.Seed = seed
+			}))
+			var members []any
+			for i := range 30 {
+				members = append(members, map[string]any{"value": h.insertUser(fmt.Sprintf("m%02d@example.com", i), "Standard User", nil)})
+			}
+			var res scimschema.Resource
+			n := h.calls(func() {
+				var err error
+				if res, err = h.b.CreateGroup(h.ctx, map[string]any{"displayName": "Thirty", "members": members}); err != nil {
+					t.Fatalf("CreateGroup: %v", err)
+				}
+			})
+			if n != 2 {
+				t.Errorf("CreateGroup with 30 members made %d calls; want 2", n)
+			}
+			a := h.assignees(res.ID)
+			for _, m := range members {
+				if !a[m.(map[string]any)["value"].(string)] {
+					t.Errorf("%v not assigned", m)
+				}
 			}
 		})
 	}

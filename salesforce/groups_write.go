@@ -163,18 +163,17 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		return scimschema.GroupToResource(g.record(refs, true)), nil
 	}
 
-	// The first composite holds the create, up to 3 assignment collections and the read-back
-	// (≤ 5 query/collection subrequests); further members follow in collection calls.
-	const inline = 3 * collectionMax
+	// The first composite holds the create, the first members as single-record POSTs (a
+	// reference inside sObject Collections records is undocumented; see psaCreates) and the
+	// read-back; further members follow in collection calls with the new id.
+	const inline = maxSubrequests - 2
 	first := members[:min(len(members), inline)]
 	subs := []Subrequest{{Method: "POST", Path: "sobjects/PermissionSet", ReferenceID: "ps", Body: map[string]any{"Name": name, "Label": label}}}
-	for i := 0; i < len(first); i += collectionMax {
-		var recs []map[string]any
-		for _, m := range first[i:min(i+collectionMax, len(first))] {
-			recs = append(recs, map[string]any{"attributes": map[string]any{"type": "PermissionSetAssignment"}, "AssigneeId": m, "PermissionSetId": "@{ps.id}"})
-		}
-		subs = append(subs, collectionCreate("psa"+strconv.Itoa(i/collectionMax), true, recs))
+	recs := make([]map[string]any, len(first))
+	for i, m := range first {
+		recs[i] = map[string]any{"AssigneeId": m, "PermissionSetId": "@{ps.id}"}
 	}
+	subs = append(subs, psaCreates("psa", recs)...)
 	rq, err := groupRecordQuery("@{ps.id}", false).String()
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
@@ -187,14 +186,10 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		return scimschema.Resource{}, err
 	}
 	by := byRef(res)
-	for i := 0; i*collectionMax < len(first); i++ {
-		sr := by["psa"+strconv.Itoa(i)]
-		failures, ferr := collectionFailures(sr, "DUPLICATE_VALUE")
-		if ferr == nil && len(failures) > 0 {
-			err := assignmentError("assigning members", failures, func(j int) string { return "member " + first[i*collectionMax+j] })
-			b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
-			return scimschema.Resource{}, err
-		}
+	if failures := createFailures(by, "psa", len(first), "DUPLICATE_VALUE"); len(failures) > 0 {
+		err := assignmentError("assigning members", failures, func(j int) string { return "member " + first[j] })
+		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
+		return scimschema.Resource{}, err
 	}
 	if _, e := subErr(res); e != nil {
 		var err error
@@ -470,6 +465,10 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		}
 		b.auditMembers(o.ctx, *g, add, delUser, failed, failed, err)
 	}
+	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
+		audit(err)
+		return err
+	}
 	for first := true; first || len(parts) > 0; first = false {
 		limit := perCall
 		if first {
@@ -538,7 +537,8 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
-	} else {
+	} else if err = o.licenceError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
+		func(i int) string { return "member " + failedNames[i] }); err == nil || len(failedDel) > 0 {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)

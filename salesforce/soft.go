@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,8 @@ type softFixes struct {
 	looked       bool   // the manager was looked up by id, federation id and username
 	deduplicated []string
 	unresolved   []string
+	nickBase     string // the nickname first asked for, once it collided
+	nickTries    int
 }
 
 // prepareManager makes fields' ManagerId a User Id. manager.value may be a Salesforce User Id
@@ -162,7 +165,13 @@ func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry 
 		if !ok {
 			return false, nil
 		}
-		free, err := o.freeNickname(nick)
+		if fx.nickBase == "" {
+			fx.nickBase = nick
+		}
+		// Concurrent creates of one local part race for the same suffix; after a lost race the
+		// pick moves a random number of free suffixes further, so the racers spread out.
+		free, err := o.freeNickname(fx.nickBase, rand.IntN(fx.nickTries+1))
+		fx.nickTries++
 		if err != nil {
 			return false, err
 		}
@@ -171,7 +180,11 @@ func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry 
 			fx.deduplicated = append(fx.deduplicated, "CommunityNickname")
 		}
 		return true, nil
-	case e.Code == "INVALID_CROSS_REFERENCE_KEY" && slices.Contains(e.Fields, "ManagerId") && fields["ManagerId"] != nil:
+	case e.Code == "INVALID_CROSS_REFERENCE_KEY" && fields["ManagerId"] != nil &&
+		(slices.Contains(e.Fields, "ManagerId") || len(e.Fields) == 0):
+		// Salesforce names the field in the emulator's and most observed answers; without a
+		// field name the manager is the likely culprit, and a second refusal drops it (bounded
+		// by softRetries).
 		if fx.looked {
 			delete(fields, "ManagerId")
 			fx.unresolved = append(fx.unresolved, managerPath)
@@ -183,10 +196,10 @@ func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry 
 	return false, nil
 }
 
-// freeNickname returns nick, or nick with the first numeric suffix no user of the org holds
-// (CommunityNickname is unique across the org, inactive users included; at most 40 characters).
-// One query.
-func (o *op) freeNickname(nick string) (string, error) {
+// freeNickname returns nick with the first numeric suffix no user of the org holds, skipping skip
+// free ones (CommunityNickname is unique across the org, inactive users included; at most 40
+// characters). One query.
+func (o *op) freeNickname(nick string, skip int) (string, error) {
 	base := truncateRunes(nick, 40)
 	prefix := truncateRunes(base, 34)
 	q, err := Select("CommunityNickname").From("User").Where(Like("CommunityNickname", LikeEscape(prefix)+"%")).String()
@@ -205,7 +218,10 @@ func (o *op) freeNickname(nick string) (string, error) {
 		suffix := strconv.Itoa(n)
 		c := truncateRunes(base, 40-len(suffix)) + suffix
 		if !taken[strings.ToLower(c)] {
-			return c, nil
+			if skip == 0 {
+				return c, nil
+			}
+			skip--
 		}
 	}
 }

@@ -221,8 +221,12 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 func TestReactivationUnfreezesAndEnables(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	id := h.insertUser("back@example.com", "Standard User", map[string]any{"IsActive": false})
+	id := h.insertUser("back@example.com", "Standard User", nil)
+	// Frozen, then deactivated (real orgs refuse to freeze an inactive user).
 	if err := h.e.Update("UserLogin", h.login(id)["Id"].(string), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Update("User", id, map[string]any{"IsActive": false}); err != nil {
 		t.Fatal(err)
 	}
 	n := h.calls(func() {
@@ -747,5 +751,99 @@ func TestLostCreateAnswerOfExistingUserIsUniqueness(t *testing.T) {
 	}
 	if n := len(h.e.List("User")); n != before {
 		t.Errorf("%d users; want %d", n, before)
+	}
+}
+
+// Assignments made in the same composite as the user they need (@{u.id}) are single-record
+// POSTs, the documented place of a reference; what does not fit in the 25 subrequests follows in
+// one sObject Collections call with the new id. Under the strict profile a reference inside
+// Collections records is not resolved.
+func TestCreateUserWithManyPermissionSets(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			var sets []any
+			for i := range 24 {
+				id, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Bulk_%02d", i), "Label": fmt.Sprintf("Bulk %02d", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sets = append(sets, map[string]any{"value": id})
+			}
+			attrs := newUserAttrs("many.sets@example.com", "Many", "Sets")
+			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": sets}
+			var res scimschema.Resource
+			n := h.calls(func() {
+				var err error
+				if res, err = h.b.CreateUser(h.ctx, attrs); err != nil {
+					t.Fatalf("CreateUser: %v", err)
+				}
+			})
+			if n > 3 { // a catalog reload for the new sets, the create, the rest
+				t.Errorf("CreateUser with 24 permission sets made %d calls; want at most 3", n)
+			}
+			if groups, _ := res.Attributes["groups"].([]any); len(groups) != 24 {
+				t.Errorf("resource groups = %d; want 24", len(groups))
+			}
+			for _, s := range sets {
+				if !h.assignees(s.(map[string]any)["value"].(string))[res.ID] {
+					t.Errorf("not assigned %v", s)
+				}
+			}
+		})
+	}
+}
+
+// A FederationIdentifier another user has is a uniqueness conflict whatever code Salesforce
+// answers with (the strict profile answers FIELD_INTEGRITY_EXCEPTION and the observed text).
+func TestDuplicateFederationIdentifierIsAConflictUnderEitherCode(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			h.insertUser("first.fed@example.com", "Standard User", map[string]any{"FederationIdentifier": "fed-42"})
+			attrs := newUserAttrs("second.fed@example.com", "Second", "Fed")
+			attrs["externalId"] = "fed-42"
+			_, err := h.b.CreateUser(h.ctx, attrs)
+			se := wantKind(t, err, scimschema.KindUniqueness)
+			if !strings.Contains(se.Detail, "externalId") {
+				t.Errorf("Detail %q does not name externalId", se.Detail)
+			}
+			id := h.insertUser("third.fed@example.com", "Standard User", nil)
+			_, err = h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "externalId"), Value: "fed-42"}}, "")
+			wantKind(t, err, scimschema.KindUniqueness)
+		})
+	}
+}
+
+// Under disable_action freeze, a user deactivated in Salesforce is already deprovisioned: a
+// deactivation or DELETE leaves it as it is (real orgs refuse to freeze an inactive user; the
+// strict profile does).
+func TestFreezeLeavesAnInactiveUserAlone(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
+		t.Run(profile.String(), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t,
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			id := h.insertUser("gone@example.com", "Standard User", map[string]any{"IsActive": false})
+			res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
+			if err != nil {
+				t.Fatalf("PATCH active=false on an inactive user: %v", err)
+			}
+			if res.Attributes["active"] != false {
+				t.Errorf("active = %v; want false", res.Attributes["active"])
+			}
+			if err := h.b.DeleteUser(h.ctx, id, ""); err != nil {
+				t.Fatalf("DELETE of an inactive user: %v", err)
+			}
+			if h.login(id)["IsFrozen"] != false {
+				t.Errorf("the inactive user was frozen")
+			}
+		})
 	}
 }

@@ -123,6 +123,9 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		}
 		return b.mapper.ToResource(u.rec), nil
 	}
+	if err := o.assignLicences(b.licencesFor([]string{uid}, ch.add)); err != nil {
+		return scimschema.Resource{}, err
+	}
 	fx := &softFixes{}
 	if err := o.prepareManager(ch.fields, fx); err != nil {
 		return scimschema.Resource{}, err
@@ -159,7 +162,9 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 		case !p.DisableUsers:
 			b.skip(ctx, "disable_users", "disable_user", ch.id)
 		case p.DisableAction == "freeze":
-			if cur == nil || !cur.frozen {
+			// An inactive user is already deprovisioned; freezing one is refused by real orgs
+			// (docs/salesforce-behaviour.md), so it is left as it is.
+			if cur == nil || !cur.frozen && isActive() {
 				ch.freeze = ptr(true)
 			}
 		default:
@@ -208,8 +213,8 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 		if cur != nil && cur.loginID == "" {
 			return noLoginError(nil)
 		}
-		if cur == nil || !cur.frozen {
-			ch.freeze = ptr(true)
+		if cur == nil || !cur.frozen && cur.rec.Fields["IsActive"] == true {
+			ch.freeze = ptr(true) // an inactive user is already deprovisioned (see planActive)
 		}
 	} else if cur == nil || cur.rec.Fields["IsActive"] == true {
 		ch.active = ptr(false)
@@ -311,6 +316,10 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
+			if err := o.licenceError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
+				func(int) string { return "the user" }); err != nil {
+				return err
+			}
 			return assignmentError("assigning permissionSets", failures, func(i int) string {
 				if i < len(ch.add) {
 					return "permission set " + ch.add[i].ID
@@ -369,7 +378,13 @@ func (o *op) applyBlind(ch *userChange) (*userState, error) {
 			}
 			subs = append(subs, Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
 		}
-		q, err := Select("Id").From("UserLogin").Where(And(Eq("UserId", user), Eq("IsFrozen", !*ch.freeze))).String()
+		// A freeze finds only the login of an active user: an inactive one is already
+		// deprovisioned, and real orgs refuse to freeze it.
+		owner := Eq("UserId", user)
+		if *ch.freeze {
+			owner = InQuery("UserId", Select("Id").From("User").Where(And(Eq("Id", user), Eq("IsActive", true))))
+		}
+		q, err := Select("Id").From("UserLogin").Where(And(owner, Eq("IsFrozen", !*ch.freeze))).String()
 		if err != nil {
 			return nil, b.fail(o.ctx, err)
 		}

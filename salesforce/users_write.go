@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,9 +104,9 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	}
 }
 
-// softRetries bounds the writes repeated after a refusal of soft data (a nickname taken by a
-// concurrent create, then a manager deleted meanwhile).
-const softRetries = 3
+// softRetries bounds the writes repeated after refusals of soft data (nicknames taken by
+// concurrent creates of the same local part, a manager Salesforce does not know).
+const softRetries = 5
 
 // auditCreate writes the lines of a create: the user, its permission sets, its freeze. id is ""
 // when nothing was created (a failure, or dry_run).
@@ -138,12 +139,27 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 	b := o.b
 	const uid = "@{u.id}"
 	subs := []Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
-	if len(psAdd) > 0 {
-		recs := make([]map[string]any, len(psAdd))
-		for i, g := range psAdd {
+	// Assignments ride in the create as single-record POSTs (a reference inside sObject
+	// Collections records is undocumented): as many as the 25 subrequests leave room for; the
+	// rest follow in one sObject Collections call with the new user's id.
+	room := maxSubrequests - 1 - 2 // the user, the read-back pair
+	if freeze {
+		room -= 2
+	}
+	// With groups.assign_permission_set_licenses the licences the permission sets need come
+	// first, for the new user.
+	for i, p := range b.licencesFor([]string{uid}, psAdd) {
+		subs = append(subs, Subrequest{Method: "POST", Path: "sobjects/PermissionSetLicenseAssign", ReferenceID: "pla" + strconv.Itoa(i),
+			Body: map[string]any{"AssigneeId": uid, "PermissionSetLicenseId": p.licence}})
+		room--
+	}
+	inline, later := psAdd[:min(len(psAdd), room)], psAdd[min(len(psAdd), room):]
+	if len(inline) > 0 {
+		recs := make([]map[string]any, len(inline))
+		for i, g := range inline {
 			recs[i] = psaRecord(uid, g)
 		}
-		subs = append(subs, collectionCreate("psa", true, recs))
+		subs = append(subs, psaCreates("psa", recs)...)
 	}
 	if freeze {
 		lq, err := Select("Id").From("UserLogin").Where(Eq("UserId", uid)).String()
@@ -166,11 +182,8 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		return nil, b.fail(o.ctx, err)
 	}
 	subsBy := byRef(res)
-	if sr, ok := subsBy["psa"]; ok {
-		failures, ferr := collectionFailures(sr)
-		if ferr == nil && len(failures) > 0 {
-			return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
-		}
+	if failures := createFailures(subsBy, "psa", len(inline)); len(failures) > 0 {
+		return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
 	}
 	if i, e := subErr(res); e != nil {
 		ce := &createError{ref: res[i].ReferenceID, e: e}
@@ -187,6 +200,11 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		return nil, ce
 	}
 	u, err := o.userFromResponses(subsBy, "get", "getl", true)
+	if err == nil && len(later) > 0 {
+		if err := o.assignLater(u, later); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
 		// Created, but its profile's licence gives it a UserType SCIM does not see: later reads
 		// will not find it. Say so to the operator.
@@ -194,6 +212,41 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
 	}
 	return u, err
+}
+
+// assignLater assigns the permission sets that did not fit in the create composite, in one
+// sObject Collections call per 200 (allOrNone), and adds them to u. The user exists whatever
+// happens: a failure is a 400 naming the permission sets not assigned.
+func (o *op) assignLater(u *userState, later []group) error {
+	id := str(u.rec.Fields["Id"])
+	recs := make([]Record, len(later))
+	for i, g := range later {
+		recs[i] = Record(psaRecord(id, g))
+	}
+	res, err := o.b.c.CreateRecords(o.ctx, true, recs)
+	if err != nil {
+		return o.b.fail(o.ctx, err)
+	}
+	var failures []recordFailure
+	for i, r := range res {
+		if !r.Success && len(r.Errors) > 0 && r.Errors[0].Code != "ALL_OR_NONE_OPERATION_ROLLED_BACK" && r.Errors[0].Code != "PROCESSING_HALTED" {
+			failures = append(failures, recordFailure{index: i, code: r.Errors[0].Code, message: r.Errors[0].Message})
+		}
+	}
+	if len(failures) > 0 {
+		if err := o.licenceError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
+			func(int) string { return "the user" }); err != nil {
+			return err
+		}
+		return assignmentError("the user was created, but assigning permissionSets", failures, func(i int) string {
+			return "permission set " + later[i].ID
+		})
+	}
+	for i, g := range later {
+		u.assigned = append(u.assigned, assignment{id: res[i].ID, group: g})
+		u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
+	}
+	return nil
 }
 
 // readBack is the pair of queries that read a user back at the end of a composite. A user just
@@ -246,7 +299,17 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 func (o *op) createError(ce *createError, username string, prof profile, psAdd []group) error {
 	b := o.b
 	switch {
+	case strings.HasPrefix(ce.ref, "pla") && ce.e != nil:
+		detail := "permissionSets: assigning the permission set licence they need failed"
+		if ce.e.Code == "LICENSE_LIMIT_EXCEEDED" {
+			detail += ": no free seat"
+		}
+		return invalid(detail, ce.e)
 	case len(ce.failures) > 0:
+		if err := o.licenceError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
+			func(int) string { return "the user" }); err != nil {
+			return err
+		}
 		return assignmentError("assigning permissionSets", ce.failures, func(i int) string {
 			if i < len(psAdd) {
 				return "permission set " + psAdd[i].ID
@@ -286,6 +349,9 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 	if names == "" {
 		names = "a mapped attribute"
 	}
+	if uniqueField(e) {
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: names + ": already used by another Salesforce user", Err: e}
+	}
 	switch e.Code {
 	case "STRING_TOO_LONG":
 		return invalid(names+": longer than Salesforce allows", e)
@@ -309,6 +375,25 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 		return invalid(fmt.Sprintf("%s: rejected by Salesforce (%s)", names, e.Code), e)
 	}
 	return b.fail(ctx, e)
+}
+
+// uniqueField reports whether e refuses a value of FederationIdentifier that another user has.
+// Decided by the field, not by the code: real orgs answer a duplicate FederationIdentifier with
+// "This Federation ID is already in use…" and a code no public source confirms (DUPLICATE_VALUE
+// or FIELD_INTEGRITY_EXCEPTION; docs/salesforce-behaviour.md), and uniqueness is the only
+// integrity rule Salesforce keeps on that field.
+func uniqueField(e *Error) bool {
+	switch e.Code {
+	case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID", "FIELD_INTEGRITY_EXCEPTION":
+	default:
+		return false
+	}
+	for _, f := range e.Fields {
+		if strings.EqualFold(f, "FederationIdentifier") {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveProfile finds the profile to set. fromDefault says it came from users.defaults.profile.

@@ -74,8 +74,12 @@ var likelyRegion = map[string]string{
 	"sv": "SE", "th": "TH", "tr": "TR", "uk": "UA", "vi": "VN", "zh": "CN",
 }
 
-// languageAlias maps deprecated or macro-language codes to the ones Salesforce uses.
-var languageAlias = map[string]string{"iw": "he", "in": "id", "nb": "no", "nn": "no", "ji": "yi"}
+// languageAlias maps deprecated or macro-language codes to current ones; legacyLanguage maps
+// current codes to the old ones Salesforce still uses as keys (Hebrew "iw", Indonesian "in").
+var (
+	languageAlias  = map[string]string{"iw": "he", "in": "id", "nb": "no", "nn": "no", "ji": "yi"}
+	legacyLanguage = map[string]string{"he": "iw", "id": "in", "yi": "ji"}
+)
 
 // matchLocale matches a language tag against Salesforce locale keys (language or language_REGION).
 // It reads BCP 47 ("de-DE", "zh-Hant-TW"), POSIX ("de_DE.UTF-8@euro") and the first range of an
@@ -87,9 +91,15 @@ func matchLocale(values []string, v string) (string, bool) {
 	if lang == "" {
 		return "", false
 	}
+	langs := []string{lang}
+	if old, ok := legacyLanguage[lang]; ok {
+		langs = append(langs, old)
+	}
 	var candidates []string
-	if region != "" {
-		candidates = append(candidates, lang+"_"+region)
+	for _, l := range langs {
+		if region != "" {
+			candidates = append(candidates, l+"_"+region)
+		}
 	}
 	if lang == "zh" {
 		switch script {
@@ -99,9 +109,11 @@ func matchLocale(values []string, v string) (string, bool) {
 			candidates = append(candidates, "zh_TW", "zh_HK")
 		}
 	}
-	candidates = append(candidates, lang)
-	if r, ok := likelyRegion[lang]; ok && script == "" {
-		candidates = append(candidates, lang+"_"+r)
+	candidates = append(candidates, langs...)
+	for _, l := range langs {
+		if r, ok := likelyRegion[lang]; ok && script == "" {
+			candidates = append(candidates, l+"_"+r)
+		}
 	}
 	for _, c := range candidates {
 		for _, a := range values {
@@ -114,7 +126,7 @@ func matchLocale(values []string, v string) (string, bool) {
 		return "", false // never Traditional for Simplified or the other way round
 	}
 	for _, a := range values {
-		if l, _, _ := strings.Cut(a, "_"); strings.EqualFold(l, lang) {
+		if l, _, _ := strings.Cut(a, "_"); slices.ContainsFunc(langs, func(x string) bool { return strings.EqualFold(l, x) }) {
 			return a, true
 		}
 	}

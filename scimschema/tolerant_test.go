@@ -10,8 +10,8 @@ import (
 
 // The org lists of these tests hold what both a small and a real-size org hold.
 var (
-	orgLanguages = []string{"da", "de", "en_US", "en_GB", "es", "es_MX", "fi", "fr", "it", "ja", "ko", "nl_NL", "no", "pt_BR", "ru", "sv", "th", "zh_CN", "zh_TW"}
-	orgLocales   = []string{"de_AT", "de_CH", "de_DE", "en_AU", "en_GB", "en_US", "es_ES", "es_MX", "fr_BE", "fr_CA", "fr_FR", "ja_JP", "no_NO", "pt_BR", "pt_PT", "zh_CN", "zh_HK", "zh_TW"}
+	orgLanguages = []string{"da", "de", "en_US", "en_GB", "es", "es_MX", "fi", "fr", "it", "ja", "ko", "nl_NL", "no", "pt_BR", "ru", "sv", "th", "zh_CN", "zh_TW", "iw", "in"}
+	orgLocales   = []string{"de_AT", "de_CH", "de_DE", "en_AU", "en_GB", "en_US", "es_ES", "es_MX", "fr_BE", "fr_CA", "fr_FR", "ja_JP", "no_NO", "pt_BR", "pt_PT", "zh_CN", "zh_HK", "zh_TW", "iw_IL"}
 	orgZones     = []string{"Pacific/Honolulu", "America/Los_Angeles", "America/Vancouver", "America/Tijuana", "America/Denver", "America/Chicago", "America/New_York", "GMT", "Europe/London", "Europe/Paris", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo"}
 )
 
@@ -34,6 +34,9 @@ func TestNormalizePicklist(t *testing.T) {
 		{"LanguageLocaleKey", "nb-NO", "no"},
 		{"LanguageLocaleKey", "es-AR", "es"},
 		{"LanguageLocaleKey", "tlh", ""},
+		{"LanguageLocaleKey", "he-IL", "iw"}, // Salesforce keeps the old code for Hebrew
+		{"LanguageLocaleKey", "id", "in"},
+		{"LocaleSidKey", "he", "iw_IL"},
 		{"LanguageLocaleKey", "*", ""},
 		{"LocaleSidKey", "fr", "fr_FR"},
 		{"LocaleSidKey", "de", "de_DE"},

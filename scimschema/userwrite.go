@@ -371,9 +371,7 @@ func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any
 		return UserWrite{}, err
 	}
 	for _, cf := range conflicts {
-		if err := m.checkConflict(&w, cf, org, source); err != nil {
-			return UserWrite{}, err
-		}
+		m.keepConflict(&w, cf, org)
 	}
 
 	if c.profile != nil {
@@ -584,19 +582,17 @@ func (m *UserMapper) hardField(field string) bool {
 	return false
 }
 
-// checkConflict settles a PUT conflict that needs no current record: values equal once mapped
-// (a long nickName and its truncated alias) are no conflict. What remains is left in w.Conflicts.
-func (m *UserMapper) checkConflict(w *UserWrite, cf Conflict, org UserDescribe, source map[string]string) error {
+// keepConflict records a PUT conflict in w.Conflicts unless the values agree once mapped (a long
+// nickName and its truncated alias are no conflict).
+func (m *UserMapper) keepConflict(w *UserWrite, cf Conflict, org UserDescribe) {
 	var vals []string
 	for _, v := range cf.Values {
 		vals = append(vals, m.mappedValue(cf.Field, v, org))
 	}
 	cf.Values = vals
-	distinct := slices.Compact(slices.Sorted(slices.Values(vals)))
-	if len(distinct) > 1 {
+	if distinct := slices.Compact(slices.Sorted(slices.Values(vals))); len(distinct) > 1 {
 		w.Conflicts = append(w.Conflicts, cf)
 	}
-	return nil
 }
 
 // mappedValue is what a soft value becomes in Salesforce (normalised, truncated), for comparisons.

@@ -167,7 +167,12 @@ func (e *Emulator) composite(r *apiRequest) *apiResponse {
 func (e *Emulator) runSubrequest(parent *apiRequest, sub compositeSub, outputs map[string]any, allOrNone bool) (compositeResult, bool, any) {
 	rawURL, missing := resolveInString(decodeURLReferences(sub.URL), outputs)
 	var body []byte
-	if missing == "" && len(sub.Body) > 0 && !bytes.Equal(bytes.TrimSpace(sub.Body), []byte("null")) {
+	if e.strict() && strings.Contains(sub.URL, "/composite/sobjects") {
+		// The composite docs show references in a subrequest's url and in a record body (D-COMP);
+		// none shows one inside the records of an sObject Collections body. Strict leaves them
+		// as they are: the record then carries "@{…}" as a value.
+		body = sub.Body
+	} else if missing == "" && len(sub.Body) > 0 && !bytes.Equal(bytes.TrimSpace(sub.Body), []byte("null")) {
 		dec := json.NewDecoder(bytes.NewReader(sub.Body))
 		dec.UseNumber()
 		var v any

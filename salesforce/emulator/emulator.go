@@ -38,9 +38,15 @@ type Config struct {
 // Quirks switches behaviours that public sources could not confirm (reference §9). The zero value
 // is the best-supported guess for each.
 type Quirks struct {
-	ProfilePermissionSetErrorCode   string // error when assigning a profile-owned PS; "" = INVALID_CROSS_REFERENCE_KEY
-	OmitUserLoginRows               bool   // create no UserLogin row for new users
-	AllowDuplicateFederationID      bool   // accept a FederationIdentifier another user has (default: DUPLICATE_VALUE)
+	ProfilePermissionSetErrorCode string // error when assigning a profile-owned PS; "" = INVALID_CROSS_REFERENCE_KEY
+	OmitUserLoginRows             bool   // create no UserLogin row for new users
+	AllowDuplicateFederationID    bool   // accept a FederationIdentifier another user has (default: DUPLICATE_VALUE)
+	// DuplicateFederationIDCode is the errorCode of that refusal; "" = DUPLICATE_VALUE, under the
+	// strict profile FIELD_INTEGRITY_EXCEPTION (with the observed message).
+	DuplicateFederationIDCode string
+	// MissingPermissionSetLicenseCode is the errorCode of an assignment refused because the user
+	// lacks the permission set licence the permission set needs; "" = FIELD_INTEGRITY_EXCEPTION.
+	MissingPermissionSetLicenseCode string
 	DeleteAssignedPermissionSetCode string // error when deleting an assigned PS; "" = DELETE_FAILED
 	LicenseLimitMessage             string // "" = "License Limit Exceeded"
 	// DeleteUserError answers DELETE /sobjects/User/{id}; nil = 405 METHOD_NOT_ALLOWED

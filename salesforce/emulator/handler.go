@@ -23,6 +23,10 @@ const (
 func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP) }
 
 func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := cleanPath(r.URL.Path); p != r.URL.Path {
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = p, ""
+	}
 	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
 		e.serveHooks(w, r)
 		return
@@ -63,6 +67,8 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
 		e.serveToken(w, r)
 	case p == "/services/oauth2/revoke":
 		e.serveRevoke(w, r)
+	case p == "/services/oauth2/userinfo":
+		e.serveUserInfo(w, r)
 	case p == "/services/data" || p == "/services/data/":
 		// The Versions resource needs no token, is not counted and carries no Sforce-Limit-Info.
 		writeResponse(w, r, jsonResponse(http.StatusOK, versionsList()), "")

@@ -215,7 +215,14 @@ func (e *Emulator) jwtGrant(assertion, instance string) (string, *oauthError) {
 	if e.cfg.ClientID == "" || claims.Issuer != e.cfg.ClientID {
 		return "", errClientID
 	}
-	if claims.ExpiresAt.Sub(e.now()) > 300*time.Second {
+	exp := claims.ExpiresAt.Time
+	if s := exp.Unix(); s > 1e11 {
+		// An exp in milliseconds, as the Salesforce CLI signs it (@salesforce/core AuthInfo:
+		// Date.now() + 300); Salesforce accepts it (reference §9 known unknowns), so the
+		// emulator reads it as milliseconds and applies the same window.
+		exp = time.UnixMilli(s)
+	}
+	if !exp.After(e.now()) || exp.Sub(e.now()) > 300*time.Second {
 		return "", errJWTExpiry
 	}
 	audiences := e.cfg.JWTAudiences

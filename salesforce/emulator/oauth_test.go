@@ -287,6 +287,12 @@ func TestJWTBearerGrant(t *testing.T) {
 	if s, _, b := h.doToken(body["access_token"].(string), "GET", v+"/limits", nil); s != 200 {
 		t.Fatalf("JWT access token = %d %s", s, b)
 	}
+	// The Salesforce CLI signs exp in milliseconds (Date.now() + 300); Salesforce accepts it.
+	millis := good()
+	millis["exp"] = now.Add(time.Minute).UnixMilli()
+	if status, body := grant(fx.sign(t, millis, nil)); status != 200 {
+		t.Errorf("exp in milliseconds: %d %v; want 200", status, body)
+	}
 	selfAud := good()
 	selfAud["aud"] = h.srv.URL
 	if status, body := grant(fx.sign(t, selfAud, nil)); status != 200 {
@@ -306,6 +312,7 @@ func TestJWTBearerGrant(t *testing.T) {
 		{name: "foreign audience", mutate: func(c jwt.MapClaims) { c["aud"] = "https://evil.example.com" }, wantError: "invalid_grant"},
 		{name: "expiry too far ahead", mutate: func(c jwt.MapClaims) { c["exp"] = now.Add(10 * time.Minute).Unix() }, wantError: "invalid_grant"},
 		{name: "expired", mutate: func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }, wantError: "invalid_grant"},
+		{name: "expired, in milliseconds", mutate: func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).UnixMilli() }, wantError: "invalid_grant"},
 		{name: "no expiry", mutate: func(c jwt.MapClaims) { delete(c, "exp") }, wantError: "invalid_grant"},
 		{name: "signed with another key", key: other, wantError: "invalid_grant"},
 		{name: "HS256", raw: hs, wantError: "invalid_grant"},

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -177,4 +178,46 @@ func TestQuirks(t *testing.T) {
 	if first := wantError(t, "licence limit", status, body, 400, "LICENSE_LIMIT_EXCEEDED"); first["message"] != "No more seats" {
 		t.Errorf("licence message = %v", first["message"])
 	}
+}
+
+// A permission set that needs a permission set licence can only go to a user who holds it; the
+// licence has seats; it cannot be taken away while such a permission set is assigned.
+func TestPermissionSetLicences(t *testing.T) {
+	t.Parallel()
+	seed := DefaultSeed()
+	seed.PermissionSetLicenses[0].TotalLicenses = 1
+	h := newHarness(t, Config{Seed: seed})
+	ps := h.idOf("PermissionSet", "Name", "CRM_Analytics_Explorer")
+	psl := h.idOf("PermissionSetLicense", "DeveloperName", "CRM_Analytics_Plus")
+	u := h.createUser("analyst@example.com", "Standard User")
+
+	status, _, body := h.do("POST", v+"/sobjects/PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetId": ps})
+	e := wantError(t, "assignment without the licence", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+	if msg := e["message"].(string); !strings.Contains(msg, "CRM Analytics Plus") || !strings.Contains(msg, "CRM Analytics Explorer") {
+		t.Errorf("message %q names neither licence nor permission set", msg)
+	}
+	status, _, body = h.do("POST", v+"/sobjects/PermissionSetLicenseAssign", map[string]any{"AssigneeId": u, "PermissionSetLicenseId": psl})
+	if status != http.StatusCreated {
+		t.Fatalf("licence assignment = %d %s", status, body)
+	}
+	pla := decode(t, body).(map[string]any)["id"].(string)
+	if used := h.e.Get("PermissionSetLicense", psl)["UsedLicenses"]; used != 1 {
+		t.Errorf("UsedLicenses = %v; want 1", used)
+	}
+	status, _, body = h.do("POST", v+"/sobjects/PermissionSetLicenseAssign", map[string]any{"AssigneeId": u, "PermissionSetLicenseId": psl})
+	wantError(t, "the same licence twice", status, body, http.StatusBadRequest, "DUPLICATE_VALUE")
+	other := h.createUser("other.analyst@example.com", "Standard User")
+	status, _, body = h.do("POST", v+"/sobjects/PermissionSetLicenseAssign", map[string]any{"AssigneeId": other, "PermissionSetLicenseId": psl})
+	wantError(t, "a licence without free seats", status, body, http.StatusBadRequest, "LICENSE_LIMIT_EXCEEDED")
+
+	if status, _, body = h.do("POST", v+"/sobjects/PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetId": ps}); status != http.StatusCreated {
+		t.Fatalf("assignment with the licence = %d %s", status, body)
+	}
+	status, _, body = h.do("DELETE", v+"/sobjects/PermissionSetLicenseAssign/"+pla, nil)
+	wantError(t, "removing a licence a permission set needs", status, body, http.StatusBadRequest, "DELETE_FAILED")
+
+	custom := newHarness(t, Config{Quirks: Quirks{MissingPermissionSetLicenseCode: "INSUFFICIENT_ACCESS"}})
+	status, _, body = custom.do("POST", v+"/sobjects/PermissionSetAssignment", map[string]any{
+		"AssigneeId": custom.createUser("x@example.com", "Standard User"), "PermissionSetId": custom.idOf("PermissionSet", "Name", "CRM_Analytics_Explorer")})
+	wantError(t, "configured code", status, body, http.StatusBadRequest, "INSUFFICIENT_ACCESS")
 }

@@ -285,6 +285,26 @@ func newSchema(p Profile) *schema {
 			readOnly(defaulted(datetime("SystemModstamp", "System Modstamp"))),
 		}}
 
+	// Permission set licences (object reference: PermissionSetLicense, PermissionSetLicenseAssign):
+	// Salesforce provisions the licences; the API assigns and removes their seats. A permission
+	// set whose LicenseId is a permission set licence can only be assigned to a user who holds it.
+	psl := &objectDef{Name: "PermissionSetLicense", Label: "Permission Set License", Prefix: "0PL",
+		Fields: append([]*fieldDef{
+			idField(),
+			readOnly(str("DeveloperName", "Developer Name", 80)),
+			readOnly(str("MasterLabel", "Label", 80)),
+			readOnly(str("PermissionSetLicenseKey", "Permission Set License Key", 80)),
+			readOnly(&fieldDef{Name: "TotalLicenses", Label: "Total Licenses", Type: "int"}),
+			readOnly(&fieldDef{Name: "UsedLicenses", Label: "Used Licenses", Type: "int"}),
+			readOnly(picklist("Status", "Status", true, []string{"Active", "Disabled"}, "Active")),
+		}, auditFields()...)}
+	pslAssign := &objectDef{Name: "PermissionSetLicenseAssign", Label: "Permission Set License Assignment", Prefix: "2LA", Createable: true, Deletable: true,
+		Fields: append([]*fieldDef{
+			idField(),
+			createOnly(required(reference("AssigneeId", "Assignee ID", "User", "Assignee"))),
+			createOnly(required(reference("PermissionSetLicenseId", "Permission Set License ID", "PermissionSetLicense", "PermissionSetLicense"))),
+		}, auditFields()...)}
+
 	login := &objectDef{Name: "UserLogin", Label: "User Login", Prefix: "0Yw", Updateable: true,
 		Fields: []*fieldDef{
 			idField(),
@@ -296,7 +316,7 @@ func newSchema(p Profile) *schema {
 		}}
 
 	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}}
-	for _, o := range []*objectDef{user, profile, license, role, permissionSet, group, assignment, login} {
+	for _, o := range []*objectDef{user, profile, license, role, permissionSet, group, assignment, login, psl, pslAssign} {
 		o.byName = map[string]*fieldDef{}
 		o.meta = &objectMeta{Name: o.Name, Fields: map[string]*fieldMeta{}, Children: map[string]*childRelationship{}}
 		for _, f := range o.Fields {

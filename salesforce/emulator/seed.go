@@ -10,11 +10,12 @@ import (
 // by name. The first user is the integration user: the configured refresh token and the
 // client-credentials grant run as that user.
 type Seed struct {
-	Licenses            []SeedLicense            `json:"licenses"`
-	Profiles            []SeedProfile            `json:"profiles"`
-	PermissionSets      []SeedPermissionSet      `json:"permissionSets"`
-	PermissionSetGroups []SeedPermissionSetGroup `json:"permissionSetGroups"`
-	Users               []SeedUser               `json:"users"`
+	Licenses              []SeedLicense              `json:"licenses"`
+	PermissionSetLicenses []SeedPermissionSetLicense `json:"permissionSetLicenses,omitempty"`
+	Profiles              []SeedProfile              `json:"profiles"`
+	PermissionSets        []SeedPermissionSet        `json:"permissionSets"`
+	PermissionSetGroups   []SeedPermissionSetGroup   `json:"permissionSetGroups"`
+	Users                 []SeedUser                 `json:"users"`
 }
 
 // SeedLicense is a UserLicense with its number of seats.
@@ -22,6 +23,13 @@ type SeedLicense struct {
 	Name                 string `json:"name"`
 	TotalLicenses        int    `json:"totalLicenses"`
 	LicenseDefinitionKey string `json:"licenseDefinitionKey,omitempty"`
+}
+
+// SeedPermissionSetLicense is a PermissionSetLicense (Name is its DeveloperName) with its seats.
+type SeedPermissionSetLicense struct {
+	Name          string `json:"name"`
+	Label         string `json:"label"`
+	TotalLicenses int    `json:"totalLicenses"`
 }
 
 // SeedProfile is a Profile; License names its UserLicense. Each profile gets its owned permission set.
@@ -38,6 +46,9 @@ type SeedPermissionSet struct {
 	Label       string `json:"label"`
 	Description string `json:"description,omitempty"`
 	License     string `json:"license,omitempty"`
+	// PermissionSetLicense names a permission set licence a user must hold before the permission
+	// set can be assigned (instead of License).
+	PermissionSetLicense string `json:"permissionSetLicense,omitempty"`
 }
 
 // SeedPermissionSetGroup is a PermissionSetGroup (Status Updated).
@@ -50,32 +61,37 @@ type SeedPermissionSetGroup struct {
 // SeedUser is a User. Empty locale keys default to America/Los_Angeles, en_US, en_US and UTF-8;
 // PermissionSets and PermissionSetGroups name assignments; Frozen sets UserLogin.IsFrozen.
 type SeedUser struct {
-	Username             string   `json:"username"`
-	FirstName            string   `json:"firstName,omitempty"`
-	LastName             string   `json:"lastName"`
-	Email                string   `json:"email"`
-	Alias                string   `json:"alias"`
-	CommunityNickname    string   `json:"communityNickname,omitempty"`
-	Profile              string   `json:"profile"`
-	IsActive             *bool    `json:"isActive,omitempty"`
-	FederationIdentifier string   `json:"federationIdentifier,omitempty"`
-	TimeZoneSidKey       string   `json:"timeZoneSidKey,omitempty"`
-	LocaleSidKey         string   `json:"localeSidKey,omitempty"`
-	LanguageLocaleKey    string   `json:"languageLocaleKey,omitempty"`
-	EmailEncodingKey     string   `json:"emailEncodingKey,omitempty"`
-	PermissionSets       []string `json:"permissionSets,omitempty"`
-	PermissionSetGroups  []string `json:"permissionSetGroups,omitempty"`
-	Frozen               bool     `json:"frozen,omitempty"`
+	Username              string   `json:"username"`
+	FirstName             string   `json:"firstName,omitempty"`
+	LastName              string   `json:"lastName"`
+	Email                 string   `json:"email"`
+	Alias                 string   `json:"alias"`
+	CommunityNickname     string   `json:"communityNickname,omitempty"`
+	Profile               string   `json:"profile"`
+	IsActive              *bool    `json:"isActive,omitempty"`
+	FederationIdentifier  string   `json:"federationIdentifier,omitempty"`
+	TimeZoneSidKey        string   `json:"timeZoneSidKey,omitempty"`
+	LocaleSidKey          string   `json:"localeSidKey,omitempty"`
+	LanguageLocaleKey     string   `json:"languageLocaleKey,omitempty"`
+	EmailEncodingKey      string   `json:"emailEncodingKey,omitempty"`
+	PermissionSetLicenses []string `json:"permissionSetLicenses,omitempty"`
+	PermissionSets        []string `json:"permissionSets,omitempty"`
+	PermissionSetGroups   []string `json:"permissionSetGroups,omitempty"`
+	Frozen                bool     `json:"frozen,omitempty"`
 }
 
-// DefaultSeed returns a small realistic org: two licences, three profiles, five permission sets
-// (Sales_Cloud_User requires the Salesforce licence, so Chatter Free users cannot get it), one
+// DefaultSeed returns a small realistic org: two licences, three profiles, six permission sets
+// (Sales_Cloud_User requires the Salesforce licence, so Chatter Free users cannot get it;
+// CRM_Analytics_Explorer requires the permission set licence CRM_Analytics_Plus, 10 seats), one
 // permission set group and the integration user admin@emulator.example.com.
 func DefaultSeed() *Seed {
 	return &Seed{
 		Licenses: []SeedLicense{
 			{Name: "Salesforce", TotalLicenses: 20, LicenseDefinitionKey: "SFDC"},
 			{Name: "Chatter Free", TotalLicenses: 5, LicenseDefinitionKey: "CSN_User"},
+		},
+		PermissionSetLicenses: []SeedPermissionSetLicense{
+			{Name: "CRM_Analytics_Plus", Label: "CRM Analytics Plus", TotalLicenses: 10},
 		},
 		Profiles: []SeedProfile{
 			{Name: "System Administrator", License: "Salesforce"},
@@ -88,6 +104,8 @@ func DefaultSeed() *Seed {
 			{Name: "Marketing_User", Label: "Marketing User", Description: "Create and manage campaigns"},
 			{Name: "Analytics_Viewer", Label: "Analytics Viewer", Description: "View reports and dashboards"},
 			{Name: "Sales_Cloud_User", Label: "Sales Cloud User", Description: "Full Sales Cloud access", License: "Salesforce"},
+			{Name: "CRM_Analytics_Explorer", Label: "CRM Analytics Explorer", Description: "Explore CRM Analytics dashboards",
+				PermissionSetLicense: "CRM_Analytics_Plus"},
 		},
 		PermissionSetGroups: []SeedPermissionSetGroup{
 			{DeveloperName: "Sales_Team", MasterLabel: "Sales Team", Description: "Everything a sales rep needs"},
@@ -139,6 +157,20 @@ func (e *Emulator) loadSeed(s *Seed) error {
 		}
 		licenses[l.Name] = id
 	}
+	pslType := e.schema.object("PermissionSetLicense")
+	pslIDs := map[string]string{}
+	for i, l := range s.PermissionSetLicenses {
+		if l.Name == "" {
+			return fmt.Errorf("permissionSetLicenses[%d]: name is required", i)
+		}
+		row := emptyRow(pslType)
+		id := e.st.newID(pslType)
+		row["Id"], row["DeveloperName"], row["MasterLabel"], row["PermissionSetLicenseKey"] = id, l.Name, orDefault(l.Label, l.Name), l.Name
+		row["TotalLicenses"], row["UsedLicenses"], row["Status"] = l.TotalLicenses, 0, "Active"
+		e.stampCreate(pslType, row, id, "")
+		e.st.insert(pslType.Name, id, row)
+		pslIDs[l.Name] = id
+	}
 	insert := func(where, object string, fields map[string]any) (string, error) {
 		id, err := e.create(e.schema.object(object), fields, e.adminID)
 		if err != nil {
@@ -160,6 +192,13 @@ func (e *Emulator) loadSeed(s *Seed) error {
 		fields := map[string]any{"Name": p.Name, "Label": p.Label, "Description": p.Description}
 		if p.License != "" {
 			lic, err := lookup("license", licenses, p.License)
+			if err != nil {
+				return fmt.Errorf("permissionSets[%d]: %w", i, err)
+			}
+			fields["LicenseId"] = lic
+		}
+		if p.PermissionSetLicense != "" {
+			lic, err := lookup("permission set license", pslIDs, p.PermissionSetLicense)
 			if err != nil {
 				return fmt.Errorf("permissionSets[%d]: %w", i, err)
 			}
@@ -201,6 +240,15 @@ func (e *Emulator) loadSeed(s *Seed) error {
 		}
 		if i == 0 {
 			e.adminID = id
+		}
+		for _, name := range u.PermissionSetLicenses {
+			lic, err := lookup("permission set license", pslIDs, name)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			if _, err := insert(where, "PermissionSetLicenseAssign", map[string]any{"AssigneeId": id, "PermissionSetLicenseId": lic}); err != nil {
+				return err
+			}
 		}
 		for _, name := range u.PermissionSets {
 			ps, err := lookup("permission set", sets, name)

@@ -38,11 +38,12 @@ var indexedFields = map[string][]struct {
 }{
 	"User": {{"Username", true}, {"CommunityNickname", true}, {"FederationIdentifier", false},
 		{"FederationIdentifier" + soqlFoldSuffix, true}, {"ProfileId", false}, {"UserRoleId", false}},
-	"UserLogin":               {{"UserId", false}},
-	"Profile":                 {{"Name", true}},
-	"PermissionSet":           {{"Name", true}, {"ProfileId", false}, {"PermissionSetGroupId", false}},
-	"PermissionSetGroup":      {{"DeveloperName", true}},
-	"PermissionSetAssignment": {{"AssigneeId", false}, {"PermissionSetId", false}, {"PermissionSetGroupId", false}},
+	"UserLogin":                  {{"UserId", false}},
+	"Profile":                    {{"Name", true}},
+	"PermissionSet":              {{"Name", true}, {"ProfileId", false}, {"PermissionSetGroupId", false}},
+	"PermissionSetGroup":         {{"DeveloperName", true}},
+	"PermissionSetAssignment":    {{"AssigneeId", false}, {"PermissionSetId", false}, {"PermissionSetGroupId", false}},
+	"PermissionSetLicenseAssign": {{"AssigneeId", false}, {"PermissionSetLicenseId", false}},
 }
 
 // undoEntry restores one row to what it was before a change: prev nil means the row did not exist.

@@ -161,3 +161,71 @@ func TestStrictPagesChildSubqueries(t *testing.T) {
 		t.Errorf("default query = %d %s", status, body)
 	}
 }
+
+// References resolve in a subrequest's url and in a single record's body (D-COMP) under both
+// profiles; inside sObject Collections records only under the default.
+func TestStrictLeavesReferencesInCollectionsRecords(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []Profile{ProfileDefault, ProfileStrict} {
+		h := newHarness(t, Config{Profile: profile})
+		ps := h.idOf("PermissionSet", "Name", "Marketing_User")
+		ps2 := h.idOf("PermissionSet", "Name", "Support_Agent")
+		status, _, body := h.do("POST", v+"/composite", map[string]any{"allOrNone": false, "compositeRequest": []any{
+			map[string]any{"method": "POST", "url": v + "/sobjects/User", "referenceId": "u", "body": h.newUser("refs-"+profile.String()+"@example.com", "Standard User")},
+			map[string]any{"method": "POST", "url": v + "/sobjects/PermissionSetAssignment", "referenceId": "one",
+				"body": map[string]any{"AssigneeId": "@{u.id}", "PermissionSetId": ps}},
+			map[string]any{"method": "POST", "url": v + "/composite/sobjects", "referenceId": "many", "body": map[string]any{"allOrNone": true,
+				"records": []any{map[string]any{"attributes": map[string]any{"type": "PermissionSetAssignment"}, "AssigneeId": "@{u.id}", "PermissionSetId": ps2}}}},
+		}})
+		if status != http.StatusOK {
+			t.Fatalf("%s composite = %d %s", profile, status, body)
+		}
+		res := decode(t, body).(map[string]any)["compositeResponse"].([]any)
+		if one := res[1].(map[string]any); one["httpStatusCode"] != float64(201) {
+			t.Errorf("%s: single-record POST with a reference = %v; want 201", profile, one)
+		}
+		many := res[2].(map[string]any)["body"].([]any)[0].(map[string]any)
+		if ok := many["success"] == true; ok != (profile == ProfileDefault) {
+			t.Errorf("%s: collection record with a reference = %v", profile, many)
+		}
+	}
+}
+
+func TestStrictRefusesDeactivatingOrFreezingTheRunningUserAndFreezingAnInactiveOne(t *testing.T) {
+	t.Parallel()
+	for _, profile := range []Profile{ProfileDefault, ProfileStrict} {
+		h := newHarness(t, Config{Profile: profile})
+		admin := h.idOf("User", "Username", "admin@emulator.example.com")
+		// The client-credentials token runs as the first seeded user (the integration user).
+		adminLogin := ""
+		for _, l := range h.e.List("UserLogin") {
+			if sameRecord(l["UserId"].(string), admin) {
+				adminLogin = l["Id"].(string)
+			}
+		}
+		status, _, body := h.do("PATCH", v+"/sobjects/User/"+admin, map[string]any{"IsActive": false})
+		if profile == ProfileStrict {
+			wantError(t, "strict: deactivating the running user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+		} else if status != http.StatusNoContent {
+			t.Fatalf("default: deactivating the running user = %d %s", status, body)
+		}
+		if profile == ProfileDefault {
+			continue // the running user is gone; the rest needs it
+		}
+		status, _, body = h.do("PATCH", v+"/sobjects/UserLogin/"+adminLogin, map[string]any{"IsFrozen": true})
+		wantError(t, "strict: freezing the running user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+
+		other := h.createUser("inactive@example.com", "Standard User")
+		if status, _, body := h.do("PATCH", v+"/sobjects/User/"+other, map[string]any{"IsActive": false}); status != http.StatusNoContent {
+			t.Fatalf("deactivating another user = %d %s", status, body)
+		}
+		var login string
+		for _, l := range h.e.List("UserLogin") {
+			if sameRecord(l["UserId"].(string), other) {
+				login = l["Id"].(string)
+			}
+		}
+		status, _, body = h.do("PATCH", v+"/sobjects/UserLogin/"+login, map[string]any{"IsFrozen": true})
+		wantError(t, "strict: freezing an inactive user", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+	}
+}

@@ -7,8 +7,8 @@ import (
 
 func bulkChecks() []check {
 	return []check{
-		{"RFC7644-3.7/bulk-create-user", (*C).bulkCreate},
-		{"RFC7644-3.5.2/change-password", (*C).changePassword},
+		{name: "RFC7644-3.7/bulk-create-user", fn: (*C).bulkCreate},
+		{name: "RFC7644-3.5.2/change-password", fn: (*C).changePassword},
 	}
 }
 

@@ -3,11 +3,18 @@
 // provisioning client would make, and at the end deletes what it created (or deactivates it where the
 // server cannot delete).
 //
-// Every check is named after the requirement it tests ("RFC7644-3.4.2.2/filter-eq-userName").
+// A run has two results. The RFC section holds checks that rest on RFC 7643/7644 text and accept
+// every choice the RFCs leave to the server; each is named after the requirement it tests
+// ("RFC7644-3.4.2.2/filter-eq-userName"). The IdP-compatibility section replays what Entra ID, Okta
+// and PingOne send, one result per step, each step marked standard or IdP-specific; it tells how far
+// real identity providers will get and counts towards the exit status only when asked (Target.IdP).
+//
 // Features a server does not advertise in /ServiceProviderConfig (sort, etag, bulk, changePassword,
-// patch, filter) are reported as skipped, not failed. Known, documented deviations of a server are
-// accepted only when the caller switches them on (Target.Deviations); the report names every check
-// that passed by a deviation.
+// patch, filter, the enterprise extension) are reported as skipped, not failed. A check whose
+// fixture or precondition comes from a failed check reports "not run: depends on …". Known,
+// documented deviations of a server are accepted only when the caller switches them on
+// (Target.Deviations); the report names every check that passed by a deviation. A URL that serves
+// no SCIM or a rejected token stops the run before any check with a *SetupError.
 package conformance
 
 import (
@@ -37,6 +44,8 @@ type Target struct {
 	Deviations []Deviation
 	// RunID makes this run's data unique (userNames "scimtest-<RunID>-…"); "" = random.
 	RunID string
+	// IdP makes failures of the IdP-compatibility section fail the run too (Report.OK, Run).
+	IdP bool
 }
 
 // Deviation names a documented, deliberate departure from RFC 7643/7644 that a check accepts
@@ -98,48 +107,87 @@ const (
 	Passed  Status = "passed"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	// NotRun: a check this one depends on failed, so its answer would say nothing new.
+	NotRun Status = "not run"
+)
+
+// Section is the part of the report a result counts in.
+type Section string
+
+const (
+	// SectionRFC holds checks that rest on RFC 7643/7644 text; it decides the exit status.
+	SectionRFC Section = "rfc"
+	// SectionIdP holds the IdP replay steps; it decides the exit status only when asked (Target.IdP).
+	SectionIdP Section = "idp"
+)
+
+// StepKind tells whether an IdP replay step sends what the RFCs define or a form only that
+// identity provider uses (Entra's string booleans, PascalCase ops, dotted path-less keys, …).
+type StepKind string
+
+const (
+	StepStandard    StepKind = "standard"
+	StepIdPSpecific StepKind = "idp-specific"
 )
 
 // Result is the outcome of one named check.
 type Result struct {
 	// Check is the full name, "<requirement>/<what>".
 	Check string `json:"check"`
-	// Requirement is the RFC section (e.g. "RFC7644-3.4.2.2") or the replay flow ("IdP-entra-legacy").
-	Requirement string `json:"requirement"`
-	Status      Status `json:"status"`
-	// Detail explains a failure or a skip.
+	// Requirement is the RFC section (e.g. "RFC7644-3.4.2.2") or the replay flow ("IdP-okta").
+	Requirement string  `json:"requirement"`
+	Section     Section `json:"section"`
+	// Step is set on IdP replay steps.
+	Step   StepKind `json:"step,omitempty"`
+	Status Status   `json:"status"`
+	// Detail explains a failure, a skip or why the check did not run.
 	Detail string `json:"detail,omitempty"`
+	// Warning is something worth knowing about a passed check (a permitted but unhelpful choice).
+	Warning string `json:"warning,omitempty"`
 	// Deviation is set when the check passed by an accepted deviation rather than the RFC rule.
 	Deviation Deviation `json:"deviation,omitempty"`
 }
 
 // Execute runs the whole suite against target without a *testing.T (for tools and for testing the
-// suite itself). An error means the suite could not start; check failures are in the Report.
+// suite itself). An error means the suite could not start — a *SetupError when the URL serves no
+// SCIM or the token is rejected; check failures are in the Report.
 func Execute(ctx context.Context, target Target) (Report, error) {
 	s, err := newSuite(target)
 	if err != nil {
 		return Report{}, err
 	}
-	s.execute(ctx, func(name string, run func() Result) { run() })
+	if err := s.preflight(ctx); err != nil {
+		return Report{}, err
+	}
+	s.execute(ctx, func(ck check, run func() Result) { run() })
 	return s.report(), nil
 }
 
-// Run runs the suite as subtests of t, one per check: a failed check fails its subtest, a skipped
-// check (a capability the server does not advertise) skips it. It returns the report.
+// Run runs the suite as subtests of t, one per check: a failed RFC check fails its subtest, a
+// skipped or not-run check skips it. A failed IdP step fails its subtest only with Target.IdP,
+// else it is logged. A setup error ends t at once with its plain message. It returns the report.
 func Run(t *testing.T, target Target) Report {
 	t.Helper()
 	s, err := newSuite(target)
 	if err != nil {
 		t.Fatalf("conformance: %v", err)
 	}
-	s.execute(t.Context(), func(name string, run func() Result) {
-		t.Run(name, func(t *testing.T) {
+	if err := s.preflight(t.Context()); err != nil {
+		t.Fatalf("conformance: %v", err)
+	}
+	s.execute(t.Context(), func(ck check, run func() Result) {
+		t.Run(ck.name, func(t *testing.T) {
 			r := run()
-			switch r.Status {
-			case Failed:
+			switch {
+			case r.Status == Failed && (r.Section == SectionRFC || target.IdP):
 				t.Error(r.Detail)
-			case Skipped:
+			case r.Status == Failed:
+				t.Logf("IdP compatibility (%s step) failed: %s", r.Step, r.Detail)
+			case r.Status == Skipped || r.Status == NotRun:
 				t.Skip(r.Detail)
+			}
+			if r.Warning != "" {
+				t.Logf("warning: %s", r.Warning)
 			}
 			if r.Deviation != "" {
 				t.Logf("passed by deviation %s", r.Deviation)
@@ -159,13 +207,19 @@ type suite struct {
 	prefix  string // "scimtest-<run>-"
 	started time.Time
 
-	caps         Capabilities
-	capsErr      error
-	enterprise   bool // the User resource type advertises the enterprise extension
+	caps       Capabilities
+	capsErr    error
+	enterprise bool // the User resource type advertises the enterprise extension
+	// userSchemaLacksGroups: /Schemas/<User> was read and defines no groups attribute.
+	userSchemaLacksGroups bool
+	// userAlways holds the User attributes /Schemas declares returned "always" (lower case).
+	userAlways   map[string]bool
 	requests     int
 	badMediaType []string // "METHOD path → content type" of responses with a body that was not application/scim+json
 
 	results []Result
+	status  map[string]Status // check name → outcome, for dependencies
+	rootOf  map[string]string // not-run check → the failed check it ultimately depends on
 
 	users    map[string]string // fixture name → id
 	userVals map[string]userFixture
@@ -210,36 +264,34 @@ func newSuite(target Target) (*suite, error) {
 		started:  time.Now(),
 		users:    map[string]string{},
 		userVals: map[string]userFixture{},
+		status:   map[string]Status{},
+		rootOf:   map[string]string{},
 	}, nil
 }
 
 func (s *suite) allows(d Deviation) bool { return slices.Contains(s.target.Deviations, d) }
 
-// check is one named test of the suite.
+// check is one named test of the suite. The zero section is the RFC section.
 type check struct {
-	name string
-	fn   func(*C)
+	name    string
+	fn      func(*C)
+	section Section
+	step    StepKind
 }
 
 // execute runs every check through runCheck, then cleans up. runCheck must call run exactly once.
-func (s *suite) execute(ctx context.Context, runCheck func(name string, run func() Result)) {
-	for _, ck := range s.checks() {
-		runCheck(ck.name, func() Result {
+func (s *suite) execute(ctx context.Context, runCheck func(ck check, run func() Result)) {
+	all := append(s.checks(),
+		check{name: "suite/cleanup", fn: (*C).cleanup},
+		check{name: "RFC7644-3.1/content-type-every-response", fn: (*C).contentTypeEveryResponse})
+	for _, ck := range all {
+		runCheck(ck, func() Result {
 			r := s.runOne(ctx, ck)
 			s.results = append(s.results, r)
+			s.status[r.Check] = r.Status
 			return r
 		})
 	}
-	runCheck("suite/cleanup", func() Result {
-		r := s.runOne(ctx, check{"suite/cleanup", (*C).cleanup})
-		s.results = append(s.results, r)
-		return r
-	})
-	runCheck("RFC7644-3.1/content-type-every-response", func() Result {
-		r := s.runOne(ctx, check{"RFC7644-3.1/content-type-every-response", (*C).contentTypeEveryResponse})
-		s.results = append(s.results, r)
-		return r
-	})
 }
 
 // checks lists the suite in execution order. Later checks use fixtures made by earlier ones.
@@ -255,36 +307,46 @@ func (s *suite) checks() []check {
 	all = append(all, groupChecks()...)
 	all = append(all, errorChecks()...)
 	all = append(all, bulkChecks()...)
+	all = append(all, idpDiscoveryChecks()...)
 	all = append(all, replayChecks()...)
 	return all
 }
 
-// stopCheck is the panic value that ends a check early (Fatalf, Skipf).
+// stopCheck is the panic value that ends a check early (Fatalf, Skipf, notRun).
 type stopCheck struct{}
 
 func (s *suite) runOne(ctx context.Context, ck check) (res Result) {
 	c := &C{ctx: ctx, s: s, name: ck.name}
 	requirement, _, _ := strings.Cut(ck.name, "/")
+	section := ck.section
+	if section == "" {
+		section = SectionRFC
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if _, ok := v.(stopCheck); !ok {
 				c.errs = append(c.errs, fmt.Sprintf("panic: %v", v))
 			}
 		}
-		res = Result{Check: ck.name, Requirement: requirement, Status: Passed}
+		res = Result{Check: ck.name, Requirement: requirement, Section: section, Step: ck.step, Status: Passed}
 		switch {
 		case len(c.errs) > 0:
 			res.Status = Failed
 			res.Detail = strings.Join(c.errs, "; ")
+		case c.notRun != "":
+			res.Status = NotRun
+			res.Detail = c.notRun
 		case c.skip != "":
 			res.Status = Skipped
 			res.Detail = c.skip
 		default:
 			res.Deviation = c.deviation
+			res.Warning = c.warning
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		c.Fatalf("not run: %v", err)
+		c.notRun = "not run: " + err.Error()
+		return res
 	}
 	ck.fn(c)
 	return res
@@ -297,6 +359,8 @@ type C struct {
 	name      string
 	errs      []string
 	skip      string
+	notRun    string
+	warning   string
 	deviation Deviation
 }
 
@@ -315,6 +379,34 @@ func (c *C) Skipf(format string, args ...any) {
 	panic(stopCheck{})
 }
 
+// Warnf notes something worth knowing on a check that passes.
+func (c *C) Warnf(format string, args ...any) { c.warning = fmt.Sprintf(format, args...) }
+
+// dependsOn ends the check as not run unless every named check ran and passed: its own answer
+// would only repeat their failure.
+func (c *C) dependsOn(checks ...string) {
+	for _, name := range checks {
+		if st, ok := c.s.status[name]; ok && st != Passed {
+			c.notRunBecause(name, st)
+		}
+	}
+}
+
+// notRunBecause ends the check because check dep, which it needs, ended with status st: skipped
+// when dep was skipped (a capability not advertised), else not run. When dep did not run either,
+// the message names the failed check at the root of the chain.
+func (c *C) notRunBecause(dep string, st Status) {
+	if st == Skipped {
+		c.Skipf("depends on %s, which was skipped", dep)
+	}
+	if root := c.s.rootOf[dep]; st == NotRun && root != "" {
+		dep = root
+	}
+	c.s.rootOf[c.name] = dep
+	c.notRun = "not run: depends on " + dep
+	panic(stopCheck{})
+}
+
 // deviate reports whether deviation d is allowed and, if so, marks the check as passing by it.
 func (c *C) deviate(d Deviation) bool {
 	if c.s.allows(d) {
@@ -327,7 +419,7 @@ func (c *C) deviate(d Deviation) bool {
 // requireCaps skips the check unless discovery succeeded and every named capability is advertised.
 func (c *C) requireCaps(names ...string) {
 	if c.s.capsErr != nil {
-		c.Fatalf("ServiceProviderConfig unavailable: %v", c.s.capsErr)
+		c.notRunBecause(checkServiceProviderConfig, Failed)
 	}
 	for _, n := range names {
 		if !c.s.caps.has(n) {
@@ -336,18 +428,24 @@ func (c *C) requireCaps(names ...string) {
 	}
 }
 
-// user returns the id of a fixture user or ends the check.
+// fixtureCreator names the check that creates each fixture user.
+var fixtureCreator = map[string]string{
+	"alice": checkCreateUser, "bob": checkCreateUser, "carol": checkCreateUser, "pat": checkCreateUser,
+	"scratch": checkPasswordNeverReturned,
+}
+
+// user returns the id of a fixture user; without it the check does not run.
 func (c *C) user(name string) string {
 	id := c.s.users[name]
 	if id == "" {
-		c.Fatalf("fixture user %q was not created (see RFC7644-3.3/create-user)", name)
+		c.notRunBecause(fixtureCreator[name], c.s.status[fixtureCreator[name]])
 	}
 	return id
 }
 
 func (c *C) group() string {
 	if c.s.groupID == "" {
-		c.Fatalf("fixture group was not created (see RFC7644-3.3/create-group)")
+		c.notRunBecause(checkCreateGroup, c.s.status[checkCreateGroup])
 	}
 	return c.s.groupID
 }

@@ -6,10 +6,10 @@ import (
 
 func etagChecks() []check {
 	return []check{
-		{"RFC7644-3.14/etag-header-matches-meta-version", (*C).etagHeader},
-		{"RFC7644-3.14/if-match-stale-412", (*C).ifMatchStale},
-		{"RFC7644-3.14/if-match-current-applies", (*C).ifMatchCurrent},
-		{"RFC7644-3.14/put-if-match-stale-412", (*C).putIfMatchStale},
+		{name: "RFC7644-3.14/etag-header-matches-meta-version", fn: (*C).etagHeader},
+		{name: "RFC7644-3.14/if-match-stale-412", fn: (*C).ifMatchStale},
+		{name: "RFC7644-3.14/if-match-current-applies", fn: (*C).ifMatchCurrent},
+		{name: "RFC7644-3.14/put-if-match-stale-412", fn: (*C).putIfMatchStale},
 	}
 }
 

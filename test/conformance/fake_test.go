@@ -16,12 +16,13 @@ import (
 	"github.com/scim2/filter-parser/v2"
 )
 
-// fakeServer is a small in-memory SCIM 2.0 service provider that follows RFC 7643/7644 as the
-// suite reads them. It exists to test the suite itself: the suite must pass against it, and must
-// fail when one of its behaviours is broken (see the faults).
+// fakeServer is a small in-memory SCIM 2.0 service provider that follows RFC 7643/7644. It exists
+// to test the suite itself: the suite must pass against it whichever RFC-permitted choices it makes
+// (fakeChoices), and must fail when one of its behaviours is broken (see the faults).
 type fakeServer struct {
-	token  string
-	faults map[string]bool
+	token   string
+	faults  map[string]bool
+	choices fakeChoices
 
 	mu      sync.Mutex
 	nextID  int
@@ -30,8 +31,40 @@ type fakeServer struct {
 	groups  map[string]map[string]any
 }
 
+// fakeChoices are the choices RFC 7643/7644 leave to a server.
+type fakeChoices struct {
+	relativeLocation bool  // meta.location is "Users/<id>", relative to the SCIM base (RFC 7643 §2.3.7)
+	discoveryRefusal int   // status for a non-GET on a discovery endpoint: 404, 405 or 501
+	putKeepsOmitted  bool  // PUT keeps attributes the body omits (RFC 7644 §3.5.1 "MAY")
+	bodyLimit        int64 // 0 = none (a huge body is judged on its content); else 413 above it
+	userGroups       bool  // User.groups lists memberships (RFC 7643 §4.1.2 does not require it)
+	idpForms         bool  // accepts Entra's and Okta's non-standard forms instead of a 400
+	noEnterprise     bool  // no enterprise extension: refuses its data with 400 invalidValue
+	nulls            bool  // discovery documents carry nulls for unassigned values (RFC 7643 §2.5)
+	noSingleRT       bool  // /ResourceTypes/<id> is not addressable (RFC 7644 §4 defines no such address)
+	userNameAlways   bool  // userName is declared, and served, returned "always" (RFC 7643 §7)
+	noGroupsAttr     bool  // the User schema defines no groups attribute
+}
+
+// permissive is the loosest reading of the RFCs; strict the tightest.
+var (
+	permissive = fakeChoices{relativeLocation: true, discoveryRefusal: 404, putKeepsOmitted: true, idpForms: true, noSingleRT: true}
+	strict     = fakeChoices{discoveryRefusal: 405, bodyLimit: 1 << 20, userGroups: true, nulls: true, userNameAlways: true}
+)
+
 // Faults a test can switch on to make the fake non-conformant.
 const (
+	faultPatchIgnored      = "patch-ignored"       // PATCH answers 200 and changes nothing
+	faultFilterIgnored     = "filter-ignored"      // a list ignores the filter
+	faultGhost200          = "ghost-200"           // an unknown id answers 200 with an empty resource
+	faultDuplicateAccepted = "duplicate-accepted"  // a taken userName is created again
+	faultDeleteNoop        = "delete-noop"         // DELETE answers 204 and deletes nothing
+	faultPagingIgnored     = "paging-ignored"      // startIndex and count are ignored
+	faultMemberRemovalNoop = "member-removal-noop" // removing members changes nothing
+	faultAnyToken          = "any-token"           // any bearer token, or none, is accepted
+	faultWrongContentType  = "wrong-content-type"  // responses are application/json
+	faultCreateUserRefused = "create-user-refused" // POST /Users always answers 400 (a cascade source)
+
 	faultEmptyFilter404   = "empty-filter-404"   // a filter without hits answers 404
 	faultEchoPassword     = "echo-password"      // password is returned
 	faultIgnoreIfMatch    = "ignore-if-match"    // If-Match is never checked
@@ -43,8 +76,8 @@ const (
 	faultMembershipMerge  = "membership-merge"   // PUT /Groups and replace members only add
 )
 
-func newFakeServer(token string, faults ...string) *fakeServer {
-	f := &fakeServer{token: token, faults: map[string]bool{}, users: map[string]map[string]any{}, groups: map[string]map[string]any{}}
+func newFakeServer(token string, choices fakeChoices, faults ...string) *fakeServer {
+	f := &fakeServer{token: token, choices: choices, faults: map[string]bool{}, users: map[string]map[string]any{}, groups: map[string]map[string]any{}}
 	for _, x := range faults {
 		f.faults[x] = true
 	}
@@ -65,6 +98,9 @@ func errf(status int, scimType, format string, args ...any) *scimErr {
 
 func (f *fakeServer) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/scim+json")
+	if f.faults[faultWrongContentType] {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -88,12 +124,18 @@ func (f *fakeServer) writeErr(w http.ResponseWriter, err error) {
 }
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
+	if r.Header.Get("Authorization") != "Bearer "+f.token && !f.faults[faultAnyToken] {
 		f.writeErr(w, errf(401, "", "authentication required"))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	path := strings.TrimPrefix(r.URL.Path, "/scim/v2")
+	if f.choices.bodyLimit > 0 {
+		r.Body = http.MaxBytesReader(w, r.Body, f.choices.bodyLimit)
+	}
+	path, ok := strings.CutPrefix(r.URL.Path, "/scim/v2/")
+	if !ok {
+		f.writeErr(w, errf(404, "", "no such endpoint"))
+		return
+	}
 	parts := strings.SplitN(strings.Trim(path, "/"), "/", 2)
 	id := ""
 	if len(parts) == 2 {
@@ -106,7 +148,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch parts[0] {
 	case "ServiceProviderConfig", "ResourceTypes", "Schemas":
 		if r.Method != http.MethodGet {
-			f.writeErr(w, errf(405, "", "method not allowed"))
+			f.writeErr(w, errf(f.choices.discoveryRefusal, "", "discovery endpoints are read-only"))
 			return
 		}
 		err = f.discovery(w, parts[0], id)
@@ -124,6 +166,7 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 	switch what {
 	case "ServiceProviderConfig":
 		f.writeJSON(w, 200, map[string]any{
+			"documentationUri":      f.nullOrOmitted(),
 			"schemas":               []any{spcURN},
 			"patch":                 map[string]any{"supported": true},
 			"bulk":                  map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
@@ -134,10 +177,16 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 			"authenticationSchemes": []any{map[string]any{"type": "oauthbearertoken", "name": "Bearer", "description": "bearer token"}},
 		})
 	case "ResourceTypes":
+		user := map[string]any{"schemas": []any{rtURN}, "id": "User", "name": "User", "endpoint": "/Users", "schema": userURN}
+		if !f.choices.noEnterprise {
+			user["schemaExtensions"] = []any{map[string]any{"schema": enterpriseURN, "required": false}}
+		}
 		rts := []any{
-			map[string]any{"schemas": []any{rtURN}, "id": "User", "name": "User", "endpoint": "/Users", "schema": userURN,
-				"schemaExtensions": []any{map[string]any{"schema": enterpriseURN, "required": false}}},
+			user,
 			map[string]any{"schemas": []any{rtURN}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": groupURN},
+		}
+		if id != "" && f.choices.noSingleRT {
+			return errf(404, "", "no such endpoint")
 		}
 		if id != "" {
 			for _, rt := range rts {
@@ -157,15 +206,25 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 			}
 			return m
 		}
+		userNameReturned := "default"
+		if f.choices.userNameAlways {
+			userNameReturned = "always"
+		}
 		schemas := []any{
 			map[string]any{"schemas": []any{schemaURN}, "id": userURN, "name": "User", "attributes": []any{
-				attr("userName", "string", map[string]any{"required": true, "uniqueness": "server"}),
+				attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "returned": userNameReturned}),
 				attr("name", "complex", map[string]any{"subAttributes": []any{attr("givenName", "string", nil), attr("familyName", "string", nil)}}),
 				attr("password", "string", map[string]any{"mutability": "writeOnly", "returned": "never"}),
-				attr("groups", "complex", map[string]any{"multiValued": true, "mutability": "readOnly", "subAttributes": []any{attr("value", "string", nil)}}),
 			}},
 			map[string]any{"schemas": []any{schemaURN}, "id": groupURN, "name": "Group", "attributes": []any{attr("displayName", "string", nil)}},
-			map[string]any{"schemas": []any{schemaURN}, "id": enterpriseURN, "name": "EnterpriseUser", "attributes": []any{attr("department", "string", nil)}},
+		}
+		if !f.choices.noGroupsAttr {
+			user := schemas[0].(map[string]any)
+			user["attributes"] = append(user["attributes"].([]any),
+				attr("groups", "complex", map[string]any{"multiValued": true, "mutability": "readOnly", "subAttributes": []any{attr("value", "string", nil)}}))
+		}
+		if !f.choices.noEnterprise {
+			schemas = append(schemas, map[string]any{"schemas": []any{schemaURN}, "id": enterpriseURN, "name": "EnterpriseUser", "attributes": []any{attr("department", "string", nil)}})
 		}
 		if id != "" {
 			for _, s := range schemas {
@@ -179,6 +238,15 @@ func (f *fakeServer) discovery(w http.ResponseWriter, what, id string) error {
 		f.writeJSON(w, 200, listOf(schemas, 1, len(schemas)))
 	}
 	return nil
+}
+
+// nullOrOmitted is documentationUri: null (unassigned, RFC 7643 §2.5) with the nulls choice, else
+// a URI.
+func (f *fakeServer) nullOrOmitted() any {
+	if f.choices.nulls {
+		return nil
+	}
+	return "https://example.com/scim-docs"
 }
 
 func listOf(res []any, start, items int) map[string]any {
@@ -225,7 +293,7 @@ func (f *fakeServer) resources(w http.ResponseWriter, r *http.Request, kind, id,
 				return err
 			}
 			out := f.render(kind, res, base, q)
-			w.Header().Set("Location", str(out, "meta.location"))
+			w.Header().Set("Location", base+"/"+kind+"/"+str(res, "id"))
 			w.Header().Set("ETag", str(out, "meta.version"))
 			f.writeJSON(w, 201, out)
 			return nil
@@ -233,6 +301,10 @@ func (f *fakeServer) resources(w http.ResponseWriter, r *http.Request, kind, id,
 		return errf(405, "", "method not allowed")
 	}
 	res, ok := st[id]
+	if !ok && f.faults[faultGhost200] {
+		f.writeJSON(w, 200, map[string]any{"schemas": []any{userURN}, "id": id})
+		return nil
+	}
 	if !ok {
 		return errf(404, "", "resource not found")
 	}
@@ -254,11 +326,18 @@ func (f *fakeServer) resources(w http.ResponseWriter, r *http.Request, kind, id,
 		if err != nil {
 			return err
 		}
+		if f.faults[faultPatchIgnored] {
+			break
+		}
 		if err := f.applyPatch(kind, res, body); err != nil {
 			return err
 		}
 		f.touch(res)
 	case http.MethodDelete:
+		if f.faults[faultDeleteNoop] {
+			w.WriteHeader(204)
+			return nil
+		}
 		if kind == "Users" && f.faults[faultDeleteKeepsUser] {
 			res["active"] = false
 			f.touch(res)
@@ -287,7 +366,8 @@ func (f *fakeServer) touch(res map[string]any) {
 	res["_modified"] = time.Now().UTC().Format(time.RFC3339Nano)
 }
 
-// clean drops what a client may not set and converts Entra's string booleans.
+// clean drops what a client may not set (RFC 7644 §3.5.1: readOnly values are ignored). A null
+// value is kept: it asks to unassign the attribute (RFC 7643 §2.5).
 func clean(body map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range body {
@@ -300,14 +380,37 @@ func clean(body map[string]any) map[string]any {
 	return out
 }
 
+// checkExtension refuses enterprise-extension data when the fake does not offer the extension.
+func (f *fakeServer) checkExtension(body map[string]any) error {
+	if !f.choices.noEnterprise {
+		return nil
+	}
+	_, data := body[enterpriseURN]
+	if data || containsFold(body["schemas"], enterpriseURN) {
+		return errf(400, "invalidValue", "unknown schema %s", enterpriseURN)
+	}
+	return nil
+}
+
 func (f *fakeServer) create(kind string, body map[string]any) (map[string]any, error) {
+	if err := f.checkExtension(body); err != nil {
+		return nil, err
+	}
 	res := clean(body)
+	for k, v := range res {
+		if v == nil {
+			delete(res, k)
+		}
+	}
 	if kind == "Users" {
 		un := str(res, "userName")
-		if un == "" {
+		if un == "" || f.faults[faultCreateUserRefused] {
 			return nil, errf(400, "invalidValue", "userName is required")
 		}
 		for _, u := range f.users {
+			if f.faults[faultDuplicateAccepted] {
+				break
+			}
 			if strings.EqualFold(str(u, "userName"), un) {
 				return nil, errf(409, "uniqueness", "userName is taken")
 			}
@@ -325,6 +428,9 @@ func (f *fakeServer) create(kind string, body map[string]any) (map[string]any, e
 }
 
 func (f *fakeServer) replace(kind, id string, res, body map[string]any) error {
+	if err := f.checkExtension(body); err != nil {
+		return err
+	}
 	next := clean(body)
 	if kind == "Groups" && f.faults[faultMembershipMerge] {
 		next["members"] = mergeMembers(res["members"], next["members"])
@@ -333,11 +439,15 @@ func (f *fakeServer) replace(kind, id string, res, body map[string]any) error {
 		return errf(400, "invalidValue", "userName is required")
 	}
 	for k := range res {
-		if !strings.HasPrefix(k, "_") && k != "id" {
+		if !strings.HasPrefix(k, "_") && k != "id" && !f.choices.putKeepsOmitted {
 			delete(res, k)
 		}
 	}
 	for k, v := range next {
+		if v == nil {
+			delete(res, k)
+			continue
+		}
 		res[k] = v
 	}
 	f.touch(res)
@@ -362,7 +472,7 @@ func (f *fakeServer) render(kind string, res map[string]any, base string, q url.
 				groups = append(groups, map[string]any{"value": gid, "display": g["displayName"]})
 			}
 		}
-		if len(groups) > 0 {
+		if len(groups) > 0 && f.choices.userGroups {
 			out["groups"] = groups
 		}
 		out["schemas"] = []any{userURN}
@@ -376,12 +486,16 @@ func (f *fakeServer) render(kind string, res map[string]any, base string, q url.
 		}
 	}
 	rt := map[string]string{"Users": "User", "Groups": "Group"}[kind]
+	location := base + "/" + kind + "/" + str(res, "id")
+	if f.choices.relativeLocation {
+		location = kind + "/" + str(res, "id")
+	}
 	out["meta"] = map[string]any{"resourceType": rt, "created": res["_created"], "lastModified": res["_modified"],
-		"location": base + "/" + kind + "/" + str(res, "id"), "version": versionOf(res)}
-	return project(out, q)
+		"location": location, "version": versionOf(res)}
+	return f.project(out, q)
 }
 
-func project(res map[string]any, q url.Values) map[string]any {
+func (f *fakeServer) project(res map[string]any, q url.Values) map[string]any {
 	split := func(s string) []string {
 		var out []string
 		for _, p := range strings.Split(s, ",") {
@@ -392,7 +506,7 @@ func project(res map[string]any, q url.Values) map[string]any {
 		return out
 	}
 	attrs, excl := split(q.Get("attributes")), split(q.Get("excludedAttributes"))
-	always := map[string]bool{"id": true, "schemas": true, "meta": true}
+	always := map[string]bool{"id": true, "schemas": true, "meta": true, "username": f.choices.userNameAlways}
 	out := map[string]any{}
 	for k, v := range res {
 		lk := strings.ToLower(k)
@@ -424,7 +538,7 @@ func project(res map[string]any, q url.Values) map[string]any {
 
 func (f *fakeServer) list(w http.ResponseWriter, kind string, q url.Values, base string) error {
 	var expr filter.Expression
-	if fs := q.Get("filter"); fs != "" {
+	if fs := q.Get("filter"); fs != "" && !f.faults[faultFilterIgnored] {
 		e, err := filter.ParseFilter([]byte(fs))
 		if err != nil {
 			return errf(400, "invalidFilter", "cannot parse filter")
@@ -455,15 +569,16 @@ func (f *fakeServer) list(w http.ResponseWriter, kind string, q url.Values, base
 		return strings.Compare(str(a, "id"), str(b, "id"))
 	})
 	start, count := 1, 200
-	if s, err := strconv.Atoi(q.Get("startIndex")); err == nil && s > 1 && !f.faults[faultIgnoreStartIndex] {
+	paging := !f.faults[faultPagingIgnored]
+	if s, err := strconv.Atoi(q.Get("startIndex")); err == nil && s > 1 && !f.faults[faultIgnoreStartIndex] && paging {
 		start = s
 	}
-	if c, err := strconv.Atoi(q.Get("count")); err == nil {
+	if c, err := strconv.Atoi(q.Get("count")); err == nil && paging {
 		count = min(max(c, 0), 200)
 	}
 	page := []any{}
 	for i := start - 1; i < len(matched) && len(page) < count; i++ {
-		page = append(page, project(matched[i], q))
+		page = append(page, f.project(matched[i], q))
 	}
 	out := listOf(page, start, len(page))
 	out["totalResults"] = len(matched)
@@ -588,21 +703,27 @@ func removeValues(members any, ids []string) any {
 }
 
 // normalizeValue turns Entra's "True"/"False" into booleans for boolean attributes and a bare
-// manager id into {"value": id}.
-func normalizeValue(attr string, v any) any {
+// manager id into {"value": id} — or, without idpForms, refuses them as RFC 7643 §2.3.2 and §4.3
+// would have it.
+func (f *fakeServer) normalizeValue(attr string, v any) (any, error) {
+	s, isString := v.(string)
+	if !isString {
+		return v, nil
+	}
 	switch strings.ToLower(attr) {
 	case "active", "primary":
-		if s, ok := v.(string); ok {
-			if b, err := strconv.ParseBool(s); err == nil {
-				return b
-			}
+		b, err := strconv.ParseBool(s)
+		if err != nil || !f.choices.idpForms {
+			return nil, errf(400, "invalidValue", "%s must be a boolean", attr)
 		}
+		return b, nil
 	case "manager":
-		if s, ok := v.(string); ok {
-			return map[string]any{"value": s}
+		if !f.choices.idpForms {
+			return nil, errf(400, "invalidValue", "manager must be a complex value")
 		}
+		return map[string]any{"value": s}, nil
 	}
-	return v
+	return v, nil
 }
 
 func (f *fakeServer) applyPatch(kind string, res map[string]any, body map[string]any) error {
@@ -612,9 +733,16 @@ func (f *fakeServer) applyPatch(kind string, res map[string]any, body map[string
 	}
 	for _, raw := range ops {
 		o, _ := raw.(map[string]any)
-		kindOp := strings.ToLower(str(o, "op"))
+		kindOp := str(o, "op")
+		if kindOp != strings.ToLower(kindOp) && !f.choices.idpForms {
+			return errf(400, "invalidSyntax", "op must be add, remove or replace")
+		}
+		kindOp = strings.ToLower(kindOp)
 		value := o["value"]
 		ps := str(o, "path")
+		if f.choices.noEnterprise && strings.HasPrefix(ps, enterpriseURN) {
+			return errf(400, "invalidPath", "unknown schema %s", enterpriseURN)
+		}
 		if ps == "" {
 			if kindOp == "remove" {
 				return errf(400, "noTarget", "remove needs a path")
@@ -625,7 +753,15 @@ func (f *fakeServer) applyPatch(kind string, res map[string]any, body map[string
 			}
 			for k, v := range m {
 				if strings.EqualFold(k, "id") {
+					if !f.choices.idpForms {
+						return errf(400, "mutability", "id is readOnly")
+					}
 					continue
+				}
+				if strings.ContainsAny(k, ".") || strings.HasPrefix(k, "urn:") && !strings.EqualFold(k, enterpriseURN) {
+					if !f.choices.idpForms {
+						return errf(400, "invalidPath", "a path-less value's keys are attribute names")
+					}
 				}
 				p, err := filter.ParsePath([]byte(k))
 				if err != nil {
@@ -673,7 +809,13 @@ func (f *fakeServer) applyOp(kind string, res map[string]any, opKind string, p f
 	if p.SubAttribute != nil {
 		sub = *p.SubAttribute
 	}
-	value = normalizeValue(name, value)
+	value, err := f.normalizeValue(name, value)
+	if err != nil {
+		return err
+	}
+	if kind == "Groups" && strings.EqualFold(name, "members") && opKind == "remove" && f.faults[faultMemberRemovalNoop] {
+		return nil
+	}
 
 	if p.ValueExpression != nil {
 		arr, _ := container[key].([]any)
@@ -692,7 +834,11 @@ func (f *fakeServer) applyOp(kind string, res map[string]any, opKind string, p f
 			case opKind == "remove":
 				delete(m, sub)
 			case sub != "":
-				m[sub] = normalizeValue(sub, value)
+				nv, err := f.normalizeValue(sub, value)
+				if err != nil {
+					return err
+				}
+				m[sub] = nv
 			default:
 				if vm, ok := value.(map[string]any); ok {
 					el = vm
@@ -714,9 +860,13 @@ func (f *fakeServer) applyOp(kind string, res map[string]any, opKind string, p f
 		}
 		if opKind == "remove" {
 			delete(m, sub)
-		} else {
-			m[sub] = normalizeValue(sub, value)
+			return nil
 		}
+		nv, err := f.normalizeValue(sub, value)
+		if err != nil {
+			return err
+		}
+		m[sub] = nv
 		return nil
 	}
 	switch opKind {

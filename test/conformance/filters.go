@@ -66,11 +66,11 @@ func filterCases() []filterCase {
 func filterChecks() []check {
 	var out []check
 	for _, fc := range filterCases() {
-		out = append(out, check{fc.name, func(c *C) { c.runFilter(fc) }})
+		out = append(out, check{name: fc.name, fn: func(c *C) { c.runFilter(fc) }})
 	}
 	out = append(out,
-		check{"RFC7644-3.4.2.2/filter-invalid-400", (*C).invalidFilter},
-		check{"RFC7644-3.4.3/search-via-POST", (*C).searchViaPost},
+		check{name: "RFC7644-3.4.2.2/filter-invalid-400", fn: (*C).invalidFilter},
+		check{name: "RFC7644-3.4.3/search-via-POST", fn: (*C).searchViaPost},
 	)
 	return out
 }
@@ -134,7 +134,7 @@ func (c *C) searchViaPost() {
 		return
 	}
 	if r.status == http.StatusCreated {
-		c.s.track("Users", str(r.obj, "id"))
+		c.refused(r, "Users")
 		c.Fatalf("%s; POST /Users/.search created a resource", r)
 	}
 	if r.status < 400 {

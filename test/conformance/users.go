@@ -92,8 +92,8 @@ func (c *C) createUser(name string, extra map[string]any) map[string]any {
 
 func authChecks() []check {
 	return []check{
-		{"RFC7644-2/401-without-token", (*C).unauthenticated},
-		{"RFC7644-2/401-wrong-token", (*C).wrongToken},
+		{name: "RFC7644-2/401-without-token", fn: (*C).unauthenticated},
+		{name: "RFC7644-2/401-wrong-token", fn: (*C).wrongToken},
 	}
 }
 
@@ -110,14 +110,19 @@ func (c *C) wrongToken() {
 	c.wantError(r, http.StatusUnauthorized)
 }
 
+const (
+	checkCreateUser            = "RFC7644-3.3/create-user"
+	checkPasswordNeverReturned = "RFC7643-4.1.1/password-never-returned"
+)
+
 func userChecks() []check {
 	return []check{
-		{"RFC7644-3.3/create-user", (*C).createUsers},
-		{"RFC7644-3.4.1/get-user", (*C).getUser},
-		{"RFC7643-4.1.1/password-never-returned", (*C).passwordNeverReturned},
-		{"RFC7644-3.5.1/replace-user", (*C).replaceUser},
-		{"RFC7644-3.3/duplicate-userName-409", (*C).duplicateUser},
-		{"RFC7644-3.6/delete-user", (*C).deleteUser},
+		{name: checkCreateUser, fn: (*C).createUsers},
+		{name: "RFC7644-3.4.1/get-user", fn: (*C).getUser},
+		{name: checkPasswordNeverReturned, fn: (*C).passwordNeverReturned},
+		{name: "RFC7644-3.5.1/replace-user", fn: (*C).replaceUser},
+		{name: "RFC7644-3.3/duplicate-userName-409", fn: (*C).duplicateUser},
+		{name: "RFC7644-3.6/delete-user", fn: (*C).deleteUser},
 	}
 }
 
@@ -163,8 +168,59 @@ func (c *C) wantMeta(res map[string]any, resourceType, endpoint string) {
 			c.Errorf("%s missing", k)
 		}
 	}
-	if loc := str(res, "meta.location"); !strings.HasSuffix(loc, endpoint+"/"+id) {
-		c.Errorf("meta.location = %q; want …%s/%s", loc, endpoint, id)
+	if loc := str(res, "meta.location"); !c.s.locates(loc, endpoint, id) {
+		c.Errorf("meta.location = %q; want the resource's URI, %s/%s relative to the SCIM base or an absolute URI ending in it", loc, strings.TrimPrefix(endpoint, "/"), id)
+	}
+}
+
+// locates reports whether loc is the URI of resource id at endpoint ("/Users"). RFC 7643 §3.1 makes
+// meta.location a URI and §2.3.7 lets a reference be relative, resolved against the SCIM base: so
+// "Users/<id>" and "<base path>/Users/<id>" resolve to the resource. An absolute URI only has to end
+// in the endpoint path, because behind a reverse proxy its scheme, host and prefix may differ from
+// the address the suite uses.
+func (s *suite) locates(loc, endpoint, id string) bool {
+	u, err := url.Parse(loc)
+	if err != nil || loc == "" {
+		return false
+	}
+	if u.IsAbs() {
+		return strings.HasSuffix(u.Path, endpoint+"/"+id)
+	}
+	base := *s.base
+	base.Path = strings.TrimRight(base.Path, "/") + "/"
+	return base.ResolveReference(u).Path == base.Path+strings.TrimPrefix(endpoint, "/")+"/"+id
+}
+
+// wantLocationHeader checks RFC 7644 §3.3: the Location header of a 201 holds the resource's URI,
+// the same one as meta.location. Both may be relative (RFC 7231 §7.1.2 resolves the header against
+// the request URI, RFC 7643 §2.3.7 meta.location against the SCIM base); they are compared resolved.
+func (c *C) wantLocationHeader(r *response, res map[string]any, endpoint string) {
+	loc := r.header.Get("Location")
+	reqURL := *c.s.base
+	reqURL.Path = strings.TrimRight(reqURL.Path, "/") + endpoint
+	hu, err1 := url.Parse(loc)
+	base := *c.s.base
+	base.Path = strings.TrimRight(base.Path, "/") + "/"
+	mu, err2 := url.Parse(str(res, "meta.location"))
+	if loc == "" || err1 != nil || err2 != nil || reqURL.ResolveReference(hu).String() != base.ResolveReference(mu).String() {
+		c.Errorf("Location header %q; want the URI in meta.location %q", loc, str(res, "meta.location"))
+	}
+}
+
+// refused handles a POST the server should have refused: a resource it created anyway is deleted at
+// once, so one accepted duplicate does not disturb every later filter and count.
+func (c *C) refused(r *response, kind string) {
+	if r.status != http.StatusCreated && r.status != http.StatusOK {
+		return
+	}
+	id := str(r.obj, "id")
+	if id == "" {
+		return
+	}
+	c.s.track(kind, id)
+	d, err := c.s.send(c, request{method: http.MethodDelete, path: "/" + kind + "/" + id})
+	if err == nil && (d.status == http.StatusNoContent || d.status == http.StatusNotFound) {
+		c.s.untrack(kind, id)
 	}
 }
 
@@ -180,9 +236,7 @@ func (c *C) createUsers() {
 	c.s.userVals["alice"] = f
 	c.wantUser(res, f)
 	c.wantMeta(res, "User", "/Users")
-	if loc := r.header.Get("Location"); loc == "" || loc != str(res, "meta.location") {
-		c.Errorf("Location header %q; want meta.location %q", loc, str(res, "meta.location"))
-	}
+	c.wantLocationHeader(r, res, "/Users")
 	if c.s.enterprise {
 		if got := str(res, enterpriseURN+".department"); got != "Conformance" {
 			c.Errorf("enterprise department = %q; want Conformance", got)
@@ -223,12 +277,16 @@ func (c *C) passwordNeverReturned() {
 	}
 }
 
+// replaceUser is RFC 7644 §3.5.1. An attribute omitted from a PUT "MAY be assumed to be not
+// asserted": the server may clear or keep it, so the check forces clearing the RFC way, with null
+// (RFC 7643 §2.5: null makes an attribute unassigned).
 func (c *C) replaceUser() {
 	id := c.user("scratch")
 	f := c.s.fixtureUsers()["scratch"]
 	f.family = "Replaced"
-	f.title = "" // omitted from PUT: must be cleared
+	f.title = ""
 	body := c.s.userBody(f)
+	body["title"] = nil
 	r := c.put("/Users/"+id, body)
 	res := c.wantResource(r, http.StatusOK)
 	c.wantUser(res, f)
@@ -242,9 +300,7 @@ func (c *C) duplicateUser() {
 	c.user("alice")
 	body := c.s.userBody(c.s.fixtureUsers()["alice"])
 	r := c.post("/Users", body)
-	if r.status == http.StatusCreated {
-		c.s.track("Users", str(r.obj, "id"))
-	}
+	c.refused(r, "Users")
 	c.wantError(r, http.StatusConflict, "uniqueness")
 }
 

@@ -140,6 +140,39 @@ func TestNicknamesNeverConflict(t *testing.T) {
 	b.assertMatch(t, "/Users", `displayName eq "John Smith"`, nil, b.userByUsername(t, "john.smith@acme.example.com"), id)
 }
 
+func TestConcurrentCreatesOfOneLocalPartAllSucceed(t *testing.T) {
+	t.Parallel()
+	b := startWith(t, appOptions("", bigSeed(50)))
+	b.warm(t)
+	const n = 8
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, doc := b.do(t, http.MethodPost, "/Users", simpleUser("sam.lee@d"+strconv.Itoa(i)+".example.com", "Sam", "Lee"))
+			if status != http.StatusCreated {
+				t.Errorf("concurrent POST #%d = %d; want 201; body %v", i, status, doc)
+				return
+			}
+			ids[i] = str(doc["id"])
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		nick := str(b.user(t, id)["CommunityNickname"])
+		if rest, ok := strings.CutPrefix(nick, "sam.lee"); !ok || strings.Trim(rest, "0123456789") != "" || seen[nick] {
+			t.Errorf("CommunityNickname %q: want sam.lee with a numeric suffix, unique", nick)
+		}
+		seen[nick] = true
+	}
+}
+
 func TestMappedDisplayNameNicknameIsDeduplicated(t *testing.T) {
 	t.Parallel()
 	b := start(t, `
@@ -286,6 +319,16 @@ func TestManagersAreResolved(t *testing.T) {
 	}
 	if after := b.metric(t, `scim_bridge_unresolved_references_total{attribute="manager"}`); after != before+2 {
 		t.Errorf("scim_bridge_unresolved_references_total went %v → %v; want +2", before, after)
+	}
+
+	// Precedence: a FederationIdentifier beats another user's Username.
+	fed := simpleUser("fed.holder@acme.example.com", "Fed", "Holder")
+	fed["externalId"] = "shared.name@acme.example.com"
+	fedID := b.createUser(t, fed)
+	b.createUser(t, simpleUser("shared.name@acme.example.com", "Shared", "Name"))
+	doc := b.must(t, created, http.MethodPost, "/Users", withManager("prec@acme.example.com", map[string]any{"value": "shared.name@acme.example.com"}))
+	if row := b.user(t, str(doc["id"])); !sameID(str(row["ManagerId"]), fedID) {
+		t.Errorf("manager by a value that is one user's FederationIdentifier and another's Username: ManagerId = %v; want the FederationIdentifier holder %s", row["ManagerId"], fedID)
 	}
 
 	// An unresolved manager on update leaves ManagerId as it is (Entra's legacy PATCH forms).

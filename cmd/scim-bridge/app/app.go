@@ -50,6 +50,8 @@ func RunWithSignals(ctx context.Context, args []string, env []string, stdout, st
 		return runStatus(ctx, args, env, stdout, stderr)
 	case "explain":
 		return runExplain(ctx, args, env, os.Stdin, stdout, stderr)
+	case "conformance":
+		return runConformance(ctx, args, env, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args, env, stdout, stderr)
 	case "version":
@@ -72,6 +74,7 @@ const usage = `Usage:
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
   scim-bridge status   [--config FILE]
   scim-bridge explain  [--config FILE] [--offline] < body.json
+  scim-bridge conformance --url URL --token T [--json FILE] [--deviations LIST] [--idp]
   scim-bridge healthcheck [--config FILE] [--url URL] [--timeout DURATION]
   scim-bridge version
 
@@ -83,14 +86,43 @@ const noConfigHint = `No configuration file was given (--config FILE or SCIM_BRI
 To try scim-bridge without a Salesforce org: scim-bridge serve --demo
 `
 
+// version is the -ldflags version when the build set one (the release script, the Dockerfile), else
+// the module version (go install …@v1.2.3), else "dev" with the VCS revision when Go recorded it.
 func version() string {
-	if Version != "dev" {
-		return Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	return versionFrom(Version, bi)
+}
+
+func versionFrom(ldflags string, bi *debug.BuildInfo) string {
+	if ldflags != "dev" && ldflags != "" {
+		return ldflags
 	}
-	return Version
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	v := "dev+" + rev[:min(12, len(rev))]
+	if dirty {
+		v += "-dirty"
+	}
+	return v
 }
 
 // newFlagSet returns a flag set that reports errors to stderr and never exits the process.

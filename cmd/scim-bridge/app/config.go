@@ -115,6 +115,9 @@ type GroupsConfig struct {
 	Include     []string `yaml:"include"`
 	AllowCreate bool     `yaml:"allow_create"`
 	AllowDelete bool     `yaml:"allow_delete"`
+	// AssignPermissionSetLicenses assigns the permission set licence a permission set needs
+	// before assigning the permission set.
+	AssignPermissionSetLicenses bool `yaml:"assign_permission_set_licenses"`
 }
 
 // defaultConfig is the one place defaults live.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,25 @@ func TestLogFormat(t *testing.T) {
 	if _, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{envLogFormat: "xml"}, "", forServe); err == nil ||
 		!strings.Contains(err.Error(), "SCIM_BRIDGE_LOG_FORMAT: must be json or console") {
 		t.Errorf("SCIM_BRIDGE_LOG_FORMAT=xml: %v; want an error naming the variable", err)
+	}
+}
+
+func TestVersionSources(t *testing.T) {
+	withVCS := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}
+	for _, tt := range []struct {
+		name, ldflags string
+		bi            *debug.BuildInfo
+		want          string
+	}{
+		{"ldflags win", "v1.2.3", &debug.BuildInfo{Main: debug.Module{Version: "v9.9.9"}}, "v1.2.3"},
+		{"go install @version", "dev", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
+		{"a checkout with VCS stamping", "dev", withVCS, "dev+0123456789ab-dirty"},
+		{"nothing known", "dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"no build info", "dev", nil, "dev"},
+	} {
+		if got := versionFrom(tt.ldflags, tt.bi); got != tt.want {
+			t.Errorf("%s: versionFrom = %q; want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -166,4 +166,3 @@ func TestEnvironmentTokensAddToFileTokens(t *testing.T) {
 		t.Errorf("tokens = %s; want entra,okta,env", got)
 	}
 }
-

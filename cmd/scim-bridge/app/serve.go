@@ -123,6 +123,8 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			Include:     cfg.Groups.Include,
 			AllowCreate: cfg.Groups.AllowCreate,
 			AllowDelete: cfg.Groups.AllowDelete,
+
+			AssignPermissionSetLicenses: cfg.Groups.AssignPermissionSetLicenses,
 		},
 		Registerer: reg,
 		Logger:     logger,
