@@ -22,6 +22,7 @@ type ProvisioningConfig struct {
 	DisableAction                                            string // "disable" | "freeze"
 	PermissionSets                                           string // "merge" | "overwrite"
 	DryRun                                                   bool
+	DeprovisionLimit                                         DeprovisionLimit
 }
 
 // GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
@@ -41,12 +42,18 @@ type BackendConfig struct {
 	Provisioning ProvisioningConfig
 	Users        scimschema.UserMappingConfig
 	UserTypes    []string // Salesforce UserType values SCIM sees; empty = ["Standard"]
-	Groups       GroupsConfig
-	Audit        AuditConfig
-	CatalogTTL   time.Duration // 0 = 5m
-	Registerer   prometheus.Registerer
-	Logger       zerolog.Logger
-	Now          func() time.Time
+	// AssignableProfiles (users.assignable_profiles) are the profiles, by name or id, that a create
+	// or update may name; empty = any.
+	AssignableProfiles []string
+	Groups             GroupsConfig
+	Audit              AuditConfig
+	CatalogTTL         time.Duration // 0 = 5m
+	// BatchWindow is salesforce.batch_window: how long concurrent single-resource operations may
+	// wait to be combined into one Salesforce call (coalesce.go); 0 = off.
+	BatchWindow time.Duration
+	Registerer  prometheus.Registerer
+	Logger      zerolog.Logger
+	Now         func() time.Time
 }
 
 // Backend is the Salesforce provisioning backend: it implements scimschema.Users and
@@ -61,7 +68,11 @@ type Backend struct {
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
 	soft      softMetrics
-	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
+	cursors   cursors    // where sequential listings past OFFSET 2000 continue (users_cursor.go)
+	batch     *coalescer // nil when salesforce.batch_window is 0
+	brake     *brake
+	// groupLocks serialises overwrite-mode replaces per group (groups_overwrite.go).
+	groupLocks groupLocks
 
 	mu  sync.Mutex // guards cat
 	cat *catalog
@@ -127,6 +138,9 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 	if cfg.CatalogTTL == 0 {
 		cfg.CatalogTTL = 5 * time.Minute
 	}
+	if cfg.BatchWindow < 0 {
+		problems = append(problems, "salesforce.batch_window: must not be negative")
+	}
 	mapper, err := scimschema.NewUserMapper(cfg.Users)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -161,8 +175,19 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
 		}
 	}
+	if cfg.BatchWindow > 0 {
+		if b.batch, err = newCoalescer(cfg.BatchWindow, cfg.Registerer, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	if b.soft, err = newSoftMetrics(cfg.Registerer); err != nil {
 		return nil, err
+	}
+	if p.DeprovisionLimit.Max < 0 || (p.DeprovisionLimit.Max > 0 && p.DeprovisionLimit.Window <= 0) {
+		return nil, errors.New("provisioning.deprovision_limit: max must not be negative, and window must be positive when max is set")
+	}
+	if b.brake, err = newBrake(p.DeprovisionLimit, cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	// Every series exists from the start at 0, so alerts on increase() see the first skip.
 	for _, setting := range []string{"create_users", "update_users", "disable_users", "deprovision_users", "dry_run", "permission_sets_merge"} {

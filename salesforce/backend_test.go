@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -60,6 +61,8 @@ func defaultBackendConfig() BackendConfig {
 			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 		}},
 		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+		// Coalescing on, as configured by default (salesforce.batch_window: 5ms).
+		BatchWindow: 5 * time.Millisecond,
 	}
 }
 
@@ -111,9 +114,24 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	return h
 }
 
+// renewContext gives the harness a fresh 30-second context (same logger and actor): for tests
+// whose seeding under -race on a loaded machine may use up most of the first one.
+func (h *harness) renewContext() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	h.t.Cleanup(cancel)
+	h.ctx = scimschema.WithActor(zerolog.New(h.log).WithContext(ctx), "test-idp")
+}
+
 // replica starts another Backend, with its own Client and catalog, on the same org: what a second
 // replica behind a load balancer is. Its catalog is loaded now.
 func (h *harness) replica() *Backend {
+	h.t.Helper()
+	return h.replicaWith(nil)
+}
+
+// replicaWith is replica with its own backend configuration (changed from the harness's by
+// configure).
+func (h *harness) replicaWith(configure func(*BackendConfig)) *Backend {
 	h.t.Helper()
 	c, err := New(h.ctx, Config{
 		Flow: "refresh_token", URL: h.url,
@@ -123,7 +141,12 @@ func (h *harness) replica() *Backend {
 	if err != nil {
 		h.t.Fatalf("New client: %v", err)
 	}
-	b, err := NewBackend(c, h.bcfg)
+	bcfg := h.bcfg
+	bcfg.Users.Defaults = maps.Clone(h.bcfg.Users.Defaults)
+	if configure != nil {
+		configure(&bcfg)
+	}
+	b, err := NewBackend(c, bcfg)
 	if err != nil {
 		h.t.Fatalf("NewBackend: %v", err)
 	}

@@ -31,6 +31,7 @@ const (
 	stepUserFields = "user defaults and mapping valid"
 	stepProfile    = "default profile found"
 	stepPermSets   = "exposed permission sets found"
+	stepAssignable = "assignable profiles found"
 	stepAllowance  = "API calls remaining"
 )
 
@@ -48,7 +49,7 @@ func (r *checkRun) step(name string, needs []string, f func() (bool, string)) {
 		if root, ok := r.blocked[n]; ok {
 			r.blocked[name] = root
 			r.steps = append(r.steps, CheckStep{Name: name, Skipped: true,
-				Detail: fmt.Sprintf("skipped: needs %q, which failed; fix that first", root)})
+				Detail: fmt.Sprintf("needs %q, which failed; fix that first", root)})
 			return
 		}
 	}
@@ -124,6 +125,17 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		}
 		return b.checkDefaultProfile(cat)
 	})
+	if len(b.cfg.AssignableProfiles) > 0 {
+		r.step(stepAssignable, []string{stepVersion}, func() (bool, string) {
+			if loadCatalog(); catErr != nil {
+				return false, fmt.Sprintf("loading profiles failed: %s", safeText(catErr))
+			}
+			if missing := b.missingAssignable(cat); len(missing) > 0 {
+				return false, "users.assignable_profiles names profiles this org lacks: " + strings.Join(missing, ", ")
+			}
+			return true, fmt.Sprintf("%d profiles", len(b.cfg.AssignableProfiles))
+		})
+	}
 	r.step(stepPermSets, []string{stepVersion}, func() (bool, string) {
 		if loadCatalog(); catErr != nil {
 			return false, fmt.Sprintf("loading permission sets failed: %s", safeText(catErr))

@@ -73,6 +73,8 @@ type Client struct {
 
 	usageMu sync.Mutex
 	usage   Usage
+
+	allowance allowance // the daily allowance, when used up (allowance.go)
 }
 
 var apiVersionPattern = regexp.MustCompile(`^[1-9][0-9]*\.0$`)
@@ -341,6 +343,7 @@ type request struct {
 	header map[string]string
 	safe   bool // repeatable after any failure: a read, or a call the caller declared idempotent
 	noAuth bool
+	probe  bool // the allowance probe: sent even while the allowance is used up
 }
 
 func (c *Client) data(segments ...string) string {
@@ -389,6 +392,11 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 func (c *Client) attempt(ctx context.Context, r request, payload []byte, n int) ([]byte, *Error) {
 	var token string
 	var gen uint64
+	if !r.noAuth && !r.probe {
+		if e := c.admit(ctx); e != nil {
+			return nil, e
+		}
+	}
 	if !r.noAuth {
 		var err error
 		if token, gen, err = c.tokens.current(ctx); err != nil {
@@ -413,7 +421,9 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte, n int) 
 		}
 		return body, nil
 	}
-	return nil, decodeError(status, body)
+	e := decodeError(status, body)
+	c.noteRefusal(ctx, e)
+	return nil, e
 }
 
 // notSent marks a failure that happened before the request left (no token): repeating it cannot

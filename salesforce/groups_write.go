@@ -242,6 +242,7 @@ func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+	defer b.batch.enter(ctx)()
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
@@ -288,6 +289,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			return scimschema.Resource{}, err
 		}
 		removes, _ := memberIDs(m.Remove, false)
+		if m.Replace && b.cfg.Provisioning.PermissionSets == "overwrite" && !b.cfg.Provisioning.DryRun {
+			return b.overwriteMembers(o, g, adds, newLabel, put)
+		}
 		if m.Replace {
 			var cur []groupMember
 			if g, cur, err = o.currentMembers(g, nil); err != nil {
@@ -326,6 +330,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
 				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+			}
+			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
+				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
 			}
 			if len(removes) > 0 {
 				var cur []groupMember
@@ -414,7 +421,15 @@ func (o *op) currentMembers(g group, users []string) (group, []groupMember, erro
 // (success); an assignment already gone is a removed member (success). Failures are reported
 // together, naming the members. On success *g holds the group as read back.
 func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser []string) error {
+	_, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, nil)
+	return err
+}
+
+// writeGroupThenRead is writeGroup followed by the query readBack (when not nil), which rides in
+// the last composite when it has room and is sent alone otherwise; its subresponse is returned.
+func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, delUser []string, readBack *Subrequest) (SubResponse, error) {
 	b := o.b
+	var readBackRes *SubResponse
 	type part struct {
 		sub   Subrequest
 		users []string
@@ -441,7 +456,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		}
 		rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 		if err != nil {
-			return b.fail(o.ctx, err)
+			return SubResponse{}, b.fail(o.ctx, err)
 		}
 		lead = []Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
 		tail = []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
@@ -467,7 +482,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
-		return err
+		return SubResponse{}, err
 	}
 	for first := true; first || len(parts) > 0; first = false {
 		limit := perCall
@@ -487,6 +502,9 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		if first {
 			subs = append(subs, tail...)
 		}
+		if readBack != nil && len(parts) == 0 && len(subs)-len(lead) < perCall {
+			subs = append(subs, *readBack)
+		}
 		if len(subs) == 0 {
 			break
 		}
@@ -494,13 +512,18 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 		if err != nil {
 			err = b.fail(o.ctx, err)
 			audit(err)
-			return err
+			return SubResponse{}, err
 		}
 		by := byRef(res)
+		if readBack != nil {
+			if sr, ok := by[readBack.ReferenceID]; ok {
+				readBackRes = &sr
+			}
+		}
 		if first && label != nil {
 			if err := o.labelResult(g, by["lbl"], by["rec"]); err != nil {
 				audit(err)
-				return err
+				return SubResponse{}, err
 			}
 			b.audit(o.ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
 			labelPending = false
@@ -515,7 +538,7 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 			if err != nil {
 				err = b.fail(o.ctx, err)
 				audit(err)
-				return err
+				return SubResponse{}, err
 			}
 			unsent = unsent[len(p.users):]
 			for _, f := range failures {
@@ -532,17 +555,27 @@ func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser [
 	failures := append(failedAdd, failedDel...)
 	if len(failures) == 0 {
 		audit(nil)
-		return nil
+		if readBack == nil {
+			return SubResponse{}, nil
+		}
+		if readBackRes == nil {
+			res, err := b.c.Composite(o.ctx, false, []Subrequest{*readBack})
+			if err != nil {
+				return SubResponse{}, b.fail(o.ctx, err)
+			}
+			readBackRes = &res[0]
+		}
+		return *readBackRes, nil
 	}
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
-	} else if err = o.licenceError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
+	} else if err = o.failedGroupsError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
 		func(i int) string { return "member " + failedNames[i] }); err == nil || len(failedDel) > 0 {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)
-	return err
+	return SubResponse{}, err
 }
 
 // labelResult reads the outcome of a label PATCH and the read-back after it into *g.

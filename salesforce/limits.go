@@ -58,6 +58,8 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	apiUsage  *prometheus.GaugeVec
 	refreshes *prometheus.CounterVec
+	persists  prometheus.Counter
+	exhausted prometheus.Gauge
 }
 
 // newMetrics registers the collectors with reg, reusing ones already registered there (several
@@ -85,7 +87,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "OAuth token requests by result (ok|error).",
 		}, []string{"result"}),
 	}
+	m.persists = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "scim_bridge_token_persist_failures_total",
+		Help: "Rotated refresh tokens that could not be written to salesforce.token_file.",
+	})
+	m.exhausted = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "scim_bridge_salesforce_allowance_exhausted",
+		Help: "1 while the org's daily API allowance is used up and SCIM requests are answered 429 without calling Salesforce.",
+	})
 	var err error
+	m.persists = register(reg, m.persists, &err)
+	m.exhausted = register(reg, m.exhausted, &err)
 	m.requests = register(reg, m.requests, &err)
 	m.duration = register(reg, m.duration, &err)
 	m.apiUsage = register(reg, m.apiUsage, &err)
@@ -132,4 +144,22 @@ func (m *metrics) tokenRefresh(ok bool) {
 		result = "error"
 	}
 	m.refreshes.WithLabelValues(result).Inc()
+}
+
+func (m *metrics) tokenPersistFailure() {
+	if m == nil {
+		return
+	}
+	m.persists.Inc()
+}
+
+func (m *metrics) allowanceExhausted(exhausted bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if exhausted {
+		v = 1
+	}
+	m.exhausted.Set(v)
 }

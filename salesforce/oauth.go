@@ -58,6 +58,7 @@ type tokens struct {
 	verified    bool   // access came from the token endpoint or was accepted by a REST call
 	refresh     string
 	instanceURL string
+	userID      string // the integration user, from the identity URL of the last token response
 }
 
 // current returns a token to use, fetching one when there is none.
@@ -89,10 +90,9 @@ func (t *tokens) renew(ctx context.Context, stale uint64) (string, uint64, error
 	}
 	// The token of generation stale was refused (or there was none): never send it again.
 	t.access = ""
-	refresh := t.refresh
 	t.mu.Unlock()
 
-	tok, err := t.fetch(ctx, refresh)
+	tok, err := t.obtain(ctx)
 	if err != nil {
 		t.metrics.tokenRefresh(false)
 		t.activity.token(err)
@@ -109,22 +109,10 @@ func (t *tokens) renew(ctx context.Context, stale uint64) (string, uint64, error
 	if iu, ok := tok.Extra("instance_url").(string); ok {
 		t.instanceURL = iu
 	}
-	rotated := t.flow == FlowRefreshToken && tok.RefreshToken != "" && tok.RefreshToken != t.refresh
-	if rotated {
-		t.refresh = tok.RefreshToken
+	if id, ok := identityUserID(tok); ok {
+		t.userID = id
 	}
 	t.mu.Unlock()
-
-	if rotated && t.tokenFile != "" {
-		// The old refresh token is already invalid: losing the new one means a manual re-issue
-		// after the next restart. Say so loudly, but the call at hand can proceed.
-		if err := writeTokenFile(t.tokenFile, tok.RefreshToken); err != nil {
-			t.logger(ctx).Error().Err(err).Str("token_file", t.tokenFile).
-				Msg("salesforce: cannot persist the rotated refresh token; the next restart will need a new one")
-		} else {
-			t.logger(ctx).Info().Str("token_file", t.tokenFile).Msg("salesforce: rotated refresh token persisted")
-		}
-	}
 	return tok.AccessToken, gen, nil
 }
 

@@ -482,7 +482,7 @@ func TestGetUser(t *testing.T) {
 		wantKind(t, err, scimschema.KindNotFound)
 	}
 	// A user of a type SCIM does not see is not found.
-	guest := h.find("User", "Username", "admin@emulator.example.com")["Id"].(string)
+	guest := h.insertUser("guest@example.com", "Standard User", nil)
 	cfg := defaultBackendConfig()
 	cfg.UserTypes = []string{"PowerPartner"}
 	b, err := NewBackend(h.c, cfg)

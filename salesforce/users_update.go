@@ -93,9 +93,26 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		if ch.profile, err = o.resolveProfile(w.Profile, false); err != nil {
 			return scimschema.Resource{}, err
 		}
+		if !b.assignable(ch.profile) {
+			// Naming the profile the user already has changes nothing (Okta's PUT repeats every
+			// attribute): only a change to an unassignable profile is refused.
+			if cur == nil {
+				if cur, err = o.readUser(uid, false); err != nil {
+					return scimschema.Resource{}, err
+				}
+			}
+			if !sameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
+				return scimschema.Resource{}, notAssignable()
+			}
+		}
 		ch.fields["ProfileId"] = ch.profile.ID
 	}
 	if w.Active != nil {
+		if !*w.Active && b.cfg.Provisioning.DisableUsers {
+			if err := b.guardIntegrationUser(ctx, uid, operation); err != nil {
+				return scimschema.Resource{}, err
+			}
+		}
 		b.planActive(ctx, ch, *w.Active, cur)
 	}
 	if w.PermissionSets != nil {
@@ -130,6 +147,11 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if err := o.prepareManager(ch.fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, operation)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	defer sent()
 	for attempt := 0; ; attempt++ {
 		u, err := o.applyUserChange(ch, cur)
 		if err != nil && attempt < softRetries {
@@ -192,6 +214,11 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	if !ok {
 		return notFound("user")
 	}
+	if b.cfg.Provisioning.DeprovisionUsers {
+		if err := b.guardIntegrationUser(ctx, uid, "delete_user"); err != nil {
+			return err
+		}
+	}
 	o := b.op(ctx)
 	var cur *userState
 	if ifMatch != "" || !b.cfg.Provisioning.DeprovisionUsers || b.cfg.Provisioning.DryRun || b.cfg.Audit.IdentifyUsers {
@@ -226,7 +253,12 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 		o.auditChange(ch, nil, nil)
 		return nil
 	}
-	_, err := o.applyUserChange(ch, cur)
+	sent, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
+	if err != nil {
+		return err
+	}
+	defer sent()
+	_, err = o.applyUserChange(ch, cur)
 	return err
 }
 
@@ -316,7 +348,7 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
-			if err := o.licenceError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
+			if err := o.failedGroupsError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
 				func(int) string { return "the user" }); err != nil {
 				return err
 			}

@@ -123,6 +123,7 @@ const (
 	KindLimited                    // 429 with Retry-After: Salesforce's API allowance is used up
 	KindUnavailable                // 503 with Retry-After: Salesforce cannot be reached or is down
 	KindNotImplemented             // 501
+	KindConflict                   // 409 without scimType: the resource's state forbids the change; Detail says why
 )
 
 // Error is the only error type that crosses the seam with something to show the client.

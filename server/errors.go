@@ -73,6 +73,8 @@ func classify(e *scimschema.Error) httpError {
 		h.status, h.scimType = http.StatusBadRequest, "tooMany"
 	case scimschema.KindUniqueness:
 		h.status, h.scimType = http.StatusConflict, "uniqueness"
+	case scimschema.KindConflict:
+		h.status = http.StatusConflict
 	case scimschema.KindNotFound:
 		h.status = http.StatusNotFound
 	case scimschema.KindForbidden:

@@ -191,18 +191,3 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(log.WithContext(ctx)))
 	})
 }
-
-// limitBody caps the request body at MaxBodyBytes; a declared larger body is refused at once, a
-// longer one fails when read (see readBody).
-func (s *server) limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			writeTooLarge(w, s.cfg.MaxBodyBytes)
-			return
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		}
-		next.ServeHTTP(w, r)
-	})
-}

@@ -27,7 +27,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeTooLarge(w, tooLarge.Limit)
+			tooLargeWhileReading(w, r, tooLarge)
 			return nil, false
 		}
 		writeError(w, r, &scimschema.Error{Kind: scimschema.KindInvalidSyntax, Detail: "the request body could not be read", Err: err})

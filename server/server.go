@@ -141,7 +141,7 @@ func (s *server) routes() http.Handler {
 	r.Get("/metrics", s.metricsHandler)
 
 	r.Route(scimPrefix, func(r chi.Router) {
-		r.Use(s.instrument, s.authenticate, s.limitBody)
+		r.Use(noStore, s.instrument, s.authenticate, s.limitBody)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, scimschema.Errorf(scimschema.KindNotFound, "the endpoint does not exist"))
 		})

@@ -313,6 +313,7 @@ func TestErrorKinds(t *testing.T) {
 		{scimschema.KindMutability, 400, "mutability"},
 		{scimschema.KindTooMany, 400, "tooMany"},
 		{scimschema.KindUniqueness, 409, "uniqueness"},
+		{scimschema.KindConflict, 409, ""},
 		{scimschema.KindNotFound, 404, ""},
 		{scimschema.KindForbidden, 403, ""},
 		{scimschema.KindPrecondition, 412, ""},

@@ -62,7 +62,8 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 
 	b.runUserSteps(t, id, []userStep{
 		{
-			name: "path-less replace with dotted and URN-prefixed keys and active false",
+			name:   "path-less replace with dotted and URN-prefixed keys and active false",
+			budget: 2, // + the deprovision brake's count (provisioning.deprovision_limit)
 			body: patch(op("replace", "", map[string]any{
 				"name.givenName":              "Daniel",
 				enterpriseURN + ":department": "Legal",

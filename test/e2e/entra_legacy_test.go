@@ -107,6 +107,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		},
 		{
 			name:   `deprovision: Replace active "False"`,
+			budget: 2, // + the deprovision brake's count (provisioning.deprovision_limit)
 			body:   patch(op("Replace", "active", "False")),
 			want:   map[string]any{"IsActive": false},
 			frozen: ptr(false),

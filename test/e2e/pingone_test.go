@@ -88,6 +88,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		},
 		{
 			name:   "disable freezes and keeps IsActive",
+			budget: 2, // + the deprovision brake's count (provisioning.deprovision_limit)
 			body:   patch(op("replace", "active", false)),
 			want:   map[string]any{"IsActive": true},
 			frozen: ptr(true),

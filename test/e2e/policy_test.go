@@ -117,7 +117,7 @@ func TestDisableAction(t *testing.T) {
 			b.warm(t)
 			id := b.createUser(t, simpleUser("quinn@example.com", "Quinn", "Hughes"))
 			b.runUserSteps(t, id, []userStep{
-				{name: "active false", body: patch(op("replace", "active", false)),
+				{name: "active false", budget: 2 /* + the deprovision brake's count */, body: patch(op("replace", "active", false)),
 					want: map[string]any{"IsActive": tt.wantIsActive}, frozen: ptr(tt.wantFrozen), active: ptr(false)},
 				{name: "active true", body: patch(op("replace", "active", true)),
 					want: map[string]any{"IsActive": true}, frozen: ptr(false), active: ptr(true)},
@@ -168,7 +168,8 @@ func TestDeprovision(t *testing.T) {
 			b.warm(t)
 			id := b.createUser(t, simpleUser("sam@example.com", "Sam", "Wise"))
 			before := b.user(t, id)
-			status, doc := b.within(t, 1, http.MethodDelete, "/Users/"+id, nil)
+			// 2: the DELETE and, when it deprovisions, the brake's count (provisioning.deprovision_limit).
+			status, doc := b.within(t, 2, http.MethodDelete, "/Users/"+id, nil)
 			if status != http.StatusNoContent {
 				t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 			}

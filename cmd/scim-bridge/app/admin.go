@@ -51,9 +51,14 @@ func (b *bridge) statusConfig(cfg Config) status.Config {
 	}
 }
 
-// deprovisionLimit describes provisioning.deprovision_limit for the status page; "" while this
-// build has no brake.
-func deprovisionLimit(Config) string { return "" }
+// deprovisionLimit describes provisioning.deprovision_limit for the status page.
+func deprovisionLimit(cfg Config) string {
+	l := cfg.Provisioning.DeprovisionLimit
+	if l.Max <= 0 {
+		return "off"
+	}
+	return fmt.Sprintf("%d per %s", l.Max, l.Window)
+}
 
 // adminHandler is the admin listener: the status page, and the bridge's own /metrics, /healthz
 // and /readyz (the same handlers as on the main listener). Nothing else: no SCIM.

@@ -75,7 +75,7 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /status = %d", code)
 	}
-	for _, want := range []string{"create_user", id, "ada.status@example.com", "demo", `class="up"`, "freeze", "<svg"} {
+	for _, want := range []string{"create_user", id, "ada.status@example.com", "demo", `class="up"`, "freeze", "<svg", "100 per 1h0m0s"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("/status does not show %q", want)
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -124,7 +125,10 @@ func TestDemoServesSCIMOverRealOAuth(t *testing.T) {
 // puts it on 127.0.0.1:9090 unless admin_listen says otherwise.)
 func TestDemoBannerCurlCommandsWork(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatal("curl is needed to check the demo's printed commands")
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is needed to check the demo's printed commands (CI is set, so this test may not be skipped)")
+		}
+		t.Skip("curl is not installed: the demo's printed curl commands are not checked")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lockedBuffer{}

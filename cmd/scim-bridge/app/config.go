@@ -73,6 +73,7 @@ type SalesforceConf struct {
 	JWT            JWTConfig     `yaml:"jwt"`
 	MaxConcurrency int           `yaml:"max_concurrency"`
 	Timeout        time.Duration `yaml:"timeout"`
+	BatchWindow    time.Duration `yaml:"batch_window"`
 }
 
 type JWTConfig struct {
@@ -88,6 +89,15 @@ type Provisioning struct {
 	DeprovisionUsers bool   `yaml:"deprovision_users"`
 	PermissionSets   string `yaml:"permission_sets"`
 	DryRun           bool   `yaml:"dry_run"`
+	// DeprovisionLimit is the mass-deprovision brake (see salesforce.DeprovisionLimit).
+	DeprovisionLimit DeprovisionLimit `yaml:"deprovision_limit"`
+}
+
+// DeprovisionLimit is provisioning.deprovision_limit: at most Max deactivations, freezes and
+// deletes within Window; Max 0 turns the brake off.
+type DeprovisionLimit struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
 }
 
 type UsersConfig struct {
@@ -98,6 +108,8 @@ type UsersConfig struct {
 	UserTypes      []string          `yaml:"user_types"`
 	// StrictPicklists: a language, locale or time zone the org lacks is a 400, not the default.
 	StrictPicklists bool `yaml:"strict_picklists"`
+	// AssignableProfiles are the profiles (names or ids) a create or update may name; empty = any.
+	AssignableProfiles []string `yaml:"assignable_profiles"`
 }
 
 // MappingConfig is one users.mapping entry: a SCIM attribute path and the Salesforce User field it
@@ -130,6 +142,7 @@ func defaultConfig() Config {
 			Flow:           "refresh_token",
 			MaxConcurrency: 10,
 			Timeout:        30 * time.Second,
+			BatchWindow:    5 * time.Millisecond,
 		},
 		Provisioning: Provisioning{
 			CreateUsers:      true,
@@ -138,6 +151,7 @@ func defaultConfig() Config {
 			DisableAction:    "disable",
 			DeprovisionUsers: true,
 			PermissionSets:   "merge",
+			DeprovisionLimit: DeprovisionLimit{Max: 100, Window: time.Hour},
 		},
 		Users: UsersConfig{
 			Defaults: map[string]string{
@@ -371,7 +385,9 @@ func kindText(k reflect.Kind) string {
 func yamlKeys(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		keys = append(keys, yamlKey(t.Field(i)))
+		if t.Field(i).IsExported() {
+			keys = append(keys, yamlKey(t.Field(i)))
+		}
 	}
 	return keys
 }
@@ -380,7 +396,7 @@ func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yam
 
 func fieldByYAMLKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		if yamlKey(t.Field(i)) == key {
+		if t.Field(i).IsExported() && yamlKey(t.Field(i)) == key {
 			return t.Field(i), true
 		}
 	}
@@ -596,12 +612,10 @@ func validate(cfg *Config, use purpose) problems {
 	}
 	names := map[string]string{} // token name → where it was first given
 	for i, t := range cfg.Auth.Tokens {
-		key, nameKey, tokenKey := fmt.Sprintf("auth.tokens[%d]", i), "", ""
+		key := fmt.Sprintf("auth.tokens[%d]", i)
+		nameKey, tokenKey := key+".name", key+".token"
 		if t.from != "" {
 			key = envKey(t.from)
-		}
-		nameKey, tokenKey = key+".name", key+".token"
-		if t.from != "" {
 			nameKey, tokenKey = key, key
 		}
 		switch first, dup := names[t.Name]; {
@@ -660,6 +674,9 @@ func validate(cfg *Config, use purpose) problems {
 	if sf.Timeout <= 0 {
 		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
 	}
+	if sf.BatchWindow < 0 || sf.BatchWindow > time.Second {
+		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
+	}
 	p := cfg.Provisioning
 	if p.DisableAction != "disable" && p.DisableAction != "freeze" {
 		probs.add("provisioning.disable_action", "must be disable or freeze")
@@ -667,12 +684,23 @@ func validate(cfg *Config, use purpose) problems {
 	if p.PermissionSets != "merge" && p.PermissionSets != "overwrite" {
 		probs.add("provisioning.permission_sets", "must be merge or overwrite")
 	}
+	if p.DeprovisionLimit.Max < 0 {
+		probs.add("provisioning.deprovision_limit.max", "must be 0 (off) or a positive number of deprovisionings")
+	}
+	if p.DeprovisionLimit.Max > 0 && (p.DeprovisionLimit.Window < time.Minute || p.DeprovisionLimit.Window > 24*time.Hour) {
+		probs.add("provisioning.deprovision_limit.window", "must be between 1m and 24h, such as 1h")
+	}
 	u := cfg.Users
 	if u.UsernameDomain != "" && !domainRE.MatchString(u.UsernameDomain) {
 		probs.add("users.username_domain", "must be a lower-case domain such as acme.com")
 	}
 	if u.UsernameSuffix != "" && !regexp.MustCompile(`^\.[a-z0-9]+$`).MatchString(u.UsernameSuffix) {
 		probs.add("users.username_suffix", "must be a dot and lower-case letters or digits, such as .uat")
+	}
+	for i, name := range u.AssignableProfiles {
+		if strings.TrimSpace(name) == "" {
+			probs.add(fmt.Sprintf("users.assignable_profiles[%d]", i), "must be a profile name or id, not empty")
+		}
 	}
 	if len(u.UserTypes) == 0 {
 		probs.add("users.user_types", "must name at least one Salesforce UserType, such as Standard")

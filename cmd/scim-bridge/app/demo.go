@@ -216,6 +216,9 @@ func printDemoBanner(w io.Writer, d *Demo) {
 	fmt.Fprintf(&b, "  SCIM base URL   %s\n", d.BaseURL)
 	fmt.Fprintf(&b, "  Bearer token    %s\n", d.Token)
 	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n", d.EmulatorURL)
+	// For Salesforce clients (sf, jsforce, …) against the demo org: a client-credentials token
+	// runs as the integration user (docs/emulator.md).
+	fmt.Fprintf(&b, "  Connected app   client id %s, client secret %s\n", d.cfg.Salesforce.ClientID, d.cfg.Salesforce.ClientSecret)
 	if d.AdminURL != "" {
 		fmt.Fprintf(&b, "  Status page     %s/status\n", d.AdminURL)
 	}

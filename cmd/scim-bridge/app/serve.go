@@ -111,13 +111,15 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			DisableAction:    p.DisableAction,
 			PermissionSets:   p.PermissionSets,
 			DryRun:           p.DryRun,
+			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
 		Audit: salesforce.AuditConfig{
 			IdentifyUsers: cfg.Audit.IdentifyUsers,
 			OnChange:      func(c salesforce.Change) { recorder.Audit(auditEvent(c)) },
 		},
-		Users:     cfg.userMapping(),
-		UserTypes: cfg.Users.UserTypes,
+		AssignableProfiles: cfg.Users.AssignableProfiles,
+		Users:              cfg.userMapping(),
+		UserTypes:          cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
 			Source:      cfg.Groups.Source,
 			Include:     cfg.Groups.Include,
@@ -126,8 +128,9 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 
 			AssignPermissionSetLicenses: cfg.Groups.AssignPermissionSetLicenses,
 		},
-		Registerer: reg,
-		Logger:     logger,
+		BatchWindow: cfg.Salesforce.BatchWindow,
+		Registerer:  reg,
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err
