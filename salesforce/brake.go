@@ -139,14 +139,9 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 	if recent {
 		return nil
 	}
-	self := b.c.IntegrationUserID()
-	if self == "" {
-		if err := b.c.Token(ctx); err != nil {
-			return err
-		}
-		if self = b.c.IntegrationUserID(); self == "" {
-			return &Error{Kind: KindOther, ownMessage: true, Message: "the token response did not name the integration user"}
-		}
+	self, err := b.c.integrationUser(ctx)
+	if err != nil {
+		return err
 	}
 	started := b.now()
 	since := started.Add(-br.limit.Window)
