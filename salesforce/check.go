@@ -49,7 +49,7 @@ func (r *checkRun) step(name string, needs []string, f func() (bool, string)) {
 		if root, ok := r.blocked[n]; ok {
 			r.blocked[name] = root
 			r.steps = append(r.steps, CheckStep{Name: name, Skipped: true,
-				Detail: fmt.Sprintf("skipped: needs %q, which failed; fix that first", root)})
+				Detail: fmt.Sprintf("needs %q, which failed; fix that first", root)})
 			return
 		}
 	}

@@ -237,6 +237,7 @@ func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+	defer b.batch.enter(ctx)()
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
@@ -324,6 +325,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
 				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+			}
+			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
+				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
 			}
 			if len(removes) > 0 {
 				var cur []groupMember
@@ -544,7 +548,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	var err error
 	if len(failedAdd) == len(add) && len(failedDel) == 0 && label == nil && o.groupGone(*g, failedAdd) {
 		err = notFound("group")
-	} else if err = o.licenceError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
+	} else if err = o.failedGroupsError("updating members of group "+g.ID, failedAdd, func(int) group { return *g },
 		func(i int) string { return "member " + failedNames[i] }); err == nil || len(failedDel) > 0 {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
 // Permission set licences. Many permission sets need a permission set licence (their LicenseId
@@ -128,6 +131,58 @@ func (o *op) assignLicences(pairs []licencePair) error {
 			detail += ": no free seat"
 		}
 		return invalid(detail, &e)
+	}
+	return nil
+}
+
+// groupStatusError explains failed assignments of a permission set group Salesforce is
+// recalculating: its Status is not Updated (help "Permission Set Group Considerations"; the
+// refusal's errorCode is not documented, so the Status decides, read on this error path only).
+// Updating or Outdated is a 503 with Retry-After (the recalculation ends by itself), Failed a 400.
+// nil when g is not a group or its Status is Updated.
+func (o *op) groupStatusError(g group) error {
+	if !g.IsPSG {
+		return nil
+	}
+	q, err := Select("Status").From("PermissionSetGroup").Where(Eq("Id", g.ID)).String()
+	if err != nil {
+		return nil
+	}
+	res, err := o.b.c.Query(o.ctx, q, 0)
+	if err != nil || len(res.Records) == 0 {
+		return nil
+	}
+	switch status := str(res.Records[0]["Status"]); status {
+	case "", "Updated":
+		return nil
+	case "Failed":
+		return invalid(fmt.Sprintf("permission set group %s (%s) cannot be assigned: its last recalculation in Salesforce failed (Status Failed); recalculate it in Setup", g.Label, g.ID), nil)
+	default:
+		return &scimschema.Error{Kind: scimschema.KindUnavailable, RetryAfter: 30 * time.Second,
+			Detail: fmt.Sprintf("permission set group %s (%s) is being recalculated by Salesforce (Status %s); retry later", g.Label, g.ID, status)}
+	}
+}
+
+// failedGroupsError is the first licence or recalculation explanation for failed assignments of
+// the given groups, nil when neither applies.
+func (o *op) failedGroupsError(what string, failures []recordFailure, groupOf func(i int) group, who func(i int) string) error {
+	if err := o.licenceError(what, failures, groupOf, who); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, f := range failures {
+		switch f.code {
+		case "DUPLICATE_VALUE", "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED":
+			continue
+		}
+		g := groupOf(f.index)
+		if !g.IsPSG || seen[g.ID] {
+			continue
+		}
+		seen[g.ID] = true
+		if err := o.groupStatusError(g); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -96,3 +96,43 @@ func TestAssignPermissionSetLicenses(t *testing.T) {
 		t.Error("the bridge removed a licence assignment")
 	}
 }
+
+// A permission set group Salesforce is recalculating refuses assignments: 503 with Retry-After
+// while it is Updating (it ends by itself), 400 when the recalculation Failed. Decided by the
+// group's Status, not by the refusal's code.
+func TestPermissionSetGroupBeingRecalculated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
+	u := h.insertUser("recalc@example.com", "Standard User", nil)
+	add := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}
+
+	if err := h.e.SetPermissionSetGroupStatus(psg, "Updating"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.b.PatchGroup(h.ctx, psg, add, "")
+	se := wantKind(t, err, scimschema.KindUnavailable)
+	if se.RetryAfter <= 0 || !strings.Contains(se.Detail, "recalculated") {
+		t.Errorf("Detail %q RetryAfter %v; want a recalculation and a Retry-After", se.Detail, se.RetryAfter)
+	}
+	attrs := newUserAttrs("recalc.new@example.com", "Re", "Calc")
+	attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": psg}}}
+	_, err = h.b.CreateUser(h.ctx, attrs)
+	wantKind(t, err, scimschema.KindUnavailable)
+
+	if err := h.e.SetPermissionSetGroupStatus(psg, "Failed"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.b.PatchGroup(h.ctx, psg, add, "")
+	se = wantKind(t, err, scimschema.KindInvalidValue)
+	if !strings.Contains(se.Detail, "Failed") {
+		t.Errorf("Detail %q does not say the recalculation failed", se.Detail)
+	}
+
+	if err := h.e.SetPermissionSetGroupStatus(psg, "Updated"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.b.PatchGroup(h.ctx, psg, add, ""); err != nil {
+		t.Fatalf("adding a member to the recalculated group: %v", err)
+	}
+}

@@ -341,7 +341,7 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
-			if err := o.licenceError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
+			if err := o.failedGroupsError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
 				func(int) string { return "the user" }); err != nil {
 				return err
 			}

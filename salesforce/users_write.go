@@ -23,6 +23,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		b.skip(ctx, "create_users", "create_user", "")
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
 	}
+	defer b.batch.enter(ctx)()
 	o := b.op(ctx)
 	cat, err := o.catalog()
 	if err != nil {
@@ -74,7 +75,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		return scimschema.Resource{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		u, err := o.createOnce(fields, psAdd, freeze)
+		u, err := o.createCoalesced(fields, psAdd, freeze)
 		if err == nil {
 			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
 			b.auditSoft(ctx, "create_user", str(u.rec.Fields["Id"]), w, fx)
@@ -236,7 +237,7 @@ func (o *op) assignLater(u *userState, later []group) error {
 		}
 	}
 	if len(failures) > 0 {
-		if err := o.licenceError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
+		if err := o.failedGroupsError("the user was created, but assigning permissionSets", failures, func(i int) group { return later[i] },
 			func(int) string { return "the user" }); err != nil {
 			return err
 		}
@@ -308,7 +309,7 @@ func (o *op) createError(ce *createError, username string, prof profile, psAdd [
 		}
 		return invalid(detail, ce.e)
 	case len(ce.failures) > 0:
-		if err := o.licenceError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
+		if err := o.failedGroupsError("assigning permissionSets", ce.failures, func(i int) group { return psAdd[min(i, len(psAdd)-1)] },
 			func(int) string { return "the user" }); err != nil {
 			return err
 		}

@@ -152,6 +152,7 @@ func TestSortField(t *testing.T) {
 		"emails":             "Email",
 		"emails.value":       "Email",
 		"meta.lastModified":  "LastModifiedDate",
+		"displayName":        "Name", // displayName reads as Name
 		"meta.created":       "CreatedDate",
 		"externalId":         "FederationIdentifier",
 		"phoneNumbers.value": "Phone",

@@ -13,6 +13,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ type Quirks struct {
 	// MissingPermissionSetLicenseCode is the errorCode of an assignment refused because the user
 	// lacks the permission set licence the permission set needs; "" = FIELD_INTEGRITY_EXCEPTION.
 	MissingPermissionSetLicenseCode string
+	// PermissionSetGroupStatusCode is the errorCode of an assignment refused because the group's
+	// Status is not Updated; "" = FIELD_INTEGRITY_EXCEPTION.
+	PermissionSetGroupStatusCode    string
 	DeleteAssignedPermissionSetCode string // error when deleting an assigned PS; "" = DELETE_FAILED
 	LicenseLimitMessage             string // "" = "License Limit Exceeded"
 	// DeleteUserError answers DELETE /sobjects/User/{id}; nil = 405 METHOD_NOT_ALLOWED
@@ -216,6 +220,28 @@ func (e *Emulator) SetUserDeactivationBlocker(userID, message string) {
 		return
 	}
 	e.blockers[id] = message
+}
+
+// SetPermissionSetGroupStatus sets a permission set group's Status, as Salesforce does while it
+// recalculates the group ("Updating", "Outdated") or after a recalculation failed ("Failed");
+// "Updated" ends it. Assignments of a group whose Status is not Updated are refused (help:
+// "Permission Set Group Considerations"; the errorCode is Quirks.PermissionSetGroupStatusCode).
+func (e *Emulator) SetPermissionSetGroupStatus(groupID, status string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !slices.Contains(psgStatuses, status) {
+		return fmt.Errorf("emulator: status %q is not one of %v", status, psgStatuses)
+	}
+	id, ok := normalizeID(groupID)
+	row := e.st.get("PermissionSetGroup", id)
+	if !ok || row == nil {
+		return fmt.Errorf("emulator: no permission set group %s", groupID)
+	}
+	updated := copyRow(row)
+	updated["Status"] = status
+	e.st.replace("PermissionSetGroup", id, updated)
+	e.st.forget()
+	return nil
 }
 
 // Direct data access for tests. These calls are not API calls and need no token, but writes go

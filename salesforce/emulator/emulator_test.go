@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,5 +181,36 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if s := h.e.Stats(); s.APICalls != 160 {
 		t.Errorf("APICalls = %d; want 160", s.APICalls)
+	}
+}
+
+// The User picklists have the size of a real org's (picklists.json names its sources), including
+// the values IdPs send most and the emulator once lacked.
+func TestUserPicklistsHaveRealSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		values  []string
+		atLeast int
+		has     []string
+	}{
+		{"TimeZoneSidKey", timeZones, 400, []string{"Europe/London", "America/Los_Angeles", "Asia/Kolkata", "GMT", "Pacific/Chatham"}},
+		{"LocaleSidKey", locales, 190, []string{"en_GB", "en_US", "de_AT", "iw_IL", "pt_PT"}},
+		{"LanguageLocaleKey", languages, 40, []string{"en_GB", "en_US", "iw", "in", "pt_PT", "fr_CA"}},
+	} {
+		if len(tc.values) < tc.atLeast {
+			t.Errorf("%s has %d values; want at least %d", tc.name, len(tc.values), tc.atLeast)
+		}
+		for _, v := range tc.has {
+			if !slices.Contains(tc.values, v) {
+				t.Errorf("%s lacks %s", tc.name, v)
+			}
+		}
+	}
+	// The describe serves them unchanged in shape.
+	h := newHarness(t, Config{})
+	status, _, body := h.do("GET", v+"/sobjects/User/describe", nil)
+	if status != http.StatusOK || !strings.Contains(string(body), `"value":"en_GB"`) || !strings.Contains(string(body), `"value":"Pacific/Chatham"`) {
+		t.Errorf("describe = %d, en_GB or Pacific/Chatham missing", status)
 	}
 }

@@ -225,11 +225,24 @@ func (e *Emulator) serveHooks(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.InjectFault(f)
+	case hook == "permission-set-group-status" && r.Method == http.MethodPost:
+		body, err := readBody(r)
+		var req struct{ ID, Status string }
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err == nil {
+			err = e.SetPermissionSetGroupStatus(req.ID, req.Status)
+		}
+		if err != nil {
+			hookError(http.StatusBadRequest, err.Error())
+			return
+		}
 	case hook == "stats" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(e.Stats())
 		return
-	case hook == "reset" || hook == "expire-tokens" || hook == "faults" || hook == "stats":
+	case hook == "reset" || hook == "expire-tokens" || hook == "faults" || hook == "stats" || hook == "permission-set-group-status":
 		hookError(http.StatusMethodNotAllowed, "method not allowed")
 		return
 	default:

@@ -221,3 +221,27 @@ func TestPermissionSetLicences(t *testing.T) {
 		"AssigneeId": custom.createUser("x@example.com", "Standard User"), "PermissionSetId": custom.idOf("PermissionSet", "Name", "CRM_Analytics_Explorer")})
 	wantError(t, "configured code", status, body, http.StatusBadRequest, "INSUFFICIENT_ACCESS")
 }
+
+// A permission set group being recalculated (Status Updating, Outdated or Failed) cannot be
+// assigned; the test hook sets the status.
+func TestPermissionSetGroupStatusBlocksAssignments(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	psg := h.idOf("PermissionSetGroup", "DeveloperName", "Sales_Team")
+	u := h.createUser("psg.status@example.com", "Standard User")
+	status, _, body := h.do("POST", "/__emulator/permission-set-group-status", map[string]any{"id": psg, "status": "Updating"})
+	if status != http.StatusNoContent && status != http.StatusOK {
+		t.Fatalf("hook = %d %s", status, body)
+	}
+	status, _, body = h.do("POST", v+"/sobjects/PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetGroupId": psg})
+	wantError(t, "assigning an updating group", status, body, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION")
+	if err := h.e.SetPermissionSetGroupStatus(psg, "Updated"); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body = h.do("POST", v+"/sobjects/PermissionSetAssignment", map[string]any{"AssigneeId": u, "PermissionSetGroupId": psg}); status != http.StatusCreated {
+		t.Errorf("assigning the updated group = %d %s", status, body)
+	}
+	if err := h.e.SetPermissionSetGroupStatus(psg, "Busy"); err == nil {
+		t.Error("an unknown status was accepted")
+	}
+}

@@ -184,7 +184,7 @@ func TestUserCreateValidation(t *testing.T) {
 		{"first name longer than 40", with(map[string]any{"FirstName": strings.Repeat("x", 41)}), 400, "STRING_TOO_LONG", []string{"FirstName"}, ""},
 		{"unknown time zone", with(map[string]any{"TimeZoneSidKey": "Mars/Base"}), 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{"TimeZoneSidKey"}, "Time Zone: bad value for restricted picklist field: Mars/Base"},
 		{"unknown locale", with(map[string]any{"LocaleSidKey": "xx_XX"}), 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{"LocaleSidKey"}, ""},
-		{"unknown language", with(map[string]any{"LanguageLocaleKey": "en_GB"}), 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{"LanguageLocaleKey"}, ""},
+		{"unknown language", with(map[string]any{"LanguageLocaleKey": "tlh"}), 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{"LanguageLocaleKey"}, ""},
 		{"unknown encoding", with(map[string]any{"EmailEncodingKey": "UTF-16"}), 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{"EmailEncodingKey"}, ""},
 		{"bad email", with(map[string]any{"Email": "not-an-email"}), 400, "INVALID_EMAIL_ADDRESS", []string{"Email"}, "Email: invalid email address: not-an-email"},
 		{"username not an email", with(map[string]any{"Username": "jdoe"}), 400, "INVALID_EMAIL_ADDRESS", []string{"Username"}, ""},

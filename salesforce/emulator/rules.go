@@ -797,8 +797,15 @@ func (e *Emulator) checkAssignment(row map[string]any) *Error {
 			"Specify exactly one of PermissionSetId and PermissionSetGroupId.", "PermissionSetId", "PermissionSetGroupId")
 	}
 	if groupID != "" {
-		if e.st.get("PermissionSetGroup", groupID) == nil {
+		psg := e.st.get("PermissionSetGroup", groupID)
+		if psg == nil {
 			return errCrossReference("PermissionSetGroupId")
+		}
+		if status := strValue(psg, "Status"); status != "" && status != "Updated" {
+			// Help "Permission Set Group Considerations": a group being recalculated cannot be
+			// assigned; the errorCode is not documented.
+			return fieldError(cmp.Or(e.cfg.Quirks.PermissionSetGroupStatusCode, "FIELD_INTEGRITY_EXCEPTION"),
+				"The permission set group "+strValue(psg, "MasterLabel")+" can't be assigned while its status is "+status+".", "PermissionSetGroupId")
 		}
 		if dup := e.st.findBy("PermissionSetAssignment", "AssigneeId", userID, func(r map[string]any) bool {
 			return r["PermissionSetGroupId"] == groupID

@@ -1,6 +1,11 @@
 package emulator
 
-import "strings"
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // fieldDef is the emulator's full description of one sObject field: what describe reports, what
 // the write rules check, and (through objectMeta) what the SOQL engine sees.
@@ -137,36 +142,11 @@ func auditFields() []*fieldDef {
 	}
 }
 
-// The restricted picklists of User. The lists follow what real orgs offer (the Terraform
-// provider's picklists and the Object Reference); they are a representative subset, not all ~400
-// time zones and ~200 locales.
+// The restricted picklists of User: time zones, locales and languages of real size come from
+// picklists.json (its "_sources" names where each list comes from); the short lists stay here.
 var (
-	timeZones = []string{
-		"Pacific/Kiritimati", "Pacific/Auckland", "Pacific/Fiji", "Australia/Sydney", "Australia/Brisbane",
-		"Australia/Adelaide", "Australia/Darwin", "Australia/Perth", "Asia/Tokyo", "Asia/Seoul",
-		"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Manila", "Asia/Bangkok",
-		"Asia/Jakarta", "Asia/Kolkata", "Asia/Karachi", "Asia/Dubai", "Asia/Jerusalem", "Europe/Moscow",
-		"Europe/Istanbul", "Europe/Athens", "Europe/Helsinki", "Africa/Cairo", "Africa/Johannesburg",
-		"Africa/Nairobi", "Europe/Berlin", "Europe/Paris", "Europe/Amsterdam", "Europe/Brussels",
-		"Europe/Madrid", "Europe/Rome", "Europe/Stockholm", "Europe/Prague", "Europe/Warsaw", "Europe/Zurich",
-		"Africa/Lagos", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "GMT", "Atlantic/Reykjavik",
-		"Atlantic/Azores", "America/Sao_Paulo", "America/Argentina/Buenos_Aires", "America/Halifax",
-		"America/Puerto_Rico", "America/New_York", "America/Toronto", "America/Bogota", "America/Lima",
-		"America/Chicago", "America/Mexico_City", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-		"America/Vancouver", "America/Tijuana", "America/Anchorage", "Pacific/Honolulu", "Pacific/Pago_Pago",
-	}
-	locales = []string{
-		"ar_AE", "cs_CZ", "da_DK", "de_AT", "de_CH", "de_DE", "el_GR", "en_AU", "en_CA", "en_GB", "en_IE",
-		"en_IN", "en_NZ", "en_SG", "en_US", "en_ZA", "es_AR", "es_CL", "es_CO", "es_ES", "es_MX", "es_US",
-		"fi_FI", "fr_BE", "fr_CA", "fr_CH", "fr_FR", "he_IL", "hu_HU", "it_CH", "it_IT", "ja_JP", "ko_KR",
-		"nl_BE", "nl_NL", "no_NO", "pl_PL", "pt_BR", "pt_PT", "ru_RU", "sv_SE", "th_TH", "tr_TR", "zh_CN",
-		"zh_HK", "zh_TW",
-	}
-	languages = []string{
-		"da", "de", "en_US", "es", "es_MX", "fi", "fr", "it", "ja", "ko", "nl_NL", "no", "pt_BR", "ru", "sv",
-		"th", "zh_CN", "zh_TW",
-	}
-	emailEncodings = []string{
+	timeZones, locales, languages = loadPicklists()
+	emailEncodings                = []string{
 		"UTF-8", "ISO-8859-1", "Shift_JIS", "ISO-2022-JP", "EUC-JP", "ks_c_5601-1987", "Big5", "GB2312",
 		"Big5-HKSCS",
 	}
@@ -341,4 +321,21 @@ func newSchema(p Profile) *schema {
 	}
 	addChild(profile, "Users", "User", "ProfileId")
 	return s
+}
+
+//go:embed picklists.json
+var picklistsJSON []byte
+
+// loadPicklists reads picklists.json. The file is part of the package, so an error is a build
+// defect.
+func loadPicklists() (timeZones, locales, languages []string) {
+	var f struct {
+		TimeZones []string `json:"timeZones"`
+		Locales   []string `json:"locales"`
+		Languages []string `json:"languages"`
+	}
+	if err := json.Unmarshal(picklistsJSON, &f); err != nil || len(f.TimeZones) == 0 || len(f.Locales) == 0 || len(f.Languages) == 0 {
+		panic(fmt.Sprintf("emulator: picklists.json: %v", err))
+	}
+	return f.TimeZones, f.Locales, f.Languages
 }

@@ -24,8 +24,8 @@ var (
 		sent string
 		want []string
 	}{
-		{"de-DE", []string{"de"}}, {"fr-FR", []string{"fr"}}, {"en-US,en;q=0.9", []string{"en_US"}},
-		{"zh-Hans", []string{"zh_CN"}}, {"zh-Hant", []string{"zh_TW"}}, {"ja-JP", []string{"ja"}},
+		{"de-DE", []string{"de", "de_DE"}}, {"fr-FR", []string{"fr", "fr_FR"}}, {"en-US,en;q=0.9", []string{"en_US"}},
+		{"zh-Hans", []string{"zh_CN"}}, {"zh-Hant", []string{"zh_TW"}}, {"ja-JP", []string{"ja", "ja_JP"}},
 		{"pt-BR", []string{"pt_BR"}}, {"tlh", []string{"en_US"}}, {"EN-us", []string{"en_US"}},
 	}
 	populationLocales = []struct {
@@ -41,7 +41,7 @@ var (
 		want []string
 	}{
 		{"US/Pacific", []string{"America/Los_Angeles"}}, {"US/Eastern", []string{"America/New_York"}},
-		{"Asia/Calcutta", []string{"Asia/Kolkata"}}, {"UTC", []string{"GMT", "UTC"}}, {"Japan", []string{"Asia/Tokyo"}},
+		{"Asia/Calcutta", []string{"Asia/Kolkata"}}, {"UTC", []string{"GMT", "UTC", "Etc/UTC", "Etc/GMT"}}, {"Japan", []string{"Asia/Tokyo"}},
 		{"europe/paris", []string{"Europe/Paris"}}, {"Mars/Olympus_Mons", []string{"America/Los_Angeles"}},
 	}
 	populationNames = [][2]string{

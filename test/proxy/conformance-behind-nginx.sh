@@ -8,7 +8,11 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  if [ -n "${nginx_pgid:-}" ]; then # nginx's own process group: graceful stop, then nothing survives
+    kill -QUIT -- "-$nginx_pgid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 -- "-$nginx_pgid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$nginx_pgid" 2>/dev/null || true
+  fi
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -88,7 +92,9 @@ http {
   }
 }
 NGINX
-nginx -p "$work" -c "$work/nginx.conf"
+# In the foreground of its own process group (setsid), so that cleanup reaches master and workers.
+setsid nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx/stderr.log" &
+nginx_pgid=$!
 wait_http "http://127.0.0.1:$np/healthz"
 
 echo "conformance suite through nginx at http://127.0.0.1:$np/scim/v2 (two replicas)"

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -122,7 +123,10 @@ func TestDemoServesSCIMOverRealOAuth(t *testing.T) {
 // TestDemoBannerCurlCommandsWork runs serve --demo as a user would and pastes its curl commands.
 func TestDemoBannerCurlCommandsWork(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatal("curl is needed to check the demo's printed commands")
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is needed to check the demo's printed commands (CI is set, so this test may not be skipped)")
+		}
+		t.Skip("curl is not installed: the demo's printed curl commands are not checked")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lockedBuffer{}

@@ -66,6 +66,7 @@ type SalesforceConf struct {
 	JWT            JWTConfig     `yaml:"jwt"`
 	MaxConcurrency int           `yaml:"max_concurrency"`
 	Timeout        time.Duration `yaml:"timeout"`
+	BatchWindow    time.Duration `yaml:"batch_window"`
 }
 
 type JWTConfig struct {
@@ -134,6 +135,7 @@ func defaultConfig() Config {
 			Flow:           "refresh_token",
 			MaxConcurrency: 10,
 			Timeout:        30 * time.Second,
+			BatchWindow:    5 * time.Millisecond,
 		},
 		Provisioning: Provisioning{
 			CreateUsers:      true,
@@ -376,7 +378,9 @@ func kindText(k reflect.Kind) string {
 func yamlKeys(t reflect.Type) []string {
 	keys := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		keys = append(keys, yamlKey(t.Field(i)))
+		if t.Field(i).IsExported() {
+			keys = append(keys, yamlKey(t.Field(i)))
+		}
 	}
 	return keys
 }
@@ -385,7 +389,7 @@ func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yam
 
 func fieldByYAMLKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		if yamlKey(t.Field(i)) == key {
+		if t.Field(i).IsExported() && yamlKey(t.Field(i)) == key {
 			return t.Field(i), true
 		}
 	}
@@ -596,12 +600,10 @@ func validate(cfg *Config, use purpose) problems {
 	}
 	names := map[string]string{} // token name → where it was first given
 	for i, t := range cfg.Auth.Tokens {
-		key, nameKey, tokenKey := fmt.Sprintf("auth.tokens[%d]", i), "", ""
+		key := fmt.Sprintf("auth.tokens[%d]", i)
+		nameKey, tokenKey := key+".name", key+".token"
 		if t.from != "" {
 			key = envKey(t.from)
-		}
-		nameKey, tokenKey = key+".name", key+".token"
-		if t.from != "" {
 			nameKey, tokenKey = key, key
 		}
 		switch first, dup := names[t.Name]; {
@@ -659,6 +661,9 @@ func validate(cfg *Config, use purpose) problems {
 	}
 	if sf.Timeout <= 0 {
 		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
+	}
+	if sf.BatchWindow < 0 || sf.BatchWindow > time.Second {
+		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
 	}
 	p := cfg.Provisioning
 	if p.DisableAction != "disable" && p.DisableAction != "freeze" {

@@ -189,7 +189,10 @@ func printDemoBanner(w io.Writer, d *Demo) {
 	fmt.Fprintf(&b, "\nscim-bridge demo: a SCIM 2.0 server in front of a built-in Salesforce emulator\n\n")
 	fmt.Fprintf(&b, "  SCIM base URL   %s\n", d.BaseURL)
 	fmt.Fprintf(&b, "  Bearer token    %s\n", d.Token)
-	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n\n", d.EmulatorURL)
+	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n", d.EmulatorURL)
+	// For Salesforce clients (sf, jsforce, …) against the demo org: a client-credentials token
+	// runs as the integration user (docs/emulator.md).
+	fmt.Fprintf(&b, "  Connected app   client id %s, client secret %s\n\n", d.cfg.Salesforce.ClientID, d.cfg.Salesforce.ClientSecret)
 	fmt.Fprintf(&b, "Try:\n\n")
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/Users?count=5'\n\n", d.Token, d.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/scim+json' \\\n", d.Token)

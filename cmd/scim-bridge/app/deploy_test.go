@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -273,7 +274,9 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
 	}
-	if !slices.ContainsFunc(f["COPY"], func(c string) bool { return strings.HasSuffix(c, "--chown=65532:65532 /out/state /var/lib/scim-bridge") }) {
+	if !slices.ContainsFunc(f["COPY"], func(c string) bool {
+		return strings.HasSuffix(c, "--chown=65532:65532 /out/state /var/lib/scim-bridge")
+	}) {
 		t.Errorf("/var/lib/scim-bridge (token_file) is not owned by the image's user: COPY %v", f["COPY"])
 	}
 	if lic, err := os.ReadFile(filepath.Join(repoRoot, "LICENSE")); err != nil || !strings.Contains(string(lic), "Apache License\n                           Version 2.0") {
@@ -463,6 +466,17 @@ func TestKubernetesManifests(t *testing.T) {
 	if minAvail, _ := dig(k.objects["PodDisruptionBudget"], "spec", "minAvailable").(int); minAvail < 1 || minAvail >= 2 {
 		t.Errorf("PodDisruptionBudget minAvailable %d; want 1 of 2 replicas", minAvail)
 	}
+
+	// Where kubectl is installed, kustomize itself must accept the base (the checks above do not
+	// need it).
+	if kubectl, err := exec.LookPath("kubectl"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, kubectl, "kustomize", k.dir).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("image: ghcr.io/scim-bridge/scim-bridge:")) {
+			t.Errorf("kubectl kustomize deploy/kubernetes: %v\n%s", err, out)
+		}
+	}
 }
 
 func TestComposeFile(t *testing.T) {
@@ -531,7 +545,10 @@ func TestComposeFile(t *testing.T) {
 	for k, v := range env {
 		envList = append(envList, k+"="+v)
 	}
-	waitFor(t, "the emulator", func() bool { code, _ := get(http.DefaultClient, "http://"+emuAddr+"/services/data/"); return code == 200 })
+	waitFor(t, "the emulator", func() bool {
+		code, _ := get(http.DefaultClient, "http://"+emuAddr+"/services/data/")
+		return code == 200
+	})
 	bridgeDone := make(chan error, 1)
 	go func() { bridgeDone <- Run(ctx, []string{"serve"}, envList, io.Discard, io.Discard) }()
 	defer func() { cancel(); <-bridgeDone }()

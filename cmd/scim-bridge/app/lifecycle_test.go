@@ -93,7 +93,7 @@ func scimGet(client *http.Client, url, token string) int {
 func TestSIGTERMFailsReadinessThenDrains(t *testing.T) {
 	url := startEmulator(t)
 	cfg := checkConfig(t, url, "check-secret", "5Aep-check", "Standard User")
-	const delay = 400 * time.Millisecond
+	const delay = time.Second
 	s := startServe(t, cfg, []string{fmt.Sprintf("SCIM_BRIDGE_SHUTDOWN_DELAY=%s", delay)})
 	base := "http://" + s.addr
 	waitFor(t, "/readyz 200", func() bool { code, _ := get(http.DefaultClient, base+"/readyz"); return code == 200 })

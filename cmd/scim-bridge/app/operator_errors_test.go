@@ -130,6 +130,11 @@ func TestConfigErrorsOperatorsMeet(t *testing.T) {
 			notWant: []string{"is required", "salesforce.client_id"},
 		},
 		{
+			name: "an empty key where a token's keys go",
+			yaml: "auth: {tokens: [{\"\": x}]}\n",
+			want: []string{"auth.tokens[0].: unknown key", "known keys here: name, token, token_file\n"},
+		},
+		{
 			name: "environment token named like a file token",
 			yaml: "auth: {tokens: [{name: entra, token: entra-token-0123456789}]}\n",
 			env:  []string{"SCIM_BRIDGE_AUTH_TOKENS=entra:other-token-0123456789"},
