@@ -47,9 +47,12 @@ type BackendConfig struct {
 	AssignableProfiles []string
 	Groups             GroupsConfig
 	CatalogTTL         time.Duration // 0 = 5m
-	Registerer         prometheus.Registerer
-	Logger             zerolog.Logger
-	Now                func() time.Time
+	// BatchWindow is salesforce.batch_window: how long concurrent single-resource operations may
+	// wait to be combined into one Salesforce call (coalesce.go); 0 = off.
+	BatchWindow time.Duration
+	Registerer  prometheus.Registerer
+	Logger      zerolog.Logger
+	Now         func() time.Time
 }
 
 // Backend is the Salesforce provisioning backend: it implements scimschema.Users and
@@ -64,7 +67,8 @@ type Backend struct {
 	now       func() time.Time
 	skipped   *prometheus.CounterVec
 	soft      softMetrics
-	cursors   cursors // where sequential listings past OFFSET 2000 continue (users_cursor.go)
+	cursors   cursors    // where sequential listings past OFFSET 2000 continue (users_cursor.go)
+	batch     *coalescer // nil when salesforce.batch_window is 0
 	brake     *brake
 	// groupLocks serialises overwrite-mode replaces per group (groups_overwrite.go).
 	groupLocks groupLocks
@@ -133,6 +137,9 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 	if cfg.CatalogTTL == 0 {
 		cfg.CatalogTTL = 5 * time.Minute
 	}
+	if cfg.BatchWindow < 0 {
+		problems = append(problems, "salesforce.batch_window: must not be negative")
+	}
 	mapper, err := scimschema.NewUserMapper(cfg.Users)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -165,6 +172,11 @@ func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
 				return nil, fmt.Errorf("registering metrics: %w", err)
 			}
 			b.skipped = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	if cfg.BatchWindow > 0 {
+		if b.batch, err = newCoalescer(cfg.BatchWindow, cfg.Registerer, cfg.Logger); err != nil {
+			return nil, err
 		}
 	}
 	if b.soft, err = newSoftMetrics(cfg.Registerer); err != nil {

@@ -61,6 +61,8 @@ func defaultBackendConfig() BackendConfig {
 			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 		}},
 		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+		// Coalescing on, as configured by default (salesforce.batch_window: 5ms).
+		BatchWindow: 5 * time.Millisecond,
 	}
 }
 
@@ -110,6 +112,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("Ready: %v", err)
 	}
 	return h
+}
+
+// renewContext gives the harness a fresh 30-second context (same logger and actor): for tests
+// whose seeding under -race on a loaded machine may use up most of the first one.
+func (h *harness) renewContext() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	h.t.Cleanup(cancel)
+	h.ctx = scimschema.WithActor(zerolog.New(h.log).WithContext(ctx), "test-idp")
 }
 
 // replica starts another Backend, with its own Client and catalog, on the same org: what a second

@@ -237,6 +237,7 @@ func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+	defer b.batch.enter(ctx)()
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
@@ -324,6 +325,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
 				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+			}
+			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
+				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
 			}
 			if len(removes) > 0 {
 				var cur []groupMember

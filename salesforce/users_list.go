@@ -28,6 +28,7 @@ const maxOffset = 2000
 // (under OR or NOT, "active eq false", or a third one) costs one query per id set it needs
 // (renderUserFilter); the frozen set then also gives the page's freeze state.
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
+	defer b.batch.enter(ctx)()
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.op(ctx)
 	if _, err := o.catalog(); err != nil {
@@ -48,6 +49,9 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		if _, ok := nc.(scimschema.Nothing); ok {
 			return empty, nil
+		}
+		if l, ok := b.lookupOf(nc, q); ok && b.batch != nil {
+			return b.listByLookup(o, l, q, scimschema.Requested("groups", q.Attributes, q.ExcludedAttributes))
 		}
 		var sets *resolvedSets
 		if where, sets, err = b.renderUserFilter(ctx, nc); err != nil {

@@ -216,8 +216,9 @@ func (b *Backend) GetUser(ctx context.Context, id string, opts scimschema.ReadOp
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
 	}
+	defer b.batch.enter(ctx)()
 	o := b.op(ctx)
-	u, err := o.readUser(uid, scimschema.Requested("groups", opts.Attributes, opts.ExcludedAttributes))
+	u, err := o.readUserCoalesced(uid, scimschema.Requested("groups", opts.Attributes, opts.ExcludedAttributes))
 	if err != nil {
 		return scimschema.Resource{}, err
 	}

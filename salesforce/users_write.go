@@ -23,6 +23,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		b.skip(ctx, "create_users", "create_user", "")
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
 	}
+	defer b.batch.enter(ctx)()
 	o := b.op(ctx)
 	cat, err := o.catalog()
 	if err != nil {
@@ -74,7 +75,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		return scimschema.Resource{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		u, err := o.createOnce(fields, psAdd, freeze)
+		u, err := o.createCoalesced(fields, psAdd, freeze)
 		if err == nil {
 			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
 			b.auditSoft(ctx, "create_user", str(u.rec.Fields["Id"]), w, fx)

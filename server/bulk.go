@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
@@ -112,23 +113,40 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
 	for i := range ops {
 		pending[i] = i
 	}
+	// readiness: every reference is created (ready), one can no longer be (missing names it), or
+	// some are still to come.
+	readiness := func(i int) (ready bool, missing string) {
+		ready = true
+		for _, ref := range refs[i] {
+			if _, ok := created[ref]; ok {
+				continue
+			}
+			if !defined[ref] || failed[ref] {
+				return false, ref
+			}
+			ready = false
+		}
+		return ready, ""
+	}
 	stop := false
 	for len(pending) > 0 && !stop {
 		var waiting []int
-		for _, i := range pending {
+		for k := 0; k < len(pending); k++ {
+			i := pending[k]
 			if stop {
 				break
 			}
-			ready, missing := true, ""
-			for _, ref := range refs[i] {
-				if _, ok := created[ref]; ok {
+			ready, missing := readiness(i)
+			if ready {
+				if wave := bulkWave(ops, pending[k:], readiness, req.FailOnErrors, errorCount); len(wave) > 1 {
+					for j, res := range s.runBulkWave(r, ops, wave, created) {
+						if !stop {
+							stop = record(wave[j], res)
+						}
+					}
+					k += len(wave) - 1
 					continue
 				}
-				if !defined[ref] || failed[ref] {
-					missing = ref
-					break
-				}
-				ready = false
 			}
 			switch {
 			case missing != "":
@@ -162,6 +180,62 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", scimContentType)
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// maxBulkWave is the most creates of a BulkRequest that run at once.
+const maxBulkWave = 100
+
+// bulkWave is the run of operations, from the start of pending, that may run at once: ready
+// creates (POST, every bulkId they reference already created) of distinct userNames and
+// displayNames. Creates of different resources do not depend on each other, so running them
+// together gives each the answer it has in order, and the backend can combine them into one
+// Salesforce call (salesforce.batch_window). Under failOnErrors the wave holds at most as many
+// operations as errors are still accepted: the operations that would run before the limit is
+// reached in order are exactly those that run.
+func bulkWave(ops []bulkOperation, pending []int, readiness func(int) (bool, string), failOnErrors, errorCount int) []int {
+	limit := maxBulkWave
+	if failOnErrors > 0 {
+		limit = min(limit, failOnErrors-errorCount)
+	}
+	names := map[string]bool{}
+	var wave []int
+	for _, i := range pending {
+		if len(wave) >= limit || !strings.EqualFold(ops[i].Method, http.MethodPost) {
+			break
+		}
+		if ready, _ := readiness(i); !ready {
+			break
+		}
+		var data struct{ UserName, DisplayName string }
+		_ = json.Unmarshal(ops[i].Data, &data)
+		name := strings.ToLower(data.UserName + "\x00" + data.DisplayName)
+		if names[name] {
+			break // the same resource twice: the second must see the first
+		}
+		names[name] = true
+		wave = append(wave, i)
+	}
+	return wave
+}
+
+// runBulkWave runs the operations of a wave concurrently and returns their results in order. They
+// are companions (scimschema.Companions): the backend may wait for all of them before combining
+// them into one Salesforce call.
+func (s *server) runBulkWave(r *http.Request, ops []bulkOperation, wave []int, created map[string]string) []bulkResult {
+	results := make([]bulkResult, len(wave))
+	group := scimschema.NewCompanions(len(wave))
+	var wg sync.WaitGroup
+	for j, i := range wave {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &scimschema.Companion{Group: group}
+			defer c.Arrive()                                                                                          // an operation refused before the backend saw it
+			results[j] = s.runBulkOperation(r.WithContext(scimschema.WithCompanion(r.Context(), c)), ops[i], created) // reads created only
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 // bulkFailure is a failed operation result; status overrides the error's own status when non-zero

@@ -141,3 +141,44 @@ func TestBulkErrors(t *testing.T) {
 		wantSCIMError(t, env.do(t, "POST", "/scim/v2/Bulk", `{"Operations":[]}`), 400, "invalidValue")
 	})
 }
+
+func TestBulkWave(t *testing.T) {
+	post := func(userName string, refs ...string) bulkOperation {
+		data := map[string]any{"userName": userName}
+		if len(refs) > 0 {
+			data["manager"] = map[string]any{"value": "bulkId:" + refs[0]}
+		}
+		raw, _ := json.Marshal(data)
+		return bulkOperation{Method: "POST", Path: "/Users", BulkID: userName, Data: raw}
+	}
+	patch := bulkOperation{Method: "PATCH", Path: "/Users/005000000000001AAA", Data: json.RawMessage(`{}`)}
+	tests := []struct {
+		name                     string
+		ops                      []bulkOperation
+		failOnErrors, errorCount int
+		want                     []int
+	}{
+		{"creates run together", []bulkOperation{post("a"), post("b"), post("c")}, 0, 0, []int{0, 1, 2}},
+		{"a non-create ends the wave", []bulkOperation{post("a"), patch, post("c")}, 0, 0, []int{0}},
+		{"a create waiting for a reference ends the wave", []bulkOperation{post("a"), post("b", "a"), post("c")}, 0, 0, []int{0}},
+		{"the same userName twice ends the wave", []bulkOperation{post("a"), post("b"), post("A")}, 0, 0, []int{0, 1}},
+		{"failOnErrors bounds the wave by the errors still accepted", []bulkOperation{post("a"), post("b"), post("c"), post("d")}, 3, 1, []int{0, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pending := make([]int, len(tc.ops))
+			for i := range pending {
+				pending[i] = i
+			}
+			ready := func(i int) (bool, string) {
+				var data struct{ Manager struct{ Value string } }
+				_ = json.Unmarshal(tc.ops[i].Data, &data)
+				return data.Manager.Value == "", ""
+			}
+			got := bulkWave(tc.ops, pending, ready, tc.failOnErrors, tc.errorCount)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("bulkWave = %v; want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -66,6 +66,7 @@ type SalesforceConf struct {
 	JWT            JWTConfig     `yaml:"jwt"`
 	MaxConcurrency int           `yaml:"max_concurrency"`
 	Timeout        time.Duration `yaml:"timeout"`
+	BatchWindow    time.Duration `yaml:"batch_window"`
 }
 
 type JWTConfig struct {
@@ -134,6 +135,7 @@ func defaultConfig() Config {
 			Flow:           "refresh_token",
 			MaxConcurrency: 10,
 			Timeout:        30 * time.Second,
+			BatchWindow:    5 * time.Millisecond,
 		},
 		Provisioning: Provisioning{
 			CreateUsers:      true,
@@ -659,6 +661,9 @@ func validate(cfg *Config, use purpose) problems {
 	}
 	if sf.Timeout <= 0 {
 		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
+	}
+	if sf.BatchWindow < 0 || sf.BatchWindow > time.Second {
+		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
 	}
 	p := cfg.Provisioning
 	if p.DisableAction != "disable" && p.DisableAction != "freeze" {

@@ -119,8 +119,9 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 
 			AssignPermissionSetLicenses: cfg.Groups.AssignPermissionSetLicenses,
 		},
-		Registerer: reg,
-		Logger:     logger,
+		BatchWindow: cfg.Salesforce.BatchWindow,
+		Registerer:  reg,
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err

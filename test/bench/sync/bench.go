@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type options struct {
 	batchWindow                                               string
 	scenarios                                                 string
 	logLevel                                                  string
+	cpuProfile                                                string
 }
 
 func runBench(args []string, out io.Writer) error {
@@ -43,6 +45,7 @@ func runBench(args []string, out io.Writer) error {
 	fs.StringVar(&o.batchWindow, "batch-window", "", "salesforce.batch_window for the bridge (\"\" = the default)")
 	fs.StringVar(&o.scenarios, "run", "entra,okta,bulk,get,list", "scenarios to run, comma-separated")
 	fs.StringVar(&o.logLevel, "log-level", "info", "the bridge's SCIM_BRIDGE_LOG_LEVEL (logs are discarded)")
+	fs.StringVar(&o.cpuProfile, "bridge-cpuprofile", "", "write the bridge process's CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -153,7 +156,7 @@ salesforce:
 		r.close()
 		return nil, err
 	}
-	r.bridge, err = startChild("bridge", "BENCH_SYNC_CONFIG="+confFile, "SCIM_BRIDGE_LOG_LEVEL="+o.logLevel)
+	r.bridge, err = startChild("bridge", "BENCH_SYNC_CONFIG="+confFile, "SCIM_BRIDGE_LOG_LEVEL="+o.logLevel, "BENCH_SYNC_CPUPROFILE="+o.cpuProfile)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -405,8 +408,39 @@ func (r *rig) initialSync(out io.Writer, title string, perUser func(*rig, *phase
 	fmt.Fprintf(out, "  wall time          %v (%.1f users/s)\n", res.wall.Round(time.Millisecond), float64(r.o.users)/res.wall.Seconds())
 	fmt.Fprintf(out, "  request latency    p50 %v  p99 %v\n", res.p50.Round(time.Millisecond), res.p99.Round(time.Millisecond))
 	fmt.Fprintf(out, "  bridge CPU         %v per request\n", res.cpuPerRequest().Round(time.Microsecond))
-	fmt.Fprintf(out, "  bridge peak RSS    %.0f MiB\n\n", peak)
+	fmt.Fprintf(out, "  bridge peak RSS    %.0f MiB\n", peak)
+	fmt.Fprintf(out, "  coalesced batches  %s\n\n", r.batches())
 	return nil
+}
+
+// batches summarises the bridge's coalescing metrics so far: per kind, batches and mean size.
+func (r *rig) batches() string {
+	resp, err := r.client.Get(strings.TrimSuffix(r.bridge.base, "/scim/v2") + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	sums, counts := map[string]float64{}, map[string]float64{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		for prefix, m := range map[string]map[string]float64{"scim_bridge_salesforce_batch_size_sum{": sums, "scim_bridge_salesforce_batch_size_count{": counts} {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				kind, value, _ := strings.Cut(rest, "} ")
+				var v float64
+				fmt.Sscan(value, &v)
+				m[strings.Trim(strings.TrimPrefix(kind, "kind="), `"`)] = v
+			}
+		}
+	}
+	if len(counts) == 0 {
+		return "none"
+	}
+	var parts []string
+	for kind, n := range counts {
+		parts = append(parts, fmt.Sprintf("%s %.0f (mean %.1f)", kind, n, sums[kind]/n))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ") + " (cumulative)"
 }
 
 // bulkCreate creates bulkUsers users in BulkRequests of 100 POST operations each.
@@ -440,7 +474,8 @@ func (r *rig) bulkCreate(out io.Writer) error {
 	res := p.end()
 	fmt.Fprintf(out, "Bulk: %d creates in %d BulkRequests of %d\n", r.o.bulkUsers, res.requests, perRequest)
 	fmt.Fprintf(out, "  Salesforce calls   %d\n", res.calls)
-	fmt.Fprintf(out, "  wall time          %v\n\n", res.wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "  wall time          %v\n", res.wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "  coalesced batches  %s\n\n", r.batches())
 	return nil
 }
 

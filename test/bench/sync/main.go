@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +51,17 @@ func main() {
 func runBridgeChild() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if file := os.Getenv("BENCH_SYNC_CPUPROFILE"); file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return app.Run(ctx, []string{"serve", "--config", os.Getenv("BENCH_SYNC_CONFIG")}, os.Environ(), io.Discard, os.Stderr)
 }
 

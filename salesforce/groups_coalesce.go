@@ -1,0 +1,124 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Coalesced member additions (see coalesce.go): PATCHes that only add members, to any groups,
+// that arrive together are one composite of sObject Collections inserts (allOrNone false: a
+// refused assignment never fails the others). Each PATCH gets the outcome of its own records.
+
+// memberAdds is one PATCH's additions.
+type memberAdds struct {
+	g     group
+	users []string
+}
+
+// addMembersCoalesced adds users (at most collectionMax) to g through the add batch. Outcomes
+// and audit lines are those of writeGroup for the same additions.
+func (o *op) addMembersCoalesced(g group, users []string) error {
+	b := o.b
+	solo := func() (any, error) { return nil, o.writeGroup(&g, nil, users, nil, nil) }
+	res, err := b.batch.do(o.ctx, "add_members", "", maxBatch, memberAdds{g: g, users: users}, solo, b.addMembers)
+	if res == nil {
+		return err // added alone (writeGroup audited), or cancelled while waiting
+	}
+	if err != nil {
+		b.auditMembers(o.ctx, g, true, false, err)
+		return err
+	}
+	failures := res.([]recordFailure)
+	if len(failures) == 0 {
+		b.auditMembers(o.ctx, g, true, false, nil)
+		return nil
+	}
+	if len(failures) == len(users) && o.groupGone(g, failures) {
+		err = notFound("group")
+	} else {
+		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + users[i] })
+	}
+	b.auditMembers(o.ctx, g, true, false, err)
+	return err
+}
+
+// addMembers runs a batch of additions: their records in collections of at most collectionMax
+// (an addition's records stay in one collection), five collections per composite. Each item's
+// result is its []recordFailure (an existing assignment, DUPLICATE_VALUE, is success).
+func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int) {
+	type chunk struct {
+		records []map[string]any
+		owners  []int // item index per record
+	}
+	var chunks []*chunk
+	for i, it := range items {
+		a := it.req.(memberAdds)
+		if len(chunks) == 0 || len(chunks[len(chunks)-1].records)+len(a.users) > collectionMax {
+			chunks = append(chunks, &chunk{})
+		}
+		c := chunks[len(chunks)-1]
+		for _, u := range a.users {
+			c.records = append(c.records, psaRecord(u, a.g))
+			c.owners = append(c.owners, i)
+		}
+		it.res = []recordFailure{}
+	}
+	const perCall = 5 // collection subrequests per composite
+	for start := 0; start < len(chunks); start += perCall {
+		part := chunks[start:min(start+perCall, len(chunks))]
+		subs := make([]Subrequest, len(part))
+		for j, c := range part {
+			subs[j] = collectionCreate("add"+strconv.Itoa(j), false, c.records)
+		}
+		calls++
+		res, err := b.c.Composite(ctx, false, subs)
+		if err != nil {
+			err = b.fail(ctx, err)
+			for _, c := range part {
+				for _, owner := range c.owners {
+					items[owner].err = err
+				}
+			}
+			continue
+		}
+		by := byRef(res)
+		for j, c := range part {
+			if err := addOutcomes(by["add"+strconv.Itoa(j)], c.owners, items); err != nil {
+				err = b.fail(ctx, err)
+				for _, owner := range c.owners {
+					items[owner].err = err
+				}
+			}
+		}
+	}
+	return calls
+}
+
+// addOutcomes hands each record's failure (if any) of one collection subresponse to its item,
+// indexed within that item's users.
+func addOutcomes(sr SubResponse, owners []int, items []*batchItem) error {
+	if sr.Status >= 400 || sr.Status == 0 {
+		if sr.Err != nil {
+			return sr.Err
+		}
+		return fmt.Errorf("collection subrequest %s: HTTP %d", sr.ReferenceID, sr.Status)
+	}
+	var saved []saveResponse
+	if err := json.Unmarshal(sr.Body, &saved); err != nil || len(saved) != len(owners) {
+		return fmt.Errorf("decoding the collection of %d assignments: %v", len(owners), err)
+	}
+	next := map[int]int{} // item → index of its next record
+	for k, s := range saved {
+		owner := owners[k]
+		index := next[owner]
+		next[owner]++
+		if s.Success || len(s.Errors) == 0 || s.Errors[0].StatusCode == "DUPLICATE_VALUE" {
+			continue
+		}
+		e := s.Errors[0]
+		items[owner].res = append(items[owner].res.([]recordFailure), recordFailure{index: index, code: e.StatusCode, message: e.Message})
+	}
+	return nil
+}

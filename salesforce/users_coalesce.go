@@ -1,0 +1,371 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// Coalesced user operations (see coalesce.go): userName/externalId lookups, reads by id and
+// plain creates. Each batch is one composite call; each operation's answer is cut out of it.
+
+// maxBatch is the most operations one coalesced call serves. It keeps IN lists well inside
+// Salesforce's 16,384-byte request URI (a batch that still does not fit is split) and creates
+// within one sObject Collections request (200 records).
+const maxBatch = 100
+
+// userLookup is a list request that is a single equality on a User field the bridge reads
+// (userName eq, externalId eq): lookups of one field are answered together by one IN query.
+type userLookup struct {
+	field string
+	value string
+	exact bool // externalId is caseExact: SOQL matches case-insensitively, the bridge re-checks
+}
+
+// lookupOf reports whether a list request can be coalesced, and as what.
+func (b *Backend) lookupOf(nc scimschema.Cond, q scimschema.ListQuery) (userLookup, bool) {
+	c, ok := nc.(scimschema.Compare)
+	if !ok || c.Op != "eq" || q.SortBy != "" || q.Count <= 0 || c.Field == "Id" {
+		return userLookup{}, false
+	}
+	v, ok := c.Value.(string)
+	if !ok || v == "" || !slices.Contains(b.mapper.ReadFields(), c.Field) {
+		return userLookup{}, false
+	}
+	return userLookup{field: c.Field, value: v, exact: c.CaseExact}, true
+}
+
+// matches reports whether a row answers the lookup, as SOQL equality (then the exact re-check)
+// decides it.
+func (l userLookup) matches(row map[string]any) bool {
+	got, _ := row[l.field].(string)
+	if l.exact {
+		return got == l.value
+	}
+	return strings.EqualFold(got, l.value)
+}
+
+// usersFound is the answer of a coalesced lookup or read: the matching User rows in Id order and
+// the UserLogins known for them.
+type usersFound struct {
+	rows   []map[string]any
+	logins map[string]loginRow
+}
+
+// listByLookup answers a list request that is a single equality, through the lookup batch.
+func (b *Backend) listByLookup(o *op, l userLookup, q scimschema.ListQuery, withGroups bool) (scimschema.Page, error) {
+	empty := scimschema.Page{Resources: []scimschema.Resource{}}
+	solo := func() (any, error) {
+		found, err := b.lookupUsers(o.ctx, []userLookup{l}, withGroups)
+		return found, err
+	}
+	res, err := b.batch.do(o.ctx, "lookup", l.field+"/"+strconv.FormatBool(withGroups), maxBatch, l, solo,
+		func(ctx context.Context, items []*batchItem) int {
+			ls := make([]userLookup, len(items))
+			for i, it := range items {
+				ls[i] = it.req.(userLookup)
+			}
+			found, err := b.lookupUsers(ctx, ls, withGroups)
+			for _, it := range items {
+				it.res, it.err = found, err
+			}
+			return found.calls
+		})
+	if err != nil {
+		return empty, err
+	}
+	found := res.(lookupResult)
+	var rows []map[string]any
+	for _, r := range found.rows {
+		if l.matches(r) {
+			rows = append(rows, r)
+		}
+	}
+	start := max(q.StartIndex, 1)
+	page := scimschema.Page{TotalResults: len(rows), Resources: []scimschema.Resource{}}
+	for i := start - 1; i < len(rows) && len(page.Resources) < q.Count; i++ {
+		login, has := loginOf(found.logins, str(rows[i]["Id"]))
+		u, err := b.parseUser(o, rows[i], login, has, withGroups)
+		if err != nil {
+			return empty, err
+		}
+		page.Resources = append(page.Resources, b.mapper.ToResource(u.rec))
+	}
+	return page, nil
+}
+
+// lookupResult is usersFound with the calls it took.
+type lookupResult struct {
+	usersFound
+	calls int
+}
+
+// lookupUsers reads the users matching any of the lookups (all on one field) and the frozen
+// UserLogins among them: one composite, split in halves while a query exceeds the request URI.
+func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups bool) (lookupResult, error) {
+	values := make([]any, 0, len(ls))
+	seen := map[string]bool{}
+	for _, l := range ls {
+		if k := strings.ToLower(l.value); !seen[k] {
+			seen[k] = true
+			values = append(values, l.value)
+		}
+	}
+	where := In(ls[0].field, values...)
+	uq, err := b.userQuery(where, withGroups).OrderBy("Id", false).String()
+	if err != nil {
+		return lookupResult{}, b.fail(ctx, err)
+	}
+	lq, err := loginQuery(And(Eq("IsFrozen", true), InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(where))))).String()
+	if err != nil {
+		return lookupResult{}, b.fail(ctx, err)
+	}
+	if (!b.fitsURI(uq) || !b.fitsURI(lq)) && len(ls) > 1 {
+		half := len(ls) / 2
+		a, err := b.lookupUsers(ctx, ls[:half], withGroups)
+		if err != nil {
+			return lookupResult{}, err
+		}
+		z, err := b.lookupUsers(ctx, ls[half:], withGroups)
+		if err != nil {
+			return lookupResult{}, err
+		}
+		maps.Copy(a.logins, z.logins)
+		a.rows = append(a.rows, z.rows...)
+		slices.SortStableFunc(a.rows, func(x, y map[string]any) int { return strings.Compare(str(x["Id"]), str(y["Id"])) })
+		a.calls += z.calls
+		return a, nil
+	}
+	found, err := b.readUsersWith(ctx, uq, lq)
+	return lookupResult{usersFound: found, calls: 1}, err
+}
+
+// readUsersWith runs a user query and a UserLogin query in one composite and walks the users.
+func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound, error) {
+	res, err := b.c.Composite(ctx, false, []Subrequest{
+		{Method: "GET", Path: QueryPath(uq), ReferenceID: "users"},
+		{Method: "GET", Path: QueryPath(lq), ReferenceID: "logins"},
+	})
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	for _, s := range res {
+		if s.Status >= 400 {
+			return usersFound{}, b.queryFailure(ctx, s)
+		}
+	}
+	by := byRef(res)
+	users, err := decodeQuery(by["users"])
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	lg, err := decodeQuery(by["logins"])
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	found := usersFound{logins: logins(lg)}
+	if err := b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, r); return true }); err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	return found, nil
+}
+
+// readUserCoalesced reads one user by id through the read batch: reads by id that arrive
+// together are one query with Id IN.
+func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
+	b := o.b
+	if _, err := o.catalog(); err != nil {
+		return nil, err
+	}
+	solo := func() (any, error) { return o.readUser(id, withGroups) }
+	res, err := b.batch.do(o.ctx, "read", strconv.FormatBool(withGroups), maxBatch, id, solo,
+		func(ctx context.Context, items []*batchItem) int {
+			ids := make([]any, len(items))
+			for i, it := range items {
+				ids[i] = it.req.(string)
+			}
+			uq, err := b.userQuery(In("Id", ids...), withGroups).String()
+			var lq string
+			if err == nil {
+				lq, err = loginQuery(In("UserId", ids...)).String()
+			}
+			var found usersFound
+			if err == nil {
+				found, err = b.readUsersWith(ctx, uq, lq)
+			} else {
+				err = b.fail(ctx, err)
+			}
+			for _, it := range items {
+				it.res, it.err = found, err
+			}
+			return 1
+		})
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := res.(*userState); ok {
+		return u, nil // read alone
+	}
+	found := res.(usersFound)
+	for _, r := range found.rows {
+		if sameID(str(r["Id"]), id) {
+			login, has := loginOf(found.logins, id)
+			return b.parseUser(o, r, login, has, withGroups)
+		}
+	}
+	return nil, notFound("user")
+}
+
+// createCoalesced creates a user through the create batch when the create is a plain insert (no
+// permission sets, not frozen): creates that arrive together are one sObject Collections insert
+// (allOrNone false: one refused record never fails the others) and the read-back of the created
+// users, in one composite. A refused record's error is the one a create alone would have had.
+func (o *op) createCoalesced(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
+	b := o.b
+	if len(psAdd) > 0 || freeze {
+		return o.createOnce(fields, psAdd, freeze)
+	}
+	solo := func() (any, error) { return o.createOnce(fields, nil, false) }
+	res, err := b.batch.do(o.ctx, "create", "", maxBatch, fields, solo, func(ctx context.Context, items []*batchItem) int {
+		b.createUsers(ctx, items)
+		return 1
+	})
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := res.(*userState); ok {
+		return u, nil // created alone
+	}
+	c := res.(createdRow)
+	if c.row == nil {
+		// Created, but the read-back in the batch failed: read it alone.
+		return o.readUserBy(Eq("Id", c.id), Eq("UserId", c.id), true)
+	}
+	login, has := loginOf(c.logins, str(c.row["Id"]))
+	u, err := b.parseUser(o, c.row, login, has, true)
+	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
+		b.logger(o.ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
+			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
+	}
+	return u, err
+}
+
+// createdRow is one created user as read back by a coalesced create; row is nil when the
+// read-back failed.
+type createdRow struct {
+	id     string
+	row    map[string]any
+	logins map[string]loginRow
+}
+
+// createUsers runs a batch of plain creates: one composite of the Collections insert and the
+// read-back (by Username, matched to the created ids) with the UserLogins.
+func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
+	records := make([]map[string]any, len(items))
+	usernames := make([]any, len(items))
+	for i, it := range items {
+		rec := maps.Clone(it.req.(map[string]any))
+		rec["attributes"] = map[string]any{"type": "User"}
+		records[i] = rec
+		usernames[i] = rec["Username"]
+	}
+	byName := In("Username", usernames...)
+	uq, err := b.userQueryAnyType(byName, true).String()
+	var lq string
+	if err == nil {
+		lq, err = loginQuery(InQuery("UserId", Select("Id").From("User").Where(byName))).String()
+	}
+	fail := func(err error) {
+		for _, it := range items {
+			it.err = err
+		}
+	}
+	if err != nil {
+		fail(b.fail(ctx, err))
+		return
+	}
+	if !b.fitsURI(uq) || !b.fitsURI(lq) {
+		half := len(items) / 2
+		b.createUsers(ctx, items[:half])
+		b.createUsers(ctx, items[half:])
+		return
+	}
+	res, err := b.c.Composite(ctx, false, []Subrequest{
+		collectionCreate("ins", false, records),
+		{Method: "GET", Path: QueryPath(uq), ReferenceID: "get"},
+		{Method: "GET", Path: QueryPath(lq), ReferenceID: "getl"},
+	})
+	if err != nil {
+		if KindOf(err) == KindUnavailable {
+			fail(&createError{lost: err}) // each request reconciles its own user by Username
+			return
+		}
+		fail(b.fail(ctx, err))
+		return
+	}
+	by := byRef(res)
+	ins := by["ins"]
+	if ins.Status >= 400 || ins.Status == 0 {
+		e := ins.Err
+		if e == nil {
+			e = &Error{Status: ins.Status, Code: "UNKNOWN", Kind: KindOther}
+		}
+		fail(&createError{ref: "u", e: e})
+		return
+	}
+	var saved []saveResponse
+	if err := json.Unmarshal(ins.Body, &saved); err != nil || len(saved) != len(items) {
+		fail(b.fail(ctx, fmt.Errorf("decoding the collection insert of %d users: %v", len(items), err)))
+		return
+	}
+	found, readErr := b.createdUsers(ctx, by)
+	for i, it := range items {
+		r := saved[i].result()
+		switch {
+		case !r.Success && len(r.Errors) > 0:
+			e := r.Errors[0]
+			it.err = &createError{ref: "u", e: &e}
+		case !r.Success:
+			it.err = &createError{ref: "u", e: &Error{Code: "UNKNOWN", Kind: KindOther}}
+		default:
+			c := createdRow{id: r.ID}
+			if readErr == nil {
+				for _, row := range found.rows {
+					if sameID(str(row["Id"]), r.ID) {
+						c.row, c.logins = row, found.logins
+					}
+				}
+			}
+			it.res = c
+		}
+	}
+}
+
+// createdUsers reads the read-back subresponses of a coalesced create.
+func (b *Backend) createdUsers(ctx context.Context, by map[string]SubResponse) (usersFound, error) {
+	for _, ref := range []string{"get", "getl"} {
+		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
+			return usersFound{}, b.queryFailure(ctx, s)
+		}
+	}
+	users, err := decodeQuery(by["get"])
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	lg, err := decodeQuery(by["getl"])
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	found := usersFound{logins: logins(lg)}
+	err = b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, r); return true })
+	if err != nil {
+		return usersFound{}, b.fail(ctx, err)
+	}
+	return found, nil
+}
