@@ -173,13 +173,18 @@ func (b *Backend) checkDefaultProfile(cat *catalog) (bool, string) {
 	return false, fmt.Sprintf("users.defaults.profile: no profile %q exists in this org; set it to one of: %s", def, profileNames(cat))
 }
 
-// profileNames lists the org's profile names, sorted and quoted, for "one of" hints.
+// profileNames lists the org's profile names, sorted and quoted, for "one of" hints; a long list is
+// cut after 30 names, saying how many more there are.
 func profileNames(cat *catalog) string {
+	const most = 30
 	names := make([]string, 0, len(cat.profiles))
 	for _, p := range cat.profiles {
 		names = append(names, strconv.Quote(p.Name))
 	}
 	slices.Sort(names)
+	if len(names) > most {
+		return fmt.Sprintf("%s and %d more (Setup → Profiles)", strings.Join(names[:most], ", "), len(names)-most)
+	}
 	return strings.Join(names, ", ")
 }
 

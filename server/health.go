@@ -26,13 +26,14 @@ func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeHealth(w, http.StatusOK, healthStatus{Status: "ok"})
 }
 
-// readyz answers 200 when Config.Ready reports the backend usable, else 503 with a client-safe reason
-// (the Detail of a *scimschema.Error, "internal error" for anything else; the cause is logged).
+// readyz answers 200 when Config.Ready reports the process able to serve, else 503 with a
+// client-safe reason (the Detail of a *scimschema.Error, "internal error" for anything else). The
+// cause is logged at debug: probes repeat every few seconds, and the process logs the change itself.
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r.Context()); err != nil {
 			e := scimschema.AsError(err)
-			zerolog.Ctx(r.Context()).Warn().AnErr("cause", err).Msg("not ready")
+			zerolog.Ctx(r.Context()).Debug().AnErr("cause", err).Msg("not ready")
 			reason := e.Detail
 			if e.Kind == scimschema.KindInternal || reason == "" {
 				reason = "internal error"
