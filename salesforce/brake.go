@@ -28,7 +28,9 @@ import (
 // The count is cached for brakeCountTTL while the estimate (last count + this replica's own
 // deprovisionings since, finished or in flight) is below half the limit; past half, every
 // deprovisioning counts afresh. So a burst costs few queries while far from the limit, and near it
-// replicas overshoot by at most the deprovisionings in flight at the same instant.
+// replicas overshoot by at most the deprovisionings in flight at the same instant on other replicas.
+// Before refusing, a replica lets its own in-flight deprovisionings finish and counts again: one
+// the count already saw would otherwise be counted twice.
 
 // DeprovisionLimit is provisioning.deprovision_limit: at most Max deactivations, freezes and
 // deletes within Window; Max 0 turns the brake off.
@@ -80,16 +82,28 @@ func (b *Backend) reserveDeprovision(ctx context.Context, target, operation stri
 	if br.limit.Max <= 0 {
 		return func() {}, nil
 	}
-	estimate, fresh := br.estimate(b.now())
-	if !fresh || estimate >= br.limit.Max/2 {
-		if err := b.countDeprovisions(ctx); err != nil {
-			return nil, b.fail(ctx, err)
+	for attempt := 0; ; attempt++ {
+		estimate, fresh := br.estimate(b.now())
+		if attempt > 0 || !fresh || estimate >= br.limit.Max/2 {
+			if err := b.countDeprovisions(ctx); err != nil {
+				return nil, b.fail(ctx, err)
+			}
 		}
-		estimate, _ = br.estimate(b.now())
-	}
-	br.mu.Lock()
-	if estimate = br.counted + br.done + br.pending; estimate >= br.limit.Max {
+		br.mu.Lock()
+		estimate = br.counted + br.done + br.pending
+		if estimate < br.limit.Max {
+			break // still holding br.mu
+		}
+		inFlight := br.pending
 		br.mu.Unlock()
+		if inFlight > 0 && attempt < 2 {
+			// This replica's own deprovisionings in flight may already be in the count, and would
+			// then be counted twice: let them finish and count again before refusing.
+			if err := br.awaitIdle(ctx); err != nil {
+				return nil, b.fail(ctx, err)
+			}
+			continue
+		}
 		br.engaged.Set(1)
 		b.logger(ctx).Error().Str("setting", "provisioning.deprovision_limit").Int("count", estimate).
 			Int("max", br.limit.Max).Dur("window", br.limit.Window).Str("operation", operation).Str("target", target).
@@ -111,6 +125,22 @@ func (b *Backend) reserveDeprovision(ctx context.Context, target, operation stri
 			br.done++
 		})
 	}, nil
+}
+
+// awaitIdle waits (up to a few seconds) until none of this replica's deprovisionings is in flight.
+func (br *brake) awaitIdle(ctx context.Context) error {
+	for range 400 {
+		br.mu.Lock()
+		idle := br.pending == 0
+		br.mu.Unlock()
+		if idle {
+			return nil
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // estimate is the last count plus this replica's deprovisionings since; fresh says the count is
@@ -139,14 +169,9 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 	if recent {
 		return nil
 	}
-	self := b.c.IntegrationUserID()
-	if self == "" {
-		if err := b.c.Token(ctx); err != nil {
-			return err
-		}
-		if self = b.c.IntegrationUserID(); self == "" {
-			return &Error{Kind: KindOther, ownMessage: true, Message: "the token response did not name the integration user"}
-		}
+	self, err := b.c.integrationUser(ctx)
+	if err != nil {
+		return err
 	}
 	started := b.now()
 	since := started.Add(-br.limit.Window)

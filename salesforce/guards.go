@@ -13,11 +13,9 @@ import (
 // authentication error until an administrator reactivates the user. Okta matches this user to an
 // IdP account when its Username equals an IdP login, so an ordinary unassignment can cause it.
 func (b *Backend) guardIntegrationUser(ctx context.Context, uid, operation string) error {
-	self := b.c.IntegrationUserID()
-	if self == "" {
-		b.logger(ctx).Warn().Str("operation", operation).Str("target", uid).
-			Msg("the integration user's id is not known yet; cannot check that the target is not the integration user")
-		return nil
+	self, err := b.c.integrationUser(ctx)
+	if err != nil {
+		return b.fail(ctx, err)
 	}
 	if uid != self {
 		return nil

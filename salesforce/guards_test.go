@@ -1,6 +1,9 @@
 package salesforce
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -136,5 +139,45 @@ func TestAssignableProfiles(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("check has no assignable-profiles step")
+	}
+}
+
+// A bridge started with an access token that Salesforce accepts has seen no token response, so
+// no identity URL: it obtains one before it lets a deprovisioning through.
+func TestIntegrationUserIsLearntWhenOnlyAnAccessTokenWasUsed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	resp, err := http.PostForm(h.url+"/services/oauth2/token", url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {"test-refresh"}, "client_id": {"test-client"}, "client_secret": {"test-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %v", err)
+	}
+	c, err := New(h.ctx, Config{Flow: FlowRefreshToken, URL: h.url, ClientID: "test-client", ClientSecret: "test-secret",
+		RefreshToken: "test-refresh", AccessToken: tok.AccessToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Query(h.ctx, "SELECT Id FROM Profile LIMIT 1", 0); err != nil {
+		t.Fatalf("Query with the starting access token: %v", err)
+	}
+	if id := c.IntegrationUserID(); id != "" {
+		t.Fatalf("IntegrationUserID() = %q before any token response; the test needs it unknown", id)
+	}
+	b, err := NewBackend(c, h.bcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := h.find("User", "Username", "admin@emulator.example.com")["Id"].(string)
+	wantKind(t, b.DeleteUser(h.ctx, self, ""), scimschema.KindConflict)
+	if h.e.Get("User", self)["IsActive"] != true {
+		t.Errorf("the integration user was deactivated")
 	}
 }

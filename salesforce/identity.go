@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"net/url"
 	"path"
 
@@ -27,4 +28,23 @@ func (c *Client) IntegrationUserID() string {
 	c.tokens.mu.Lock()
 	defer c.tokens.mu.Unlock()
 	return c.tokens.userID
+}
+
+// integrationUser returns the integration user's id, obtaining a new token when no token response
+// named it yet (a configured access_token that REST accepted before any token call).
+func (c *Client) integrationUser(ctx context.Context) (string, error) {
+	t := c.tokens
+	t.mu.Lock()
+	id, gen := t.userID, t.gen
+	t.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	if _, _, err := t.renew(ctx, gen); err != nil {
+		return "", err
+	}
+	if id = c.IntegrationUserID(); id == "" {
+		return "", &Error{Kind: KindUnavailable, ownMessage: true, Message: "the token response did not name the integration user (no identity URL)"}
+	}
+	return id, nil
 }

@@ -97,6 +97,13 @@ func (b *lockedBuffer) String() string {
 // whose salesforce and auth sections it writes; extraYAML adds further top-level sections.
 func startFleet(t *testing.T, n int, emu func(*emulator.Config), extraYAML string) *fleet {
 	t.Helper()
+	return startFleetWith(t, n, emu, extraYAML, nil)
+}
+
+// startFleetWith is startFleet with the emulator's handler wrapped by wrap (nil: as it is), for
+// faults the test decides per request.
+func startFleetWith(t *testing.T, n int, emu func(*emulator.Config), extraYAML string, wrap func(*emulator.Emulator, http.Handler) http.Handler) *fleet {
+	t.Helper()
 	seed := emulator.DefaultSeed()
 	for i := range seed.Licenses {
 		seed.Licenses[i].TotalLicenses = 2000
@@ -109,7 +116,11 @@ func startFleet(t *testing.T, n int, emu func(*emulator.Config), extraYAML strin
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)
 	}
-	srv := httptest.NewServer(e.Handler())
+	var h http.Handler = e.Handler()
+	if wrap != nil {
+		h = wrap(e, h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	f := &fleet{emu: e, sfURL: srv.URL, dir: t.TempDir()}
 	config := filepath.Join(f.dir, "bridge.yaml")
