@@ -46,6 +46,7 @@ type BackendConfig struct {
 	// or update may name; empty = any.
 	AssignableProfiles []string
 	Groups             GroupsConfig
+	Audit              AuditConfig
 	CatalogTTL         time.Duration // 0 = 5m
 	// BatchWindow is salesforce.batch_window: how long concurrent single-resource operations may
 	// wait to be combined into one Salesforce call (coalesce.go); 0 = off.
@@ -242,23 +243,6 @@ func (b *Backend) dryRun(ctx context.Context, operation, target string) bool {
 	}
 	b.skip(ctx, "dry_run", operation, target)
 	return true
-}
-
-// audit writes the one audit line of a Salesforce change. changed holds field names, never values.
-func (b *Backend) audit(ctx context.Context, operation, target string, changed []string, err error) {
-	ev := b.logger(ctx).Info()
-	if err != nil {
-		ev = b.logger(ctx).Warn()
-	}
-	ev = ev.Bool("audit", true).Str("actor", scimschema.Actor(ctx)).Str("operation", operation).Str("target", target)
-	if len(changed) > 0 {
-		ev = ev.Strs("changed", changed)
-	}
-	if err != nil {
-		ev.Str("result", "error").Str("error", scimschema.AsError(err).Detail).Msg("audit")
-		return
-	}
-	ev.Str("result", "ok").Msg("audit")
 }
 
 // Retry-After values. Salesforce sends no Retry-After. REQUEST_LIMIT_EXCEEDED is either the

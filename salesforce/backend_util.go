@@ -155,6 +155,56 @@ func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any
 	}
 }
 
+// walkRerun is walk for a query whose text is known (soql; "" = not known): when its cursor
+// expires or is invalidated on the way (INVALID_QUERY_LOCATOR), the query runs once more and fn
+// gets the rows it did not have yet (by Id). A second INVALID_QUERY_LOCATOR is KindUnavailable:
+// 503 with Retry-After, never "not found".
+func (b *Backend) walkRerun(ctx context.Context, q *queryBody, soql string, fn func(map[string]any) bool) error {
+	seen := map[string]bool{}
+	err := b.walk(ctx, q, func(r map[string]any) bool {
+		if id := str(r["Id"]); id != "" {
+			seen[id] = true
+		}
+		return fn(r)
+	})
+	if soql == "" || !IsCode(err, "INVALID_QUERY_LOCATOR") {
+		return err
+	}
+	b.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
+	_, err = b.c.queryEach(ctx, soql, 0, seen, func(r Record) error {
+		if !fn(r) {
+			return errStopWalk
+		}
+		return nil
+	})
+	if errors.Is(err, errStopWalk) {
+		return nil
+	}
+	return err
+}
+
+// soqlOf is the SOQL of a QueryPath subrequest path, "" for any other path.
+func soqlOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "query?q=")
+	if !ok {
+		return ""
+	}
+	q, err := url.QueryUnescape(rest)
+	if err != nil {
+		return ""
+	}
+	return q
+}
+
+// pathsByRef indexes composite subrequest paths by reference id.
+func pathsByRef(subs []Subrequest) map[string]string {
+	m := make(map[string]string, len(subs))
+	for _, s := range subs {
+		m[s.ReferenceID] = s.Path
+	}
+	return m
+}
+
 // walkChild hands fn every row of a child subquery's result (q may be nil: no children).
 // Salesforce pages child results with a cursor of their own, and the parent's next queryMore
 // invalidates the child cursors of the batch before (SOAP API queryMore(); the strict emulator

@@ -1,8 +1,10 @@
 package salesforce
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -82,5 +84,49 @@ func TestCatalogMissDoesNotSettleForAnEarlierLoad(t *testing.T) {
 	}
 	if _, ok := got.exposedByID(gid); !ok {
 		t.Error("the reload after a miss settled for a catalog loaded before the miss")
+	}
+}
+
+// A walk whose cursor is invalidated on the way runs its query once more and hands on only the
+// rows not handed yet; a second invalidation is KindUnavailable (503), never "not found".
+func TestWalkRerunsTheQueryOnceWhenTheCursorIsGone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for i := range 250 {
+		if _, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Walk_%03d", i), "Label": fmt.Sprintf("Walk %03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	soql, err := Select("Id", "Name").From("PermissionSet").Where(Like("Name", "Walk_%")).OrderBy("Name", false).String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := emulator.Fault{Method: "GET", PathPattern: "/services/data/*/query/*", Status: 404, ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator"}
+	walk := func(faults ...emulator.Fault) (map[string]int, error) {
+		res, err := h.c.Query(h.ctx, soql, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range faults {
+			h.e.InjectFault(f)
+		}
+		seen := map[string]int{}
+		err = h.b.walkRerun(h.ctx, fromResult(res), soql, func(r map[string]any) bool { seen[str(r["Name"])]++; return true })
+		return seen, err
+	}
+	seen, err := walk(gone)
+	if err != nil || len(seen) != 250 {
+		t.Fatalf("walk with the cursor gone once = %d rows, %v; want 250, nil", len(seen), err)
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s handed %d times", name, n)
+		}
+	}
+	// The re-run fails the same way: no third attempt.
+	rerunGone := gone
+	rerunGone.PathPattern = "/services/data/*/query"
+	if _, err := walk(gone, rerunGone); KindOf(err) != KindUnavailable {
+		t.Errorf("walk with the cursor gone twice: %v; want KindUnavailable", err)
 	}
 }

@@ -323,6 +323,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 		return nil, fmt.Errorf("catalog composite answered %d subresponses for %d", len(res), len(subs))
 	}
 	cat := &catalog{loaded: b.now(), picklists: scimschema.Picklists{}}
+	paths := pathsByRef(subs)
 	lengths := map[string]int{}
 	for _, r := range res {
 		if r.Status >= 400 {
@@ -360,7 +361,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = b.walk(ctx, q, func(rec map[string]any) bool {
+		err = b.walkRerun(ctx, q, soqlOf(paths[r.ReferenceID]), func(rec map[string]any) bool {
 			switch r.ReferenceID {
 			case "ps":
 				cat.groups = append(cat.groups, group{

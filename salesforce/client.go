@@ -68,6 +68,7 @@ type Client struct {
 	retry    RetryPolicy
 	metrics  *metrics
 	health   *healthTracker
+	activity *activity
 	log      zerolog.Logger
 
 	usageMu sync.Mutex
@@ -195,9 +196,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		retry:    cfg.Retry.withDefaults(),
 		metrics:  metrics,
 		health:   health,
+		activity: &activity{now: now},
 		log:      cfg.Logger,
 	}
 	c.tokens = &tokens{
+		activity:     c.activity,
 		flow:         cfg.Flow,
 		tokenURL:     loginBase.String() + "/services/oauth2/token",
 		audience:     jwtAudience(loginBase),
@@ -464,6 +467,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.metrics.request(r.op, "error", time.Since(start))
+		c.activity.call(0)
 		c.logCall(ctx, r, "error", start, n)
 		return 0, nil, err
 	}
@@ -472,6 +476,7 @@ func (c *Client) send(ctx context.Context, r request, payload []byte, token stri
 	status := strconv.Itoa(resp.StatusCode)
 	c.recordUsage(resp.Header.Get("Sforce-Limit-Info"))
 	c.metrics.request(r.op, status, time.Since(start))
+	c.activity.call(resp.StatusCode)
 	c.logCall(ctx, r, status, start, n)
 	if err != nil {
 		return 0, nil, err

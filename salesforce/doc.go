@@ -21,6 +21,12 @@
 //
 //   - Rate limiting is 403 REQUEST_LIMIT_EXCEEDED, never 429, and is not retried.
 //
+//   - Only documented behaviour is relied on; docs/salesforce-behaviour.md lists each with its
+//     source, and the emulator's strict profile takes the rest away in tests (permission set group
+//     members come from PermissionSetAssignment; no decision reads an error message; child rows
+//     past their first batch are queried, never read through a child cursor; INVALID_QUERY_LOCATOR
+//     re-runs the query once).
+//
 //   - Composite requests say "collateSubrequests": false: from v49 Salesforce may otherwise run
 //     unrelated subrequests out of order, and the backend's read-backs and conditional writes
 //     rely on the order it sends.

@@ -27,12 +27,12 @@ func (o *op) addMembersCoalesced(g group, users []string) error {
 		return err // added alone (writeGroup audited), or cancelled while waiting
 	}
 	if err != nil {
-		b.auditMembers(o.ctx, g, true, false, err)
+		b.auditMembers(o.ctx, g, users, nil, users, nil, err)
 		return err
 	}
 	failures := res.([]recordFailure)
 	if len(failures) == 0 {
-		b.auditMembers(o.ctx, g, true, false, nil)
+		b.auditMembers(o.ctx, g, users, nil, nil, nil, nil)
 		return nil
 	}
 	if len(failures) == len(users) && o.groupGone(g, failures) {
@@ -40,7 +40,11 @@ func (o *op) addMembersCoalesced(g group, users []string) error {
 	} else {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + users[i] })
 	}
-	b.auditMembers(o.ctx, g, true, false, err)
+	failed := make([]string, len(failures))
+	for i, f := range failures {
+		failed[i] = users[f.index]
+	}
+	b.auditMembers(o.ctx, g, users, nil, failed, nil, err)
 	return err
 }
 

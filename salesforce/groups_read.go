@@ -230,7 +230,7 @@ func (o *op) readGroupMembers(g group, withMembers bool, where ...Cond) (group, 
 		return group{}, nil, b.fail(o.ctx, err)
 	}
 	members := []groupMember{}
-	err = b.walk(o.ctx, mq, func(r map[string]any) bool {
+	err = b.walkRerun(o.ctx, mq, soqlOf(pathsByRef(subs)["members"]), func(r map[string]any) bool {
 		ref := b.memberRef(r)
 		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
 		return true
@@ -289,6 +289,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		return nil, nil, b.fail(ctx, err)
 	}
 	var out []listedGroup
+	paths := pathsByRef(subs)
 	memberships := map[string]map[string]bool{}
 	psgMembers := map[string][]map[string]any{} // 15-character group id → its assignments
 	noPSG := false
@@ -310,7 +311,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		if err != nil {
 			return nil, nil, b.fail(ctx, err)
 		}
-		err = b.walk(ctx, q, func(rec map[string]any) bool {
+		err = b.walkRerun(ctx, q, soqlOf(paths[r.ReferenceID]), func(rec map[string]any) bool {
 			switch r.ReferenceID {
 			case "mship":
 				addMembership(memberships, rec)

@@ -44,7 +44,7 @@ func (o *op) removeMembers(g group, users []string) error {
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
 		err = b.fail(o.ctx, err)
-		b.auditMembers(o.ctx, g, false, true, err)
+		b.auditMembers(o.ctx, g, nil, users, nil, users, err)
 		return err
 	}
 	by := byRef(res)
@@ -69,11 +69,12 @@ func (o *op) removeMembers(g group, users []string) error {
 		return nil // none of them is a member: nothing was deleted
 	}
 	var failures []recordFailure
-	var failed []string
+	var failed, removed []string
 	for i, m := range members.Records {
 		if i >= len(users) {
 			break
 		}
+		removed = append(removed, str(m["AssigneeId"]))
 		s := by["del"+strconv.Itoa(i)]
 		if s.Status < 400 && s.Status != 0 {
 			continue
@@ -90,10 +91,10 @@ func (o *op) removeMembers(g group, users []string) error {
 		failures = append(failures, recordFailure{index: len(failed) - 1, code: e.Code, message: e.Message})
 	}
 	if len(failures) == 0 {
-		b.auditMembers(o.ctx, g, false, true, nil)
+		b.auditMembers(o.ctx, g, nil, removed, nil, nil, nil)
 		return nil
 	}
 	err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failed[i] })
-	b.auditMembers(o.ctx, g, false, true, err)
+	b.auditMembers(o.ctx, g, nil, removed, nil, failed, err)
 	return err
 }

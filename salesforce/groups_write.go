@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -154,6 +155,10 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		refs[i] = scimschema.Ref{ID: m}
 	}
 	if b.dryRun(ctx, "create_group", "") {
+		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, nil)
+		if len(members) > 0 {
+			b.audit(ctx, Change{Operation: OpAddMembers, Changed: []string{"members"}, Added: members}, nil)
+		}
 		g := group{ID: "0PSDRYRUN" + strings.Repeat("0", 9), Name: name, Label: label}
 		return scimschema.GroupToResource(g.record(refs, true)), nil
 	}
@@ -177,13 +182,13 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	res, err := b.c.Composite(ctx, true, subs)
 	if err != nil {
 		err = b.fail(ctx, err)
-		b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
 		return scimschema.Resource{}, err
 	}
 	by := byRef(res)
 	if failures := createFailures(by, "psa", len(first), "DUPLICATE_VALUE"); len(failures) > 0 {
 		err := assignmentError("assigning members", failures, func(j int) string { return "member " + first[j] })
-		b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
 		return scimschema.Resource{}, err
 	}
 	if _, e := subErr(res); e != nil {
@@ -197,7 +202,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		default:
 			err = b.fail(ctx, e)
 		}
-		b.audit(ctx, "create_group", "", []string{"displayName"}, err)
+		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
 		return scimschema.Resource{}, err
 	}
 	rec, err := decodeQuery(by["rec"])
@@ -206,9 +211,9 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	}
 	g := groupFromRecord(rec.Records[0], false)
 	b.addGroup(g)
-	b.audit(ctx, "create_group", g.ID, []string{"displayName"}, nil)
+	b.audit(ctx, Change{Operation: OpCreateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
 	if len(first) > 0 {
-		b.audit(ctx, "add_members", g.ID, []string{"members"}, nil)
+		b.audit(ctx, Change{Operation: OpAddMembers, Target: g.ID, Changed: []string{"members"}, Added: first}, nil)
 	}
 	if rest := members[len(first):]; len(rest) > 0 {
 		if err := o.writeGroup(&g, nil, rest, nil, nil); err != nil {
@@ -340,7 +345,14 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			}
 		}
 	}
-	if newLabel == nil && len(add) == 0 && len(delPSA) == 0 || b.dryRun(ctx, "update_group", g.ID) {
+	if newLabel == nil && len(add) == 0 && len(delPSA) == 0 {
+		return b.groupAnswer(g, final, put, newLabel != nil), nil
+	}
+	if b.dryRun(ctx, "update_group", g.ID) {
+		if newLabel != nil {
+			b.audit(ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
+		}
+		b.auditMembers(ctx, g, add, delUser, nil, nil, nil)
 		return b.groupAnswer(g, final, put, newLabel != nil), nil
 	}
 	if err := o.writeGroup(&g, newLabel, add, delPSA, delUser); err != nil {
@@ -451,18 +463,27 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	}
 	const perCall = 5            // query and collection subrequests per composite
 	labelPending := label != nil // its audit line is not written yet
+	var failedAdd, failedDel []recordFailure
+	var failedNames []string
+	// unsent holds the members of the parts not yet answered: a failed call leaves them unapplied.
+	var unsent []string
+	for _, p := range parts {
+		unsent = append(unsent, p.users...)
+	}
 	audit := func(err error) {
 		if labelPending {
-			b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, err)
+			b.audit(o.ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, err)
 		}
-		b.auditMembers(o.ctx, *g, len(add) > 0, len(delPSA) > 0, err)
+		failed := slices.Clone(unsent)
+		for _, f := range append(slices.Clone(failedAdd), failedDel...) {
+			failed = append(failed, failedNames[f.index])
+		}
+		b.auditMembers(o.ctx, *g, add, delUser, failed, failed, err)
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
 		return SubResponse{}, err
 	}
-	var failedAdd, failedDel []recordFailure
-	var failedNames []string
 	for first := true; first || len(parts) > 0; first = false {
 		limit := perCall
 		if first {
@@ -504,7 +525,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 				audit(err)
 				return SubResponse{}, err
 			}
-			b.audit(o.ctx, "update_group", g.ID, []string{"displayName"}, nil)
+			b.audit(o.ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
 			labelPending = false
 		}
 		for j, p := range chunk {
@@ -519,6 +540,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 				audit(err)
 				return SubResponse{}, err
 			}
+			unsent = unsent[len(p.users):]
 			for _, f := range failures {
 				failedNames = append(failedNames, chunk[j].users[f.index])
 				f.index = len(failedNames) - 1
@@ -602,13 +624,33 @@ func (o *op) groupGone(g group, failures []recordFailure) bool {
 	return true
 }
 
-func (b *Backend) auditMembers(ctx context.Context, g group, added, removed bool, err error) {
-	if added {
-		b.audit(ctx, "add_members", g.ID, []string{"members"}, err)
+// auditMembers writes the add_members and remove_members lines of a group write. failedAdd and
+// failedDel name the members whose change did not happen; when some others did, the result is
+// partial and the line names what was applied.
+func (b *Backend) auditMembers(ctx context.Context, g group, add, del, failedAdd, failedDel []string, err error) {
+	line := func(op Operation, asked, failed []string) {
+		if len(asked) == 0 {
+			return
+		}
+		c := Change{Operation: op, Target: g.ID, Changed: []string{"members"}}
+		ids, lineErr := asked, err
+		if err != nil {
+			if applied := memberOutcome(asked, failed); len(applied) > 0 {
+				ids, c.Result = applied, ResultPartial
+				c.Failed = memberOutcome(asked, applied)
+			} else {
+				c.Failed = asked
+			}
+		}
+		if op == OpAddMembers {
+			c.Added = ids
+		} else {
+			c.Removed = ids
+		}
+		b.audit(ctx, c, lineErr)
 	}
-	if removed {
-		b.audit(ctx, "remove_members", g.ID, []string{"members"}, err)
-	}
+	line(OpAddMembers, add, failedAdd)
+	line(OpRemoveMembers, del, failedDel)
 }
 
 // DeleteGroup deletes a permission set (groups.allow_delete). The DELETE goes first: an
@@ -635,6 +677,7 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 		}
 	}
 	if b.dryRun(ctx, "delete_group", g.ID) {
+		b.audit(ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, nil)
 		return nil
 	}
 	done := func(err error) error {
@@ -648,7 +691,7 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 				err = b.fail(ctx, err)
 			}
 		}
-		b.audit(ctx, "delete_group", g.ID, nil, err)
+		b.audit(ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, err)
 		return err
 	}
 	refusal := b.c.Delete(ctx, g.object(), g.ID)
@@ -666,7 +709,7 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 	}
 	if len(psa) == 0 {
 		// Refused for another reason (the set is in use elsewhere in Salesforce, say).
-		b.audit(ctx, "delete_group", g.ID, nil, refusal)
+		b.audit(ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, refusal)
 		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce refused to delete the permission set (" + codeOf(refusal) + ")", Err: refusal}
 	}
 	const perCall = 4 * collectionMax

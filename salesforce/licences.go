@@ -121,7 +121,7 @@ func (o *op) assignLicences(pairs []licencePair) error {
 	for i, r := range res {
 		if r.Success || len(r.Errors) == 0 || r.Errors[0].Code == "DUPLICATE_VALUE" {
 			if r.Success {
-				o.b.audit(o.ctx, "assign_permission_set_license", pairs[i].user, []string{"permissionSetLicense"}, nil)
+				o.b.audit(o.ctx, Change{Operation: OpAssignLicence, Target: pairs[i].user, Changed: []string{"permissionSetLicense"}, Added: []string{pairs[i].licence}}, nil)
 			}
 			continue
 		}

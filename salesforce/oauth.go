@@ -47,6 +47,7 @@ type tokens struct {
 	timeout      time.Duration
 	now          func() time.Time
 	metrics      *metrics
+	activity     *activity
 	log          zerolog.Logger
 
 	fetching chan struct{} // one slot: serialises token calls; waiting honours ctx
@@ -94,9 +95,11 @@ func (t *tokens) renew(ctx context.Context, stale uint64) (string, uint64, error
 	tok, err := t.obtain(ctx)
 	if err != nil {
 		t.metrics.tokenRefresh(false)
+		t.activity.token(err)
 		return "", 0, err
 	}
 	t.metrics.tokenRefresh(true)
+	t.activity.token(nil)
 
 	t.mu.Lock()
 	t.access = tok.AccessToken

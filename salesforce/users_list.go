@@ -198,7 +198,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			return empty, b.fail(ctx, err)
 		}
 		seen := 0
-		err = b.walk(ctx, page, func(r map[string]any) bool {
+		err = b.walkRerun(ctx, page, soqlOf(pathsByRef(subs)["page"]), func(r map[string]any) bool {
 			if !exact {
 				rows = append(rows, r)
 				return len(rows) < count
@@ -241,7 +241,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		// Past OFFSET 2000: walk the ordered result, one call per 2000 rows, up to the page.
 		seen := 0
-		err = b.walk(ctx, fromResult(res), func(r map[string]any) bool {
+		err = b.walkRerun(ctx, fromResult(res), oq, func(r map[string]any) bool {
 			if seen++; seen >= start {
 				rows = append(rows, r)
 			}
@@ -287,6 +287,7 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 			return nil
 		}
 		res, err := b.c.Composite(ctx, false, subs)
+		paths := pathsByRef(subs)
 		subs = nil
 		if err != nil {
 			return b.fail(ctx, err)
@@ -299,7 +300,7 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 			if err != nil {
 				return b.fail(ctx, err)
 			}
-			err = b.walk(ctx, q, func(r map[string]any) bool {
+			err = b.walkRerun(ctx, q, soqlOf(paths[s.ReferenceID]), func(r map[string]any) bool {
 				if id := str(r["UserId"]); len(id) >= 15 {
 					frozen, _ := r["IsFrozen"].(bool)
 					out[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}

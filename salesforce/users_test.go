@@ -725,7 +725,7 @@ func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
 			if row := h.e.Get("User", id); row["IsActive"] != true || row["FirstName"] != "Steady" {
 				t.Errorf("after PUT IsActive=%v FirstName=%v", row["IsActive"], row["FirstName"])
 			}
-			for _, op := range []string{"enable_user", "unfreeze_user"} {
+			for _, op := range []string{"reactivate_user"} {
 				if strings.Contains(h.log.String(), `"operation":"`+op+`"`) {
 					t.Errorf("audit line %s for a user who was active", op)
 				}

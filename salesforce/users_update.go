@@ -18,6 +18,7 @@ type userChange struct {
 	add      []group        // assignments to create
 	del      []assignment   // assignments to delete
 	attrs    []string       // SCIM attributes written, for the audit line
+	userName string         // for the audit line, with audit.identify_users
 	readBack bool           // read the user back in the same composite
 }
 
@@ -67,10 +68,12 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	}
 
 	// The current record is read first only when the write depends on it: If-Match, a merge of
-	// permission sets, two attributes of one field that disagree, a derived attribute removed.
+	// permission sets, two attributes of one field that disagree, a derived attribute removed; and
+	// under dry_run, so that its preview lists exactly the changes a write would make.
+	dry := b.cfg.Provisioning.DryRun
 	var cur *userState
-	if ifMatch != "" || w.PermissionSets != nil || len(w.Conflicts) > 0 || len(w.Rederive) > 0 {
-		if cur, err = o.readUser(uid, w.PermissionSets != nil); err != nil {
+	if ifMatch != "" || w.PermissionSets != nil || len(w.Conflicts) > 0 || len(w.Rederive) > 0 || dry {
+		if cur, err = o.readUser(uid, w.PermissionSets != nil || dry); err != nil {
 			return scimschema.Resource{}, err
 		}
 		if ifMatch != "" && b.mapper.ToResource(cur.rec).Version != ifMatch {
@@ -82,7 +85,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		b.mapper.Rederive(&w, cur.rec.Fields)
 	}
 
-	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true}
+	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true, userName: b.userName(cur)}
 	if ch.fields == nil {
 		ch.fields = map[string]any{}
 	}
@@ -125,6 +128,9 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	}
 
 	if ch.empty() || b.dryRun(ctx, operation, uid) {
+		if !ch.empty() {
+			o.auditChange(ch, nil, nil) // the preview of what dry_run left out
+		}
 		if cur != nil && cur.rec.GroupsRead {
 			return b.mapper.ToResource(cur.rec), nil
 		}
@@ -215,7 +221,7 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	}
 	o := b.op(ctx)
 	var cur *userState
-	if ifMatch != "" || !b.cfg.Provisioning.DeprovisionUsers || b.cfg.Provisioning.DryRun {
+	if ifMatch != "" || !b.cfg.Provisioning.DeprovisionUsers || b.cfg.Provisioning.DryRun || b.cfg.Audit.IdentifyUsers {
 		var err error
 		if cur, err = o.readUser(uid, false); err != nil {
 			return err
@@ -228,11 +234,8 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 		b.skip(ctx, "deprovision_users", "delete_user", uid)
 		return nil
 	}
-	if b.dryRun(ctx, "delete_user", uid) {
-		return nil
-	}
 	// DELETE follows deprovision_users alone (not disable_users).
-	ch := &userChange{id: uid, fields: map[string]any{}}
+	ch := &userChange{id: uid, fields: map[string]any{}, userName: b.userName(cur)}
 	if b.cfg.Provisioning.DisableAction == "freeze" {
 		if cur != nil && cur.loginID == "" {
 			return noLoginError(nil)
@@ -245,6 +248,10 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	}
 	if ch.empty() {
 		return nil // already deprovisioned
+	}
+	if b.dryRun(ctx, "delete_user", uid) {
+		o.auditChange(ch, nil, nil)
+		return nil
 	}
 	sent, err := b.reserveIfDeprovisioning(ctx, ch, "delete_user")
 	if err != nil {
@@ -465,14 +472,18 @@ func (o *op) applyBlind(ch *userChange) (*userState, error) {
 			}
 		}
 	}
+	var u *userState
+	if ch.readBack {
+		u, err = o.userFromResponses(by, "get", "getl", true)
+		if ch.userName == "" {
+			ch.userName = b.userName(u)
+		}
+	}
 	o.auditChange(ch, done, failure)
 	if failure != nil {
 		return nil, failure
 	}
-	if !ch.readBack {
-		return nil, nil
-	}
-	return o.userFromResponses(by, "get", "getl", true)
+	return u, err
 }
 
 func noLoginError(cause error) error {
@@ -510,27 +521,35 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 		}
 		return err
 	}
+	line := func(op Operation, changed []string, ref string) {
+		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed}, result(ref))
+	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
-		b.audit(o.ctx, "update_user", ch.id, ch.attrs, result("upd"))
+		line(OpUpdateUser, ch.attrs, "upd")
 	}
 	if ch.active != nil && (happened("act") || err != nil && done == nil) {
-		op := "disable_user"
+		op := OpDisableUser
 		if *ch.active {
-			op = "enable_user"
+			op = OpReactivateUser
 		}
-		b.audit(o.ctx, op, ch.id, []string{"active"}, result("act"))
+		line(op, []string{"active"}, "act")
 	}
 	if ch.freeze != nil && (happened("frz") || err != nil && done == nil) {
-		op := "freeze_user"
+		op := OpFreezeUser
 		if !*ch.freeze {
-			op = "unfreeze_user"
+			op = OpReactivateUser
 		}
-		b.audit(o.ctx, op, ch.id, []string{"active"}, result("frz"))
+		line(op, []string{"active"}, "frz")
 	}
-	if len(ch.add) > 0 {
-		b.audit(o.ctx, "assign_permission_sets", ch.id, []string{"permissionSets"}, err)
+	b.auditMembership(o.ctx, ch.id, ch.userName, ch.add, ch.del, err)
+}
+
+// userName is the SCIM userName of a user read from Salesforce, for audit lines with
+// audit.identify_users; "" when the user was not read or the setting is off.
+func (b *Backend) userName(u *userState) string {
+	if u == nil || !b.cfg.Audit.IdentifyUsers {
+		return ""
 	}
-	if len(ch.del) > 0 {
-		b.audit(o.ctx, "unassign_permission_sets", ch.id, []string{"permissionSets"}, err)
-	}
+	name, _ := b.mapper.ToResource(u.rec).Attributes["userName"].(string)
+	return name
 }

@@ -66,6 +66,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		}
 	}
 	if b.dryRun(ctx, "create_user", "") {
+		b.auditCreate(ctx, "", attrs, w, psAdd, freeze, nil)
 		return b.dryRunUser(fields, prof, psAdd, freeze), nil
 	}
 
@@ -77,20 +78,20 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	for attempt := 0; ; attempt++ {
 		u, err := o.createCoalesced(fields, psAdd, freeze)
 		if err == nil {
-			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
+			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, psAdd, freeze, nil)
 			b.auditSoft(ctx, "create_user", str(u.rec.Fields["Id"]), w, fx)
 			return b.mapper.ToResource(u.rec), nil
 		}
 		var ce *createError
 		if !errors.As(err, &ce) {
-			b.audit(ctx, "create_user", "", w.Attributes, err)
+			b.auditCreate(ctx, "", attrs, w, nil, false, err)
 			return scimschema.Resource{}, err
 		}
 		if ce.e != nil && attempt < softRetries {
 			// A nickname someone holds or a manager Salesforce does not know: fix and create again.
 			retry, err := o.fixRefusal(ce.e, fields, fx)
 			if err != nil {
-				b.audit(ctx, "create_user", "", w.Attributes, err)
+				b.auditCreate(ctx, "", attrs, w, nil, false, err)
 				return scimschema.Resource{}, err
 			}
 			if retry {
@@ -99,10 +100,10 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		}
 		u, err = o.createFailure(ce, fields, prof, psAdd, started)
 		if err == nil {
-			b.auditCreate(ctx, u, w, psAdd, freeze, nil)
+			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, psAdd, freeze, nil)
 			return b.mapper.ToResource(u.rec), nil
 		}
-		b.audit(ctx, "create_user", "", w.Attributes, err)
+		b.auditCreate(ctx, "", attrs, w, nil, false, err)
 		return scimschema.Resource{}, err
 	}
 }
@@ -111,14 +112,14 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 // concurrent creates of the same local part, a manager Salesforce does not know).
 const softRetries = 5
 
-func (b *Backend) auditCreate(ctx context.Context, u *userState, w scimschema.UserWrite, psAdd []group, freeze bool, err error) {
-	id := str(u.rec.Fields["Id"])
-	b.audit(ctx, "create_user", id, w.Attributes, err)
-	if len(psAdd) > 0 {
-		b.audit(ctx, "assign_permission_sets", id, []string{"permissionSets"}, err)
-	}
+// auditCreate writes the lines of a create: the user, its permission sets, its freeze. id is ""
+// when nothing was created (a failure, or dry_run).
+func (b *Backend) auditCreate(ctx context.Context, id string, attrs map[string]any, w scimschema.UserWrite, psAdd []group, freeze bool, err error) {
+	userName, _ := attrs["userName"].(string)
+	b.audit(ctx, Change{Operation: OpCreateUser, Target: id, UserName: userName, Changed: w.Attributes}, err)
+	b.auditMembership(ctx, id, userName, psAdd, nil, err)
 	if freeze {
-		b.audit(ctx, "freeze_user", id, []string{"active"}, err)
+		b.audit(ctx, Change{Operation: OpFreezeUser, Target: id, UserName: userName, Changed: []string{"active"}}, err)
 	}
 }
 

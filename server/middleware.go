@@ -183,6 +183,9 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 			info.actor = name
 		}
+		if s.cfg.TokenUsed != nil {
+			s.cfg.TokenUsed(name)
+		}
 		ctx := scimschema.WithActor(r.Context(), name)
 		log := zerolog.Ctx(ctx).With().Str("token_name", name).Logger()
 		next.ServeHTTP(w, r.WithContext(log.WithContext(ctx)))

@@ -51,6 +51,9 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Ready backs /readyz; nil means always ready.
 	Ready func(context.Context) error
+	// TokenUsed, when set, is told the name of the token of every authenticated request (the
+	// status page's "recent IdP token use"). It must not block.
+	TokenUsed func(name string)
 }
 
 const (

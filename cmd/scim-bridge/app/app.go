@@ -46,6 +46,10 @@ func RunWithSignals(ctx context.Context, args []string, env []string, stdout, st
 		return runCheck(ctx, args, env, stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, args, env, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, env, stdout, stderr)
+	case "explain":
+		return runExplain(ctx, args, env, os.Stdin, stdout, stderr)
 	case "conformance":
 		return runConformance(ctx, args, env, stdout, stderr)
 	case "healthcheck":
@@ -68,6 +72,8 @@ const usage = `Usage:
   scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
                        [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
+  scim-bridge status   [--config FILE]
+  scim-bridge explain  [--config FILE] [--offline] < body.json
   scim-bridge conformance --url URL --token T [--json FILE] [--deviations LIST] [--idp]
   scim-bridge healthcheck [--config FILE] [--url URL] [--timeout DURATION]
   scim-bridge version

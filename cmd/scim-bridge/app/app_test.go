@@ -120,7 +120,9 @@ func TestDemoServesSCIMOverRealOAuth(t *testing.T) {
 	}
 }
 
-// TestDemoBannerCurlCommandsWork runs serve --demo as a user would and pastes its curl commands.
+// TestDemoBannerCurlCommandsWork runs serve --demo as a user would and pastes its curl commands;
+// the status page it announces answers. (The admin listener moves to a free port: serve --demo
+// puts it on 127.0.0.1:9090 unless admin_listen says otherwise.)
 func TestDemoBannerCurlCommandsWork(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -132,7 +134,7 @@ func TestDemoBannerCurlCommandsWork(t *testing.T) {
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0"}, []string{"SCIM_BRIDGE_TOKEN=banner-token-0123456789"}, out, io.Discard)
+		done <- Run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0"}, []string{"SCIM_BRIDGE_TOKEN=banner-token-0123456789", "SCIM_BRIDGE_ADMIN_LISTEN=127.0.0.1:0"}, out, io.Discard)
 	}()
 	defer func() {
 		cancel()
@@ -150,6 +152,19 @@ func TestDemoBannerCurlCommandsWork(t *testing.T) {
 	banner := out.String()
 	if !strings.Contains(banner, "banner-token-0123456789") {
 		t.Errorf("banner does not show SCIM_BRIDGE_TOKEN")
+	}
+	statusURL := regexp.MustCompile(`Status page +(http://\S+/status)\n`).FindStringSubmatch(banner)
+	if statusURL == nil {
+		t.Fatalf("banner does not show the status page:\n%s", banner)
+	}
+	resp, err := http.Get(statusURL[1])
+	if err != nil {
+		t.Fatalf("GET %s: %v", statusURL[1], err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "scim-bridge status") {
+		t.Errorf("GET %s = %d:\n%s", statusURL[1], resp.StatusCode, page)
 	}
 	cmds := regexp.MustCompile(`(?s)  (curl .*?)\n\n`).FindAllStringSubmatch(banner, -1)
 	if len(cmds) != 2 {

@@ -24,6 +24,7 @@ import (
 // "Configuration"); every scalar key can be overridden by SCIM_BRIDGE_<SECTION>_<KEY>.
 type Config struct {
 	Listen            string         `yaml:"listen"`
+	AdminListen       string         `yaml:"admin_listen"`
 	PublicURL         string         `yaml:"public_url"`
 	TrustProxyHeaders bool           `yaml:"trust_proxy_headers"`
 	ShutdownDelay     time.Duration  `yaml:"shutdown_delay"`
@@ -33,6 +34,12 @@ type Config struct {
 	Provisioning      Provisioning   `yaml:"provisioning"`
 	Users             UsersConfig    `yaml:"users"`
 	Groups            GroupsConfig   `yaml:"groups"`
+	Audit             AuditConfig    `yaml:"audit"`
+}
+
+// AuditConfig is the audit section: what audit lines and the status page may say about people.
+type AuditConfig struct {
+	IdentifyUsers bool `yaml:"identify_users"`
 }
 
 type TLSConfig struct {
@@ -579,6 +586,11 @@ func validate(cfg *Config, use purpose) problems {
 	var probs problems
 	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
 		probs.add("listen", "must be host:port, such as 127.0.0.1:8080")
+	}
+	if cfg.AdminListen != "" {
+		if _, _, err := net.SplitHostPort(cfg.AdminListen); err != nil {
+			probs.add("admin_listen", "must be host:port, such as 127.0.0.1:9090, or empty (off)")
+		}
 	}
 	if cfg.PublicURL != "" {
 		if msg := checkPublicURL(cfg.PublicURL); msg != "" {

@@ -34,6 +34,9 @@ type DemoOptions struct {
 	Emulator func(*emulator.Config)
 	// Logger receives the bridge's logs; nil = discard.
 	Logger *zerolog.Logger
+	// DefaultAdminListen turns the admin listener (the status page) on at this address when the
+	// configuration leaves admin_listen empty; "" leaves it as configured.
+	DefaultAdminListen string
 }
 
 // Demo is a running bridge on the built-in Salesforce emulator.
@@ -41,8 +44,10 @@ type Demo struct {
 	// BaseURL is the SCIM base, e.g. http://127.0.0.1:8080/scim/v2.
 	BaseURL string
 	// URL is the bridge's root (for /healthz, /metrics).
-	URL   string
-	Token string
+	URL string
+	// AdminURL is the admin listener's root (/status); "" when it is off.
+	AdminURL string
+	Token    string
 	// Emulator is the in-process Salesforce; EmulatorURL is where the bridge reaches it over HTTP.
 	Emulator    *emulator.Emulator
 	EmulatorURL string
@@ -51,6 +56,7 @@ type Demo struct {
 	stop     context.CancelFunc
 	done     chan error
 	emulator *http.Server
+	admin    func() // stops the admin listener; nil when it is off
 }
 
 // StartDemo starts the emulator on a loopback port and the bridge in front of it, connected over
@@ -129,6 +135,9 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	if opts.ConfigYAML != "" {
 		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
 	}
+	if cfg.AdminListen == "" {
+		cfg.AdminListen = opts.DefaultAdminListen
+	}
 	switch {
 	case opts.Listen != "":
 		cfg.Listen = opts.Listen
@@ -156,8 +165,22 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 		_ = ln.Close()
 		return fail(fmt.Errorf("the bridge cannot reach its emulator: %w", err))
 	}
+	var adminURL string
+	var stopAdmin func()
+	if cfg.AdminListen != "" {
+		addr, stop2, err := b.startAdmin(runCtx, cfg, logger)
+		if err != nil {
+			stop()
+			_ = ln.Close()
+			return fail(err)
+		}
+		adminURL, stopAdmin = "http://"+addr, stop2
+	}
+	announceDryRun(cfg, logger)
 	root := "http://" + ln.Addr().String()
 	d := &Demo{
+		AdminURL:    adminURL,
+		admin:       stopAdmin,
 		BaseURL:     root + "/scim/v2",
 		URL:         root,
 		Token:       token,
@@ -178,6 +201,9 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 func (d *Demo) Close() error {
 	d.stop()
 	err := <-d.done
+	if d.admin != nil {
+		d.admin()
+	}
 	if cerr := d.emulator.Close(); cerr != nil && err == nil && !errors.Is(cerr, http.ErrServerClosed) {
 		err = cerr
 	}
@@ -192,7 +218,11 @@ func printDemoBanner(w io.Writer, d *Demo) {
 	fmt.Fprintf(&b, "  Salesforce      %s (emulator)\n", d.EmulatorURL)
 	// For Salesforce clients (sf, jsforce, …) against the demo org: a client-credentials token
 	// runs as the integration user (docs/emulator.md).
-	fmt.Fprintf(&b, "  Connected app   client id %s, client secret %s\n\n", d.cfg.Salesforce.ClientID, d.cfg.Salesforce.ClientSecret)
+	fmt.Fprintf(&b, "  Connected app   client id %s, client secret %s\n", d.cfg.Salesforce.ClientID, d.cfg.Salesforce.ClientSecret)
+	if d.AdminURL != "" {
+		fmt.Fprintf(&b, "  Status page     %s/status\n", d.AdminURL)
+	}
+	fmt.Fprintf(&b, "\n")
 	fmt.Fprintf(&b, "Try:\n\n")
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/Users?count=5'\n\n", d.Token, d.BaseURL)
 	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/scim+json' \\\n", d.Token)

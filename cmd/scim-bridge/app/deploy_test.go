@@ -518,8 +518,13 @@ func TestComposeFile(t *testing.T) {
 	if pub := str(dig(emu, "ports", 0)); !strings.HasSuffix(pub, ":"+listenPort(t, env["SCIM_BRIDGE_LISTEN"])) {
 		t.Errorf("published port %s is not SCIM_BRIDGE_LISTEN's port", pub)
 	}
-	if vol := str(dig(bridge, "volumes", 0)); !strings.HasSuffix(vol, ":"+filepath.Dir(env["SCIM_BRIDGE_SALESFORCE_TOKEN_FILE"])) {
-		t.Errorf("no volume holds SCIM_BRIDGE_SALESFORCE_TOKEN_FILE (%s): volumes %v", env["SCIM_BRIDGE_SALESFORCE_TOKEN_FILE"], dig(bridge, "volumes"))
+	// The root file system is read-only: token_file needs a writable mount for the image's user.
+	tokenDir := filepath.Dir(env["SCIM_BRIDGE_SALESFORCE_TOKEN_FILE"])
+	if tmpfs := str(dig(bridge, "tmpfs", 0)); !strings.HasPrefix(tmpfs, tokenDir+":") || !strings.Contains(tmpfs, "uid=65532") {
+		t.Errorf("no writable tmpfs for the image's user holds SCIM_BRIDGE_SALESFORCE_TOKEN_FILE (%s): tmpfs %v", tokenDir, dig(bridge, "tmpfs"))
+	}
+	if dig(bridge, "read_only") != true {
+		t.Error("the bridge's root file system is not read-only")
 	}
 
 	// Run the two services as the compose file says, on free loopback ports, and ask as a user would.

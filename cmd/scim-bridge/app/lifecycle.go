@@ -166,13 +166,12 @@ func (r *reloader) reload() {
 		r.logger.Error().Str("problems", err.Error()).Msg("reload refused: the configuration is invalid; still serving with the previous one")
 		return
 	}
-	ev := r.logger.Info()
 	added, removed, changed := tokenChanges(r.cfg.Auth.Tokens, cfg.Auth.Tokens)
 	if err := r.tokens.Replace(serverTokens(cfg.Auth.Tokens)); err != nil {
 		r.logger.Error().Str("problems", err.Error()).Msg("reload refused: the bearer tokens are invalid; still serving with the previous ones")
 		return
 	}
-	ev = ev.Strs("tokens_added", added).Strs("tokens_removed", removed).Strs("tokens_changed", changed)
+	ev := r.logger.Info().Strs("tokens_added", added).Strs("tokens_removed", removed).Strs("tokens_changed", changed)
 	switch {
 	case r.cert == nil && cfg.TLS.CertFile != "":
 		ev = ev.Str("tls", "tls.cert_file was set: TLS needs a restart")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scim-bridge/scim-bridge/salesforce"
 	"github.com/scim-bridge/scim-bridge/server"
+	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
 // allowStringBooleans sets the SCIM library's process-wide switch for Entra's string booleans
@@ -26,11 +27,13 @@ var allowStringBooleans sync.Once
 // bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler, with
 // the bearer tokens (replaced on SIGHUP) and the readiness state behind /readyz.
 type bridge struct {
-	client  *salesforce.Client
-	backend *salesforce.Backend
-	handler http.Handler
-	tokens  *server.TokenSet
-	ready   *readiness
+	client   *salesforce.Client
+	backend  *salesforce.Backend
+	handler  http.Handler
+	tokens   *server.TokenSet
+	ready    *readiness
+	recorder *status.Recorder     // what the status page shows
+	registry *prometheus.Registry // every metric of the process
 }
 
 // buildBridge wires everything from a validated Config. httpClient may be nil.
@@ -56,6 +59,7 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 		Registerer:        reg,
 		Gatherer:          reg,
 		Ready:             b.ready.check,
+		TokenUsed:         b.recorder.TokenUsed,
 	})
 	if err != nil {
 		return nil, err
@@ -97,6 +101,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		return nil, err
 	}
 	p := cfg.Provisioning
+	recorder := status.NewRecorder(nil)
 	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
 		Provisioning: salesforce.ProvisioningConfig{
 			CreateUsers:      p.CreateUsers,
@@ -107,6 +112,10 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			PermissionSets:   p.PermissionSets,
 			DryRun:           p.DryRun,
 			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
+		},
+		Audit: salesforce.AuditConfig{
+			IdentifyUsers: cfg.Audit.IdentifyUsers,
+			OnChange:      func(c salesforce.Change) { recorder.Audit(auditEvent(c)) },
 		},
 		AssignableProfiles: cfg.Users.AssignableProfiles,
 		Users:              cfg.userMapping(),
@@ -126,7 +135,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 	if err != nil {
 		return nil, err
 	}
-	return &bridge{client: client, backend: backend}, nil
+	return &bridge{client: client, backend: backend, recorder: recorder, registry: reg}, nil
 }
 
 func runServe(ctx context.Context, args []string, env []string, stdout, stderr io.Writer, sig Signals) error {
@@ -145,7 +154,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	logger := newLogger(stdout, em)
 
 	if *demo {
-		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger}, defaultConfig().Listen)
+		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, defaultConfig().Listen)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return ErrReported
@@ -188,7 +197,7 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
 		return ErrReported
 	}
-	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cert != nil).Str("version", version()).Msg("scim-bridge serving")
+	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cert != nil).Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
 	tokenCtx, stopTokens := context.WithCancel(ctx)
 	defer stopTokens()
 	go awaitFirstToken(tokenCtx, b.client, b.ready, logger)
@@ -199,6 +208,17 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		cfg:    cfg,
 		logger: logger,
 	}
+	if cfg.AdminListen != "" {
+		addr, stopAdmin, err := b.startAdmin(ctx, cfg, logger)
+		if err != nil {
+			_ = ln.Close()
+			fmt.Fprintln(stderr, err)
+			return ErrReported
+		}
+		defer stopAdmin()
+		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
+	}
+	announceDryRun(cfg, logger)
 	return serving{
 		handler:       b.handler,
 		ready:         b.ready,

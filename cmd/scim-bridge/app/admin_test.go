@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scim-bridge/scim-bridge/server/status"
+)
+
+// startAdminDemo runs the demo with the admin listener on a free port.
+func startAdminDemo(t *testing.T, configYAML string) *Demo {
+	t.Helper()
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "admin-token-0123456789abcdef", DefaultAdminListen: "127.0.0.1:0", ConfigYAML: configYAML})
+	if err != nil {
+		t.Fatalf("StartDemo: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	if d.AdminURL == "" {
+		t.Fatal("the demo has no admin listener")
+	}
+	return d
+}
+
+func createUser(t *testing.T, d *Demo, userName string) string {
+	t.Helper()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"` + userName + `","primary":true}]}`
+	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct{ ID string }
+	_ = json.NewDecoder(resp.Body).Decode(&res)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users = %d", resp.StatusCode)
+	}
+	return res.ID
+}
+
+func adminGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The admin listener serves the status page, its JSON, and the bridge's /metrics, /healthz and
+// /readyz; no SCIM. The page shows a user created a moment before, the token that did it, the
+// Salesforce connection and the policy.
+func TestAdminListenerServesTheStatusPage(t *testing.T) {
+	t.Parallel()
+	d := startAdminDemo(t, "audit: {identify_users: true}\nprovisioning: {disable_action: freeze}\n")
+	id := createUser(t, d, "ada.status@example.com")
+
+	code, page := adminGet(t, d.AdminURL+"/status")
+	if code != http.StatusOK {
+		t.Fatalf("GET /status = %d", code)
+	}
+	for _, want := range []string{"create_user", id, "ada.status@example.com", "demo", `class="up"`, "freeze", "<svg", "100 per 1h0m0s"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/status does not show %q", want)
+		}
+	}
+
+	code, body := adminGet(t, d.AdminURL+"/status.json")
+	var s status.Snapshot
+	if err := json.Unmarshal([]byte(body), &s); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /status.json = %d, %v", code, err)
+	}
+	if len(s.Events) == 0 || s.Events[0].Operation != "create_user" || s.Events[0].Target != id || s.Events[0].Actor != "demo" {
+		t.Errorf("events = %+v; want the create_user of %s by demo first", s.Events, id)
+	}
+	if !s.Salesforce.Up || !s.Salesforce.APIKnown || s.Salesforce.APIMax == 0 || len(s.Tokens) != 1 || s.Tokens[0].Name != "demo" {
+		t.Errorf("snapshot = %+v", s)
+	}
+
+	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/scim/v2/Users": 404} {
+		if code, _ := adminGet(t, d.AdminURL+path); code != want {
+			t.Errorf("admin GET %s = %d; want %d", path, code, want)
+		}
+	}
+}
+
+// A dry run is announced on the page, and its audit shows what would have been done.
+func TestStatusPageAnnouncesDryRun(t *testing.T) {
+	t.Parallel()
+	d := startAdminDemo(t, "provisioning: {dry_run: true}\n")
+	createUser(t, d, "dry.status@example.com")
+	_, page := adminGet(t, d.AdminURL+"/status")
+	if !strings.Contains(page, "Dry run: nothing is written to Salesforce") || !strings.Contains(page, "(dry run)") {
+		t.Errorf("/status does not announce the dry run and its preview:\n%s", page)
+	}
+	if strings.Contains(page, "dry.status@example.com") {
+		t.Error("/status shows a userName without audit.identify_users")
+	}
+}
+
+// scim-bridge status prints the page's content from the running bridge named by the config.
+func TestStatusCommandReadsTheAdminListener(t *testing.T) {
+	t.Parallel()
+	d := startAdminDemo(t, "")
+	id := createUser(t, d, "cli.status@example.com")
+	cfg := filepath.Join(t.TempDir(), "bridge.yaml")
+	yaml := "admin_listen: " + strings.TrimPrefix(d.AdminURL, "http://") + "\nsalesforce:\n  url: https://acme.my.salesforce.com\n  client_id: x\n  refresh_token: y\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"status", "--config", cfg}, nil, &out, &errOut); err != nil {
+		t.Fatalf("status = %v: %s", err, errOut.String())
+	}
+	for _, want := range []string{"Salesforce  " + d.EmulatorURL + "  up", "API allowance", "Policy", "demo", "create_user", id} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	off := filepath.Join(t.TempDir(), "off.yaml")
+	if err := os.WriteFile(off, []byte("salesforce:\n  url: https://acme.my.salesforce.com\n  client_id: x\n  refresh_token: y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if err := Run(context.Background(), []string{"status", "--config", off}, nil, io.Discard, &errOut); !errors.Is(err, ErrReported) || !strings.Contains(errOut.String(), "admin_listen") {
+		t.Errorf("status without admin_listen = %v: %s", err, errOut.String())
+	}
+}

@@ -1,0 +1,351 @@
+package salesforce
+
+import (
+	"bufio"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// auditLog collects the audit events a backend hands to AuditConfig.OnChange.
+type auditLog struct {
+	mu      sync.Mutex
+	changes []Change
+}
+
+func (a *auditLog) add(c Change) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.changes = append(a.changes, c)
+}
+
+// since returns the events after the first n.
+func (a *auditLog) since(n int) []Change {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Change(nil), a.changes[n:]...)
+}
+
+func (a *auditLog) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.changes)
+}
+
+func withAudit(log *auditLog, identify, dryRun bool) harnessOption {
+	return withBackend(func(c *BackendConfig) {
+		c.Audit = AuditConfig{IdentifyUsers: identify, OnChange: log.add}
+		c.Provisioning.DryRun = dryRun
+		c.Groups.AllowDelete = true
+		c.Provisioning.PermissionSets = "overwrite"
+	})
+}
+
+// auditFixture is what every audit case starts from: a user in a permission set, an inactive
+// user, a frozen user, and an empty permission set.
+type auditFixture struct {
+	h                        *harness
+	user, inactive, frozen   string
+	salesOps, support, empty string
+}
+
+func newAuditFixture(t *testing.T, opts ...harnessOption) auditFixture {
+	h := newHarness(t, opts...)
+	f := auditFixture{h: h, salesOps: h.permSetID("Sales_Ops"), support: h.permSetID("Support_Agent"), empty: h.permSetID("Analytics_Viewer")}
+	f.user = h.insertUser("ann.audit@example.com", "Standard User", nil)
+	h.assign(f.user, f.salesOps)
+	f.inactive = h.insertUser("ina.audit@example.com", "Standard User", map[string]any{"IsActive": false})
+	f.frozen = h.insertUser("fro.audit@example.com", "Standard User", nil)
+	if err := h.e.Update("UserLogin", str(h.login(f.frozen)["Id"]), map[string]any{"IsFrozen": true}); err != nil {
+		t.Fatalf("freezing: %v", err)
+	}
+	return f
+}
+
+// Every Salesforce change is one audit line naming operation, target, changed attributes, member
+// ids and result; under dry_run the same lines describe what would have been done, and nothing
+// is written. Targets and members are ids; userName appears only with audit.identify_users.
+func TestAuditLinesSayWhatHappens(t *testing.T) {
+	t.Parallel()
+	activeFalse := func(t *testing.T) []scimschema.PatchOp {
+		return []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}
+	}
+	tests := []struct {
+		name   string
+		freeze bool
+		run    func(t *testing.T, f auditFixture) (created string)
+		want   func(f auditFixture, created string, dry bool) []Change
+	}{{
+		name: "create_user with a permission set",
+		run: func(t *testing.T, f auditFixture) string {
+			attrs := newUserAttrs("new.audit@example.com", "New", "Person")
+			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Support_Agent"}}}
+			res, err := f.h.b.CreateUser(f.h.ctx, attrs)
+			if err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+			return res.ID
+		},
+		want: func(f auditFixture, created string, dry bool) []Change {
+			id, members := created, []string{created}
+			if dry {
+				id, members = "", []string{}
+			}
+			return []Change{
+				{Operation: OpCreateUser, Target: id, UserName: "new.audit@example.com"},
+				{Operation: OpAddMembers, Target: f.support, UserName: "new.audit@example.com", Changed: []string{"members"}, Added: members},
+			}
+		},
+	}, {
+		name: "update_user",
+		run: func(t *testing.T, f auditFixture) string {
+			_, err := f.h.b.PatchUser(f.h.ctx, f.user, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Lead"}}, "")
+			if err != nil {
+				t.Fatalf("PatchUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"title"}}}
+		},
+	}, {
+		name: "disable_user",
+		run: func(t *testing.T, f auditFixture) string {
+			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, activeFalse(t), ""); err != nil {
+				t.Fatalf("PatchUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{{Operation: OpDisableUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"active"}}}
+		},
+	}, {
+		name:   "freeze_user by DELETE",
+		freeze: true,
+		run: func(t *testing.T, f auditFixture) string {
+			if err := f.h.b.DeleteUser(f.h.ctx, f.user, ""); err != nil {
+				t.Fatalf("DeleteUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{{Operation: OpFreezeUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"active"}}}
+		},
+	}, {
+		name: "reactivate_user: IsActive and unfreeze",
+		run: func(t *testing.T, f auditFixture) string {
+			for _, id := range []string{f.inactive, f.frozen} {
+				op := []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: true}}
+				if _, err := f.h.b.PatchUser(f.h.ctx, id, op, ""); err != nil {
+					t.Fatalf("PatchUser: %v", err)
+				}
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{
+				{Operation: OpReactivateUser, Target: f.inactive, UserName: "ina.audit@example.com", Changed: []string{"active"}},
+				{Operation: OpReactivateUser, Target: f.frozen, UserName: "fro.audit@example.com", Changed: []string{"active"}},
+			}
+		},
+	}, {
+		name: "add_members and remove_members of a group",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := []scimschema.PatchOp{
+				{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": f.inactive}}},
+				{Op: "remove", Path: parsePath(t, `members[value eq "`+f.user+`"]`)},
+			}
+			if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+				t.Fatalf("PatchGroup: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{
+				{Operation: OpAddMembers, Target: f.salesOps, Changed: []string{"members"}, Added: []string{f.inactive}},
+				{Operation: OpRemoveMembers, Target: f.salesOps, Changed: []string{"members"}, Removed: []string{f.user}},
+			}
+		},
+	}, {
+		name: "remove_members alone",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, `members[value eq "`+f.user+`"]`)}, {Op: "remove", Path: parsePath(t, `members[value eq "`+f.inactive+`"]`)}}
+			if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+				t.Fatalf("PatchGroup: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			// f.inactive is no member: removing it changes nothing and is not named.
+			return []Change{{Operation: OpRemoveMembers, Target: f.salesOps, Changed: []string{"members"}, Removed: []string{f.user}}}
+		},
+	}, {
+		name: "a user's permissionSets are memberships",
+		run: func(t *testing.T, f auditFixture) string {
+			attrs := newUserAttrs("ann.audit@example.com", "Ann", "Audit")
+			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Support_Agent"}}}
+			if _, err := f.h.b.ReplaceUser(f.h.ctx, f.user, attrs, ""); err != nil {
+				t.Fatalf("ReplaceUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{
+				{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com"},
+				{Operation: OpAddMembers, Target: f.support, UserName: "ann.audit@example.com", Changed: []string{"members"}, Added: []string{f.user}},
+				{Operation: OpRemoveMembers, Target: f.salesOps, UserName: "ann.audit@example.com", Changed: []string{"members"}, Removed: []string{f.user}},
+			}
+		},
+	}, {
+		name: "create_group with members, delete_group",
+		run: func(t *testing.T, f auditFixture) string {
+			res, err := f.h.b.CreateGroup(f.h.ctx, map[string]any{"displayName": "Audit Team", "members": []any{map[string]any{"value": f.user}}})
+			if err != nil {
+				t.Fatalf("CreateGroup: %v", err)
+			}
+			if err := f.h.b.DeleteGroup(f.h.ctx, f.empty, ""); err != nil {
+				t.Fatalf("DeleteGroup: %v", err)
+			}
+			return res.ID
+		},
+		want: func(f auditFixture, created string, dry bool) []Change {
+			id := created
+			if dry {
+				id = ""
+			}
+			return []Change{
+				{Operation: OpCreateGroup, Target: id, Changed: []string{"displayName"}},
+				{Operation: OpAddMembers, Target: id, Changed: []string{"members"}, Added: []string{f.user}},
+				{Operation: OpDeleteGroup, Target: f.empty},
+			}
+		},
+	}}
+	for _, tt := range tests {
+		for _, dry := range []bool{false, true} {
+			name := tt.name
+			if dry {
+				name += "/dry_run"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				log := &auditLog{}
+				f := newAuditFixture(t, withAudit(log, true, dry), withBackend(func(c *BackendConfig) {
+					if tt.freeze {
+						c.Provisioning.DisableAction = "freeze"
+					}
+				}))
+				before := f.h.snapshot()
+				created := tt.run(t, f)
+				want := tt.want(f, created, dry)
+				for i := range want {
+					want[i].Actor, want[i].DryRun, want[i].Result = "test-idp", dry, ResultOK
+				}
+				got := log.since(0)
+				for i := range want {
+					// Which attributes a create or PUT writes is the mapping's business; the line names them.
+					if want[i].Changed == nil && (want[i].Operation == OpCreateUser || want[i].Operation == OpUpdateUser) && i < len(got) {
+						if !slices.Contains(got[i].Changed, "userName") {
+							t.Errorf("%s changed = %v; want it to name userName", got[i].Operation, got[i].Changed)
+						}
+						want[i].Changed = got[i].Changed
+					}
+				}
+				if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("audit events (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(want, auditLines(t, f.h.log.String()), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("audit lines (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(before, f.h.snapshot()); dry && diff != "" {
+					t.Errorf("dry_run changed the org (-before +after):\n%s", diff)
+				}
+				for _, value := range []string{"Person", "Lead", "Audit Team"} {
+					if strings.Contains(f.h.log.String(), value) {
+						t.Errorf("a log line contains the attribute value %q", value)
+					}
+				}
+			})
+		}
+	}
+}
+
+// snapshot is every record the bridge writes to.
+func (h *harness) snapshot() map[string][]map[string]any {
+	out := map[string][]map[string]any{}
+	for _, object := range []string{"User", "UserLogin", "PermissionSet", "PermissionSetAssignment"} {
+		out[object] = h.e.List(object)
+	}
+	return out
+}
+
+// auditLines parses the log's audit lines back into Changes.
+func auditLines(t *testing.T, log string) []Change {
+	t.Helper()
+	var out []Change
+	sc := bufio.NewScanner(strings.NewReader(log))
+	for sc.Scan() {
+		var line struct {
+			Audit     bool     `json:"audit"`
+			DryRun    bool     `json:"dry_run"`
+			Actor     string   `json:"actor"`
+			Operation string   `json:"operation"`
+			Target    string   `json:"target"`
+			UserName  string   `json:"userName"`
+			Changed   []string `json:"changed"`
+			Added     []string `json:"added"`
+			Removed   []string `json:"removed"`
+			Failed    []string `json:"failed"`
+			Result    string   `json:"result"`
+			Error     string   `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line is not JSON: %v\n%s", err, sc.Text())
+		}
+		if !line.Audit || line.Result == "adjusted" { // soft-data notes (defaulted, truncated, …) are not changes
+			continue
+		}
+		out = append(out, Change{Actor: line.Actor, DryRun: line.DryRun, Operation: Operation(line.Operation), Target: line.Target,
+			UserName: line.UserName, Changed: line.Changed, Added: line.Added, Removed: line.Removed, Failed: line.Failed,
+			Result: Result(line.Result), Error: line.Error})
+	}
+	return out
+}
+
+// Without audit.identify_users no line names the user; a member write that half succeeds is one
+// partial line naming what was applied and what failed.
+func TestAuditPartialMembersAndNoUserName(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	licensed := f.h.permSetID("Sales_Cloud_User") // needs the Salesforce licence
+	free := f.h.insertUser("free.audit@example.com", "Chatter Free User", nil)
+	ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": f.frozen}, map[string]any{"value": free}}}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, licensed, ops, ""); err == nil {
+		t.Fatal("PatchGroup with an unlicensed member succeeded")
+	}
+	if _, err := f.h.b.PatchUser(f.h.ctx, f.user, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Lead"}}, ""); err != nil {
+		t.Fatalf("PatchUser: %v", err)
+	}
+	got := log.since(0)
+	if len(got) != 2 {
+		t.Fatalf("audit events = %+v; want 2", got)
+	}
+	want := Change{Actor: "test-idp", Operation: OpAddMembers, Target: licensed, Changed: []string{"members"},
+		Added: []string{f.frozen}, Failed: []string{free}, Result: ResultPartial}
+	if diff := cmp.Diff(want, got[0], cmpopts.IgnoreFields(Change{}, "Time", "Error")); diff != "" {
+		t.Errorf("partial add (-want +got):\n%s", diff)
+	}
+	if got[0].Error == "" {
+		t.Error("a partial line carries no error detail")
+	}
+	if got[1].UserName != "" || strings.Contains(f.h.log.String(), "ann.audit") {
+		t.Errorf("a userName reached the audit without audit.identify_users: %+v", got[1])
+	}
+}

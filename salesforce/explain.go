@@ -1,0 +1,130 @@
+package salesforce
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
+)
+
+// WriteKind is the SCIM user write an explanation is for.
+type WriteKind string
+
+const (
+	WriteCreate  WriteKind = "create"  // POST /Users
+	WriteReplace WriteKind = "replace" // PUT /Users/{id}
+	WritePatch   WriteKind = "patch"   // PATCH /Users/{id}
+)
+
+// UserExplanation is what a SCIM user write would send to Salesforce, field by field with the
+// rule behind each value, and what would be refused or skipped and why. Building it reads the
+// org's catalog (profiles, permission sets, User picklists) and writes nothing.
+type UserExplanation struct {
+	Kind   WriteKind
+	Fields []scimschema.FieldSource
+	// Profile is the profile the user would get ("" when unchanged), with the rule behind it.
+	Profile, ProfileRule string
+	// Active describes the active-state change under the policy ("" when not asked for).
+	Active string
+	// PermissionSets are the permission sets the write names, resolved ("Sales_Ops (0PS…)").
+	PermissionSets []string
+	// Ignored are SCIM attributes the write leaves alone (on_update false).
+	Ignored []string
+	// Refused is the SCIM error the IdP would get instead (400 with its detail, 403 naming the
+	// setting); "" when the write would go through.
+	Refused string
+	// Skipped names settings that would keep the write from Salesforce (update_users off, dry_run).
+	Skipped []string
+}
+
+// ExplainUser explains a user write without making it: attrs is the full representation of a
+// create or PUT, ops the operations of a PATCH. Errors are only those of reading the catalog.
+func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[string]any, ops []scimschema.PatchOp) (UserExplanation, error) {
+	x := UserExplanation{Kind: kind}
+	p := b.cfg.Provisioning
+	if kind == WriteCreate && !p.CreateUsers {
+		x.Refused = "403: user creation is disabled (provisioning.create_users)"
+		return x, nil
+	}
+	o := b.op(ctx)
+	cat, err := o.catalog()
+	if err != nil {
+		return x, err
+	}
+	var w scimschema.UserWrite
+	switch kind {
+	case WriteCreate:
+		w, err = b.mapper.ForCreate(attrs, cat.user)
+	case WriteReplace:
+		w, err = b.mapper.ForReplace(attrs, cat.user)
+	default:
+		w, err = b.mapper.ForPatch(ops, cat.user)
+		attrs = nil
+	}
+	if err != nil {
+		x.Refused = refusal(b.fail(ctx, err))
+		return x, nil
+	}
+	x.Fields = b.mapper.ExplainFields(attrs, w)
+	x.Ignored = w.Skipped
+	if kind != WriteCreate && !p.UpdateUsers && (len(w.Fields) > 0 || w.Profile != "" || w.PermissionSets != nil) {
+		x.Skipped = append(x.Skipped, "provisioning.update_users is off: the attribute changes are skipped")
+	}
+	if w.Profile != "" {
+		fromDefault := kind == WriteCreate && extensionValue(attrs, "profile") == nil
+		prof, err := o.resolveProfile(w.Profile, fromDefault)
+		if err != nil {
+			x.Refused = refusal(err)
+			return x, nil
+		}
+		x.Profile, x.ProfileRule = fmt.Sprintf("%s (%s)", prof.Name, prof.ID), "mapping "+scimschema.SalesforceUserURN+":profile"
+		if fromDefault {
+			x.ProfileRule = "default users.defaults.profile"
+		}
+	}
+	if w.PermissionSets != nil {
+		attr := scimschema.SalesforceUserURN + ":permissionSets"
+		for _, names := range [][]string{w.PermissionSets.Add, w.PermissionSets.Remove} {
+			gs, err := o.resolveGroups(attr, names)
+			if err != nil {
+				x.Refused = refusal(err)
+				return x, nil
+			}
+			for _, g := range gs {
+				x.PermissionSets = append(x.PermissionSets, fmt.Sprintf("%s (%s)", g.Name, g.ID))
+			}
+		}
+	}
+	if w.Active != nil {
+		x.Active = b.explainActive(*w.Active)
+	}
+	if p.DryRun {
+		x.Skipped = append(x.Skipped, "provisioning.dry_run is on: nothing would be written, the audit line would say what")
+	}
+	return x, nil
+}
+
+// explainActive says what an active value does under the policy.
+func (b *Backend) explainActive(active bool) string {
+	p := b.cfg.Provisioning
+	switch {
+	case active:
+		return "active true: IsActive=true and UserLogin.IsFrozen=false where they differ (reactivate_user)"
+	case !p.DisableUsers:
+		return "active false: skipped, provisioning.disable_users is off"
+	case p.DisableAction == "freeze":
+		return "active false: UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
+	}
+	return "active false: IsActive=false (provisioning.disable_action disable; disable_user)"
+}
+
+// refusal renders the SCIM error an IdP would get: status and client-safe detail.
+func refusal(err error) string {
+	se := scimschema.AsError(err)
+	status := map[scimschema.Kind]string{scimschema.KindForbidden: "403", scimschema.KindUniqueness: "409",
+		scimschema.KindNotFound: "404", scimschema.KindLimited: "429", scimschema.KindUnavailable: "503", scimschema.KindInternal: "500"}[se.Kind]
+	if status == "" {
+		status = "400"
+	}
+	return status + ": " + se.Detail
+}
