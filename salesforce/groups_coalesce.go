@@ -21,6 +21,10 @@ type memberAdds struct {
 // and audit lines are those of writeGroup for the same additions.
 func (o *op) addMembersCoalesced(g group, users []string) error {
 	b := o.b
+	if err := o.assignLicences(b.licencesFor(users, []group{g})); err != nil {
+		b.auditMembers(o.ctx, g, users, nil, users, nil, err)
+		return err
+	}
 	solo := func() (any, error) { return nil, o.writeGroup(&g, nil, users, nil, nil) }
 	res, err := b.batch.do(o.ctx, "add_members", "", maxBatch, memberAdds{g: g, users: users}, solo, b.addMembers)
 	if res == nil {
@@ -37,7 +41,8 @@ func (o *op) addMembersCoalesced(g group, users []string) error {
 	}
 	if len(failures) == len(users) && o.groupGone(g, failures) {
 		err = notFound("group")
-	} else {
+	} else if err = o.failedGroupsError("updating members of group "+g.ID, failures, func(int) group { return g },
+		func(i int) string { return "member " + users[i] }); err == nil {
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + users[i] })
 	}
 	failed := make([]string, len(failures))

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/scimschema"
@@ -134,5 +135,42 @@ func TestPermissionSetGroupBeingRecalculated(t *testing.T) {
 	}
 	if _, err := h.b.PatchGroup(h.ctx, psg, add, ""); err != nil {
 		t.Fatalf("adding a member to the recalculated group: %v", err)
+	}
+}
+
+// The same explanations and the licence assignment hold when member additions are coalesced
+// (salesforce.batch_window): two PATCHes arriving together go out in one batch.
+func TestLicencesWithCoalescedMemberAdds(t *testing.T) {
+	t.Parallel()
+	for _, assign := range []bool{false, true} {
+		h := newHarness(t, withBackend(func(c *BackendConfig) {
+			c.BatchWindow = time.Hour
+			c.Groups.AssignPermissionSetLicenses = assign
+		}))
+		ps := h.permSetID("CRM_Analytics_Explorer")
+		users := []string{
+			h.insertUser("coalesced.one@example.com", "Standard User", nil),
+			h.insertUser("coalesced.two@example.com", "Standard User", nil),
+		}
+		errs := make([]error, len(users))
+		var ops []func()
+		for i, u := range users {
+			ops = append(ops, func() {
+				_, errs[i] = h.b.PatchGroup(h.ctx, ps, []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}, "")
+			})
+		}
+		together(h, ops...)
+		for i, u := range users {
+			if assign {
+				if errs[i] != nil || !h.assignees(ps)[u] {
+					t.Errorf("with assign_permission_set_licenses: %v, assigned %v", errs[i], h.assignees(ps)[u])
+				}
+				continue
+			}
+			se := wantKind(t, errs[i], scimschema.KindInvalidValue)
+			if !strings.Contains(se.Detail, "CRM Analytics Plus") {
+				t.Errorf("Detail %q does not name the licence", se.Detail)
+			}
+		}
 	}
 }
