@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
@@ -100,10 +102,21 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 	}
 }
 
-// A dry run is announced on the page, and its audit shows what would have been done.
+// A dry run is announced at start and on the page, whose audit shows what would have been done
+// and whose counts show the skipped writes.
 func TestStatusPageAnnouncesDryRun(t *testing.T) {
 	t.Parallel()
-	d := startAdminDemo(t, "provisioning: {dry_run: true}\n")
+	logs := &lockedBuffer{}
+	logger := zerolog.New(logs)
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "admin-token-0123456789abcdef", DefaultAdminListen: "127.0.0.1:0",
+		ConfigYAML: "provisioning: {dry_run: true}\n", Logger: &logger})
+	if err != nil {
+		t.Fatalf("StartDemo: %v", err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	if !strings.Contains(logs.String(), `"dry_run":true`) || !strings.Contains(logs.String(), "dry run: nothing is written to Salesforce") {
+		t.Errorf("the start does not announce the dry run:\n%s", logs.String())
+	}
 	createUser(t, d, "dry.status@example.com")
 	_, page := adminGet(t, d.AdminURL+"/status")
 	if !strings.Contains(page, "Dry run: nothing is written to Salesforce") || !strings.Contains(page, "(dry run)") {
@@ -111,6 +124,44 @@ func TestStatusPageAnnouncesDryRun(t *testing.T) {
 	}
 	if strings.Contains(page, "dry.status@example.com") {
 		t.Error("/status shows a userName without audit.identify_users")
+	}
+	_, body := adminGet(t, d.AdminURL+"/status.json")
+	var s status.Snapshot
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts.Skipped["dry_run"] < 1 || !s.Events[0].DryRun || s.Events[0].Target != "" {
+		t.Errorf("snapshot counts %v, first event %+v; want a dry_run skip and a dry-run create_user", s.Counts, s.Events[0])
+	}
+}
+
+// Soft data the bridge defaulted is counted on the page.
+func TestStatusPageCountsDefaultedValues(t *testing.T) {
+	t.Parallel()
+	d := startAdminDemo(t, "")
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"tz.status@example.com","name":{"familyName":"Zone"},"timezone":"Mars/Olympus"}`
+	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users with an unknown time zone = %d; want 201 (soft data is defaulted)", resp.StatusCode)
+	}
+	_, js := adminGet(t, d.AdminURL+"/status.json")
+	var s status.Snapshot
+	if err := json.Unmarshal([]byte(js), &s); err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, v := range s.Counts.Defaulted {
+		n += v
+	}
+	if n < 1 {
+		t.Errorf("defaulted counts = %v; want the time zone counted", s.Counts.Defaulted)
 	}
 }
 
