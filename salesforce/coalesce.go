@@ -177,7 +177,9 @@ func (c *coalescer) do(ctx context.Context, kind, variant string, max int, req a
 			c.withdraw(b, it)
 		}
 		c.mu.Unlock()
-		return nil, ctx.Err()
+		// As Backend.fail says it for a cancelled call; a batch already sent still completes for
+		// the others.
+		return nil, &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the request was cancelled", RetryAfter: retryAfterUnavailable, Err: ctx.Err()}
 	}
 }
 

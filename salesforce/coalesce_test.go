@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -243,4 +244,38 @@ func TestCoalescingAloneIsImmediate(t *testing.T) {
 	if off.b.batch != nil {
 		t.Error("batch_window 0 still coalesces")
 	}
+}
+
+// A request cancelled while it waits in a batch leaves it with a SCIM error; the others in the
+// batch are answered.
+func TestCoalescedRequestCancelledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	h := coalescingHarness(t)
+	id := h.insertUser("wait@example.com", "Standard User", nil)
+	c := h.b.batch
+	leave := c.enter(h.ctx) // keeps the batch open: the window is an hour
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.b.GetUser(ctx, id, scimschema.ReadOptions{})
+		done <- err
+	}()
+	for {
+		c.mu.Lock()
+		queued := c.queued
+		c.mu.Unlock()
+		if queued == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	wantKind(t, <-done, scimschema.KindUnavailable)
+	c.mu.Lock()
+	open, queued := len(c.open), c.queued
+	c.mu.Unlock()
+	if open != 0 || queued != 0 {
+		t.Errorf("after the cancelled request left: %d open batches, %d queued; want none", open, queued)
+	}
+	leave()
 }

@@ -2,8 +2,10 @@ package scimschema
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,19 +181,62 @@ func VersionOf(stamp string, fields map[string]any, extra ...any) string {
 	if stamp == "" {
 		return ""
 	}
-	scalars := make(map[string]any, len(fields))
+	// The hashed content is written directly (no JSON encoding of the record): keys in sorted
+	// order, every value tagged with its type, strings prefixed with their length, so equal content
+	// hashes equally and different content differently.
+	keys := make([]string, 0, len(fields))
 	for k, v := range fields {
 		switch v.(type) {
 		case map[string]any, []any:
 			continue
 		}
-		scalars[k] = v
+		keys = append(keys, k)
 	}
-	// encoding/json writes map keys sorted, so equal content hashes equally.
-	content, err := json.Marshal([]any{stamp, scalars, extra})
-	if err != nil {
-		content = []byte(fmt.Sprint(stamp, scalars, extra))
+	slices.Sort(keys)
+	buf := make([]byte, 0, 64+32*len(keys))
+	buf = appendVersionValue(buf, stamp)
+	for _, k := range keys {
+		buf = appendVersionValue(buf, k)
+		buf = appendVersionValue(buf, fields[k])
 	}
-	sum := sha256.Sum256(content)
-	return fmt.Sprintf(`W/"%x"`, sum[:12])
+	for _, x := range extra {
+		buf = appendVersionValue(buf, x)
+	}
+	sum := sha256.Sum256(buf)
+	return `W/"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// appendVersionValue appends one scalar with its type tag, its length and a terminating zero byte.
+// Numbers read from JSON (float64, json.Number) and Go ints of the same value write alike.
+func appendVersionValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		b = append(b, 'n')
+	case string:
+		b = append(b, 's')
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(append(b, ':'), x...)
+	case bool:
+		b = append(b, 'b')
+		b = strconv.AppendBool(b, x)
+	case float64:
+		b = append(b, 'd')
+		b = strconv.AppendFloat(b, x, 'g', -1, 64)
+	case int:
+		b = append(b, 'd')
+		b = strconv.AppendInt(b, int64(x), 10)
+	case json.Number:
+		b = append(b, 'd')
+		if f, err := x.Float64(); err == nil {
+			b = strconv.AppendFloat(b, f, 'g', -1, 64)
+		} else {
+			b = append(b, x...)
+		}
+	default:
+		text := fmt.Sprintf("%T:%v", x, x)
+		b = append(b, 'x')
+		b = strconv.AppendInt(b, int64(len(text)), 10)
+		b = append(append(b, ':'), text...)
+	}
+	return append(b, 0)
 }

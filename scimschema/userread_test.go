@@ -121,3 +121,15 @@ func TestVersionOf(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVersionOf: an ETag is computed for every resource answered.
+func BenchmarkVersionOf(b *testing.B) {
+	fields := map[string]any{"Id": "005000000000001AAA", "Username": "alice@example.com", "FirstName": "Alice",
+		"LastName": "Smith", "Email": "alice@example.com", "IsActive": true, "Title": nil, "Alias": "asmith",
+		"SystemModstamp": "2024-02-03T04:05:06.000+0000", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
+		"attributes": map[string]any{"type": "User"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		VersionOf("2024-02-03T04:05:06.000+0000", fields, false)
+	}
+}

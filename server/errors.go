@@ -261,8 +261,15 @@ func (w *failureWriter) Write(b []byte) (int, error) {
 	}
 	switch {
 	case w.failure.isList:
+		items := strconv.Itoa(w.failure.itemsPerPage)
+		if out, ok := setTopLevel(b, "itemsPerPage", []byte(items)); ok {
+			if _, err := w.ResponseWriter.Write(out); err != nil {
+				return 0, err
+			}
+			return len(b), nil
+		}
 		return w.rewrite(b, func(body map[string]json.RawMessage) {
-			body["itemsPerPage"] = json.RawMessage(strconv.Itoa(w.failure.itemsPerPage))
+			body["itemsPerPage"] = json.RawMessage(items)
 		})
 	case w.failure.canonicalID != "":
 		return w.rewrite(b, w.canonicalLocation)
