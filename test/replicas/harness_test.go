@@ -108,7 +108,11 @@ func startFleetWith(t *testing.T, n int, emu func(*emulator.Config), extraYAML s
 	for i := range seed.Licenses {
 		seed.Licenses[i].TotalLicenses = 2000
 	}
-	cfg := emulator.Config{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken, APILimit: 1_000_000, Seed: seed}
+	profile, err := emulator.ProfileFromEnv(os.Getenv) // .ci/run runs these tests under both profiles
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := emulator.Config{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken, APILimit: 1_000_000, Seed: seed, Profile: profile}
 	if emu != nil {
 		emu(&cfg)
 	}

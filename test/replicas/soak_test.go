@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,5 +241,78 @@ func checkRead(t *testing.T, u *soakUser, gid string, a answer) {
 	}
 	if member != u.member {
 		t.Errorf("GET %s: member of the group %v; want %v", u.userName, member, u.member)
+	}
+}
+
+// Overwrite mode under the same faults: round after round, two replicas receive concurrent complete
+// replaces of one group, each repeated by its IdP client until it succeeds; the group then holds
+// exactly one of the two sets.
+func TestFaultedReplicasReplaceGroupsExactly(t *testing.T) {
+	t.Parallel()
+	c := &chaos{rate: 0.2}
+	f := startFleetWith(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n", c.wrap)
+	a, b := f.replicas[0], f.replicas[1]
+	list := a.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
+	resources, _ := list.body["Resources"].([]any)
+	if len(resources) != 1 {
+		t.Fatalf("GET /Groups?filter = %d %s", list.status, list.raw)
+	}
+	gid := resources[0].(map[string]any)["id"].(string)
+	var users []string
+	for i := range 6 {
+		users = append(users, a.createUser(t, fmt.Sprintf("owf%d@example.com", i)))
+	}
+	values := func(ids []string) []any {
+		out := []any{}
+		for _, id := range ids {
+			out = append(out, map[string]any{"value": id})
+		}
+		return out
+	}
+	// until repeats a request on r until it succeeds, as an IdP does after a 5xx or 429.
+	until := func(r *replica, method, path string, body any) {
+		for attempt := 1; ; attempt++ {
+			ans := r.do(t, method, path, body)
+			if ans.status/100 == 2 {
+				return
+			}
+			if (ans.status != 0 && ans.status < 500 && ans.status != http.StatusTooManyRequests) || attempt == 50 {
+				t.Errorf("%s %s %s = %d %s", r.name, method, path, ans.status, ans.raw)
+				return
+			}
+		}
+	}
+	c.on.Store(true)
+	const rounds = 20
+	for round := range rounds {
+		first := []string{users[round%6], users[(round+1)%6], users[(round+2)%6]}
+		second := []string{users[(round+2)%6], users[(round+3)%6], users[(round+4)%6]}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			until(a, "PUT", "/Groups/"+gid, map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Analytics Viewer", "members": values(first)})
+		})
+		wg.Go(func() { until(b, "PATCH", "/Groups/"+gid, patchOp("replace", "members", values(second))) })
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		var got []string
+		for _, r := range f.emu.List("PermissionSetAssignment") {
+			if id, _ := r["AssigneeId"].(string); r["PermissionSetId"] == gid && slices.Contains(users, id) {
+				got = append(got, id)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(first)
+		slices.Sort(second)
+		if !slices.Equal(got, first) && !slices.Equal(got, second) {
+			t.Fatalf("round %d: members = %v; want exactly %v or %v", round, got, first, second)
+		}
+	}
+	c.on.Store(false)
+	t.Logf("%d rounds; %d of %d Salesforce calls faulted", rounds, c.faulted.Load(), c.calls.Load())
+	if c.faulted.Load() < 5 {
+		t.Errorf("only %d calls faulted; the run proves little", c.faulted.Load())
 	}
 }
