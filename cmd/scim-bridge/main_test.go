@@ -101,7 +101,7 @@ salesforce: {url: %s, client_id: main-client, client_secret: main-secret, refres
 	ln.Close()
 
 	p := start(t, "serve", "--config", cfg, "--listen", addr)
-	p.waitLine(t, "ready")
+	p.waitLine(t, "access token obtained: ready")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

@@ -100,9 +100,17 @@ func TestSIGTERMFailsReadinessThenDrains(t *testing.T) {
 
 	start := time.Now()
 	s.cancel()
-	code, body := get(http.DefaultClient, base+"/readyz")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
-		t.Errorf("/readyz right after SIGTERM = %d %s; want 503 shutting down", code, body)
+	// The signal reaches the serving loop asynchronously (microseconds): the first answers may still
+	// be 200, but readiness must fail while the listener is still open.
+	for {
+		code, body := get(http.DefaultClient, base+"/readyz")
+		if code == http.StatusServiceUnavailable && strings.Contains(body, "shutting down") {
+			break
+		}
+		if code != http.StatusOK || time.Since(start) > delay {
+			t.Fatalf("/readyz after SIGTERM = %d %s after %v; want 503 shutting down within shutdown_delay", code, body, time.Since(start))
+		}
+		time.Sleep(time.Millisecond)
 	}
 	if code := scimGet(http.DefaultClient, base+"/scim/v2/Users?count=1", "0123456789abcdef0123"); code != 200 && time.Since(start) < delay {
 		t.Errorf("a SCIM request within shutdown_delay = %d; want 200 (still serving)", code)
@@ -129,7 +137,8 @@ func TestReadinessIsAboutServingNotSalesforce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu.InjectFault(emulator.Fault{PathPattern: "/services/oauth2/token", Status: http.StatusServiceUnavailable, HTML: true})
+	// Two failed token calls: the first try and the retry after 1 s; the next, 2 s later, succeeds.
+	emu.InjectFault(emulator.Fault{PathPattern: "/services/oauth2/token", Status: http.StatusServiceUnavailable, HTML: true, Times: 2})
 	srv := httptest.NewServer(emu.Handler())
 	t.Cleanup(srv.Close)
 	s := startServe(t, checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"), []string{"SCIM_BRIDGE_SHUTDOWN_DELAY=0s"})
