@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -56,5 +57,80 @@ func TestBulkCreatesShareOneCall(t *testing.T) {
 	}
 	if got := b.userCount(); got < n {
 		t.Errorf("users in the org = %d; want at least %d", got, n)
+	}
+}
+
+// An Entra-style initial sync with 8 requests in flight, coalesced: every lookup answers 0
+// results, every user is created once with its own answer, every membership lands, and the sync
+// never costs more calls than the same requests one by one (4 per user).
+func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
+	t.Parallel()
+	b := startWith(t, appOptions("", bigSeed(1000)))
+	b.warm(t)
+	groups := []string{b.permissionSet(t, "Sales Operations"), b.permissionSet(t, "Analytics Viewer")}
+	const users, workers = 48, 8
+	ids := make([]string, users)
+	next := make(chan int, users)
+	for i := range users {
+		next <- i
+	}
+	close(next)
+	calls := b.calls(func() {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					name := fmt.Sprintf("sync%03d@e2e.example.com", i)
+					status, doc := b.do(t, http.MethodGet, filterPath("/Users", fmt.Sprintf("userName eq %q", name)), nil)
+					if status != http.StatusOK || doc["totalResults"] != 0.0 {
+						t.Errorf("lookup %s = %d %v; want 200 with no user", name, status, doc["totalResults"])
+						continue
+					}
+					status, doc = b.do(t, http.MethodPost, "/Users", map[string]any{
+						"schemas": []any{userURN}, "userName": name, "externalId": fmt.Sprintf("ext-%03d", i),
+						"name":   map[string]any{"givenName": "Sync", "familyName": fmt.Sprint(i)},
+						"emails": []any{map[string]any{"value": name, "primary": true}},
+					})
+					id, _ := doc["id"].(string)
+					if status != http.StatusCreated || doc["userName"] != name || id == "" {
+						t.Errorf("create %s = %d %v; want 201 with that user", name, status, doc)
+						continue
+					}
+					ids[i] = id
+					for _, g := range groups {
+						if status, doc := b.do(t, http.MethodPatch, "/Groups/"+g, patch(op("Add", "members", memberValues(id)))); status != http.StatusNoContent {
+							t.Errorf("add %s to %s = %d %v; want 204", name, g, status, doc)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	if calls > 4*users {
+		t.Errorf("the sync of %d users cost %d Salesforce calls; more than %d, the cost without coalescing", users, calls, 4*users)
+	}
+	t.Logf("%d users, %d Salesforce calls (%.2f per user)", users, calls, float64(calls)/users)
+	for _, g := range groups {
+		members := map[string]bool{}
+		for _, m := range b.members(g) {
+			members[m] = true
+		}
+		for i, id := range ids {
+			if id != "" && !members[id] {
+				t.Errorf("user %d (%s) is not a member of %s", i, id, g)
+			}
+		}
+	}
+	for i, id := range ids {
+		if id == "" {
+			continue
+		}
+		doc := b.user(t, id)
+		if want := fmt.Sprintf("sync%03d@e2e.example.com", i); doc["Username"] != want {
+			t.Errorf("user %s has Username %v; want %s", id, doc["Username"], want)
+		}
 	}
 }
