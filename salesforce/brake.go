@@ -16,12 +16,14 @@ import (
 //
 // An IdP that mis-scopes a group or a filter deprovisions everyone; Entra's "accidental deletions
 // prevention" exists only inside Entra. The brake refuses deprovisioning (deactivation, freeze,
-// and DELETE, which performs one of them) once more than Max users were deprovisioned within
-// Window. Replicas must agree without a store of their own, so the count is read from Salesforce:
+// and DELETE, which performs one of them) once Max users were deprovisioned within Window, so at
+// most Max are. Replicas must agree without a store of their own, so the count is read from Salesforce:
 // users that are inactive now and were last modified by the integration user within the window,
 // plus UserLogin rows frozen now and last modified by it within the window. Both objects carry
-// LastModifiedById and LastModifiedDate (Salesforce Object Reference, "User" and "UserLogin":
-// https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_userlogin.htm).
+// LastModifiedById and LastModifiedDate (Salesforce Field Reference, "UserLogin":
+// https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-userlogin.html;
+// User's audit fields: reference salesforce-api.md, the User field table, "CreatedDate /
+// LastModifiedDate / SystemModstamp").
 // A user deprovisioned and later edited by someone else drops out of the count; one deprovisioned
 // by another tool signed in as the same user counts.
 //

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -74,13 +75,14 @@ type batchRun func(ctx context.Context, items []*batchItem) (calls int)
 
 // batchItem is one operation in a batch.
 type batchItem struct {
-	req  any                 // what the kind's batchRun reads
-	solo func() (any, error) // the operation alone, used when its batch holds only it
-	res  any                 // set by the batchRun
-	err  error               // set by the batchRun
-	done chan struct{}       // closed when res/err are set
-	sent bool                // the batch left the queue (under coalescer.mu)
-	ctx  context.Context     // the request's context
+	req   any                 // what the kind's batchRun reads
+	solo  func() (any, error) // the operation alone, used when its batch holds only it
+	res   any                 // set by the batchRun
+	err   error               // set by the batchRun
+	done  chan struct{}       // closed when res/err are set
+	sent  bool                // the batch left the queue (under coalescer.mu)
+	alone bool                // sent as a batch of one: do runs solo (under coalescer.mu until done is closed)
+	ctx   context.Context     // the request's context
 	// companions is the group the operation was started with, nil when alone.
 	companions *scimschema.Companions
 }
@@ -170,11 +172,23 @@ func (c *coalescer) do(ctx context.Context, kind, variant string, max int, req a
 
 	select {
 	case <-it.done:
+		if it.alone {
+			// Alone in its batch: the operation runs as without coalescing, in the request's
+			// goroutine (its logger, its context, its panic recovery).
+			defer func() {
+				c.mu.Lock()
+				c.complete(b)
+				c.mu.Unlock()
+			}()
+			return solo()
+		}
 		return it.res, it.err
 	case <-ctx.Done():
 		c.mu.Lock()
 		if !it.sent {
 			c.withdraw(b, it)
+		} else if it.alone {
+			c.complete(b)
 		}
 		c.mu.Unlock()
 		// As Backend.fail says it for a cancelled call; a batch already sent still completes for
@@ -273,7 +287,8 @@ func (c *coalescer) withdraw(b *batch, it *batchItem) {
 	c.settle(time.Now())
 }
 
-// send closes a batch and runs it in its own goroutine. Called with mu held.
+// send closes a batch: a batch of one is handed back to its request, a larger one runs in its own
+// goroutine. Called with mu held.
 func (c *coalescer) send(b *batch) {
 	if c.open[b.key] != b {
 		return
@@ -285,38 +300,54 @@ func (c *coalescer) send(b *batch) {
 		it.sent = true
 	}
 	c.inflight[b] = time.Now()
+	if len(b.items) == 1 {
+		b.items[0].alone = true // its request runs it (do)
+		close(b.items[0].done)
+		return
+	}
 	go c.run(b)
 }
 
+// run sends a batch of two or more operations and answers each. It runs on its own context (the
+// bridge's logger, the client's per-call timeouts), so one request's cancellation cannot fail the
+// others; a panic becomes every operation's internal error, never the process's end.
 func (c *coalescer) run(b *batch) {
-	calls := 1
-	if len(b.items) == 1 {
-		it := b.items[0]
-		it.res, it.err = it.solo()
-	} else {
-		// The batch serves several requests: it runs on its own context (the bridge's logger,
-		// the client's per-call timeouts), so one request's cancellation cannot fail the others.
-		ctx := c.log.WithContext(context.Background())
-		calls = b.run(ctx, b.items)
-		c.sizes.WithLabelValues(b.kind).Observe(float64(len(b.items)))
-		if saved := len(b.items) - calls; saved > 0 {
-			c.saved.WithLabelValues(b.kind).Add(float64(saved))
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error().Str("kind", b.kind).Str("panic", fmt.Sprint(r)).Str("stack", string(debug.Stack())).
+				Msg("coalesced Salesforce call panicked")
+			for _, it := range b.items {
+				it.res, it.err = nil, &scimschema.Error{Kind: scimschema.KindInternal, Detail: "internal error", Err: fmt.Errorf("panic: %v", r)}
+			}
 		}
+		c.mu.Lock()
+		c.complete(b)
+		c.mu.Unlock()
+		for _, it := range b.items {
+			close(it.done)
+		}
+	}()
+	calls := b.run(c.log.WithContext(context.Background()), b.items)
+	c.sizes.WithLabelValues(b.kind).Observe(float64(len(b.items)))
+	if saved := len(b.items) - calls; saved > 0 {
+		c.saved.WithLabelValues(b.kind).Add(float64(saved))
 	}
-	now := time.Now()
-	c.mu.Lock()
-	took := now.Sub(c.inflight[b])
+}
+
+// complete records that a sent batch has its answer. Called with mu held.
+func (c *coalescer) complete(b *batch) {
+	sent, ok := c.inflight[b]
+	if !ok {
+		return
+	}
 	delete(c.inflight, b)
-	if c.latency == 0 {
+	now := time.Now()
+	if took := now.Sub(sent); c.latency == 0 {
 		c.latency = took
 	} else {
 		c.latency += (took - c.latency) / 8
 	}
 	c.extend(now)
-	c.mu.Unlock()
-	for _, it := range b.items {
-		close(it.done)
-	}
 }
 
 // extend gives open batches a window from now, within maxWindows windows of their opening: an

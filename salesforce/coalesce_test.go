@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -278,4 +280,42 @@ func TestCoalescedRequestCancelledWhileWaiting(t *testing.T) {
 		t.Errorf("after the cancelled request left: %d open batches, %d queued; want none", open, queued)
 	}
 	leave()
+}
+
+// A batch that panics answers each of its requests with an internal error; the process lives on.
+func TestCoalescedPanicIsEachRequestsInternalError(t *testing.T) {
+	t.Parallel()
+	c, err := newCoalescer(time.Hour, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	leave := c.enter(ctx)
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			defer c.enter(ctx)()
+			_, err := c.do(ctx, "test", "", 10, i, func() (any, error) { return nil, nil },
+				func(context.Context, []*batchItem) int { panic("boom") })
+			errs <- err
+		}()
+	}
+	for {
+		c.mu.Lock()
+		queued := c.queued
+		if queued == 2 {
+			for _, b := range c.open {
+				c.send(b)
+			}
+		}
+		c.mu.Unlock()
+		if queued == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	leave()
+	for range 2 {
+		wantKind(t, <-errs, scimschema.KindInternal)
+	}
 }

@@ -101,6 +101,17 @@ func (e *Emulator) query(r *apiRequest, segs []string) *apiResponse {
 	if !present {
 		return errorResponse(newError(http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified"))
 	}
+	if r.query.Get("columns") == "true" {
+		cols, err := soqlColumns(e.st, q[0])
+		if err != nil {
+			var se *soqlError
+			if errors.As(err, &se) {
+				return errorResponse(newError(http.StatusBadRequest, se.Code, se.Message))
+			}
+			return errorResponse(newError(http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred."))
+		}
+		return jsonResponse(http.StatusOK, cols)
+	}
 	var children []*cursor
 	opts := soqlOptions{}
 	if e.strict() {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -28,5 +29,35 @@ func TestUserInfoAndDoubledSlashes(t *testing.T) {
 		if status, _, body := h.do("GET", "/"+v+"//limits", nil); status != http.StatusOK {
 			t.Errorf("%s //services/data/…//limits = %d %s; want 200", profile, status, body)
 		}
+	}
+}
+
+// `sf data query` asks for a query's columns (columns=true) before its rows.
+func TestQueryColumns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	status, _, body := h.do("GET", v+"/query?columns=true&q="+url.QueryEscape(
+		"SELECT Id, Profile.Name, (SELECT Id FROM Assignments) FROM PermissionSet"), nil)
+	if status != http.StatusOK {
+		t.Fatalf("columns = %d %s", status, body)
+	}
+	doc := decode(t, body).(map[string]any)
+	cols := doc["columnMetadata"].([]any)
+	if doc["entityName"] != "PermissionSet" || len(cols) != 3 {
+		t.Fatalf("columns = %s", body)
+	}
+	names := []string{}
+	for _, c := range cols {
+		m := c.(map[string]any)
+		names = append(names, m["columnName"].(string))
+		if m["columnName"] == "Assignments" && (m["aggregate"] != true || len(m["joinColumns"].([]any)) != 1) {
+			t.Errorf("child subquery column = %v", m)
+		}
+		if m["columnName"] == "Profile" && (m["aggregate"] != false || len(m["joinColumns"].([]any)) != 1) {
+			t.Errorf("parent relationship column = %v", m)
+		}
+	}
+	if strings.Join(names, ",") != "Id,Profile,Assignments" {
+		t.Errorf("column names = %v", names)
 	}
 }

@@ -7,13 +7,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
@@ -192,5 +195,28 @@ func TestStatusCommandReadsTheAdminListener(t *testing.T) {
 	errOut.Reset()
 	if err := Run(context.Background(), []string{"status", "--config", off}, nil, io.Discard, &errOut); !errors.Is(err, ErrReported) || !strings.Contains(errOut.String(), "admin_listen") {
 		t.Errorf("status without admin_listen = %v: %s", err, errOut.String())
+	}
+}
+
+// serve with admin_listen starts the admin listener beside the SCIM listener, logs its status URL,
+// and announces a dry run at start.
+func TestServeStartsTheAdminListener(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	s := startServe(t, checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"),
+		[]string{"SCIM_BRIDGE_ADMIN_LISTEN=127.0.0.1:0", "SCIM_BRIDGE_PROVISIONING_DRY_RUN=true", "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"})
+	statusURL := regexp.MustCompile(`"status":"(http://127\.0\.0\.1:\d+/status)"`)
+	waitFor(t, "the admin listener's log line", func() bool { return statusURL.MatchString(s.logs.String()) })
+	url := statusURL.FindStringSubmatch(s.logs.String())[1]
+	if code, page := adminGet(t, url); code != http.StatusOK || !strings.Contains(page, "Dry run: nothing is written") {
+		t.Errorf("GET %s = %d; want the page with the dry-run banner", url, code)
+	}
+	if !strings.Contains(s.logs.String(), "dry run: nothing is written to Salesforce") {
+		t.Errorf("serve does not announce the dry run:\n%s", s.logs.String())
 	}
 }
