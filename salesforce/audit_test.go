@@ -397,3 +397,27 @@ func TestAuditUpdateNamesWhatChanges(t *testing.T) {
 		}
 	}
 }
+
+// A dry-run preview of a member add names only the users who are not members yet: adding an
+// existing member writes nothing.
+func TestAuditDryRunAddNamesOnlyNewMembers(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, true))
+	ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": f.user}, map[string]any{"value": f.inactive}}}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+		t.Fatalf("PatchGroup: %v", err)
+	}
+	want := []Change{{Actor: "test-idp", DryRun: true, Operation: OpAddMembers, Target: f.salesOps, Changed: []string{"members"}, Added: []string{f.inactive}, Result: ResultOK}}
+	if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("audit events (-want +got):\n%s", diff)
+	}
+	n := log.len()
+	ops[0].Value = []any{map[string]any{"value": f.user}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+		t.Fatalf("PatchGroup: %v", err)
+	}
+	if got := log.since(n); len(got) != 0 {
+		t.Errorf("dry_run preview of adding an existing member = %+v; want no line", got)
+	}
+}
