@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -420,4 +421,55 @@ func TestAuditDryRunAddNamesOnlyNewMembers(t *testing.T) {
 	if got := log.since(n); len(got) != 0 {
 		t.Errorf("dry_run preview of adding an existing member = %+v; want no line", got)
 	}
+}
+
+// Adding a user who is already a member changes nothing in Salesforce (the insert answers
+// DUPLICATE_VALUE, a success): the add_members line names only the users really added, and an
+// add of existing members alone writes no line. Alone and coalesced with other PATCHes.
+func TestAuditAddNamesOnlyNewMembers(t *testing.T) {
+	t.Parallel()
+	add := func(t *testing.T, f auditFixture, group string, users ...string) {
+		var value []any
+		for _, u := range users {
+			value = append(value, map[string]any{"value": u})
+		}
+		ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: value}}
+		if _, err := f.h.b.PatchGroup(f.h.ctx, group, ops, ""); err != nil {
+			t.Errorf("PatchGroup: %v", err)
+		}
+	}
+	line := func(group string, added ...string) Change {
+		return Change{Actor: "test-idp", Operation: OpAddMembers, Target: group, Changed: []string{"members"}, Added: added, Result: ResultOK}
+	}
+	sortByTarget := cmpopts.SortSlices(func(a, b Change) bool { return a.Target < b.Target })
+	t.Run("alone", func(t *testing.T) {
+		t.Parallel()
+		log := &auditLog{}
+		f := newAuditFixture(t, withAudit(log, false, false))
+		add(t, f, f.salesOps, f.user, f.inactive)
+		add(t, f, f.salesOps, f.user)
+		want := []Change{line(f.salesOps, f.inactive)}
+		if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("audit events (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("coalesced", func(t *testing.T) {
+		t.Parallel()
+		log := &auditLog{}
+		f := newAuditFixture(t, withAudit(log, false, false), withBackend(func(c *BackendConfig) { c.BatchWindow = time.Hour }))
+		together(f.h,
+			func() { add(t, f, f.salesOps, f.user, f.inactive) },
+			func() { add(t, f, f.support, f.user) })
+		n := log.len()
+		together(f.h,
+			func() { add(t, f, f.salesOps, f.user) },
+			func() { add(t, f, f.support, f.user) })
+		want := []Change{line(f.salesOps, f.inactive), line(f.support, f.user)}
+		if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty(), sortByTarget); diff != "" {
+			t.Errorf("audit events (-want +got):\n%s", diff)
+		}
+		if n != 2 || log.len() != 2 {
+			t.Errorf("audit events after the second, existing-only adds = %d; want still 2", log.len())
+		}
+	})
 }
