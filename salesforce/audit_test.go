@@ -473,3 +473,21 @@ func TestAuditAddNamesOnlyNewMembers(t *testing.T) {
 		}
 	})
 }
+
+// A member add that fails for every member is one error line that names them as failed and none
+// as added.
+func TestAuditFailedAddNamesNoMemberAdded(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	licensed := f.h.permSetID("Sales_Cloud_User") // needs the Salesforce licence
+	free := f.h.insertUser("free.audit@example.com", "Chatter Free User", nil)
+	ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": free}}}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, licensed, ops, ""); err == nil {
+		t.Fatal("PatchGroup with an unlicensed member succeeded")
+	}
+	want := []Change{{Actor: "test-idp", Operation: OpAddMembers, Target: licensed, Changed: []string{"members"}, Failed: []string{free}, Result: ResultError}}
+	if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time", "Error"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("failed add (-want +got):\n%s", diff)
+	}
+}

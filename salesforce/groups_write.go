@@ -656,7 +656,7 @@ func (b *Backend) auditMembers(ctx context.Context, g group, add, del, failedAdd
 				ids, c.Result = applied, ResultPartial
 				c.Failed = memberOutcome(asked, applied)
 			} else {
-				c.Failed = asked
+				ids, c.Failed = nil, asked // nothing was applied: the line names no member as added or removed
 			}
 		}
 		if op == OpAddMembers {
