@@ -491,3 +491,26 @@ func TestAuditFailedAddNamesNoMemberAdded(t *testing.T) {
 		t.Errorf("failed add (-want +got):\n%s", diff)
 	}
 }
+
+// A user's permission-set change in a write that Salesforce refuses as a whole (here: the
+// userName belongs to another user) names the user as failed, not as added.
+func TestAuditFailedPermissionSetOfAUser(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	attrs := newUserAttrs("ina.audit@example.com", "Ann", "Audit") // f.inactive's userName
+	attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Support_Agent"}}}
+	if _, err := f.h.b.ReplaceUser(f.h.ctx, f.user, attrs, ""); err == nil {
+		t.Fatal("ReplaceUser with another user's userName succeeded")
+	}
+	var got []Change
+	for _, c := range log.since(0) {
+		if c.Operation == OpAddMembers {
+			got = append(got, c)
+		}
+	}
+	want := []Change{{Actor: "test-idp", Operation: OpAddMembers, Target: f.support, Changed: []string{"members"}, Failed: []string{f.user}, Result: ResultError}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Change{}, "Time", "Error"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("add_members of a refused write (-want +got):\n%s", diff)
+	}
+}
