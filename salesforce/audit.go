@@ -46,12 +46,12 @@ type Change struct {
 	Actor     string // the name of the bearer token that asked for it
 	DryRun    bool
 	Operation Operation
-	Target    string   // the user or permission set id; "" for a create that did not happen
-	UserName  string   // the SCIM userName, with audit.identify_users only
-	Changed   []string // SCIM attribute names written
-	Added     []string // member ids added (user ids for a group, never values)
-	Removed   []string // member ids removed
-	Failed    []string // member ids whose change failed (result partial or error)
+	Target    string    // the user or permission set id; "" for a create that did not happen
+	UserName  string    // the SCIM userName, with audit.identify_users only
+	Changed   []string  // SCIM attribute names written
+	Added     []string  // member ids added (user ids for a group, never values)
+	Removed   []string  // member ids removed
+	Failed    []string  // member ids whose change failed (result partial or error)
 	Soft      SoftFixes // soft data the write settled (names only), on a user's create or update
 	Result    Result
 	Error     string // the client-safe detail of the failure

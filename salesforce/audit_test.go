@@ -153,6 +153,23 @@ func TestAuditLinesSayWhatHappens(t *testing.T) {
 			return []Change{c}
 		},
 	}, {
+		// Entra's deprovisioning PATCH often carries attribute changes too: active is named on
+		// the disable line only.
+		name: "update_user and disable_user in one PATCH",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := append([]scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Lead"}}, activeFalse(t)...)
+			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, ops, ""); err != nil {
+				t.Fatalf("PatchUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{
+				{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"title"}},
+				{Operation: OpDisableUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"active"}},
+			}
+		},
+	}, {
 		name: "disable_user",
 		run: func(t *testing.T, f auditFixture) string {
 			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, activeFalse(t), ""); err != nil {

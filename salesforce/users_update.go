@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
@@ -529,7 +530,8 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 		soft = SoftFixes{}
 	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
-		line(OpUpdateUser, ch.attrs, "upd")
+		// active has its own line (disable_user, freeze_user or reactivate_user).
+		line(OpUpdateUser, slices.DeleteFunc(slices.Clone(ch.attrs), func(a string) bool { return a == "active" }), "upd")
 	}
 	if ch.active != nil && (happened("act") || err != nil && done == nil) {
 		op := OpDisableUser
