@@ -117,6 +117,60 @@ func TestAuditLinesSayWhatHappens(t *testing.T) {
 			return []Change{{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"title"}}}
 		},
 	}, {
+		// Soft data settled by a write is named on that write's one line, not on a line of its own.
+		name: "create_user with soft data settled",
+		run: func(t *testing.T, f auditFixture) string {
+			attrs := newUserAttrs("soft.audit@example.com", "Soft", "Person")
+			attrs["locale"] = "xx-Nowhere"
+			attrs["title"] = strings.Repeat("t", 200)
+			attrs[scimschema.EnterpriseUserURN] = map[string]any{"manager": map[string]any{"value": "nobody@example.com"}}
+			res, err := f.h.b.CreateUser(f.h.ctx, attrs)
+			if err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+			return res.ID
+		},
+		want: func(f auditFixture, created string, dry bool) []Change {
+			if dry {
+				return []Change{{Operation: OpCreateUser, UserName: "soft.audit@example.com"}}
+			}
+			return []Change{{Operation: OpCreateUser, Target: created, UserName: "soft.audit@example.com", Soft: SoftFixes{
+				Defaulted: []string{"LocaleSidKey"}, Truncated: []string{"Title"}, Unresolved: []string{scimschema.EnterpriseUserURN + ":manager"}}}}
+		},
+	}, {
+		name: "update_user with soft data settled",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: strings.Repeat("t", 200)}}
+			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, ops, ""); err != nil {
+				t.Fatalf("PatchUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, dry bool) []Change {
+			c := Change{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"title"}}
+			if !dry {
+				c.Soft = SoftFixes{Truncated: []string{"Title"}}
+			}
+			return []Change{c}
+		},
+	}, {
+		// Entra's deprovisioning PATCH often carries attribute changes too: active is named on
+		// the disable line only.
+		name: "update_user and disable_user in one PATCH",
+		run: func(t *testing.T, f auditFixture) string {
+			ops := append([]scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "title"), Value: "Lead"}}, activeFalse(t)...)
+			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, ops, ""); err != nil {
+				t.Fatalf("PatchUser: %v", err)
+			}
+			return ""
+		},
+		want: func(f auditFixture, _ string, _ bool) []Change {
+			return []Change{
+				{Operation: OpUpdateUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"title"}},
+				{Operation: OpDisableUser, Target: f.user, UserName: "ann.audit@example.com", Changed: []string{"active"}},
+			}
+		},
+	}, {
 		name: "disable_user",
 		run: func(t *testing.T, f auditFixture) string {
 			if _, err := f.h.b.PatchUser(f.h.ctx, f.user, activeFalse(t), ""); err != nil {
@@ -306,16 +360,17 @@ func auditLines(t *testing.T, log string) []Change {
 			Failed    []string `json:"failed"`
 			Result    string   `json:"result"`
 			Error     string   `json:"error"`
+			SoftFixes
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			t.Fatalf("log line is not JSON: %v\n%s", err, sc.Text())
 		}
-		if !line.Audit || line.Result == "adjusted" { // soft-data notes (defaulted, truncated, …) are not changes
+		if !line.Audit {
 			continue
 		}
 		out = append(out, Change{Actor: line.Actor, DryRun: line.DryRun, Operation: Operation(line.Operation), Target: line.Target,
 			UserName: line.UserName, Changed: line.Changed, Added: line.Added, Removed: line.Removed, Failed: line.Failed,
-			Result: Result(line.Result), Error: line.Error})
+			Result: Result(line.Result), Error: line.Error, Soft: line.SoftFixes})
 	}
 	return out
 }
