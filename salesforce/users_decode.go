@@ -1,0 +1,305 @@
+package salesforce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+)
+
+// Typed decoding of the user read path (GET /Users/{id}, userName/externalId lookups): the
+// composite answer of a user query and its UserLogin query is decoded in one pass into userRow
+// and assignmentRow values instead of generic maps decoded twice (issue 13, CPU per request).
+// Any other answer (a failed subrequest, an unexpected shape) falls back to Composite's generic
+// decoding, so errors are translated exactly as before.
+
+// userRow is one User query row: its scalar fields by name (values as encoding/json decodes them
+// into any: string, bool, float64, nil), without "attributes", and its assignment subquery.
+type userRow struct {
+	fields      map[string]any
+	assignments *assignmentChild // nil when the row has no assignments or they were not selected
+}
+
+// assignmentChild is the PermissionSetAssignments child result of a user row.
+type assignmentChild struct {
+	Done           bool            `json:"done"`
+	Records        []assignmentRow `json:"records"`
+	NextRecordsURL string          `json:"nextRecordsUrl"`
+}
+
+// assignmentRow is one row of userAssignmentSelect.
+type assignmentRow struct {
+	ID                   string `json:"Id"`
+	PermissionSetID      string `json:"PermissionSetId"`
+	PermissionSetGroupID string `json:"PermissionSetGroupId"`
+	PermissionSet        *struct {
+		Name                 string `json:"Name"`
+		Label                string `json:"Label"`
+		IsOwnedByProfile     bool   `json:"IsOwnedByProfile"`
+		PermissionSetGroupID string `json:"PermissionSetGroupId"`
+	} `json:"PermissionSet"`
+	PermissionSetGroup *struct {
+		DeveloperName string `json:"DeveloperName"`
+		MasterLabel   string `json:"MasterLabel"`
+	} `json:"PermissionSetGroup"`
+}
+
+// rowOf is the userRow of a generically decoded record (list pages, queryMore batches, write
+// paths).
+func rowOf(rec map[string]any) userRow {
+	fields := make(map[string]any, len(rec))
+	for k, v := range rec {
+		if k != "attributes" && k != "PermissionSetAssignments" {
+			fields[k] = v
+		}
+	}
+	row := userRow{fields: fields}
+	if child := childResult(rec["PermissionSetAssignments"]); child != nil {
+		row.assignments = &assignmentChild{Done: child.Done, NextRecordsURL: child.NextRecordsURL}
+		for _, r := range child.Records {
+			row.assignments.Records = append(row.assignments.Records, assignmentOf(r))
+		}
+	}
+	return row
+}
+
+// assignmentOf is the assignmentRow of a generically decoded record.
+func assignmentOf(r map[string]any) assignmentRow {
+	a := assignmentRow{ID: str(r["Id"]), PermissionSetID: str(r["PermissionSetId"]), PermissionSetGroupID: str(r["PermissionSetGroupId"])}
+	if p, ok := r["PermissionSet"].(map[string]any); ok {
+		a.PermissionSet = &struct {
+			Name                 string `json:"Name"`
+			Label                string `json:"Label"`
+			IsOwnedByProfile     bool   `json:"IsOwnedByProfile"`
+			PermissionSetGroupID string `json:"PermissionSetGroupId"`
+		}{Name: str(p["Name"]), Label: str(p["Label"]), IsOwnedByProfile: p["IsOwnedByProfile"] == true,
+			PermissionSetGroupID: str(p["PermissionSetGroupId"])}
+	}
+	if p, ok := r["PermissionSetGroup"].(map[string]any); ok {
+		a.PermissionSetGroup = &struct {
+			DeveloperName string `json:"DeveloperName"`
+			MasterLabel   string `json:"MasterLabel"`
+		}{DeveloperName: str(p["DeveloperName"]), MasterLabel: str(p["MasterLabel"])}
+	}
+	return a
+}
+
+// walkAssignments is walkChild for a user row's typed assignments: rows past the child's first
+// batch are read with rest, skipping the ones fn already had.
+func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, rest *Query, fn func(assignmentRow)) error {
+	if c == nil {
+		return nil
+	}
+	seen := make(map[string]bool, len(c.Records))
+	for _, r := range c.Records {
+		fn(r)
+		seen[r.ID] = true
+	}
+	if c.Done || c.NextRecordsURL == "" {
+		return nil
+	}
+	soql, err := rest.String()
+	if err != nil {
+		return err
+	}
+	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
+		if !seen[str(r["Id"])] {
+			fn(assignmentOf(r))
+		}
+		return nil
+	})
+	return err
+}
+
+var errMalformedRow = errors.New("malformed User row")
+
+// UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
+// the assignment subquery into types; any other nested value (a relationship field) generically.
+func (r *userRow) UnmarshalJSON(d []byte) error {
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '{' {
+		return errMalformedRow
+	}
+	r.fields = make(map[string]any, 32)
+	if i = skipSpace(d, i+1); i < len(d) && d[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(d) || d[i] != '"' {
+			return errMalformedRow
+		}
+		end, escaped := stringEnd(d, i)
+		if end < 0 {
+			return errMalformedRow
+		}
+		key := string(d[i+1 : end-1])
+		if escaped {
+			if err := json.Unmarshal(d[i:end], &key); err != nil {
+				return err
+			}
+		}
+		if i = skipSpace(d, end); i >= len(d) || d[i] != ':' {
+			return errMalformedRow
+		}
+		i = skipSpace(d, i+1)
+		vend := valueEnd(d, i)
+		if vend <= i {
+			return errMalformedRow
+		}
+		raw := d[i:vend]
+		switch key {
+		case "attributes":
+		case "PermissionSetAssignments":
+			if string(raw) != "null" {
+				r.assignments = new(assignmentChild)
+				if err := json.Unmarshal(raw, r.assignments); err != nil {
+					return err
+				}
+			}
+		default:
+			v, err := jsonScalar(raw)
+			if err != nil {
+				return err
+			}
+			r.fields[key] = v
+		}
+		switch i = skipSpace(d, vend); {
+		case i < len(d) && d[i] == ',':
+			i = skipSpace(d, i+1)
+		case i < len(d) && d[i] == '}':
+			return nil
+		default:
+			return errMalformedRow
+		}
+	}
+}
+
+func skipSpace(d []byte, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd is the index after the closing quote of the JSON string opening at d[i] (-1 when
+// unterminated), and whether it holds escapes.
+func stringEnd(d []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(d); j++ {
+		switch d[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return -1, escaped
+}
+
+// valueEnd is the index after the JSON value starting at d[i] (-1 when it does not end). The
+// input was validated by encoding/json before UnmarshalJSON is called.
+func valueEnd(d []byte, i int) int {
+	depth := 0
+	for j := i; j < len(d); j++ {
+		switch d[j] {
+		case '"':
+			end, _ := stringEnd(d, j)
+			if end < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return end
+			}
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j
+			}
+			if depth--; depth == 0 {
+				return j + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	if depth == 0 {
+		return len(d)
+	}
+	return -1
+}
+
+// jsonScalar decodes one JSON value as encoding/json decodes it into any.
+func jsonScalar(raw []byte) (any, error) {
+	switch raw[0] {
+	case 'n':
+		if string(raw) == "null" {
+			return nil, nil
+		}
+	case 't':
+		if string(raw) == "true" {
+			return true, nil
+		}
+	case 'f':
+		if string(raw) == "false" {
+			return false, nil
+		}
+	case '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]), nil
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return f, nil
+		}
+	}
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}
+
+// userReadAnswer is the composite answer of a users query and a logins query.
+type userReadAnswer struct {
+	CompositeResponse []struct {
+		Body struct {
+			Done           bool      `json:"done"`
+			Records        []userRow `json:"records"`
+			NextRecordsURL string    `json:"nextRecordsUrl"`
+		} `json:"body"`
+		HTTPStatusCode int    `json:"httpStatusCode"`
+		ReferenceID    string `json:"referenceId"`
+	} `json:"compositeResponse"`
+}
+
+// readUsersTyped runs a user query (ref "users") and a UserLogin query (ref "logins") in one
+// composite and decodes the answer into types. ok is false when the answer needs the generic
+// path (a failed subrequest, more rows than one batch, another shape): subs then holds it decoded
+// generically.
+func (b *Backend) readUsersTyped(ctx context.Context, subs []Subrequest) (found usersFound, generic []SubResponse, err error) {
+	raw, err := b.c.compositeRaw(ctx, false, subs)
+	if err != nil {
+		return usersFound{}, nil, err
+	}
+	var ans userReadAnswer
+	if json.Unmarshal(raw, &ans) == nil && len(ans.CompositeResponse) == 2 {
+		us, ls := ans.CompositeResponse[0], ans.CompositeResponse[1]
+		if us.ReferenceID == "users" && ls.ReferenceID == "logins" && us.HTTPStatusCode == 200 && ls.HTTPStatusCode == 200 &&
+			(us.Body.Done || us.Body.NextRecordsURL == "") && (ls.Body.Done || ls.Body.NextRecordsURL == "") {
+			found = usersFound{rows: us.Body.Records, logins: make(map[string]loginRow, len(ls.Body.Records))}
+			for _, l := range ls.Body.Records {
+				if id := str(l.fields["UserId"]); len(id) >= 15 {
+					frozen, _ := l.fields["IsFrozen"].(bool)
+					found.logins[id[:15]] = loginRow{id: str(l.fields["Id"]), frozen: frozen}
+				}
+			}
+			return found, nil, nil
+		}
+	}
+	generic, err = decodeComposite(raw)
+	return usersFound{}, generic, err
+}
