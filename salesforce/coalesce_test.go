@@ -253,7 +253,7 @@ func TestCoalescedMemberRemovalsAcrossGroups(t *testing.T) {
 	}
 	removes := []remove{
 		{groups[0], []string{users[0], users[1]}, 0},
-		{groups[0], []string{users[1]}, 0}, // the same member as its neighbour
+		{groups[0], []string{users[1]}, 0},           // the same member as its neighbour
 		{groups[1], []string{users[0], users[2]}, 0}, // users[2] is not a member: a no-op
 		{groups[1], []string{users[2]}, 0},           // only non-members: a no-op
 		{groups[2], []string{users[0]}, scimschema.KindNotFound},
