@@ -23,26 +23,32 @@ type userRow struct {
 
 // assignmentChild is the PermissionSetAssignments child result of a user row.
 type assignmentChild struct {
-	Done           bool            `json:"done"`
-	Records        []assignmentRow `json:"records"`
-	NextRecordsURL string          `json:"nextRecordsUrl"`
+	Done           bool
+	Records        []assignmentRow
+	NextRecordsURL string
 }
 
 // assignmentRow is one row of userAssignmentSelect.
 type assignmentRow struct {
-	ID                   string `json:"Id"`
-	PermissionSetID      string `json:"PermissionSetId"`
-	PermissionSetGroupID string `json:"PermissionSetGroupId"`
-	PermissionSet        *struct {
-		Name                 string `json:"Name"`
-		Label                string `json:"Label"`
-		IsOwnedByProfile     bool   `json:"IsOwnedByProfile"`
-		PermissionSetGroupID string `json:"PermissionSetGroupId"`
-	} `json:"PermissionSet"`
-	PermissionSetGroup *struct {
-		DeveloperName string `json:"DeveloperName"`
-		MasterLabel   string `json:"MasterLabel"`
-	} `json:"PermissionSetGroup"`
+	ID                   string
+	PermissionSetID      string
+	PermissionSetGroupID string
+	PermissionSet        *permissionSetRef
+	PermissionSetGroup   *permissionSetGroupRef
+}
+
+// permissionSetRef is the PermissionSet of an assignment row.
+type permissionSetRef struct {
+	Name                 string
+	Label                string
+	IsOwnedByProfile     bool
+	PermissionSetGroupID string
+}
+
+// permissionSetGroupRef is the PermissionSetGroup of an assignment row.
+type permissionSetGroupRef struct {
+	DeveloperName string
+	MasterLabel   string
 }
 
 // rowOf is the userRow of a generically decoded record (list pages, queryMore batches, write
@@ -68,19 +74,11 @@ func rowOf(rec map[string]any) userRow {
 func assignmentOf(r map[string]any) assignmentRow {
 	a := assignmentRow{ID: str(r["Id"]), PermissionSetID: str(r["PermissionSetId"]), PermissionSetGroupID: str(r["PermissionSetGroupId"])}
 	if p, ok := r["PermissionSet"].(map[string]any); ok {
-		a.PermissionSet = &struct {
-			Name                 string `json:"Name"`
-			Label                string `json:"Label"`
-			IsOwnedByProfile     bool   `json:"IsOwnedByProfile"`
-			PermissionSetGroupID string `json:"PermissionSetGroupId"`
-		}{Name: str(p["Name"]), Label: str(p["Label"]), IsOwnedByProfile: p["IsOwnedByProfile"] == true,
+		a.PermissionSet = &permissionSetRef{Name: str(p["Name"]), Label: str(p["Label"]), IsOwnedByProfile: p["IsOwnedByProfile"] == true,
 			PermissionSetGroupID: str(p["PermissionSetGroupId"])}
 	}
 	if p, ok := r["PermissionSetGroup"].(map[string]any); ok {
-		a.PermissionSetGroup = &struct {
-			DeveloperName string `json:"DeveloperName"`
-			MasterLabel   string `json:"MasterLabel"`
-		}{DeveloperName: str(p["DeveloperName"]), MasterLabel: str(p["MasterLabel"])}
+		a.PermissionSetGroup = &permissionSetGroupRef{DeveloperName: str(p["DeveloperName"]), MasterLabel: str(p["MasterLabel"])}
 	}
 	return a
 }
@@ -117,11 +115,106 @@ var errMalformedRow = errors.New("malformed User row")
 // UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
 // the assignment subquery into types; any other nested value (a relationship field) generically.
 func (r *userRow) UnmarshalJSON(d []byte) error {
+	r.fields = make(map[string]any, 40)
+	return eachField(d, func(key string, raw []byte) error {
+		switch key {
+		case "attributes":
+		case "PermissionSetAssignments":
+			if string(raw) != "null" {
+				r.assignments = new(assignmentChild)
+				return r.assignments.decode(raw)
+			}
+		default:
+			v, err := jsonScalar(raw)
+			if err != nil {
+				return err
+			}
+			r.fields[key] = v
+		}
+		return nil
+	})
+}
+
+// decode reads a PermissionSetAssignments child result (the fields of userAssignmentSelect).
+func (c *assignmentChild) decode(d []byte) error {
+	return eachField(d, func(key string, raw []byte) (err error) {
+		switch key {
+		case "done":
+			c.Done = string(raw) == "true"
+		case "nextRecordsUrl":
+			c.NextRecordsURL, err = jsonString(raw)
+		case "records":
+			err = eachElement(raw, func(raw []byte) error {
+				var a assignmentRow
+				if err := a.decode(raw); err != nil {
+					return err
+				}
+				c.Records = append(c.Records, a)
+				return nil
+			})
+		}
+		return err
+	})
+}
+
+func (a *assignmentRow) decode(d []byte) error {
+	return eachField(d, func(key string, raw []byte) (err error) {
+		switch key {
+		case "Id":
+			a.ID, err = jsonString(raw)
+		case "PermissionSetId":
+			a.PermissionSetID, err = jsonString(raw)
+		case "PermissionSetGroupId":
+			a.PermissionSetGroupID, err = jsonString(raw)
+		case "PermissionSet":
+			if string(raw) != "null" {
+				a.PermissionSet = &permissionSetRef{}
+				err = a.PermissionSet.decode(raw)
+			}
+		case "PermissionSetGroup":
+			if string(raw) != "null" {
+				a.PermissionSetGroup = &permissionSetGroupRef{}
+				err = a.PermissionSetGroup.decode(raw)
+			}
+		}
+		return err
+	})
+}
+
+func (p *permissionSetRef) decode(d []byte) error {
+	return eachField(d, func(key string, raw []byte) (err error) {
+		switch key {
+		case "Name":
+			p.Name, err = jsonString(raw)
+		case "Label":
+			p.Label, err = jsonString(raw)
+		case "IsOwnedByProfile":
+			p.IsOwnedByProfile = string(raw) == "true"
+		case "PermissionSetGroupId":
+			p.PermissionSetGroupID, err = jsonString(raw)
+		}
+		return err
+	})
+}
+
+func (p *permissionSetGroupRef) decode(d []byte) error {
+	return eachField(d, func(key string, raw []byte) (err error) {
+		switch key {
+		case "DeveloperName":
+			p.DeveloperName, err = jsonString(raw)
+		case "MasterLabel":
+			p.MasterLabel, err = jsonString(raw)
+		}
+		return err
+	})
+}
+
+// eachField hands fn each member of the JSON object d with its raw value.
+func eachField(d []byte, fn func(key string, raw []byte) error) error {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return errMalformedRow
 	}
-	r.fields = make(map[string]any, 32)
 	if i = skipSpace(d, i+1); i < len(d) && d[i] == '}' {
 		return nil
 	}
@@ -147,22 +240,8 @@ func (r *userRow) UnmarshalJSON(d []byte) error {
 		if vend <= i {
 			return errMalformedRow
 		}
-		raw := d[i:vend]
-		switch key {
-		case "attributes":
-		case "PermissionSetAssignments":
-			if string(raw) != "null" {
-				r.assignments = new(assignmentChild)
-				if err := json.Unmarshal(raw, r.assignments); err != nil {
-					return err
-				}
-			}
-		default:
-			v, err := jsonScalar(raw)
-			if err != nil {
-				return err
-			}
-			r.fields[key] = v
+		if err := fn(key, d[i:vend]); err != nil {
+			return err
 		}
 		switch i = skipSpace(d, vend); {
 		case i < len(d) && d[i] == ',':
@@ -173,6 +252,50 @@ func (r *userRow) UnmarshalJSON(d []byte) error {
 			return errMalformedRow
 		}
 	}
+}
+
+// eachElement hands fn each element of the JSON array d (null: none).
+func eachElement(d []byte, fn func(raw []byte) error) error {
+	i := skipSpace(d, 0)
+	if string(d[i:]) == "null" {
+		return nil
+	}
+	if i >= len(d) || d[i] != '[' {
+		return errMalformedRow
+	}
+	if i = skipSpace(d, i+1); i < len(d) && d[i] == ']' {
+		return nil
+	}
+	for {
+		vend := valueEnd(d, i)
+		if vend <= i {
+			return errMalformedRow
+		}
+		if err := fn(d[i:vend]); err != nil {
+			return err
+		}
+		switch i = skipSpace(d, vend); {
+		case i < len(d) && d[i] == ',':
+			i = skipSpace(d, i+1)
+		case i < len(d) && d[i] == ']':
+			return nil
+		default:
+			return errMalformedRow
+		}
+	}
+}
+
+// jsonString decodes a JSON string or null ("").
+func jsonString(raw []byte) (string, error) {
+	v, err := jsonScalar(raw)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok && v != nil {
+		return "", errMalformedRow
+	}
+	return s, nil
 }
 
 func skipSpace(d []byte, i int) int {
