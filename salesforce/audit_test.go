@@ -249,9 +249,10 @@ func TestAuditLinesSayWhatHappens(t *testing.T) {
 				}
 				got := log.since(0)
 				for i := range want {
-					// Which attributes a create or PUT writes is the mapping's business; the line names them.
+					// Which attributes a create or PUT writes is the mapping's business; the line names them
+					// (a dry-run PUT only those that change: not the unchanged userName).
 					if want[i].Changed == nil && (want[i].Operation == OpCreateUser || want[i].Operation == OpUpdateUser) && i < len(got) {
-						if !slices.Contains(got[i].Changed, "userName") {
+						if !slices.Contains(got[i].Changed, "userName") && (!dry || want[i].Operation == OpCreateUser) {
 							t.Errorf("%s changed = %v; want it to name userName", got[i].Operation, got[i].Changed)
 						}
 						want[i].Changed = got[i].Changed
@@ -347,5 +348,76 @@ func TestAuditPartialMembersAndNoUserName(t *testing.T) {
 	}
 	if got[1].UserName != "" || strings.Contains(f.h.log.String(), "ann.audit") {
 		t.Errorf("a userName reached the audit without audit.identify_users: %+v", got[1])
+	}
+}
+
+// An update_user line names the attributes written to User fields, never active (its own line
+// says disable_user) nor permissionSets (add_members, remove_members). Under dry_run the preview
+// names only what would change: Okta's PUT repeats every attribute, and a PUT that changes
+// nothing is no change at all.
+func TestAuditUpdateNamesWhatChanges(t *testing.T) {
+	t.Parallel()
+	put := func(title string, active bool) map[string]any {
+		attrs := map[string]any{
+			"userName": "ann.audit@example.com",
+			"name":     map[string]any{"familyName": "Test"},
+			"emails":   []any{map[string]any{"value": "ann.audit@example.com", "type": "work", "primary": true}},
+			"active":   active,
+		}
+		if title != "" {
+			attrs["title"] = title
+		}
+		return attrs
+	}
+	for _, dry := range []bool{false, true} {
+		log := &auditLog{}
+		f := newAuditFixture(t, withAudit(log, false, dry))
+		if _, err := f.h.b.ReplaceUser(f.h.ctx, f.user, put("Lead", false), ""); err != nil {
+			t.Fatalf("ReplaceUser: %v", err)
+		}
+		got := log.since(0)
+		if len(got) != 2 || got[0].Operation != OpUpdateUser || got[1].Operation != OpDisableUser {
+			t.Fatalf("dry_run %v: audit events = %+v; want update_user, disable_user", dry, got)
+		}
+		if slices.Contains(got[0].Changed, "active") || !slices.Contains(got[0].Changed, "title") {
+			t.Errorf("dry_run %v: update_user changed = %v; want title, and active only on the disable_user line", dry, got[0].Changed)
+		}
+		if dry && !slices.Equal(got[0].Changed, []string{"title"}) {
+			t.Errorf("dry_run preview: update_user changed = %v; want exactly [title] (the rest is as the PUT says)", got[0].Changed)
+		}
+		if !dry {
+			continue
+		}
+		n := log.len()
+		if _, err := f.h.b.ReplaceUser(f.h.ctx, f.user, put("", true), ""); err != nil {
+			t.Fatalf("ReplaceUser: %v", err)
+		}
+		if got := log.since(n); len(got) != 0 {
+			t.Errorf("dry_run preview of a PUT that changes nothing = %+v; want no line", got)
+		}
+	}
+}
+
+// A dry-run preview of a member add names only the users who are not members yet: adding an
+// existing member writes nothing.
+func TestAuditDryRunAddNamesOnlyNewMembers(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, true))
+	ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": f.user}, map[string]any{"value": f.inactive}}}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+		t.Fatalf("PatchGroup: %v", err)
+	}
+	want := []Change{{Actor: "test-idp", DryRun: true, Operation: OpAddMembers, Target: f.salesOps, Changed: []string{"members"}, Added: []string{f.inactive}, Result: ResultOK}}
+	if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("audit events (-want +got):\n%s", diff)
+	}
+	n := log.len()
+	ops[0].Value = []any{map[string]any{"value": f.user}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, f.salesOps, ops, ""); err != nil {
+		t.Fatalf("PatchGroup: %v", err)
+	}
+	if got := log.since(n); len(got) != 0 {
+		t.Errorf("dry_run preview of adding an existing member = %+v; want no line", got)
 	}
 }

@@ -334,6 +334,17 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
 				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
 			}
+			if len(adds) > 0 && b.cfg.Provisioning.DryRun {
+				// The preview names only the members a write would add: an existing member is a
+				// no-op (a write learns that from DUPLICATE_VALUE).
+				_, cur, err := o.currentMembers(g, adds)
+				if err != nil {
+					return scimschema.Resource{}, err
+				}
+				add = slices.DeleteFunc(slices.Clone(adds), func(u string) bool {
+					return slices.ContainsFunc(cur, func(c groupMember) bool { return sameID(c.user, u) })
+				})
+			}
 			if len(removes) > 0 {
 				var cur []groupMember
 				if g, cur, err = o.currentMembers(g, removes); err != nil {

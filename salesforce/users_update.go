@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
@@ -127,6 +128,9 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		ch.freeze = nil // no UserLogin row: nothing is frozen
 	}
 
+	if dry && cur != nil {
+		b.dropUnchanged(ch, cur.rec.Fields)
+	}
 	if ch.empty() || b.dryRun(ctx, operation, uid) {
 		if !ch.empty() {
 			o.auditChange(ch, nil, nil) // the preview of what dry_run left out
@@ -525,7 +529,7 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed}, result(ref))
 	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
-		line(OpUpdateUser, ch.attrs, "upd")
+		line(OpUpdateUser, fieldAttributes(ch.attrs), "upd")
 	}
 	if ch.active != nil && (happened("act") || err != nil && done == nil) {
 		op := OpDisableUser
@@ -552,4 +556,49 @@ func (b *Backend) userName(u *userState) string {
 	}
 	name, _ := b.mapper.ToResource(u.rec).Attributes["userName"].(string)
 	return name
+}
+
+// fieldAttributes are the attributes an update_user line names: active and permissionSets have
+// lines of their own (disable_user, freeze_user, reactivate_user; add_members, remove_members).
+func fieldAttributes(attrs []string) []string {
+	return slices.DeleteFunc(slices.Clone(attrs), func(a string) bool {
+		return a == "active" || a == scimschema.SalesforceUserURN+":permissionSets"
+	})
+}
+
+// dropUnchanged leaves out of ch the fields whose value the current record already has, and the
+// attributes that fed only those, so that a dry_run preview names exactly what a write would
+// change (Okta's PUT repeats every attribute).
+func (b *Backend) dropUnchanged(ch *userChange, current map[string]any) {
+	dropped, kept := map[string]bool{}, map[string]bool{}
+	for field, v := range ch.fields {
+		attrs := b.mapper.FieldAttributes(field)
+		if !unchangedField(field, v, current[field]) {
+			for _, a := range attrs {
+				kept[a] = true
+			}
+			continue
+		}
+		delete(ch.fields, field)
+		for _, a := range attrs {
+			dropped[a] = true
+		}
+	}
+	ch.attrs = slices.DeleteFunc(slices.Clone(ch.attrs), func(a string) bool { return dropped[a] && !kept[a] })
+}
+
+// unchangedField reports whether a field value to write equals the current one: nil and "" are both
+// empty, and ids compare by their 15-character form.
+func unchangedField(field string, want, have any) bool {
+	text := func(v any) string {
+		if v == nil {
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
+	w, h := text(want), text(have)
+	if field == "ProfileId" || field == "ManagerId" {
+		return sameID(w, h)
+	}
+	return w == h
 }

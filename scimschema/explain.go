@@ -114,3 +114,16 @@ func derivedFrom(field string) string {
 	}
 	return "other attributes of the request"
 }
+
+// FieldAttributes names the SCIM attributes mapped to a Salesforce User field (the profile
+// attribute for ProfileId), as UserWrite.Attributes names them; nil for a field no attribute feeds.
+func (m *UserMapper) FieldAttributes(field string) []string {
+	if field == "ProfileId" {
+		return []string{profilePath}
+	}
+	var out []string
+	for _, s := range m.fieldSlots[field] {
+		out = append(out, s.key())
+	}
+	return out
+}

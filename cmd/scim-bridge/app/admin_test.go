@@ -188,6 +188,18 @@ func TestStatusCommandReadsTheAdminListener(t *testing.T) {
 		}
 	}
 
+	// The running bridge's file may have no salesforce section (serve --demo --config FILE):
+	// status needs only admin_listen.
+	adminOnly := filepath.Join(t.TempDir(), "demo.yaml")
+	if err := os.WriteFile(adminOnly, []byte("admin_listen: "+strings.TrimPrefix(d.AdminURL, "http://")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := Run(context.Background(), []string{"status", "--config", adminOnly}, nil, &out, &errOut); err != nil || !strings.Contains(out.String(), id) {
+		t.Errorf("status with only admin_listen = %v: %s%s", err, errOut.String(), out.String())
+	}
+
 	off := filepath.Join(t.TempDir(), "off.yaml")
 	if err := os.WriteFile(off, []byte("salesforce:\n  url: https://acme.my.salesforce.com\n  client_id: x\n  refresh_token: y\n"), 0o600); err != nil {
 		t.Fatal(err)

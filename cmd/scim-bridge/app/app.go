@@ -72,8 +72,9 @@ const usage = `Usage:
   scim-bridge emulator [--listen ADDR] [--seed FILE] [--client-id ID] [--client-secret S]
                        [--refresh-token T] [--api-limit N] [--token-ttl DURATION]
                        [--rotate-refresh-tokens] [--jwt-certificate FILE]
+                       [--profile default|strict]
   scim-bridge status   [--config FILE]
-  scim-bridge explain  [--config FILE] [--offline] < body.json
+  scim-bridge explain  [--config FILE] [--offline] [--method POST|PUT|PATCH] < body.json
   scim-bridge conformance --url URL --token T [--json FILE] [--deviations LIST] [--idp]
   scim-bridge healthcheck [--config FILE] [--url URL] [--timeout DURATION]
   scim-bridge version

@@ -574,12 +574,14 @@ var (
 	domainRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
 
-// purpose says what a configuration is loaded for: check needs no bearer tokens.
+// purpose says what a configuration is loaded for: check needs no bearer tokens, status only
+// admin_listen (the demo's file, say, has no salesforce section).
 type purpose int
 
 const (
 	forServe purpose = iota
 	forCheck
+	forStatus
 )
 
 func validate(cfg *Config, use purpose) problems {
@@ -629,6 +631,9 @@ func validate(cfg *Config, use purpose) problems {
 		if len(t.Token) < 16 {
 			probs.add(tokenKey, "must be at least 16 characters (use token or token_file)")
 		}
+	}
+	if use == forStatus {
+		return probs
 	}
 	sf := cfg.Salesforce
 	if sf.URL == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -41,9 +42,13 @@ func runExplain(ctx context.Context, args []string, env []string, stdin io.Reade
 	if *configFile == "" {
 		*configFile = em[envConfig]
 	}
-	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(stdin, maxExplainBody+1))
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: reading the body from stdin: %v\n", err)
+		return ErrReported
+	}
+	if len(body) > maxExplainBody {
+		fmt.Fprintln(stderr, "explain: the body on stdin is larger than 1 MiB; a SCIM request body is far smaller")
 		return ErrReported
 	}
 	m, err := explainMethod(*method, body)
@@ -109,7 +114,7 @@ func explainMethod(flagValue string, body []byte) (string, error) {
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return "", fmt.Errorf("the body on stdin is not a JSON object: %v", err)
+		return "", notAJSONObject(body, err)
 	}
 	for k := range probe {
 		switch strings.ToLower(k) {
@@ -120,6 +125,23 @@ func explainMethod(flagValue string, body []byte) (string, error) {
 		}
 	}
 	return "POST", nil
+}
+
+// maxExplainBody is the largest body explain reads.
+const maxExplainBody = 1 << 20
+
+// notAJSONObject says why a body is not a SCIM request body, in words rather than the decoder's.
+func notAJSONObject(body []byte, err error) error {
+	var syntax *json.SyntaxError
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return errors.New("the body on stdin is empty: pipe a SCIM request body (a JSON object) into explain")
+	case errors.As(err, &syntax) && syntax.Offset >= int64(len(body)):
+		return errors.New("the body on stdin is not valid JSON: it ends too early")
+	case errors.As(err, &syntax):
+		return fmt.Errorf("the body on stdin is not valid JSON (at byte %d)", syntax.Offset)
+	}
+	return errors.New("the body on stdin is not a JSON object: a SCIM request body is one {…}")
 }
 
 // explainer is a users backend that explains instead of writing.

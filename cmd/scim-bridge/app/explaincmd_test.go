@@ -184,3 +184,31 @@ func TestExplainShowsSoftDataRules(t *testing.T) {
 	wantRow(t, out, "TimeZoneSidKey", `"America/Los_Angeles"`, "default", "users.defaults.TimeZoneSidKey (the request's value is none of the org's")
 	wantRow(t, out, "Email", `"x@example.com"`, "derivation", "userName")
 }
+
+// A body that is not a JSON object is named in words, never with the decoder's Go text.
+func TestExplainSaysWhyABodyIsNotOne(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ body, want string }{
+		{"", "the body on stdin is empty"},
+		{"  \n", "the body on stdin is empty"},
+		{`{"userName": "a@example.com"`, "the body on stdin is not valid JSON: it ends too early"},
+		{`{bad json}`, "the body on stdin is not valid JSON (at byte 2)"},
+		{`[{"userName": "a@example.com"}]`, "the body on stdin is not a JSON object"},
+		{`"a@example.com"`, "the body on stdin is not a JSON object"},
+	}
+	for _, tt := range tests {
+		_, err := explainMethod("", []byte(tt.body))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("explainMethod(%q) = %v; want %q…", tt.body, err, tt.want)
+		}
+		for _, goText := range []string{"json:", "Go value", "invalid character", "unexpected end"} {
+			if err != nil && strings.Contains(err.Error(), goText) {
+				t.Errorf("explainMethod(%q) = %q; has the decoder's text %q", tt.body, err, goText)
+			}
+		}
+	}
+	_, errOut, err := explain(t, []string{"--offline"}, nil, "{"+strings.Repeat(" ", maxExplainBody)+"}")
+	if !errors.Is(err, ErrReported) || !strings.Contains(errOut, "larger than 1 MiB") {
+		t.Errorf("explain of a 1 MiB body = %v, %q; want it refused as too large", err, errOut)
+	}
+}

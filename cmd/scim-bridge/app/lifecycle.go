@@ -111,6 +111,9 @@ const drainTimeout = 20 * time.Second
 func (s serving) run(ctx context.Context, ln net.Listener) error {
 	srv := newHTTPServer(s.handler, s.logger)
 	errc := make(chan error, 1)
+	// The listener is bound before run is called, so it is up now; marking it before Serve starts
+	// means no request can see the server answer while readiness still says "not listening".
+	s.ready.listening.Store(true)
 	go func() {
 		if s.cert != nil {
 			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.cert.get}
@@ -119,7 +122,6 @@ func (s serving) run(ctx context.Context, ln net.Listener) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
-	s.ready.listening.Store(true)
 	for done := false; !done; {
 		select {
 		case err := <-errc:

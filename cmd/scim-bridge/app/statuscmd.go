@@ -24,7 +24,7 @@ func runStatus(ctx context.Context, args []string, env []string, stdout, stderr 
 	if *configFile == "" {
 		*configFile = em[envConfig]
 	}
-	cfg, err := loadConfig(*configFile, em, "", forCheck)
+	cfg, err := loadConfig(*configFile, em, "", forStatus)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ErrReported
