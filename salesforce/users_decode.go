@@ -114,6 +114,8 @@ var errMalformedRow = errors.New("malformed User row")
 
 // UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
 // the assignment subquery into types; any other nested value (a relationship field) generically.
+// d must be valid JSON (encoding/json checks it before calling an Unmarshaler; decodeUserRead
+// checks the whole answer first).
 func (r *userRow) UnmarshalJSON(d []byte) error {
 	r.fields = make(map[string]any, 40)
 	return eachField(d, func(key string, raw []byte) error {
@@ -386,17 +388,66 @@ func jsonScalar(raw []byte) (any, error) {
 	return v, err
 }
 
-// userReadAnswer is the composite answer of a users query and a logins query.
-type userReadAnswer struct {
-	CompositeResponse []struct {
-		Body struct {
-			Done           bool      `json:"done"`
-			Records        []userRow `json:"records"`
-			NextRecordsURL string    `json:"nextRecordsUrl"`
-		} `json:"body"`
-		HTTPStatusCode int    `json:"httpStatusCode"`
-		ReferenceID    string `json:"referenceId"`
-	} `json:"compositeResponse"`
+// userReadSub is one subresponse of a user read composite.
+type userReadSub struct {
+	ref            string
+	status         int
+	done           bool
+	nextRecordsURL string
+	records        []userRow
+}
+
+// decodeUserRead decodes a composite answer of query subresponses in one validation pass
+// (json.Valid) and one scan, without reflection. A subresponse whose body is not a query result
+// (an error list) fails it: the caller then takes the generic path.
+func decodeUserRead(raw []byte) ([]userReadSub, error) {
+	if !json.Valid(raw) {
+		return nil, errMalformedRow
+	}
+	var subs []userReadSub
+	err := eachField(raw, func(key string, v []byte) error {
+		if key != "compositeResponse" {
+			return nil
+		}
+		return eachElement(v, func(v []byte) error {
+			var sub userReadSub
+			err := eachField(v, func(key string, v []byte) (err error) {
+				switch key {
+				case "referenceId":
+					sub.ref, err = jsonString(v)
+				case "httpStatusCode":
+					sub.status, err = strconv.Atoi(string(v))
+				case "body":
+					err = sub.decodeBody(v)
+				}
+				return err
+			})
+			subs = append(subs, sub)
+			return err
+		})
+	})
+	return subs, err
+}
+
+func (sub *userReadSub) decodeBody(d []byte) error {
+	return eachField(d, func(key string, v []byte) (err error) {
+		switch key {
+		case "done":
+			sub.done = string(v) == "true"
+		case "nextRecordsUrl":
+			sub.nextRecordsURL, err = jsonString(v)
+		case "records":
+			err = eachElement(v, func(v []byte) error {
+				var r userRow
+				if err := r.UnmarshalJSON(v); err != nil {
+					return err
+				}
+				sub.records = append(sub.records, r)
+				return nil
+			})
+		}
+		return err
+	})
 }
 
 // readUsersTyped runs a user query (ref "users") and a UserLogin query (ref "logins") in one
@@ -408,13 +459,12 @@ func (b *Backend) readUsersTyped(ctx context.Context, subs []Subrequest) (found 
 	if err != nil {
 		return usersFound{}, nil, err
 	}
-	var ans userReadAnswer
-	if json.Unmarshal(raw, &ans) == nil && len(ans.CompositeResponse) == 2 {
-		us, ls := ans.CompositeResponse[0], ans.CompositeResponse[1]
-		if us.ReferenceID == "users" && ls.ReferenceID == "logins" && us.HTTPStatusCode == 200 && ls.HTTPStatusCode == 200 &&
-			(us.Body.Done || us.Body.NextRecordsURL == "") && (ls.Body.Done || ls.Body.NextRecordsURL == "") {
-			found = usersFound{rows: us.Body.Records, logins: make(map[string]loginRow, len(ls.Body.Records))}
-			for _, l := range ls.Body.Records {
+	if ans, err := decodeUserRead(raw); err == nil && len(ans) == 2 {
+		us, ls := ans[0], ans[1]
+		if us.ref == "users" && ls.ref == "logins" && us.status == 200 && ls.status == 200 &&
+			(us.done || us.nextRecordsURL == "") && (ls.done || ls.nextRecordsURL == "") {
+			found = usersFound{rows: us.records, logins: make(map[string]loginRow, len(ls.records))}
+			for _, l := range ls.records {
 				if id := str(l.fields["UserId"]); len(id) >= 15 {
 					frozen, _ := l.fields["IsFrozen"].(bool)
 					found.logins[id[:15]] = loginRow{id: str(l.fields["Id"]), frozen: frozen}

@@ -44,3 +44,45 @@ func TestUserRowRefusesMalformedJSON(t *testing.T) {
 		}
 	}
 }
+
+// A composite answer of two queries decodes as the generic path decodes it; an error list in
+// place of a query result, or malformed JSON, is an error (the caller then takes the generic path).
+func TestUserReadAnswerDecodesLikeTheGenericPath(t *testing.T) {
+	answer := `{"compositeResponse":[{"body":{"totalSize":1,"done":true,"records":[{"attributes":{"type":"User"},"Id":"005000000000001AAA",
+	  "Username":"a@example.com","IsActive":true,"PermissionSetAssignments":{"totalSize":1,"done":true,"records":[{"Id":"0Pa000000000001AAA",
+	  "PermissionSetId":"0PS000000000001AAA","PermissionSetGroupId":null,"PermissionSet":{"Name":"X","Label":"Y","IsOwnedByProfile":true,"PermissionSetGroupId":null},
+	  "PermissionSetGroup":null}]}}]},"httpHeaders":{},"httpStatusCode":200,"referenceId":"users"},
+	  {"body":{"totalSize":1,"done":true,"records":[{"attributes":{"type":"UserLogin"},"Id":"060000000000001AAA","UserId":"005000000000001AAA","IsFrozen":true}]},
+	  "httpHeaders":{},"httpStatusCode":200,"referenceId":"logins"}]}`
+	got, err := decodeUserRead([]byte(answer))
+	if err != nil || len(got) != 2 {
+		t.Fatalf("decodeUserRead: %d subresponses, %v", len(got), err)
+	}
+	generic, err := decodeComposite([]byte(answer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sub := range got {
+		q, err := decodeQuery(generic[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.ref != generic[i].ReferenceID || sub.status != generic[i].Status || sub.done != q.Done || len(sub.records) != len(q.Records) {
+			t.Fatalf("subresponse %d: %+v; generic %+v", i, sub, generic[i])
+		}
+		for j, r := range q.Records {
+			if want := rowOf(r); !reflect.DeepEqual(sub.records[j], want) {
+				t.Errorf("subresponse %d row %d: %#v; want %#v", i, j, sub.records[j], want)
+			}
+		}
+	}
+	for _, bad := range []string{
+		`{"compositeResponse":[{"body":[{"errorCode":"MALFORMED_QUERY","message":"x"}],"httpStatusCode":400,"referenceId":"users"}]}`,
+		`{"compositeResponse":[{"body":{"records":[{"Id":"a"}]},"httpStatusCode":200,"referenceId":"users"}]`,
+		`{"compositeResponse":[{"body":{"records":[{"Id":"a"}]},"httpStatusCode":"200","referenceId":"users"}]}`,
+	} {
+		if _, err := decodeUserRead([]byte(bad)); err == nil {
+			t.Errorf("decodeUserRead(%s) gave no error", bad)
+		}
+	}
+}
