@@ -1,11 +1,11 @@
 package salesforce
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Typed decoding of the user read path (GET /Users/{id}, userName/externalId lookups): the
@@ -117,12 +117,18 @@ var errMalformedRow = errors.New("malformed User row")
 // d must be valid JSON (encoding/json checks it before calling an Unmarshaler; decodeUserRead
 // checks the whole answer first).
 func (r *userRow) UnmarshalJSON(d []byte) error {
+	return r.decode(string(d))
+}
+
+// decode is UnmarshalJSON on a string: the row's keys and strings without escapes are
+// substrings of d (no copies).
+func (r *userRow) decode(d string) error {
 	r.fields = make(map[string]any, 40)
-	return eachField(d, func(key string, raw []byte) error {
+	return eachField(d, func(key, raw string) error {
 		switch key {
 		case "attributes":
 		case "PermissionSetAssignments":
-			if string(raw) != "null" {
+			if raw != "null" {
 				r.assignments = new(assignmentChild)
 				return r.assignments.decode(raw)
 			}
@@ -138,15 +144,15 @@ func (r *userRow) UnmarshalJSON(d []byte) error {
 }
 
 // decode reads a PermissionSetAssignments child result (the fields of userAssignmentSelect).
-func (c *assignmentChild) decode(d []byte) error {
-	return eachField(d, func(key string, raw []byte) (err error) {
+func (c *assignmentChild) decode(d string) error {
+	return eachField(d, func(key, raw string) (err error) {
 		switch key {
 		case "done":
-			c.Done = string(raw) == "true"
+			c.Done = raw == "true"
 		case "nextRecordsUrl":
 			c.NextRecordsURL, err = jsonString(raw)
 		case "records":
-			err = eachElement(raw, func(raw []byte) error {
+			err = eachElement(raw, func(raw string) error {
 				var a assignmentRow
 				if err := a.decode(raw); err != nil {
 					return err
@@ -159,8 +165,8 @@ func (c *assignmentChild) decode(d []byte) error {
 	})
 }
 
-func (a *assignmentRow) decode(d []byte) error {
-	return eachField(d, func(key string, raw []byte) (err error) {
+func (a *assignmentRow) decode(d string) error {
+	return eachField(d, func(key, raw string) (err error) {
 		switch key {
 		case "Id":
 			a.ID, err = jsonString(raw)
@@ -169,12 +175,12 @@ func (a *assignmentRow) decode(d []byte) error {
 		case "PermissionSetGroupId":
 			a.PermissionSetGroupID, err = jsonString(raw)
 		case "PermissionSet":
-			if string(raw) != "null" {
+			if raw != "null" {
 				a.PermissionSet = &permissionSetRef{}
 				err = a.PermissionSet.decode(raw)
 			}
 		case "PermissionSetGroup":
-			if string(raw) != "null" {
+			if raw != "null" {
 				a.PermissionSetGroup = &permissionSetGroupRef{}
 				err = a.PermissionSetGroup.decode(raw)
 			}
@@ -183,15 +189,15 @@ func (a *assignmentRow) decode(d []byte) error {
 	})
 }
 
-func (p *permissionSetRef) decode(d []byte) error {
-	return eachField(d, func(key string, raw []byte) (err error) {
+func (p *permissionSetRef) decode(d string) error {
+	return eachField(d, func(key, raw string) (err error) {
 		switch key {
 		case "Name":
 			p.Name, err = jsonString(raw)
 		case "Label":
 			p.Label, err = jsonString(raw)
 		case "IsOwnedByProfile":
-			p.IsOwnedByProfile = string(raw) == "true"
+			p.IsOwnedByProfile = raw == "true"
 		case "PermissionSetGroupId":
 			p.PermissionSetGroupID, err = jsonString(raw)
 		}
@@ -199,8 +205,8 @@ func (p *permissionSetRef) decode(d []byte) error {
 	})
 }
 
-func (p *permissionSetGroupRef) decode(d []byte) error {
-	return eachField(d, func(key string, raw []byte) (err error) {
+func (p *permissionSetGroupRef) decode(d string) error {
+	return eachField(d, func(key, raw string) (err error) {
 		switch key {
 		case "DeveloperName":
 			p.DeveloperName, err = jsonString(raw)
@@ -212,7 +218,7 @@ func (p *permissionSetGroupRef) decode(d []byte) error {
 }
 
 // eachField hands fn each member of the JSON object d with its raw value.
-func eachField(d []byte, fn func(key string, raw []byte) error) error {
+func eachField(d string, fn func(key, raw string) error) error {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return errMalformedRow
@@ -228,9 +234,9 @@ func eachField(d []byte, fn func(key string, raw []byte) error) error {
 		if end < 0 {
 			return errMalformedRow
 		}
-		key := string(d[i+1 : end-1])
+		key := d[i+1 : end-1]
 		if escaped {
-			if err := json.Unmarshal(d[i:end], &key); err != nil {
+			if err := json.Unmarshal([]byte(d[i:end]), &key); err != nil {
 				return err
 			}
 		}
@@ -257,9 +263,9 @@ func eachField(d []byte, fn func(key string, raw []byte) error) error {
 }
 
 // eachElement hands fn each element of the JSON array d (null: none).
-func eachElement(d []byte, fn func(raw []byte) error) error {
+func eachElement(d string, fn func(raw string) error) error {
 	i := skipSpace(d, 0)
-	if string(d[i:]) == "null" {
+	if d[i:] == "null" {
 		return nil
 	}
 	if i >= len(d) || d[i] != '[' {
@@ -288,7 +294,7 @@ func eachElement(d []byte, fn func(raw []byte) error) error {
 }
 
 // jsonString decodes a JSON string or null ("").
-func jsonString(raw []byte) (string, error) {
+func jsonString(raw string) (string, error) {
 	v, err := jsonScalar(raw)
 	if err != nil {
 		return "", err
@@ -300,7 +306,7 @@ func jsonString(raw []byte) (string, error) {
 	return s, nil
 }
 
-func skipSpace(d []byte, i int) int {
+func skipSpace(d string, i int) int {
 	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
 		i++
 	}
@@ -309,7 +315,7 @@ func skipSpace(d []byte, i int) int {
 
 // stringEnd is the index after the closing quote of the JSON string opening at d[i] (-1 when
 // unterminated), and whether it holds escapes.
-func stringEnd(d []byte, i int) (int, bool) {
+func stringEnd(d string, i int) (int, bool) {
 	escaped := false
 	for j := i + 1; j < len(d); j++ {
 		switch d[j] {
@@ -325,7 +331,7 @@ func stringEnd(d []byte, i int) (int, bool) {
 
 // valueEnd is the index after the JSON value starting at d[i] (-1 when it does not end). The
 // input was validated by encoding/json before UnmarshalJSON is called.
-func valueEnd(d []byte, i int) int {
+func valueEnd(d string, i int) int {
 	depth := 0
 	for j := i; j < len(d); j++ {
 		switch d[j] {
@@ -360,31 +366,31 @@ func valueEnd(d []byte, i int) int {
 }
 
 // jsonScalar decodes one JSON value as encoding/json decodes it into any.
-func jsonScalar(raw []byte) (any, error) {
+func jsonScalar(raw string) (any, error) {
 	switch raw[0] {
 	case 'n':
-		if string(raw) == "null" {
+		if raw == "null" {
 			return nil, nil
 		}
 	case 't':
-		if string(raw) == "true" {
+		if raw == "true" {
 			return true, nil
 		}
 	case 'f':
-		if string(raw) == "false" {
+		if raw == "false" {
 			return false, nil
 		}
 	case '"':
-		if bytes.IndexByte(raw, '\\') < 0 {
-			return string(raw[1 : len(raw)-1]), nil
+		if strings.IndexByte(raw, '\\') < 0 {
+			return raw[1 : len(raw)-1], nil
 		}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+		if f, err := strconv.ParseFloat(raw, 64); err == nil {
 			return f, nil
 		}
 	}
 	var v any
-	err := json.Unmarshal(raw, &v)
+	err := json.Unmarshal([]byte(raw), &v)
 	return v, err
 }
 
@@ -405,18 +411,18 @@ func decodeUserRead(raw []byte) ([]userReadSub, error) {
 		return nil, errMalformedRow
 	}
 	var subs []userReadSub
-	err := eachField(raw, func(key string, v []byte) error {
+	err := eachField(string(raw), func(key, v string) error {
 		if key != "compositeResponse" {
 			return nil
 		}
-		return eachElement(v, func(v []byte) error {
+		return eachElement(v, func(v string) error {
 			var sub userReadSub
-			err := eachField(v, func(key string, v []byte) (err error) {
+			err := eachField(v, func(key, v string) (err error) {
 				switch key {
 				case "referenceId":
 					sub.ref, err = jsonString(v)
 				case "httpStatusCode":
-					sub.status, err = strconv.Atoi(string(v))
+					sub.status, err = strconv.Atoi(v)
 				case "body":
 					err = sub.decodeBody(v)
 				}
@@ -429,17 +435,17 @@ func decodeUserRead(raw []byte) ([]userReadSub, error) {
 	return subs, err
 }
 
-func (sub *userReadSub) decodeBody(d []byte) error {
-	return eachField(d, func(key string, v []byte) (err error) {
+func (sub *userReadSub) decodeBody(d string) error {
+	return eachField(d, func(key, v string) (err error) {
 		switch key {
 		case "done":
-			sub.done = string(v) == "true"
+			sub.done = v == "true"
 		case "nextRecordsUrl":
 			sub.nextRecordsURL, err = jsonString(v)
 		case "records":
-			err = eachElement(v, func(v []byte) error {
+			err = eachElement(v, func(v string) error {
 				var r userRow
-				if err := r.UnmarshalJSON(v); err != nil {
+				if err := r.decode(v); err != nil {
 					return err
 				}
 				sub.records = append(sub.records, r)
