@@ -114,147 +114,166 @@ var errMalformedRow = errors.New("malformed User row")
 
 // UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
 // the assignment subquery into types; any other nested value (a relationship field) generically.
-// d must be valid JSON (encoding/json checks it before calling an Unmarshaler; decodeUserRead
-// checks the whole answer first).
 func (r *userRow) UnmarshalJSON(d []byte) error {
-	return r.decode(string(d))
+	if !json.Valid(d) {
+		return errMalformedRow
+	}
+	s := &jsonScan{d: string(d)}
+	return r.decode(s)
 }
 
-// decode is UnmarshalJSON on a string: the row's keys and strings without escapes are
-// substrings of d (no copies).
-func (r *userRow) decode(d string) error {
+// decode reads the row at s: keys and strings without escapes are substrings of the answer
+// (no copies).
+func (r *userRow) decode(s *jsonScan) error {
 	r.fields = make(map[string]any, 40)
-	return eachField(d, func(key, raw string) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "attributes":
+			return s.skip()
 		case "PermissionSetAssignments":
-			if raw != "null" {
-				r.assignments = new(assignmentChild)
-				return r.assignments.decode(raw)
+			if s.null() {
+				return nil
 			}
+			r.assignments = new(assignmentChild)
+			return r.assignments.decode(s)
 		default:
-			v, err := jsonScalar(raw)
-			if err != nil {
-				return err
-			}
-			r.fields[key] = v
+			r.fields[key], err = s.scalar()
+			return err
 		}
-		return nil
 	})
 }
 
 // decode reads a PermissionSetAssignments child result (the fields of userAssignmentSelect).
-func (c *assignmentChild) decode(d string) error {
-	return eachField(d, func(key, raw string) (err error) {
+func (c *assignmentChild) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "done":
-			c.Done = raw == "true"
+			c.Done, err = s.boolean()
 		case "nextRecordsUrl":
-			c.NextRecordsURL, err = jsonString(raw)
+			c.NextRecordsURL, err = s.str()
 		case "records":
-			err = eachElement(raw, func(raw string) error {
+			err = s.array(func() error {
 				var a assignmentRow
-				if err := a.decode(raw); err != nil {
+				if err := a.decode(s); err != nil {
 					return err
 				}
 				c.Records = append(c.Records, a)
 				return nil
 			})
+		default:
+			err = s.skip()
 		}
 		return err
 	})
 }
 
-func (a *assignmentRow) decode(d string) error {
-	return eachField(d, func(key, raw string) (err error) {
+func (a *assignmentRow) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "Id":
-			a.ID, err = jsonString(raw)
+			a.ID, err = s.str()
 		case "PermissionSetId":
-			a.PermissionSetID, err = jsonString(raw)
+			a.PermissionSetID, err = s.str()
 		case "PermissionSetGroupId":
-			a.PermissionSetGroupID, err = jsonString(raw)
+			a.PermissionSetGroupID, err = s.str()
 		case "PermissionSet":
-			if raw != "null" {
+			if !s.null() {
 				a.PermissionSet = &permissionSetRef{}
-				err = a.PermissionSet.decode(raw)
+				err = a.PermissionSet.decode(s)
 			}
 		case "PermissionSetGroup":
-			if raw != "null" {
+			if !s.null() {
 				a.PermissionSetGroup = &permissionSetGroupRef{}
-				err = a.PermissionSetGroup.decode(raw)
+				err = a.PermissionSetGroup.decode(s)
 			}
+		default:
+			err = s.skip()
 		}
 		return err
 	})
 }
 
-func (p *permissionSetRef) decode(d string) error {
-	return eachField(d, func(key, raw string) (err error) {
+func (p *permissionSetRef) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "Name":
-			p.Name, err = jsonString(raw)
+			p.Name, err = s.str()
 		case "Label":
-			p.Label, err = jsonString(raw)
+			p.Label, err = s.str()
 		case "IsOwnedByProfile":
-			p.IsOwnedByProfile = raw == "true"
+			p.IsOwnedByProfile, err = s.boolean()
 		case "PermissionSetGroupId":
-			p.PermissionSetGroupID, err = jsonString(raw)
+			p.PermissionSetGroupID, err = s.str()
+		default:
+			err = s.skip()
 		}
 		return err
 	})
 }
 
-func (p *permissionSetGroupRef) decode(d string) error {
-	return eachField(d, func(key, raw string) (err error) {
+func (p *permissionSetGroupRef) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "DeveloperName":
-			p.DeveloperName, err = jsonString(raw)
+			p.DeveloperName, err = s.str()
 		case "MasterLabel":
-			p.MasterLabel, err = jsonString(raw)
+			p.MasterLabel, err = s.str()
+		default:
+			err = s.skip()
 		}
 		return err
 	})
 }
 
-// eachField hands fn each member of the JSON object d with its raw value.
-func eachField(d string, fn func(key, raw string) error) error {
-	i := skipSpace(d, 0)
-	if i >= len(d) || d[i] != '{' {
+// jsonScan reads a JSON text that json.Valid accepted, front to back, each byte once (a skipped
+// value is scanned for its end only). Errors mean a shape other than the one the caller expects.
+type jsonScan struct {
+	d string
+	i int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.d) && (s.d[s.i] == ' ' || s.d[s.i] == '\t' || s.d[s.i] == '\n' || s.d[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// peek is the next byte that is not white space (0 at the end).
+func (s *jsonScan) peek() byte {
+	s.space()
+	if s.i >= len(s.d) {
+		return 0
+	}
+	return s.d[s.i]
+}
+
+// object reads an object, calling fn with s at each member's value; fn must read or skip it.
+func (s *jsonScan) object(fn func(key string) error) error {
+	if s.peek() != '{' {
 		return errMalformedRow
 	}
-	if i = skipSpace(d, i+1); i < len(d) && d[i] == '}' {
+	s.i++
+	if s.peek() == '}' {
+		s.i++
 		return nil
 	}
 	for {
-		if i >= len(d) || d[i] != '"' {
-			return errMalformedRow
-		}
-		end, escaped := stringEnd(d, i)
-		if end < 0 {
-			return errMalformedRow
-		}
-		key := d[i+1 : end-1]
-		if escaped {
-			if err := json.Unmarshal([]byte(d[i:end]), &key); err != nil {
-				return err
-			}
-		}
-		if i = skipSpace(d, end); i >= len(d) || d[i] != ':' {
-			return errMalformedRow
-		}
-		i = skipSpace(d, i+1)
-		vend := valueEnd(d, i)
-		if vend <= i {
-			return errMalformedRow
-		}
-		if err := fn(key, d[i:vend]); err != nil {
+		key, err := s.str()
+		if err != nil {
 			return err
 		}
-		switch i = skipSpace(d, vend); {
-		case i < len(d) && d[i] == ',':
-			i = skipSpace(d, i+1)
-		case i < len(d) && d[i] == '}':
+		if s.peek() != ':' {
+			return errMalformedRow
+		}
+		s.i++
+		if err := fn(key); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
 			return nil
 		default:
 			return errMalformedRow
@@ -262,30 +281,28 @@ func eachField(d string, fn func(key, raw string) error) error {
 	}
 }
 
-// eachElement hands fn each element of the JSON array d (null: none).
-func eachElement(d string, fn func(raw string) error) error {
-	i := skipSpace(d, 0)
-	if d[i:] == "null" {
+// array reads an array (or null), calling fn with s at each element; fn must read or skip it.
+func (s *jsonScan) array(fn func() error) error {
+	if s.null() {
 		return nil
 	}
-	if i >= len(d) || d[i] != '[' {
+	if s.peek() != '[' {
 		return errMalformedRow
 	}
-	if i = skipSpace(d, i+1); i < len(d) && d[i] == ']' {
+	s.i++
+	if s.peek() == ']' {
+		s.i++
 		return nil
 	}
 	for {
-		vend := valueEnd(d, i)
-		if vend <= i {
-			return errMalformedRow
-		}
-		if err := fn(d[i:vend]); err != nil {
+		if err := fn(); err != nil {
 			return err
 		}
-		switch i = skipSpace(d, vend); {
-		case i < len(d) && d[i] == ',':
-			i = skipSpace(d, i+1)
-		case i < len(d) && d[i] == ']':
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
 			return nil
 		default:
 			return errMalformedRow
@@ -293,104 +310,146 @@ func eachElement(d string, fn func(raw string) error) error {
 	}
 }
 
-// jsonString decodes a JSON string or null ("").
-func jsonString(raw string) (string, error) {
-	v, err := jsonScalar(raw)
-	if err != nil {
+// null reads a null if one is next.
+func (s *jsonScan) null() bool {
+	if s.peek() == 'n' && strings.HasPrefix(s.d[s.i:], "null") {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// raw skips the next value and returns its text.
+func (s *jsonScan) raw() (string, error) {
+	s.space()
+	start := s.i
+	if err := s.skip(); err != nil {
 		return "", err
 	}
-	s, ok := v.(string)
-	if !ok && v != nil {
-		return "", errMalformedRow
-	}
-	return s, nil
+	return s.d[start:s.i], nil
 }
 
-func skipSpace(d string, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd is the index after the closing quote of the JSON string opening at d[i] (-1 when
-// unterminated), and whether it holds escapes.
-func stringEnd(d string, i int) (int, bool) {
-	escaped := false
-	for j := i + 1; j < len(d); j++ {
-		switch d[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			return j + 1, escaped
-		}
-	}
-	return -1, escaped
-}
-
-// valueEnd is the index after the JSON value starting at d[i] (-1 when it does not end). The
-// input was validated by encoding/json before UnmarshalJSON is called.
-func valueEnd(d string, i int) int {
+// skip moves past the next value.
+func (s *jsonScan) skip() error {
+	s.space()
 	depth := 0
-	for j := i; j < len(d); j++ {
-		switch d[j] {
+	for j := s.i; j < len(s.d); j++ {
+		switch c := s.d[j]; c {
 		case '"':
-			end, _ := stringEnd(d, j)
+			end := stringEnd(s.d, j)
 			if end < 0 {
-				return -1
+				return errMalformedRow
 			}
 			if depth == 0 {
-				return end
+				s.i = end
+				return nil
 			}
 			j = end - 1
 		case '{', '[':
 			depth++
 		case '}', ']':
-			if depth == 0 {
-				return j
-			}
 			if depth--; depth == 0 {
-				return j + 1
+				s.i = j + 1
+				return nil
+			}
+			if depth < 0 {
+				return errMalformedRow
 			}
 		case ',', ' ', '\t', '\n', '\r':
 			if depth == 0 {
-				return j
+				s.i = j
+				return nil
 			}
 		}
 	}
-	if depth == 0 {
-		return len(d)
+	if depth != 0 || s.i == len(s.d) {
+		return errMalformedRow
+	}
+	s.i = len(s.d)
+	return nil
+}
+
+// stringEnd is the index after the closing quote of the JSON string opening at d[i] (-1 when
+// unterminated).
+func stringEnd(d string, i int) int {
+	for j := i + 1; j < len(d); {
+		k := strings.IndexByte(d[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		backslashes := 0
+		for b := j - 1; b > i && d[b] == '\\'; b-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return j + 1
+		}
+		j++
 	}
 	return -1
 }
 
-// jsonScalar decodes one JSON value as encoding/json decodes it into any.
-func jsonScalar(raw string) (any, error) {
-	switch raw[0] {
+// str reads a string or null ("").
+func (s *jsonScan) str() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	if s.peek() != '"' {
+		return "", errMalformedRow
+	}
+	end := stringEnd(s.d, s.i)
+	if end < 0 {
+		return "", errMalformedRow
+	}
+	raw := s.d[s.i:end]
+	s.i = end
+	if strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	var v string
+	err := json.Unmarshal([]byte(raw), &v)
+	return v, err
+}
+
+// boolean reads true, false or null (false).
+func (s *jsonScan) boolean() (bool, error) {
+	v, err := s.scalar()
+	if b, ok := v.(bool); ok || v == nil {
+		return b, err
+	}
+	return false, errMalformedRow
+}
+
+// scalar reads one value as encoding/json decodes it into any.
+func (s *jsonScan) scalar() (any, error) {
+	switch s.peek() {
+	case '"':
+		return s.str()
 	case 'n':
-		if raw == "null" {
+		if s.null() {
 			return nil, nil
 		}
 	case 't':
-		if raw == "true" {
+		if strings.HasPrefix(s.d[s.i:], "true") {
+			s.i += 4
 			return true, nil
 		}
 	case 'f':
-		if raw == "false" {
+		if strings.HasPrefix(s.d[s.i:], "false") {
+			s.i += 5
 			return false, nil
 		}
-	case '"':
-		if strings.IndexByte(raw, '\\') < 0 {
-			return raw[1 : len(raw)-1], nil
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		if f, err := strconv.ParseFloat(raw, 64); err == nil {
-			return f, nil
-		}
+	}
+	raw, err := s.raw()
+	if err != nil {
+		return nil, err
+	}
+	if f, err := strconv.ParseFloat(raw, 64); err == nil {
+		return f, nil
 	}
 	var v any
-	err := json.Unmarshal([]byte(raw), &v)
+	err = json.Unmarshal([]byte(raw), &v)
 	return v, err
 }
 
@@ -410,21 +469,27 @@ func decodeUserRead(raw []byte) ([]userReadSub, error) {
 	if !json.Valid(raw) {
 		return nil, errMalformedRow
 	}
+	s := &jsonScan{d: string(raw)}
 	var subs []userReadSub
-	err := eachField(string(raw), func(key, v string) error {
+	err := s.object(func(key string) error {
 		if key != "compositeResponse" {
-			return nil
+			return s.skip()
 		}
-		return eachElement(v, func(v string) error {
+		return s.array(func() error {
 			var sub userReadSub
-			err := eachField(v, func(key, v string) (err error) {
+			err := s.object(func(key string) (err error) {
 				switch key {
 				case "referenceId":
-					sub.ref, err = jsonString(v)
+					sub.ref, err = s.str()
 				case "httpStatusCode":
-					sub.status, err = strconv.Atoi(v)
+					var n string
+					if n, err = s.raw(); err == nil {
+						sub.status, err = strconv.Atoi(n)
+					}
 				case "body":
-					err = sub.decodeBody(v)
+					err = sub.decodeBody(s)
+				default:
+					err = s.skip()
 				}
 				return err
 			})
@@ -435,22 +500,24 @@ func decodeUserRead(raw []byte) ([]userReadSub, error) {
 	return subs, err
 }
 
-func (sub *userReadSub) decodeBody(d string) error {
-	return eachField(d, func(key, v string) (err error) {
+func (sub *userReadSub) decodeBody(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
 		switch key {
 		case "done":
-			sub.done = v == "true"
+			sub.done, err = s.boolean()
 		case "nextRecordsUrl":
-			sub.nextRecordsURL, err = jsonString(v)
+			sub.nextRecordsURL, err = s.str()
 		case "records":
-			err = eachElement(v, func(v string) error {
+			err = s.array(func() error {
 				var r userRow
-				if err := r.decode(v); err != nil {
+				if err := r.decode(s); err != nil {
 					return err
 				}
 				sub.records = append(sub.records, r)
 				return nil
 			})
+		default:
+			err = s.skip()
 		}
 		return err
 	})
