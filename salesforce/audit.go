@@ -46,14 +46,29 @@ type Change struct {
 	Actor     string // the name of the bearer token that asked for it
 	DryRun    bool
 	Operation Operation
-	Target    string   // the user or permission set id; "" for a create that did not happen
-	UserName  string   // the SCIM userName, with audit.identify_users only
-	Changed   []string // SCIM attribute names written
-	Added     []string // member ids added (user ids for a group, never values)
-	Removed   []string // member ids removed
-	Failed    []string // member ids whose change failed (result partial or error)
+	Target    string    // the user or permission set id; "" for a create that did not happen
+	UserName  string    // the SCIM userName, with audit.identify_users only
+	Changed   []string  // SCIM attribute names written
+	Added     []string  // member ids added (user ids for a group, never values)
+	Removed   []string  // member ids removed
+	Failed    []string  // member ids whose change failed (result partial or error)
+	Soft      SoftFixes // soft data the write settled (names only), on a user's create or update
 	Result    Result
 	Error     string // the client-safe detail of the failure
+}
+
+// SoftFixes names what a user write did to soft data so Salesforce would take it: fields whose
+// value was defaulted, truncated or de-duplicated, and references left unresolved. Names only,
+// never values.
+type SoftFixes struct {
+	Defaulted    []string
+	Truncated    []string
+	Deduplicated []string
+	Unresolved   []string
+}
+
+func (s SoftFixes) empty() bool {
+	return len(s.Defaulted)+len(s.Truncated)+len(s.Deduplicated)+len(s.Unresolved) == 0
 }
 
 // AuditConfig is the audit section of the configuration.
@@ -97,7 +112,8 @@ func (b *Backend) audit(ctx context.Context, c Change, err error) {
 	for _, list := range []struct {
 		key string
 		ids []string
-	}{{"changed", c.Changed}, {"added", c.Added}, {"removed", c.Removed}, {"failed", c.Failed}} {
+	}{{"changed", c.Changed}, {"added", c.Added}, {"removed", c.Removed}, {"failed", c.Failed},
+		{"defaulted", c.Soft.Defaulted}, {"truncated", c.Soft.Truncated}, {"deduplicated", c.Soft.Deduplicated}, {"unresolved", c.Soft.Unresolved}} {
 		if len(list.ids) > 0 {
 			ev = ev.Strs(list.key, list.ids)
 		}
@@ -119,11 +135,15 @@ func (b *Backend) auditMembership(ctx context.Context, user, userName string, ad
 	if user != "" {
 		member = []string{user}
 	}
+	var applied, failed []string = member, nil
+	if err != nil {
+		applied, failed = nil, member // the user's writes are all or none: nothing was applied
+	}
 	for _, g := range add {
-		b.audit(ctx, Change{Operation: OpAddMembers, Target: g.ID, UserName: userName, Changed: []string{"members"}, Added: member}, err)
+		b.audit(ctx, Change{Operation: OpAddMembers, Target: g.ID, UserName: userName, Changed: []string{"members"}, Added: applied, Failed: failed}, err)
 	}
 	for _, a := range del {
-		b.audit(ctx, Change{Operation: OpRemoveMembers, Target: a.group.ID, UserName: userName, Changed: []string{"members"}, Removed: member}, err)
+		b.audit(ctx, Change{Operation: OpRemoveMembers, Target: a.group.ID, UserName: userName, Changed: []string{"members"}, Removed: applied, Failed: failed}, err)
 	}
 }
 

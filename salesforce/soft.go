@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -69,6 +68,8 @@ func userDescribe(picklists scimschema.Picklists, lengths map[string]int) scimsc
 
 // softFixes is what one write settled against the org, for its audit line.
 type softFixes struct {
+	defaulted    []string // from the mapping (scimschema.UserWrite)
+	truncated    []string
 	manager      string // manager.value as sent, "" when the write sets no manager
 	looked       bool   // the manager was looked up by id, federation id and username
 	deduplicated []string
@@ -226,24 +227,23 @@ func (o *op) freeNickname(nick string, skip int) (string, error) {
 	}
 }
 
-// auditSoft writes the audit line of what a successful write did to soft data: the fields whose
-// value was defaulted, truncated or de-duplicated and the references left unresolved. Field and
-// attribute names only, never values.
-func (b *Backend) auditSoft(ctx context.Context, operation, target string, w scimschema.UserWrite, fx *softFixes) {
+// fixes names what a write settled against the org, for the one audit line of that write.
+// nil (a write that settled nothing, or a dry run) names nothing.
+func (fx *softFixes) fixes() SoftFixes {
+	if fx == nil {
+		return SoftFixes{}
+	}
+	return SoftFixes{Defaulted: fx.defaulted, Truncated: fx.truncated, Deduplicated: fx.deduplicated, Unresolved: fx.unresolved}
+}
+
+// newSoftFixes starts the record of one write with what the mapping settled.
+func newSoftFixes(w scimschema.UserWrite) *softFixes {
+	return &softFixes{defaulted: w.Defaulted, truncated: w.Truncated}
+}
+
+// countDefaulted counts, once a write succeeded, the fields whose value it defaulted.
+func (b *Backend) countDefaulted(w scimschema.UserWrite) {
 	for _, f := range w.Defaulted {
 		b.soft.defaulted.WithLabelValues(f).Inc()
 	}
-	if len(w.Defaulted)+len(w.Truncated)+len(fx.deduplicated)+len(fx.unresolved) == 0 {
-		return
-	}
-	ev := b.logger(ctx).Info().Bool("audit", true).Str("actor", scimschema.Actor(ctx)).Str("operation", operation).Str("target", target)
-	for _, list := range []struct {
-		key    string
-		values []string
-	}{{"defaulted", w.Defaulted}, {"truncated", w.Truncated}, {"deduplicated", fx.deduplicated}, {"unresolved", fx.unresolved}} {
-		if len(list.values) > 0 {
-			ev = ev.Strs(list.key, list.values)
-		}
-	}
-	ev.Str("result", "adjusted").Msg("audit")
 }

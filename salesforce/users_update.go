@@ -21,6 +21,7 @@ type userChange struct {
 	attrs    []string       // SCIM attributes written, for the audit line
 	userName string         // for the audit line, with audit.identify_users
 	readBack bool           // read the user back in the same composite
+	fx       *softFixes     // what the write settled of soft data, for its audit line; nil none
 }
 
 func (ch *userChange) empty() bool {
@@ -147,7 +148,8 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	if err := o.assignLicences(b.licencesFor([]string{uid}, ch.add)); err != nil {
 		return scimschema.Resource{}, err
 	}
-	fx := &softFixes{}
+	fx := newSoftFixes(w)
+	ch.fx = fx
 	if err := o.prepareManager(ch.fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
@@ -172,7 +174,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		if err != nil {
 			return scimschema.Resource{}, err
 		}
-		b.auditSoft(ctx, operation, uid, w, fx)
+		b.countDefaulted(w)
 		return b.mapper.ToResource(u.rec), nil
 	}
 }
@@ -525,8 +527,10 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 		}
 		return err
 	}
+	soft := ch.fx.fixes() // on the first line written: the field update, as a rule
 	line := func(op Operation, changed []string, ref string) {
-		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed}, result(ref))
+		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed, Soft: soft}, result(ref))
+		soft = SoftFixes{}
 	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
 		line(OpUpdateUser, fieldAttributes(ch.attrs), "upd")

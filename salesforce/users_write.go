@@ -66,32 +66,32 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		}
 	}
 	if b.dryRun(ctx, "create_user", "") {
-		b.auditCreate(ctx, "", attrs, w, psAdd, freeze, nil)
+		b.auditCreate(ctx, "", attrs, w, nil, psAdd, freeze, nil)
 		return b.dryRunUser(fields, prof, psAdd, freeze), nil
 	}
 
 	started := b.now()
-	fx := &softFixes{}
+	fx := newSoftFixes(w)
 	if err := o.prepareManager(fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		u, err := o.createCoalesced(fields, psAdd, freeze)
 		if err == nil {
-			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, psAdd, freeze, nil)
-			b.auditSoft(ctx, "create_user", str(u.rec.Fields["Id"]), w, fx)
+			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, fx, psAdd, freeze, nil)
+			b.countDefaulted(w)
 			return b.mapper.ToResource(u.rec), nil
 		}
 		var ce *createError
 		if !errors.As(err, &ce) {
-			b.auditCreate(ctx, "", attrs, w, nil, false, err)
+			b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
 			return scimschema.Resource{}, err
 		}
 		if ce.e != nil && attempt < softRetries {
 			// A nickname someone holds or a manager Salesforce does not know: fix and create again.
 			retry, err := o.fixRefusal(ce.e, fields, fx)
 			if err != nil {
-				b.auditCreate(ctx, "", attrs, w, nil, false, err)
+				b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
 				return scimschema.Resource{}, err
 			}
 			if retry {
@@ -100,10 +100,11 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		}
 		u, err = o.createFailure(ce, fields, prof, psAdd, started)
 		if err == nil {
-			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, psAdd, freeze, nil)
+			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, fx, psAdd, freeze, nil)
+			b.countDefaulted(w)
 			return b.mapper.ToResource(u.rec), nil
 		}
-		b.auditCreate(ctx, "", attrs, w, nil, false, err)
+		b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
 		return scimschema.Resource{}, err
 	}
 }
@@ -112,11 +113,11 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 // concurrent creates of the same local part, a manager Salesforce does not know).
 const softRetries = 5
 
-// auditCreate writes the lines of a create: the user, its permission sets, its freeze. id is ""
-// when nothing was created (a failure, or dry_run).
-func (b *Backend) auditCreate(ctx context.Context, id string, attrs map[string]any, w scimschema.UserWrite, psAdd []group, freeze bool, err error) {
+// auditCreate writes the lines of a create: the user (with what fx settled of its soft data), its
+// permission sets, its freeze. id is "" when nothing was created (a failure, or dry_run).
+func (b *Backend) auditCreate(ctx context.Context, id string, attrs map[string]any, w scimschema.UserWrite, fx *softFixes, psAdd []group, freeze bool, err error) {
 	userName, _ := attrs["userName"].(string)
-	b.audit(ctx, Change{Operation: OpCreateUser, Target: id, UserName: userName, Changed: w.Attributes}, err)
+	b.audit(ctx, Change{Operation: OpCreateUser, Target: id, UserName: userName, Changed: w.Attributes, Soft: fx.fixes()}, err)
 	b.auditMembership(ctx, id, userName, psAdd, nil, err)
 	if freeze {
 		b.audit(ctx, Change{Operation: OpFreezeUser, Target: id, UserName: userName, Changed: []string{"active"}}, err)

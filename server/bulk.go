@@ -350,6 +350,9 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 		}
 	}
 	path := strings.Join(segments, "/")
+	if p, ok := canonicalSCIMPath(scimPrefix + path); ok && strings.HasPrefix(path, "/") {
+		path = strings.TrimPrefix(p, scimPrefix) // "/users/{id}/" as on the HTTP routes
+	}
 
 	switch {
 	case !bulkPath(method, path):
@@ -411,7 +414,7 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 			}
 		} else {
 			res.Location = s.scimBase(r) + path
-			res.id = segments[len(segments)-1]
+			res.id = path[strings.LastIndex(path, "/")+1:]
 		}
 	}
 	return res

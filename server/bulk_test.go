@@ -81,6 +81,25 @@ func TestBulkWithReferences(t *testing.T) {
 	}
 }
 
+// Bulk operation paths are matched like the HTTP routes: case-insensitive endpoint names and an
+// optional trailing slash (`/users/`, `/USERS/{id}/`).
+func TestBulkPathsIgnoreCaseAndTrailingSlash(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, func(c *Config) { c.PublicURL = "https://scim.example.com" })
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/users/","bulkId":"u","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"slash@example.com"}},
+		{"method":"PUT","path":"/USERS/bulkId:u/","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"slash2@example.com"}},
+		{"method":"DELETE","path":"/users/bulkId:u/"}
+	]}`)
+	if len(results) != 3 || results[0].Status != "201" || results[1].Status != "200" || results[2].Status != "204" {
+		t.Fatalf("results = %+v; want 201, 200, 204", results)
+	}
+	id := strings.TrimPrefix(results[0].Location, "https://scim.example.com/scim/v2/Users/")
+	if want := "https://scim.example.com/scim/v2/Users/" + id; id == "" || results[1].Location != want || results[2].Location != want {
+		t.Errorf("locations = %q, %q; want %q", results[1].Location, results[2].Location, want)
+	}
+}
+
 func TestBulkErrors(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, nil)

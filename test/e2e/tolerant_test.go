@@ -57,11 +57,16 @@ func startLogged(t *testing.T, configYAML string) (*bridge, *logBuffer) {
 	return startWith(t, app.DemoOptions{ConfigYAML: configYAML, Logger: &l}), logs
 }
 
-// adjusted returns the names an "adjusted" audit line of target lists under key.
+// adjusted returns the names the audit lines of target list under key (defaulted, truncated,
+// deduplicated, unresolved): the soft data a create or update settled is named on the one line of
+// that change, never on a line of its own.
 func adjusted(t testing.TB, logs *logBuffer, target, key string) []string {
 	t.Helper()
+	if got := logs.audits(t, "", "adjusted"); len(got) > 0 {
+		t.Errorf("an audit line of its own for soft data (one line per change): %v", got)
+	}
 	var out []string
-	for _, m := range logs.audits(t, target, "adjusted") {
+	for _, m := range logs.audits(t, target, "ok") {
 		list, _ := m[key].([]any)
 		for _, v := range list {
 			out = append(out, str(v))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +37,34 @@ func startAdminDemo(t *testing.T, configYAML string) *Demo {
 		t.Fatal("the demo has no admin listener")
 	}
 	return d
+}
+
+// The demo's default status-page port may be taken (9090 is Prometheus's too, or another demo
+// runs): the demo then takes a free port instead of refusing to start. An admin_listen the user
+// set is not moved.
+func TestDemoStatusPageMovesOffABusyDefaultPort(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "admin-token-0123456789abcdef", DefaultAdminListen: busy.Addr().String()})
+	if err != nil {
+		t.Fatalf("StartDemo with its default admin port busy: %v", err)
+	}
+	defer d.Close()
+	if d.AdminURL == "" || d.AdminURL == "http://"+busy.Addr().String() {
+		t.Fatalf("AdminURL = %q; want another free port", d.AdminURL)
+	}
+	if code, _ := adminGet(t, d.AdminURL+"/status.json"); code != http.StatusOK {
+		t.Errorf("GET /status.json = %d", code)
+	}
+	_, err = StartDemo(context.Background(), DemoOptions{Token: "admin-token-0123456789abcdef", DefaultAdminListen: "127.0.0.1:0",
+		ConfigYAML: "admin_listen: " + busy.Addr().String() + "\n"})
+	if err == nil || !strings.Contains(err.Error(), "admin_listen") {
+		t.Errorf("StartDemo with a busy admin_listen the user set = %v; want the admin_listen error", err)
+	}
 }
 
 func createUser(t *testing.T, d *Demo, userName string) string {

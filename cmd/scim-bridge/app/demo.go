@@ -135,6 +135,7 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	if opts.ConfigYAML != "" {
 		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
 	}
+	adminDefaulted := cfg.AdminListen == "" && opts.DefaultAdminListen != ""
 	if cfg.AdminListen == "" {
 		cfg.AdminListen = opts.DefaultAdminListen
 	}
@@ -169,6 +170,15 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	var stopAdmin func()
 	if cfg.AdminListen != "" {
 		addr, stop2, err := b.startAdmin(runCtx, cfg, logger)
+		if err != nil && adminDefaulted {
+			// The demo's own default port is busy (9090 is also Prometheus's, or another demo
+			// runs): any free port will do, the banner prints it. An admin_listen the user set
+			// is never changed.
+			if host, _, serr := net.SplitHostPort(cfg.AdminListen); serr == nil {
+				cfg.AdminListen = net.JoinHostPort(host, "0")
+				addr, stop2, err = b.startAdmin(runCtx, cfg, logger)
+			}
+		}
 		if err != nil {
 			stop()
 			_ = ln.Close()
