@@ -329,7 +329,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 		} else {
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
-				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+				return b.groupAnswer(g, nil, put, false), o.removeMembersCoalesced(g, removes)
 			}
 			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
 				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
