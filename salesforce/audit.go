@@ -135,11 +135,15 @@ func (b *Backend) auditMembership(ctx context.Context, user, userName string, ad
 	if user != "" {
 		member = []string{user}
 	}
+	var applied, failed []string = member, nil
+	if err != nil {
+		applied, failed = nil, member // the user's writes are all or none: nothing was applied
+	}
 	for _, g := range add {
-		b.audit(ctx, Change{Operation: OpAddMembers, Target: g.ID, UserName: userName, Changed: []string{"members"}, Added: member}, err)
+		b.audit(ctx, Change{Operation: OpAddMembers, Target: g.ID, UserName: userName, Changed: []string{"members"}, Added: applied, Failed: failed}, err)
 	}
 	for _, a := range del {
-		b.audit(ctx, Change{Operation: OpRemoveMembers, Target: a.group.ID, UserName: userName, Changed: []string{"members"}, Removed: member}, err)
+		b.audit(ctx, Change{Operation: OpRemoveMembers, Target: a.group.ID, UserName: userName, Changed: []string{"members"}, Removed: applied, Failed: failed}, err)
 	}
 }
 

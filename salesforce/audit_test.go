@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -512,5 +513,97 @@ func TestAuditOneLineForAnUpdateWrittenAgain(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, auditLines(t, f.h.log.String())[n:], cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("audit lines of an update whose manager was dropped (-want +got):\n%s", diff)
+	}
+}
+
+// Adding a user who is already a member changes nothing in Salesforce (the insert answers
+// DUPLICATE_VALUE, a success): the add_members line names only the users really added, and an
+// add of existing members alone writes no line. Alone and coalesced with other PATCHes.
+func TestAuditAddNamesOnlyNewMembers(t *testing.T) {
+	t.Parallel()
+	add := func(t *testing.T, f auditFixture, group string, users ...string) {
+		var value []any
+		for _, u := range users {
+			value = append(value, map[string]any{"value": u})
+		}
+		ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: value}}
+		if _, err := f.h.b.PatchGroup(f.h.ctx, group, ops, ""); err != nil {
+			t.Errorf("PatchGroup: %v", err)
+		}
+	}
+	line := func(group string, added ...string) Change {
+		return Change{Actor: "test-idp", Operation: OpAddMembers, Target: group, Changed: []string{"members"}, Added: added, Result: ResultOK}
+	}
+	sortByTarget := cmpopts.SortSlices(func(a, b Change) bool { return a.Target < b.Target })
+	t.Run("alone", func(t *testing.T) {
+		t.Parallel()
+		log := &auditLog{}
+		f := newAuditFixture(t, withAudit(log, false, false))
+		add(t, f, f.salesOps, f.user, f.inactive)
+		add(t, f, f.salesOps, f.user)
+		want := []Change{line(f.salesOps, f.inactive)}
+		if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("audit events (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("coalesced", func(t *testing.T) {
+		t.Parallel()
+		log := &auditLog{}
+		f := newAuditFixture(t, withAudit(log, false, false), withBackend(func(c *BackendConfig) { c.BatchWindow = time.Hour }))
+		together(f.h,
+			func() { add(t, f, f.salesOps, f.user, f.inactive) },
+			func() { add(t, f, f.support, f.user) })
+		n := log.len()
+		together(f.h,
+			func() { add(t, f, f.salesOps, f.user) },
+			func() { add(t, f, f.support, f.user) })
+		want := []Change{line(f.salesOps, f.inactive), line(f.support, f.user)}
+		if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty(), sortByTarget); diff != "" {
+			t.Errorf("audit events (-want +got):\n%s", diff)
+		}
+		if n != 2 || log.len() != 2 {
+			t.Errorf("audit events after the second, existing-only adds = %d; want still 2", log.len())
+		}
+	})
+}
+
+// A member add that fails for every member is one error line that names them as failed and none
+// as added.
+func TestAuditFailedAddNamesNoMemberAdded(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	licensed := f.h.permSetID("Sales_Cloud_User") // needs the Salesforce licence
+	free := f.h.insertUser("free.audit@example.com", "Chatter Free User", nil)
+	ops := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": free}}}}
+	if _, err := f.h.b.PatchGroup(f.h.ctx, licensed, ops, ""); err == nil {
+		t.Fatal("PatchGroup with an unlicensed member succeeded")
+	}
+	want := []Change{{Actor: "test-idp", Operation: OpAddMembers, Target: licensed, Changed: []string{"members"}, Failed: []string{free}, Result: ResultError}}
+	if diff := cmp.Diff(want, log.since(0), cmpopts.IgnoreFields(Change{}, "Time", "Error"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("failed add (-want +got):\n%s", diff)
+	}
+}
+
+// A user's permission-set change in a write that Salesforce refuses as a whole (here: the
+// userName belongs to another user) names the user as failed, not as added.
+func TestAuditFailedPermissionSetOfAUser(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	attrs := newUserAttrs("ina.audit@example.com", "Ann", "Audit") // f.inactive's userName
+	attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Support_Agent"}}}
+	if _, err := f.h.b.ReplaceUser(f.h.ctx, f.user, attrs, ""); err == nil {
+		t.Fatal("ReplaceUser with another user's userName succeeded")
+	}
+	var got []Change
+	for _, c := range log.since(0) {
+		if c.Operation == OpAddMembers {
+			got = append(got, c)
+		}
+	}
+	want := []Change{{Actor: "test-idp", Operation: OpAddMembers, Target: f.support, Changed: []string{"members"}, Failed: []string{f.user}, Result: ResultError}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Change{}, "Time", "Error"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("add_members of a refused write (-want +got):\n%s", diff)
 	}
 }

@@ -354,6 +354,9 @@ func (c *Client) data(segments ...string) string {
 	return c.dataBase + strings.Join(escaped, "/")
 }
 
+// rawAnswer is an out value for call that receives a 2xx body undecoded.
+type rawAnswer []byte
+
 // call runs r with authentication, retries and error decoding, and decodes a 2xx body into out.
 func (c *Client) call(ctx context.Context, r request, out any) error {
 	var payload []byte
@@ -367,6 +370,10 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		body, err := c.attempt(ctx, r, payload, attempt)
 		if err == nil {
 			if out == nil || len(bytes.TrimSpace(body)) == 0 {
+				return nil
+			}
+			if raw, ok := out.(*rawAnswer); ok {
+				*raw = body // decoded by the caller
 				return nil
 			}
 			if jerr := json.Unmarshal(body, out); jerr != nil {

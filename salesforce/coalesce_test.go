@@ -227,6 +227,102 @@ func TestCoalescedMemberAdditionsAcrossGroups(t *testing.T) {
 	}
 }
 
+func TestCoalescedMemberRemovalsAcrossGroups(t *testing.T) {
+	t.Parallel()
+	h := coalescingHarness(t)
+	groups := []string{h.permSetID("Sales_Ops"), h.permSetID("Analytics_Viewer"), h.permSetID("Support_Agent")}
+	var users []string
+	for i := range 4 {
+		users = append(users, h.insertUser(fmt.Sprintf("r%d@example.com", i), "Standard User", nil))
+	}
+	for _, u := range users[:3] {
+		h.assign(u, groups[0])
+	}
+	h.assign(users[0], groups[1])
+	h.assign(users[3], groups[1])
+	if _, err := h.b.GetGroup(h.ctx, groups[2], scimschema.ReadOptions{}); err != nil {
+		t.Fatalf("GetGroup: %v", err) // the group is known to the bridge …
+	}
+	if err := h.e.Delete("PermissionSet", groups[2]); err != nil {
+		t.Fatalf("deleting a permission set in the emulator: %v", err) // … and then deleted in Salesforce
+	}
+	type remove struct {
+		group string
+		users []string
+		want  scimschema.Kind // 0: success
+	}
+	removes := []remove{
+		{groups[0], []string{users[0], users[1]}, 0},
+		{groups[0], []string{users[1]}, 0},           // the same member as its neighbour
+		{groups[1], []string{users[0], users[2]}, 0}, // users[2] is not a member: a no-op
+		{groups[1], []string{users[2]}, 0},           // only non-members: a no-op
+		{groups[2], []string{users[0]}, scimschema.KindNotFound},
+	}
+	errs := make([]error, len(removes))
+	var ops []func()
+	for i, r := range removes {
+		var values []any
+		for _, u := range r.users {
+			values = append(values, map[string]any{"value": u})
+		}
+		ops = append(ops, func() {
+			_, errs[i] = h.b.PatchGroup(h.ctx, r.group, []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, "members"),
+				Value: values}}, "")
+		})
+	}
+	if n := together(h, ops...); n != 1 {
+		t.Errorf("%d concurrent member removals from 3 groups made %d calls; want 1", len(removes), n)
+	}
+	for i, r := range removes {
+		if r.want == 0 {
+			if errs[i] != nil {
+				t.Errorf("remove %v from %s: %v", r.users, r.group, errs[i])
+			}
+			continue
+		}
+		wantKind(t, errs[i], r.want)
+	}
+	if got := h.assignees(groups[0]); len(got) != 1 || !got[users[2]] {
+		t.Errorf("members of %s after the removals: %v; want only %s", groups[0], got, users[2])
+	}
+	if got := h.assignees(groups[1]); len(got) != 1 || !got[users[3]] {
+		t.Errorf("members of %s after the removals: %v; want only %s", groups[1], got, users[3])
+	}
+
+	// More than one composite holds (25 subrequests): 2 removals of 12 members each, from 2 groups,
+	// need 3 queries and 24 DELETEs: 2 calls, each PATCH answered as alone.
+	more := append([]string{}, users...)
+	for i := range 8 {
+		more = append(more, h.insertUser(fmt.Sprintf("more%d@example.com", i), "Standard User", nil))
+	}
+	var values []any
+	for _, u := range more {
+		if u != users[2] { // still a member
+			h.assign(u, groups[0])
+		}
+		values = append(values, map[string]any{"value": u})
+	}
+	h.assign(more[5], groups[1])
+	twoErrs := make([]error, 2)
+	var two []func()
+	for i, g := range groups[:2] {
+		two = append(two, func() {
+			_, twoErrs[i] = h.b.PatchGroup(h.ctx, g, []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, "members"), Value: values}}, "")
+		})
+	}
+	if n := together(h, two...); n != 2 {
+		t.Errorf("2 concurrent removals of 12 members made %d calls; want 2 (27 subrequests)", n)
+	}
+	for i, err := range twoErrs {
+		if err != nil {
+			t.Errorf("removal from %s: %v", groups[i], err)
+		}
+	}
+	if a, b := h.assignees(groups[0]), h.assignees(groups[1]); len(a) != 0 || len(b) != 0 {
+		t.Errorf("members after removing all 12 from 2 groups: %v, %v; want none", a, b)
+	}
+}
+
 // A request that is alone is sent at once, with the code and the calls of a backend without
 // coalescing.
 func TestCoalescingAloneIsImmediate(t *testing.T) {

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,6 +90,16 @@ type compositeResult struct {
 // everything back. The top-level answer is 200 even when subrequests fail: look at each
 // SubResponse. A composite made only of GETs is retried like a read.
 func (c *Client) Composite(ctx context.Context, allOrNone bool, subs []Subrequest) ([]SubResponse, error) {
+	raw, err := c.compositeRaw(ctx, allOrNone, subs)
+	if err != nil {
+		return nil, err
+	}
+	return decodeComposite(raw)
+}
+
+// compositeRaw is Composite with the answer left undecoded, for a caller that decodes it into
+// types in one pass (readUsersTyped).
+func (c *Client) compositeRaw(ctx context.Context, allOrNone bool, subs []Subrequest) ([]byte, error) {
 	if len(subs) == 0 {
 		return nil, errors.New("salesforce: composite needs at least one subrequest")
 	}
@@ -130,9 +141,21 @@ func (c *Client) Composite(ctx context.Context, allOrNone bool, subs []Subreques
 			Method: s.Method, URL: c.dataBase + s.Path, ReferenceID: s.ReferenceID, Body: s.Body, HTTPHeaders: s.Headers,
 		}
 	}
-	var res compositeResult
-	if err := c.call(ctx, request{op: "composite", method: http.MethodPost, path: c.data("composite"), body: body, safe: safe}, &res); err != nil {
+	var raw rawAnswer
+	if err := c.call(ctx, request{op: "composite", method: http.MethodPost, path: c.data("composite"), body: body, safe: safe}, &raw); err != nil {
 		return nil, err
+	}
+	return raw, nil
+}
+
+// decodeComposite decodes a composite answer into its subresponses.
+func decodeComposite(raw []byte) ([]SubResponse, error) {
+	var res compositeResult
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []SubResponse{}, nil
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, &Error{Kind: KindOther, ownMessage: true, Message: "the composite answer is not the JSON the client expects"}
 	}
 	out := make([]SubResponse, len(res.CompositeResponse))
 	for i, r := range res.CompositeResponse {

@@ -96,7 +96,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		}
 	}
 	if w.Active != nil {
-		x.Active = b.explainActive(*w.Active)
+		x.Active = b.explainActive(kind, *w.Active)
 	}
 	if p.DryRun {
 		x.Skipped = append(x.Skipped, "provisioning.dry_run is on: nothing would be written, the audit line would say what")
@@ -104,9 +104,21 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 	return x, nil
 }
 
-// explainActive says what an active value does under the policy.
-func (b *Backend) explainActive(active bool) string {
+// explainActive says what an active value does under the policy. A create makes a new user,
+// so it reactivates nothing: it creates the user active, inactive or frozen (CreateUser).
+func (b *Backend) explainActive(kind WriteKind, active bool) string {
 	p := b.cfg.Provisioning
+	if kind == WriteCreate {
+		switch {
+		case active:
+			return "active true: the user is created active (IsActive=true)"
+		case !p.DisableUsers:
+			return "active false: skipped, provisioning.disable_users is off: the user is created active"
+		case p.DisableAction == "freeze":
+			return "active false: the user is created, then UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
+		}
+		return "active false: the user is created with IsActive=false (provisioning.disable_action disable)"
+	}
 	switch {
 	case active:
 		return "active true: IsActive=true and UserLogin.IsFrozen=false where they differ (reactivate_user)"

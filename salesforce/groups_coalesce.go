@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -34,9 +35,10 @@ func (o *op) addMembersCoalesced(g group, users []string) error {
 		b.auditMembers(o.ctx, g, users, nil, users, nil, err)
 		return err
 	}
-	failures := res.([]recordFailure)
+	failures, existing := splitDuplicates(res.([]recordFailure), users)
+	added := without(users, existing) // an existing member is no change and no audit entry
 	if len(failures) == 0 {
-		b.auditMembers(o.ctx, g, users, nil, nil, nil, nil)
+		b.auditMembers(o.ctx, g, added, nil, nil, nil, nil)
 		return nil
 	}
 	if len(failures) == len(users) && o.groupGone(g, failures) {
@@ -49,13 +51,14 @@ func (o *op) addMembersCoalesced(g group, users []string) error {
 	for i, f := range failures {
 		failed[i] = users[f.index]
 	}
-	b.auditMembers(o.ctx, g, users, nil, failed, nil, err)
+	b.auditMembers(o.ctx, g, added, nil, failed, nil, err)
 	return err
 }
 
 // addMembers runs a batch of additions: their records in collections of at most collectionMax
 // (an addition's records stay in one collection), five collections per composite. Each item's
-// result is its []recordFailure (an existing assignment, DUPLICATE_VALUE, is success).
+// result is its []recordFailure; an existing assignment (DUPLICATE_VALUE) is among them, and is
+// success (splitDuplicates).
 func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int) {
 	type chunk struct {
 		records []map[string]any
@@ -123,11 +126,33 @@ func addOutcomes(sr SubResponse, owners []int, items []*batchItem) error {
 		owner := owners[k]
 		index := next[owner]
 		next[owner]++
-		if s.Success || len(s.Errors) == 0 || s.Errors[0].StatusCode == "DUPLICATE_VALUE" {
+		if s.Success || len(s.Errors) == 0 {
 			continue
 		}
 		e := s.Errors[0]
 		items[owner].res = append(items[owner].res.([]recordFailure), recordFailure{index: index, code: e.StatusCode, message: e.Message})
 	}
 	return nil
+}
+
+// splitDuplicates separates the failures of a member add into real ones and the users that were
+// already members (DUPLICATE_VALUE: success, but no change to audit). users are the add's users,
+// which the failures index.
+func splitDuplicates(all []recordFailure, users []string) (failures []recordFailure, existing []string) {
+	for _, f := range all {
+		if f.code == "DUPLICATE_VALUE" {
+			existing = append(existing, users[f.index])
+			continue
+		}
+		failures = append(failures, f)
+	}
+	return failures, existing
+}
+
+// without is ids less those in drop.
+func without(ids, drop []string) []string {
+	if len(drop) == 0 {
+		return ids
+	}
+	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(drop, id) })
 }

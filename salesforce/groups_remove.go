@@ -65,36 +65,52 @@ func (o *op) removeMembers(g group, users []string) error {
 	if err != nil {
 		return b.fail(o.ctx, err)
 	}
-	if len(members.Records) == 0 {
+	var r removal
+	for i, m := range members.Records {
+		if i < len(users) {
+			r.add(str(m["AssigneeId"]), by["del"+strconv.Itoa(i)])
+		}
+	}
+	return o.finishRemoval(g, r)
+}
+
+// removal is the outcome of one PATCH's member removals: the members whose assignment was found
+// (removed), and those whose DELETE failed.
+type removal struct {
+	removed, failed []string
+	failures        []recordFailure
+}
+
+// add records the DELETE of member's assignment.
+func (r *removal) add(member string, s SubResponse) {
+	r.removed = append(r.removed, member)
+	if s.Status < 400 && s.Status != 0 {
+		return
+	}
+	e := s.Err
+	if e == nil {
+		e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+	}
+	switch e.Code {
+	case "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND":
+		return // already gone: the member is removed
+	}
+	r.failed = append(r.failed, member)
+	r.failures = append(r.failures, recordFailure{index: len(r.failed) - 1, code: e.Code, message: e.Message})
+}
+
+// finishRemoval audits a removal and returns its error. Removing only non-members is a no-op
+// without an audit line.
+func (o *op) finishRemoval(g group, r removal) error {
+	b := o.b
+	if len(r.removed) == 0 {
 		return nil // none of them is a member: nothing was deleted
 	}
-	var failures []recordFailure
-	var failed, removed []string
-	for i, m := range members.Records {
-		if i >= len(users) {
-			break
-		}
-		removed = append(removed, str(m["AssigneeId"]))
-		s := by["del"+strconv.Itoa(i)]
-		if s.Status < 400 && s.Status != 0 {
-			continue
-		}
-		e := s.Err
-		if e == nil {
-			e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
-		}
-		switch e.Code {
-		case "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND":
-			continue // already gone: the member is removed
-		}
-		failed = append(failed, str(m["AssigneeId"]))
-		failures = append(failures, recordFailure{index: len(failed) - 1, code: e.Code, message: e.Message})
-	}
-	if len(failures) == 0 {
-		b.auditMembers(o.ctx, g, nil, removed, nil, nil, nil)
+	if len(r.failures) == 0 {
+		b.auditMembers(o.ctx, g, nil, r.removed, nil, nil, nil)
 		return nil
 	}
-	err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failed[i] })
-	b.auditMembers(o.ctx, g, nil, removed, nil, failed, err)
+	err := assignmentError("updating members of group "+g.ID, r.failures, func(i int) string { return "member " + r.failed[i] })
+	b.auditMembers(o.ctx, g, nil, r.removed, nil, r.failed, err)
 	return err
 }

@@ -329,7 +329,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 		} else {
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
-				return b.groupAnswer(g, nil, put, false), o.removeMembers(g, removes)
+				return b.groupAnswer(g, nil, put, false), o.removeMembersCoalesced(g, removes)
 			}
 			if len(adds) > 0 && len(removes) == 0 && newLabel == nil && len(adds) <= collectionMax && !b.cfg.Provisioning.DryRun && b.batch != nil {
 				return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
@@ -476,6 +476,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	labelPending := label != nil // its audit line is not written yet
 	var failedAdd, failedDel []recordFailure
 	var failedNames []string
+	var existing []string // users already members (DUPLICATE_VALUE): no change, not audited as added
 	// unsent holds the members of the parts not yet answered: a failed call leaves them unapplied.
 	var unsent []string
 	for _, p := range parts {
@@ -489,7 +490,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		for _, f := range append(slices.Clone(failedAdd), failedDel...) {
 			failed = append(failed, failedNames[f.index])
 		}
-		b.auditMembers(o.ctx, *g, add, delUser, failed, failed, err)
+		b.auditMembers(o.ctx, *g, without(add, existing), delUser, failed, failed, err)
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
@@ -541,7 +542,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		}
 		for j, p := range chunk {
 			sr := by[p.sub.ReferenceID]
-			ignore := []string{"DUPLICATE_VALUE"}
+			var ignore []string
 			if p.del {
 				ignore = []string{"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"}
 			}
@@ -550,6 +551,11 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 				err = b.fail(o.ctx, err)
 				audit(err)
 				return SubResponse{}, err
+			}
+			if !p.del {
+				var dup []string
+				failures, dup = splitDuplicates(failures, p.users)
+				existing = append(existing, dup...)
 			}
 			unsent = unsent[len(p.users):]
 			for _, f := range failures {
@@ -650,7 +656,7 @@ func (b *Backend) auditMembers(ctx context.Context, g group, add, del, failedAdd
 				ids, c.Result = applied, ResultPartial
 				c.Failed = memberOutcome(asked, applied)
 			} else {
-				c.Failed = asked
+				ids, c.Failed = nil, asked // nothing was applied: the line names no member as added or removed
 			}
 		}
 		if op == OpAddMembers {

@@ -54,7 +54,7 @@ func (l userLookup) matches(row map[string]any) bool {
 // usersFound is the answer of a coalesced lookup or read: the matching User rows in Id order and
 // the UserLogins known for them.
 type usersFound struct {
-	rows   []map[string]any
+	rows   []userRow // read-only: shared by the requests of a batch
 	logins map[string]loginRow
 }
 
@@ -81,16 +81,16 @@ func (b *Backend) listByLookup(o *op, l userLookup, q scimschema.ListQuery, with
 		return empty, err
 	}
 	found := res.(lookupResult)
-	var rows []map[string]any
+	var rows []userRow
 	for _, r := range found.rows {
-		if l.matches(r) {
+		if l.matches(r.fields) {
 			rows = append(rows, r)
 		}
 	}
 	start := max(q.StartIndex, 1)
 	page := scimschema.Page{TotalResults: len(rows), Resources: []scimschema.Resource{}}
 	for i := start - 1; i < len(rows) && len(page.Resources) < q.Count; i++ {
-		login, has := loginOf(found.logins, str(rows[i]["Id"]))
+		login, has := loginOf(found.logins, str(rows[i].fields["Id"]))
 		u, err := b.parseUser(o, rows[i], login, has, withGroups)
 		if err != nil {
 			return empty, err
@@ -138,7 +138,7 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 		}
 		maps.Copy(a.logins, z.logins)
 		a.rows = append(a.rows, z.rows...)
-		slices.SortStableFunc(a.rows, func(x, y map[string]any) int { return strings.Compare(str(x["Id"]), str(y["Id"])) })
+		slices.SortStableFunc(a.rows, func(x, y userRow) int { return strings.Compare(str(x.fields["Id"]), str(y.fields["Id"])) })
 		a.calls += z.calls
 		return a, nil
 	}
@@ -148,12 +148,15 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 
 // readUsersWith runs a user query and a UserLogin query in one composite and walks the users.
 func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound, error) {
-	res, err := b.c.Composite(ctx, false, []Subrequest{
+	found, res, err := b.readUsersTyped(ctx, []Subrequest{
 		{Method: "GET", Path: QueryPath(uq), ReferenceID: "users"},
 		{Method: "GET", Path: QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
 		return usersFound{}, b.fail(ctx, err)
+	}
+	if res == nil {
+		return found, nil // the usual answer, decoded into types
 	}
 	for _, s := range res {
 		if s.Status >= 400 {
@@ -169,8 +172,8 @@ func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound,
 	if err != nil {
 		return usersFound{}, b.fail(ctx, err)
 	}
-	found := usersFound{logins: logins(lg)}
-	if err := b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, r); return true }); err != nil {
+	found = usersFound{logins: logins(lg)}
+	if err := b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, rowOf(r)); return true }); err != nil {
 		return usersFound{}, b.fail(ctx, err)
 	}
 	return found, nil
@@ -214,7 +217,7 @@ func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
 	}
 	found := res.(usersFound)
 	for _, r := range found.rows {
-		if sameID(str(r["Id"]), id) {
+		if sameID(str(r.fields["Id"]), id) {
 			login, has := loginOf(found.logins, id)
 			return b.parseUser(o, r, login, has, withGroups)
 		}
@@ -243,11 +246,11 @@ func (o *op) createCoalesced(fields map[string]any, psAdd []group, freeze bool) 
 		return u, nil // created alone
 	}
 	c := res.(createdRow)
-	if c.row == nil {
+	if c.row.fields == nil {
 		// Created, but the read-back in the batch failed: read it alone.
 		return o.readUserBy(Eq("Id", c.id), Eq("UserId", c.id), true)
 	}
-	login, has := loginOf(c.logins, str(c.row["Id"]))
+	login, has := loginOf(c.logins, str(c.row.fields["Id"]))
 	u, err := b.parseUser(o, c.row, login, has, true)
 	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
 		b.logger(o.ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
@@ -260,7 +263,7 @@ func (o *op) createCoalesced(fields map[string]any, psAdd []group, freeze bool) 
 // read-back failed.
 type createdRow struct {
 	id     string
-	row    map[string]any
+	row    userRow
 	logins map[string]loginRow
 }
 
@@ -337,7 +340,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 			c := createdRow{id: r.ID}
 			if readErr == nil {
 				for _, row := range found.rows {
-					if sameID(str(row["Id"]), r.ID) {
+					if sameID(str(row.fields["Id"]), r.ID) {
 						c.row, c.logins = row, found.logins
 					}
 				}
@@ -363,7 +366,7 @@ func (b *Backend) createdUsers(ctx context.Context, by map[string]SubResponse) (
 		return usersFound{}, b.fail(ctx, err)
 	}
 	found := usersFound{logins: logins(lg)}
-	err = b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, r); return true })
+	err = b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, rowOf(r)); return true })
 	if err != nil {
 		return usersFound{}, b.fail(ctx, err)
 	}

@@ -268,7 +268,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	page := scimschema.Page{TotalResults: total, Resources: make([]scimschema.Resource, 0, len(rows))}
 	for _, r := range rows {
 		login, has := loginOf(frozen, str(r["Id"]))
-		u, err := b.parseUser(o, r, login, has, withGroups)
+		u, err := b.parseUser(o, rowOf(r), login, has, withGroups)
 		if err != nil {
 			return empty, err
 		}

@@ -87,21 +87,14 @@ func loginOf(m map[string]loginRow, userID string) (loginRow, bool) {
 }
 
 // parseUser turns a User query row into a userState.
-func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin, withGroups bool) (*userState, error) {
-	fields := make(map[string]any, len(rec))
-	for k, v := range rec {
-		if k == "attributes" || k == "PermissionSetAssignments" {
-			continue
-		}
-		fields[k] = v
-	}
-	profileID := str(rec["ProfileId"])
+func (b *Backend) parseUser(o *op, row userRow, login loginRow, hasLogin, withGroups bool) (*userState, error) {
+	profileID := str(row.fields["ProfileId"])
 	cat, _, err := o.find(func(c *catalog) bool { return profileID == "" || c.profileName(profileID) != "" })
 	if err != nil {
 		return nil, err
 	}
 	u := &userState{rec: scimschema.UserRecord{
-		Fields:      fields,
+		Fields:      row.fields,
 		Frozen:      hasLogin && login.frozen,
 		ProfileName: cat.profileName(profileID),
 		GroupsRead:  withGroups,
@@ -113,13 +106,12 @@ func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin,
 		return u, nil
 	}
 	u.rec.Groups = []scimschema.Ref{}
-	rest := userAssignmentSelect().From("PermissionSetAssignment").Where(Eq("AssigneeId", str(rec["Id"]))).OrderBy("Id", false)
-	err = b.walkChild(o.ctx, childResult(rec["PermissionSetAssignments"]), rest, func(psa map[string]any) bool {
+	rest := userAssignmentSelect().From("PermissionSetAssignment").Where(Eq("AssigneeId", str(row.fields["Id"]))).OrderBy("Id", false)
+	err = b.walkAssignments(o.ctx, row.assignments, rest, func(psa assignmentRow) {
 		if g, ok := b.assignedGroup(psa); ok {
-			u.assigned = append(u.assigned, assignment{id: str(psa["Id"]), group: g})
+			u.assigned = append(u.assigned, assignment{id: psa.ID, group: g})
 			u.rec.Groups = append(u.rec.Groups, scimschema.Ref{ID: g.ID, Display: g.Label})
 		}
-		return true
 	})
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
@@ -129,18 +121,19 @@ func (b *Backend) parseUser(o *op, rec map[string]any, login loginRow, hasLogin,
 
 // assignedGroup is the group of one row of a user's assignment subquery, and whether it is
 // exposed.
-func (b *Backend) assignedGroup(psa map[string]any) (group, bool) {
+func (b *Backend) assignedGroup(psa assignmentRow) (group, bool) {
 	var g group
-	if id := str(psa["PermissionSetGroupId"]); id != "" {
-		p, _ := psa["PermissionSetGroup"].(map[string]any)
-		g = group{ID: id, Name: str(p["DeveloperName"]), Label: str(p["MasterLabel"]), IsPSG: true}
+	if id := psa.PermissionSetGroupID; id != "" {
+		g = group{ID: id, IsPSG: true}
+		if p := psa.PermissionSetGroup; p != nil {
+			g.Name, g.Label = p.DeveloperName, p.MasterLabel
+		}
 	} else {
-		p, _ := psa["PermissionSet"].(map[string]any)
-		if p == nil || p["IsOwnedByProfile"] == true {
+		p := psa.PermissionSet
+		if p == nil || p.IsOwnedByProfile {
 			return group{}, false
 		}
-		g = group{ID: str(psa["PermissionSetId"]), Name: str(p["Name"]), Label: str(p["Label"]),
-			Aggregate: str(p["PermissionSetGroupId"]) != ""}
+		g = group{ID: psa.PermissionSetID, Name: p.Name, Label: p.Label, Aggregate: p.PermissionSetGroupID != ""}
 	}
 	return g, g.ID != "" && b.exposes(g)
 }
@@ -203,9 +196,9 @@ func (o *op) userFromResponses(subs map[string]SubResponse, userRef, loginRef st
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	rec := uq.Records[0]
-	login, has := loginOf(logins(lq), str(rec["Id"]))
-	return b.parseUser(o, rec, login, has, withGroups)
+	row := rowOf(uq.Records[0])
+	login, has := loginOf(logins(lq), str(row.fields["Id"]))
+	return b.parseUser(o, row, login, has, withGroups)
 }
 
 // GetUser reads one user: one Salesforce call (a composite of the user query, with its

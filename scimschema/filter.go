@@ -630,7 +630,7 @@ func (m *UserMapper) SortField(path string) (string, error) {
 		return "", nil
 	}
 	unsortable := Errorf(KindInvalidValue, "cannot sort by %q", path)
-	p, err := filter.ParseAttrPath([]byte(path))
+	p, err := m.paths.attrPath(path)
 	if err != nil {
 		return "", unsortable
 	}

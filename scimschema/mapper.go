@@ -51,6 +51,7 @@ type UserMapper struct {
 	defaultProfile   string
 	domain, suffix   string
 	strictPicklists  bool
+	paths            *pathMemo // attribute paths parsed per request
 }
 
 // NewUserMapper validates cfg completely and builds the mapper. The error lists every problem, each
@@ -58,6 +59,7 @@ type UserMapper struct {
 func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
 	m := &UserMapper{
 		schemas:          newUserSchemas(),
+		paths:            newPathMemo(),
 		fieldSlots:       map[string][]*slot{},
 		requiredOverride: map[string]bool{},
 		defaults:         map[string]string{},

@@ -77,7 +77,7 @@ func (m *UserMapper) patchObject(c *collected, op, urn string, obj map[string]an
 		if urn != "" && !strings.HasPrefix(strings.ToLower(k), "urn:") {
 			raw = urn + ":" + k
 		}
-		p, err := filter.ParsePath([]byte(raw))
+		p, err := m.paths.path(raw)
 		if err != nil {
 			return Errorf(KindInvalidPath, "%q is not an attribute path", k)
 		}

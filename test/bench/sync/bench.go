@@ -492,22 +492,22 @@ func (r *rig) cpuPerGet(out io.Writer) error {
 		}
 		ids[i] = res["id"].(string)
 	}
-	// Warm up connections and caches.
-	for _, id := range ids {
-		if _, _, err := r.do(r.bridge.base, "GET", "/Users/"+id, nil, http.StatusOK); err != nil {
-			return err
-		}
+	bridgeRes, err := r.getsOf(ids)
+	if err != nil {
+		return err
 	}
-	p := r.begin()
-	err := r.parallel(r.o.gets, func(i int) error {
-		_, took, err := r.do(r.bridge.base, "GET", "/Users/"+ids[i%distinct], nil, http.StatusOK)
-		p.observe(took)
+	// The same users in two groups each, as after an Entra-style sync: a larger answer to decode.
+	err = r.parallel(2*distinct, func(i int) error {
+		_, _, err := r.do(r.bridge.base, "PATCH", "/Groups/"+r.groups[i%2], addMember(ids[i/2]), http.StatusNoContent)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	bridgeRes := p.end()
+	groupsRes, err := r.getsOf(ids)
+	if err != nil {
+		return err
+	}
 
 	bare, err := startChild("bare")
 	if err != nil {
@@ -546,8 +546,35 @@ func (r *rig) cpuPerGet(out io.Writer) error {
 	if bareCPU > 0 {
 		fmt.Fprintf(out, "  ratio              %.1f×\n", float64(bridgeRes.cpuPerRequest())/float64(bareCPU))
 	}
+	fmt.Fprintf(out, "  the same users in two groups each:\n")
+	fmt.Fprintf(out, "  Salesforce calls   %d (%.3f per request)\n", groupsRes.calls, float64(groupsRes.calls)/float64(groupsRes.requests))
+	fmt.Fprintf(out, "  request latency    p50 %v  p99 %v\n", groupsRes.p50.Round(time.Microsecond), groupsRes.p99.Round(time.Microsecond))
+	fmt.Fprintf(out, "  bridge CPU         %v per request\n", groupsRes.cpuPerRequest().Round(time.Microsecond))
+	if bareCPU > 0 {
+		fmt.Fprintf(out, "  ratio              %.1f×\n", float64(groupsRes.cpuPerRequest())/float64(bareCPU))
+	}
 	fmt.Fprintln(out)
 	return nil
+}
+
+// getsOf reads the users ids r.o.gets times in all, at the configured concurrency, after one
+// warm-up read of each.
+func (r *rig) getsOf(ids []string) (result, error) {
+	for _, id := range ids {
+		if _, _, err := r.do(r.bridge.base, "GET", "/Users/"+id, nil, http.StatusOK); err != nil {
+			return result{}, err
+		}
+	}
+	p := r.begin()
+	err := r.parallel(r.o.gets, func(i int) error {
+		_, took, err := r.do(r.bridge.base, "GET", "/Users/"+ids[i%len(ids)], nil, http.StatusOK)
+		p.observe(took)
+		return err
+	})
+	if err != nil {
+		return result{}, err
+	}
+	return p.end(), nil
 }
 
 // fullListing fills the org to listUsers users (directly, not through the API) and reads every

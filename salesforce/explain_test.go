@@ -1,0 +1,44 @@
+package salesforce
+
+import (
+	"strings"
+	"testing"
+)
+
+// What active does differs between a create and an update: a create makes a new user active,
+// inactive or frozen; it reactivates nothing.
+func TestExplainActiveOnCreateAndUpdate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		kind   WriteKind
+		active bool
+		freeze bool
+		want   string
+	}{
+		{"create active", WriteCreate, true, false, "active true: the user is created active (IsActive=true)"},
+		{"create inactive", WriteCreate, false, false, "active false: the user is created with IsActive=false"},
+		{"create inactive under freeze", WriteCreate, false, true, "active false: the user is created, then UserLogin.IsFrozen=true"},
+		{"PUT active", WriteReplace, true, false, "active true: IsActive=true and UserLogin.IsFrozen=false where they differ (reactivate_user)"},
+		{"PUT inactive under freeze", WriteReplace, false, true, "active false: UserLogin.IsFrozen=true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, withBackend(func(c *BackendConfig) {
+				if tt.freeze {
+					c.Provisioning.DisableAction = "freeze"
+				}
+			}))
+			attrs := newUserAttrs("explain.active@example.com", "Ex", "Plain")
+			attrs["active"] = tt.active
+			x, err := h.b.ExplainUser(h.ctx, tt.kind, attrs, nil)
+			if err != nil {
+				t.Fatalf("ExplainUser: %v", err)
+			}
+			if !strings.HasPrefix(x.Active, tt.want) {
+				t.Errorf("Active = %q; want %q…", x.Active, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,252 @@
+package salesforce
+
+import (
+	"context"
+	"strconv"
+)
+
+// Coalesced member removals (see coalesce.go): PATCHes that only remove members, from any
+// groups, that arrive together share composites (allOrNone false: a refused DELETE never fails the
+// others). A composite holds a record query of the batch's permission sets and/or permission set
+// groups (a group deleted meanwhile is then 404 for its PATCHes only), one assignment query per
+// group over the users its PATCHes remove, and a DELETE per such user referencing a row of that
+// query, within the composite limits (5 queries, 25 subrequests). Each PATCH gets the outcome of
+// its own users, as removeMembers alone would give it.
+
+// memberRemovals is one PATCH's removals.
+type memberRemovals struct {
+	g     group
+	users []string
+}
+
+// removalResult is one PATCH's share of a batch.
+type removalResult struct {
+	gone bool // the group no longer exists
+	r    removal
+}
+
+// removeMembersCoalesced removes users (at most removeInOneCall) from g through the remove batch.
+func (o *op) removeMembersCoalesced(g group, users []string) error {
+	b := o.b
+	solo := func() (any, error) { return nil, o.removeMembers(g, users) }
+	res, err := b.batch.do(o.ctx, "remove_members", "", maxBatch, memberRemovals{g: g, users: users}, solo, b.removeMembersBatch)
+	if res == nil {
+		return err // removed alone (removeMembers audited), or cancelled while waiting
+	}
+	if err != nil {
+		b.auditMembers(o.ctx, g, nil, users, nil, users, err)
+		return err
+	}
+	out := res.(removalResult)
+	if out.gone {
+		b.removeGroup(g.ID) // deleted in Salesforce (perhaps through another replica)
+		return notFound("group")
+	}
+	return o.finishRemoval(g, out.r)
+}
+
+// removalGroup is one group of a removal composite: the users its PATCHes remove, each once.
+type removalGroup struct {
+	g     group
+	users []string
+	items []int
+}
+
+// removalCall is one composite of a removal batch.
+type removalCall struct {
+	groups  []*removalGroup
+	ps, psg bool // a record query of each kind is needed
+	deletes int
+}
+
+func (c *removalCall) subrequests() int { return c.queries() + c.deletes }
+
+func (c *removalCall) queries() int {
+	n := len(c.groups)
+	if c.ps {
+		n++
+	}
+	if c.psg {
+		n++
+	}
+	return n
+}
+
+// fit adds item i's removals to c when the composite limits allow it.
+func (c *removalCall) fit(i int, m memberRemovals) bool {
+	var rg *removalGroup
+	for _, x := range c.groups {
+		if x.g.ID == m.g.ID {
+			rg = x
+		}
+	}
+	next := *c
+	newUsers := 0
+	for _, u := range m.users {
+		if rg == nil || !containsID(rg.users, u) {
+			newUsers++
+		}
+	}
+	next.deletes += newUsers
+	if rg == nil {
+		next.groups = append(next.groups[:len(next.groups):len(next.groups)], &removalGroup{g: m.g})
+		next.ps, next.psg = next.ps || !m.g.IsPSG, next.psg || m.g.IsPSG
+	}
+	if len(c.groups) > 0 && (next.queries() > maxQuerySubrequests || next.subrequests() > maxSubrequests) {
+		return false
+	}
+	*c = next
+	if rg == nil {
+		rg = c.groups[len(c.groups)-1]
+	}
+	for _, u := range m.users {
+		if !containsID(rg.users, u) {
+			rg.users = append(rg.users, u)
+		}
+	}
+	rg.items = append(rg.items, i)
+	return true
+}
+
+func containsID(ids []string, id string) bool {
+	for _, x := range ids {
+		if sameID(x, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeMembersBatch runs a batch of removals, packed into as few composites as the limits allow.
+// Each item's result is its removalResult.
+func (b *Backend) removeMembersBatch(ctx context.Context, items []*batchItem) (calls int) {
+	var composites []*removalCall
+	for i, it := range items {
+		m := it.req.(memberRemovals)
+		if len(composites) == 0 || !composites[len(composites)-1].fit(i, m) {
+			c := &removalCall{}
+			c.fit(i, m) // a removal alone always fits: removeInOneCall
+			composites = append(composites, c)
+		}
+	}
+	for _, c := range composites {
+		calls++
+		b.removeWith(ctx, c, items)
+	}
+	return calls
+}
+
+// removeWith sends one removal composite and hands each of its items its outcome.
+func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batchItem) {
+	failAll := func(err error) {
+		for _, rg := range c.groups {
+			for _, i := range rg.items {
+				items[i].err = err
+			}
+		}
+	}
+	var subs []Subrequest
+	for _, psg := range []bool{false, true} {
+		var ids []any
+		for _, rg := range c.groups {
+			if rg.g.IsPSG == psg {
+				ids = append(ids, rg.g.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		q := groupSelect(psg).From("PermissionSetGroup").Where(In("Id", ids...))
+		if !psg {
+			q = groupSelect(false).From("PermissionSet").Where(And(In("Id", ids...), Eq("IsOwnedByProfile", false)))
+		}
+		soql, err := q.String()
+		if err != nil {
+			failAll(b.fail(ctx, err))
+			return
+		}
+		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(soql), ReferenceID: "rec" + strconv.FormatBool(psg)})
+	}
+	for k, rg := range c.groups {
+		ids := make([]any, len(rg.users))
+		for i, u := range rg.users {
+			ids[i] = u
+		}
+		mq, err := b.memberQuery(rg.g, In("AssigneeId", ids...)).String()
+		if err != nil {
+			failAll(b.fail(ctx, err))
+			return
+		}
+		ref := "m" + strconv.Itoa(k)
+		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: ref})
+		for i := range rg.users {
+			subs = append(subs, Subrequest{Method: "DELETE", ReferenceID: ref + "_" + strconv.Itoa(i),
+				Path: "sobjects/PermissionSetAssignment/@{" + ref + ".records[" + strconv.Itoa(i) + "].Id}"})
+		}
+	}
+	res, err := b.c.Composite(ctx, false, subs)
+	if err != nil {
+		failAll(b.fail(ctx, err))
+		return
+	}
+	by := byRef(res)
+	exists := map[string]bool{}
+	for _, ref := range []string{"recfalse", "rectrue"} {
+		s, ok := by[ref]
+		if !ok {
+			continue
+		}
+		if s.Status >= 400 || s.Status == 0 {
+			failAll(b.queryFailure(ctx, s))
+			return
+		}
+		rec, err := decodeQuery(s)
+		if err != nil {
+			failAll(b.fail(ctx, err))
+			return
+		}
+		for _, r := range rec.Records {
+			exists[canonical(str(r["Id"]))] = true
+		}
+	}
+	for k, rg := range c.groups {
+		ref := "m" + strconv.Itoa(k)
+		setAll := func(res any, err error) {
+			for _, i := range rg.items {
+				items[i].res, items[i].err = res, err
+			}
+		}
+		if !exists[canonical(rg.g.ID)] {
+			setAll(removalResult{gone: true}, nil)
+			continue
+		}
+		s := by[ref]
+		if s.Status >= 400 || s.Status == 0 {
+			setAll(nil, b.queryFailure(ctx, s))
+			continue
+		}
+		members, err := decodeQuery(s)
+		if err != nil {
+			setAll(nil, b.fail(ctx, err))
+			continue
+		}
+		for _, i := range rg.items {
+			var r removal
+			for j, m := range members.Records {
+				member := str(m["AssigneeId"])
+				if j < len(rg.users) && containsID(items[i].req.(memberRemovals).users, member) {
+					r.add(member, by[ref+"_"+strconv.Itoa(j)])
+				}
+			}
+			items[i].res = removalResult{r: r}
+		}
+	}
+}
+
+// canonical is the 15-character form of a Salesforce id, for comparing ids of either length.
+func canonical(id string) string {
+	if len(id) > 15 {
+		return id[:15]
+	}
+	return id
+}

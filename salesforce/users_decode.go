@@ -1,0 +1,551 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Typed decoding of the user read path (GET /Users/{id}, userName/externalId lookups): the
+// composite answer of a user query and its UserLogin query is decoded in one pass into userRow
+// and assignmentRow values instead of generic maps decoded twice (issue 13, CPU per request).
+// Any other answer (a failed subrequest, an unexpected shape) falls back to Composite's generic
+// decoding, so errors are translated exactly as before.
+
+// userRow is one User query row: its scalar fields by name (values as encoding/json decodes them
+// into any: string, bool, float64, nil), without "attributes", and its assignment subquery.
+type userRow struct {
+	fields      map[string]any
+	assignments *assignmentChild // nil when the row has no assignments or they were not selected
+}
+
+// assignmentChild is the PermissionSetAssignments child result of a user row.
+type assignmentChild struct {
+	Done           bool
+	Records        []assignmentRow
+	NextRecordsURL string
+}
+
+// assignmentRow is one row of userAssignmentSelect.
+type assignmentRow struct {
+	ID                   string
+	PermissionSetID      string
+	PermissionSetGroupID string
+	PermissionSet        *permissionSetRef
+	PermissionSetGroup   *permissionSetGroupRef
+}
+
+// permissionSetRef is the PermissionSet of an assignment row.
+type permissionSetRef struct {
+	Name                 string
+	Label                string
+	IsOwnedByProfile     bool
+	PermissionSetGroupID string
+}
+
+// permissionSetGroupRef is the PermissionSetGroup of an assignment row.
+type permissionSetGroupRef struct {
+	DeveloperName string
+	MasterLabel   string
+}
+
+// rowOf is the userRow of a generically decoded record (list pages, queryMore batches, write
+// paths).
+func rowOf(rec map[string]any) userRow {
+	fields := make(map[string]any, len(rec))
+	for k, v := range rec {
+		if k != "attributes" && k != "PermissionSetAssignments" {
+			fields[k] = v
+		}
+	}
+	row := userRow{fields: fields}
+	if child := childResult(rec["PermissionSetAssignments"]); child != nil {
+		row.assignments = &assignmentChild{Done: child.Done, NextRecordsURL: child.NextRecordsURL}
+		for _, r := range child.Records {
+			row.assignments.Records = append(row.assignments.Records, assignmentOf(r))
+		}
+	}
+	return row
+}
+
+// assignmentOf is the assignmentRow of a generically decoded record.
+func assignmentOf(r map[string]any) assignmentRow {
+	a := assignmentRow{ID: str(r["Id"]), PermissionSetID: str(r["PermissionSetId"]), PermissionSetGroupID: str(r["PermissionSetGroupId"])}
+	if p, ok := r["PermissionSet"].(map[string]any); ok {
+		a.PermissionSet = &permissionSetRef{Name: str(p["Name"]), Label: str(p["Label"]), IsOwnedByProfile: p["IsOwnedByProfile"] == true,
+			PermissionSetGroupID: str(p["PermissionSetGroupId"])}
+	}
+	if p, ok := r["PermissionSetGroup"].(map[string]any); ok {
+		a.PermissionSetGroup = &permissionSetGroupRef{DeveloperName: str(p["DeveloperName"]), MasterLabel: str(p["MasterLabel"])}
+	}
+	return a
+}
+
+// walkAssignments is walkChild for a user row's typed assignments: rows past the child's first
+// batch are read with rest, skipping the ones fn already had.
+func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, rest *Query, fn func(assignmentRow)) error {
+	if c == nil {
+		return nil
+	}
+	seen := make(map[string]bool, len(c.Records))
+	for _, r := range c.Records {
+		fn(r)
+		seen[r.ID] = true
+	}
+	if c.Done || c.NextRecordsURL == "" {
+		return nil
+	}
+	soql, err := rest.String()
+	if err != nil {
+		return err
+	}
+	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
+		if !seen[str(r["Id"])] {
+			fn(assignmentOf(r))
+		}
+		return nil
+	})
+	return err
+}
+
+var errMalformedRow = errors.New("malformed User row")
+
+// UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
+// the assignment subquery into types; any other nested value (a relationship field) generically.
+func (r *userRow) UnmarshalJSON(d []byte) error {
+	if !json.Valid(d) {
+		return errMalformedRow
+	}
+	s := &jsonScan{d: string(d)}
+	return r.decode(s)
+}
+
+// decode reads the row at s: keys and strings without escapes are substrings of the answer
+// (no copies).
+func (r *userRow) decode(s *jsonScan) error {
+	r.fields = make(map[string]any, 40)
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "attributes":
+			return s.skip()
+		case "PermissionSetAssignments":
+			if s.null() {
+				return nil
+			}
+			r.assignments = new(assignmentChild)
+			return r.assignments.decode(s)
+		default:
+			r.fields[key], err = s.scalar()
+			return err
+		}
+	})
+}
+
+// decode reads a PermissionSetAssignments child result (the fields of userAssignmentSelect).
+func (c *assignmentChild) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "done":
+			c.Done, err = s.boolean()
+		case "nextRecordsUrl":
+			c.NextRecordsURL, err = s.str()
+		case "records":
+			err = s.array(func() error {
+				var a assignmentRow
+				if err := a.decode(s); err != nil {
+					return err
+				}
+				c.Records = append(c.Records, a)
+				return nil
+			})
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+func (a *assignmentRow) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "Id":
+			a.ID, err = s.str()
+		case "PermissionSetId":
+			a.PermissionSetID, err = s.str()
+		case "PermissionSetGroupId":
+			a.PermissionSetGroupID, err = s.str()
+		case "PermissionSet":
+			if !s.null() {
+				a.PermissionSet = &permissionSetRef{}
+				err = a.PermissionSet.decode(s)
+			}
+		case "PermissionSetGroup":
+			if !s.null() {
+				a.PermissionSetGroup = &permissionSetGroupRef{}
+				err = a.PermissionSetGroup.decode(s)
+			}
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+func (p *permissionSetRef) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "Name":
+			p.Name, err = s.str()
+		case "Label":
+			p.Label, err = s.str()
+		case "IsOwnedByProfile":
+			p.IsOwnedByProfile, err = s.boolean()
+		case "PermissionSetGroupId":
+			p.PermissionSetGroupID, err = s.str()
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+func (p *permissionSetGroupRef) decode(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "DeveloperName":
+			p.DeveloperName, err = s.str()
+		case "MasterLabel":
+			p.MasterLabel, err = s.str()
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+// jsonScan reads a JSON text that json.Valid accepted, front to back, each byte once (a skipped
+// value is scanned for its end only). Errors mean a shape other than the one the caller expects.
+type jsonScan struct {
+	d string
+	i int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.d) && (s.d[s.i] == ' ' || s.d[s.i] == '\t' || s.d[s.i] == '\n' || s.d[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// peek is the next byte that is not white space (0 at the end).
+func (s *jsonScan) peek() byte {
+	s.space()
+	if s.i >= len(s.d) {
+		return 0
+	}
+	return s.d[s.i]
+}
+
+// object reads an object, calling fn with s at each member's value; fn must read or skip it.
+func (s *jsonScan) object(fn func(key string) error) error {
+	if s.peek() != '{' {
+		return errMalformedRow
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		key, err := s.str()
+		if err != nil {
+			return err
+		}
+		if s.peek() != ':' {
+			return errMalformedRow
+		}
+		s.i++
+		if err := fn(key); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return nil
+		default:
+			return errMalformedRow
+		}
+	}
+}
+
+// array reads an array (or null), calling fn with s at each element; fn must read or skip it.
+func (s *jsonScan) array(fn func() error) error {
+	if s.null() {
+		return nil
+	}
+	if s.peek() != '[' {
+		return errMalformedRow
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := fn(); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return errMalformedRow
+		}
+	}
+}
+
+// null reads a null if one is next.
+func (s *jsonScan) null() bool {
+	if s.peek() == 'n' && strings.HasPrefix(s.d[s.i:], "null") {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// raw skips the next value and returns its text.
+func (s *jsonScan) raw() (string, error) {
+	s.space()
+	start := s.i
+	if err := s.skip(); err != nil {
+		return "", err
+	}
+	return s.d[start:s.i], nil
+}
+
+// skip moves past the next value.
+func (s *jsonScan) skip() error {
+	s.space()
+	depth := 0
+	for j := s.i; j < len(s.d); j++ {
+		switch c := s.d[j]; c {
+		case '"':
+			end := stringEnd(s.d, j)
+			if end < 0 {
+				return errMalformedRow
+			}
+			if depth == 0 {
+				s.i = end
+				return nil
+			}
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				s.i = j + 1
+				return nil
+			}
+			if depth < 0 {
+				return errMalformedRow
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				s.i = j
+				return nil
+			}
+		}
+	}
+	if depth != 0 || s.i == len(s.d) {
+		return errMalformedRow
+	}
+	s.i = len(s.d)
+	return nil
+}
+
+// stringEnd is the index after the closing quote of the JSON string opening at d[i] (-1 when
+// unterminated).
+func stringEnd(d string, i int) int {
+	for j := i + 1; j < len(d); {
+		k := strings.IndexByte(d[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		backslashes := 0
+		for b := j - 1; b > i && d[b] == '\\'; b-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+	return -1
+}
+
+// str reads a string or null ("").
+func (s *jsonScan) str() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	if s.peek() != '"' {
+		return "", errMalformedRow
+	}
+	end := stringEnd(s.d, s.i)
+	if end < 0 {
+		return "", errMalformedRow
+	}
+	raw := s.d[s.i:end]
+	s.i = end
+	if strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	var v string
+	err := json.Unmarshal([]byte(raw), &v)
+	return v, err
+}
+
+// boolean reads true, false or null (false).
+func (s *jsonScan) boolean() (bool, error) {
+	v, err := s.scalar()
+	if b, ok := v.(bool); ok || v == nil {
+		return b, err
+	}
+	return false, errMalformedRow
+}
+
+// scalar reads one value as encoding/json decodes it into any.
+func (s *jsonScan) scalar() (any, error) {
+	switch s.peek() {
+	case '"':
+		return s.str()
+	case 'n':
+		if s.null() {
+			return nil, nil
+		}
+	case 't':
+		if strings.HasPrefix(s.d[s.i:], "true") {
+			s.i += 4
+			return true, nil
+		}
+	case 'f':
+		if strings.HasPrefix(s.d[s.i:], "false") {
+			s.i += 5
+			return false, nil
+		}
+	}
+	raw, err := s.raw()
+	if err != nil {
+		return nil, err
+	}
+	if f, err := strconv.ParseFloat(raw, 64); err == nil {
+		return f, nil
+	}
+	var v any
+	err = json.Unmarshal([]byte(raw), &v)
+	return v, err
+}
+
+// userReadSub is one subresponse of a user read composite.
+type userReadSub struct {
+	ref            string
+	status         int
+	done           bool
+	nextRecordsURL string
+	records        []userRow
+}
+
+// decodeUserRead decodes a composite answer of query subresponses in one validation pass
+// (json.Valid) and one scan, without reflection. A subresponse whose body is not a query result
+// (an error list) fails it: the caller then takes the generic path.
+func decodeUserRead(raw []byte) ([]userReadSub, error) {
+	if !json.Valid(raw) {
+		return nil, errMalformedRow
+	}
+	s := &jsonScan{d: string(raw)}
+	var subs []userReadSub
+	err := s.object(func(key string) error {
+		if key != "compositeResponse" {
+			return s.skip()
+		}
+		return s.array(func() error {
+			var sub userReadSub
+			err := s.object(func(key string) (err error) {
+				switch key {
+				case "referenceId":
+					sub.ref, err = s.str()
+				case "httpStatusCode":
+					var n string
+					if n, err = s.raw(); err == nil {
+						sub.status, err = strconv.Atoi(n)
+					}
+				case "body":
+					err = sub.decodeBody(s)
+				default:
+					err = s.skip()
+				}
+				return err
+			})
+			subs = append(subs, sub)
+			return err
+		})
+	})
+	return subs, err
+}
+
+func (sub *userReadSub) decodeBody(s *jsonScan) error {
+	return s.object(func(key string) (err error) {
+		switch key {
+		case "done":
+			sub.done, err = s.boolean()
+		case "nextRecordsUrl":
+			sub.nextRecordsURL, err = s.str()
+		case "records":
+			err = s.array(func() error {
+				var r userRow
+				if err := r.decode(s); err != nil {
+					return err
+				}
+				sub.records = append(sub.records, r)
+				return nil
+			})
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+// readUsersTyped runs a user query (ref "users") and a UserLogin query (ref "logins") in one
+// composite and decodes the answer into types. ok is false when the answer needs the generic
+// path (a failed subrequest, more rows than one batch, another shape): subs then holds it decoded
+// generically.
+func (b *Backend) readUsersTyped(ctx context.Context, subs []Subrequest) (found usersFound, generic []SubResponse, err error) {
+	raw, err := b.c.compositeRaw(ctx, false, subs)
+	if err != nil {
+		return usersFound{}, nil, err
+	}
+	if ans, err := decodeUserRead(raw); err == nil && len(ans) == 2 {
+		us, ls := ans[0], ans[1]
+		if us.ref == "users" && ls.ref == "logins" && us.status == 200 && ls.status == 200 &&
+			(us.done || us.nextRecordsURL == "") && (ls.done || ls.nextRecordsURL == "") {
+			found = usersFound{rows: us.records, logins: make(map[string]loginRow, len(ls.records))}
+			for _, l := range ls.records {
+				if id := str(l.fields["UserId"]); len(id) >= 15 {
+					frozen, _ := l.fields["IsFrozen"].(bool)
+					found.logins[id[:15]] = loginRow{id: str(l.fields["Id"]), frozen: frozen}
+				}
+			}
+			return found, nil, nil
+		}
+	}
+	generic, err = decodeComposite(raw)
+	return usersFound{}, generic, err
+}
