@@ -478,6 +478,62 @@ func TestAuditDryRunAddNamesOnlyNewMembers(t *testing.T) {
 	}
 }
 
+// A write Salesforce refuses for soft data (a nickname someone holds, a manager id it does not
+// know) is fixed and written again: the change still gets one line, with result ok, never an
+// error line for the refused attempt before it.
+func TestAuditOneLineForAnUpdateWrittenAgain(t *testing.T) {
+	t.Parallel()
+	log := &auditLog{}
+	f := newAuditFixture(t, withAudit(log, false, false))
+	nick := []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, scimschema.SalesforceUserURN+":communityNickname"), Value: "ina.audit"}}
+	if _, err := f.h.b.PatchUser(f.h.ctx, f.user, nick, ""); err != nil {
+		t.Fatalf("PatchUser nickname: %v", err)
+	}
+	want := []Change{{Actor: "test-idp", Operation: OpUpdateUser, Target: f.user, Result: ResultOK,
+		Changed: []string{scimschema.SalesforceUserURN + ":communityNickname"}, Soft: SoftFixes{Deduplicated: []string{"CommunityNickname"}}}}
+	if diff := cmp.Diff(want, auditLines(t, f.h.log.String()), cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("audit lines of a nickname written again (-want +got):\n%s", diff)
+	}
+
+	n := len(auditLines(t, f.h.log.String()))
+	ops := []scimschema.PatchOp{
+		{Op: "add", Path: parsePath(t, scimschema.EnterpriseUserURN+":manager"), Value: map[string]any{"value": "0055g000000009ZAAQ"}},
+		{Op: "replace", Path: parsePath(t, "title"), Value: "Lead"},
+		{Op: "replace", Path: parsePath(t, "active"), Value: false},
+	}
+	if _, err := f.h.b.PatchUser(f.h.ctx, f.user, ops, ""); err != nil {
+		t.Fatalf("PatchUser with an unknown manager id: %v", err)
+	}
+	// The refused attempt deactivated the user (its subrequests are not all-or-none) before the
+	// update was written again without the manager.
+	want = []Change{
+		{Actor: "test-idp", Operation: OpDisableUser, Target: f.user, Result: ResultOK, Changed: []string{"active"}},
+		{Actor: "test-idp", Operation: OpUpdateUser, Target: f.user, Result: ResultOK, Changed: []string{"title", scimschema.EnterpriseUserURN + ":manager.value"},
+			Soft: SoftFixes{Unresolved: []string{scimschema.EnterpriseUserURN + ":manager"}}},
+	}
+	if diff := cmp.Diff(want, auditLines(t, f.h.log.String())[n:], cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("audit lines of an update whose manager was dropped (-want +got):\n%s", diff)
+	}
+
+	// A PATCH naming only a manager nobody matches changes nothing: no audit line, but a warning
+	// names the attribute left unresolved (never the value).
+	n = len(auditLines(t, f.h.log.String()))
+	only := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, scimschema.EnterpriseUserURN+":manager"), Value: map[string]any{"value": "nobody.known@example.com"}}}
+	if _, err := f.h.b.PatchUser(f.h.ctx, f.user, only, ""); err != nil {
+		t.Fatalf("PatchUser with only an unknown manager: %v", err)
+	}
+	if got := auditLines(t, f.h.log.String())[n:]; len(got) != 0 {
+		t.Errorf("audit lines of a PATCH that changed nothing = %+v; want none", got)
+	}
+	logs := f.h.log.String()
+	if !strings.Contains(logs, `"unresolved":["`+scimschema.EnterpriseUserURN+`:manager"]`) || !strings.Contains(logs, "changed nothing in Salesforce") {
+		t.Errorf("no warning names the unresolved manager of a PATCH that changed nothing:\n%s", logs)
+	}
+	if strings.Contains(logs, "nobody.known") {
+		t.Errorf("a log line holds the manager value")
+	}
+}
+
 // Adding a user who is already a member changes nothing in Salesforce (the insert answers
 // DUPLICATE_VALUE, a success): the add_members line names only the users really added, and an
 // add of existing members alone writes no line. Alone and coalesced with other PATCHes.

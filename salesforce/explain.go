@@ -84,14 +84,23 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 	}
 	if w.PermissionSets != nil {
 		attr := scimschema.SalesforceUserURN + ":permissionSets"
-		for _, names := range [][]string{w.PermissionSets.Add, w.PermissionSets.Remove} {
+		for i, names := range [][]string{w.PermissionSets.Add, w.PermissionSets.Remove} {
 			gs, err := o.resolveGroups(attr, names)
 			if err != nil {
 				x.Refused = refusal(err)
 				return x, nil
 			}
 			for _, g := range gs {
-				x.PermissionSets = append(x.PermissionSets, fmt.Sprintf("%s (%s)", g.Name, g.ID))
+				entry := fmt.Sprintf("%s (%s)", g.Name, g.ID)
+				if lic := g.permissionSetLicence(); lic != "" && i == 0 {
+					note, refused := o.explainLicence(kind, g, lic)
+					if refused != "" {
+						x.Refused = refused
+						return x, nil
+					}
+					entry += " " + note
+				}
+				x.PermissionSets = append(x.PermissionSets, entry)
 			}
 		}
 	}
@@ -102,6 +111,22 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		x.Skipped = append(x.Skipped, "provisioning.dry_run is on: nothing would be written, the audit line would say what")
 	}
 	return x, nil
+}
+
+// explainLicence says what assigning g, which needs the permission set licence lic, takes: with
+// groups.assign_permission_set_licenses the bridge assigns the licence first; without it a new
+// user cannot have the licence, so a create is refused as Salesforce would refuse it, and an
+// update needs a user who already holds it.
+func (o *op) explainLicence(kind WriteKind, g group, lic string) (note, refused string) {
+	label := o.licenceLabel(lic)
+	switch {
+	case o.b.cfg.Groups.AssignPermissionSetLicenses:
+		return "— needs the permission set licence " + label + ", which the bridge assigns first (groups.assign_permission_set_licenses)", ""
+	case kind == WriteCreate:
+		return "", fmt.Sprintf("400: permission set %s (%s) needs the permission set licence %s, which a new user does not have; "+
+			"assign the licence in Salesforce, or set groups.assign_permission_set_licenses: true to let the bridge assign it", g.Label, g.ID, label)
+	}
+	return "— needs the permission set licence " + label + ": refused unless the user already holds it (groups.assign_permission_set_licenses is off)", ""
 }
 
 // explainActive says what an active value does under the policy. A create makes a new user,

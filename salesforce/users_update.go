@@ -22,6 +22,17 @@ type userChange struct {
 	userName string         // for the audit line, with audit.identify_users
 	readBack bool           // read the user back in the same composite
 	fx       *softFixes     // what the write settled of soft data, for its audit line; nil none
+
+	// holdFailure keeps a failed attempt's audit lines back while a soft refusal may still be
+	// fixed and written again, so that one change gets one line (see auditHeld).
+	holdFailure bool
+	held        *heldFailure
+}
+
+// heldFailure is the outcome of a failed attempt whose audit lines were held back.
+type heldFailure struct {
+	done map[string]bool
+	err  error
 }
 
 func (ch *userChange) empty() bool {
@@ -159,22 +170,28 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	}
 	defer sent()
 	for attempt := 0; ; attempt++ {
+		ch.holdFailure = attempt < softRetries
 		u, err := o.applyUserChange(ch, cur)
+		ch.holdFailure = false
 		if err != nil && attempt < softRetries {
 			// A nickname someone holds or a manager Salesforce does not know: fix and write again
 			// (every part of the change is idempotent).
 			retry, ferr := o.fixRefusal(err, ch.fields, fx)
 			if ferr != nil {
+				o.auditHeld(ch, false)
 				return scimschema.Resource{}, ferr
 			}
 			if retry {
+				o.auditHeld(ch, true)
 				continue
 			}
 		}
+		o.auditHeld(ch, false)
 		if err != nil {
 			return scimschema.Resource{}, err
 		}
 		b.countDefaulted(w)
+		b.noteUnaudited(ctx, uid, fx)
 		return b.mapper.ToResource(u.rec), nil
 	}
 }
@@ -519,6 +536,10 @@ func (o *op) updateError(ch *userChange, e *Error, activating bool) error {
 // auditChange writes one audit line per kind of change. done, when not nil, says which
 // subrequests ran (a conditional write that found nothing to do is no change); nil means all.
 func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
+	if err != nil && ch.holdFailure {
+		ch.held = &heldFailure{done: done, err: err}
+		return
+	}
 	b := o.b
 	happened := func(ref string) bool { return done == nil || done[ref] }
 	result := func(ref string) error {
@@ -530,6 +551,9 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 	soft := ch.fx.fixes() // on the first line written: the field update, as a rule
 	line := func(op Operation, changed []string, ref string) {
 		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed, Soft: soft}, result(ref))
+		if !soft.empty() {
+			ch.fx.audited = true
+		}
 		soft = SoftFixes{}
 	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
@@ -550,6 +574,23 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 		line(op, []string{"active"}, "frz")
 	}
 	b.auditMembership(o.ctx, ch.id, ch.userName, ch.add, ch.del, err)
+}
+
+// auditHeld writes the lines a failed attempt held back. retried says the change is written again:
+// then only the parts the failed attempt did apply (a freeze beside a refused field update) get
+// their line now, as the retry finds them done and writes none; otherwise the failure's lines.
+func (o *op) auditHeld(ch *userChange, retried bool) {
+	h := ch.held
+	ch.held = nil
+	switch {
+	case h == nil:
+	case !retried:
+		o.auditChange(ch, h.done, h.err)
+	case h.done != nil:
+		applied := *ch
+		applied.add, applied.del, applied.fx = nil, nil, nil
+		o.auditChange(&applied, h.done, nil)
+	}
 }
 
 // userName is the SCIM userName of a user read from Salesforce, for audit lines with

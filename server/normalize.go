@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,7 @@ func normalizeBody(method, path string, body []byte) []byte {
 	case http.MethodPost, http.MethodPut:
 		changed = wrapManagerIn(doc)
 	case http.MethodPatch:
+		changed = nullReplacesRemove(doc)
 		for _, op := range listValue(doc, "Operations") {
 			opMap, ok := op.(map[string]any)
 			if !ok {
@@ -95,6 +97,81 @@ func normalizeBody(method, path string, body []byte) []byte {
 		return body
 	}
 	return out
+}
+
+// nullReplacesRemove turns a PATCH replace to null into a remove: "the null value" and an
+// unassigned attribute are the same state (RFC 7643 §2.5), and the SCIM library refuses a null
+// value with a generic 400. {"op":"replace","path":"title","value":null} becomes
+// {"op":"remove","path":"title"}; in a path-less replace each top-level key whose value is null
+// leaves the value object and becomes a remove of that path, after the replace.
+func nullReplacesRemove(doc map[string]any) bool {
+	opsKey, opsValue := lookup(doc, "Operations")
+	ops, ok := opsValue.([]any)
+	if !ok {
+		return false
+	}
+	changed := false
+	out := make([]any, 0, len(ops))
+	for _, op := range ops {
+		opMap, ok := op.(map[string]any)
+		if !ok {
+			out = append(out, op)
+			continue
+		}
+		opKey, name := lookup(opMap, "op")
+		valueKey, value := lookup(opMap, "value")
+		_, hasValue := opMap[valueKey]
+		_, path := lookup(opMap, "path")
+		pathStr, _ := path.(string)
+		if s, _ := name.(string); !strings.EqualFold(s, "replace") || !hasValue {
+			out = append(out, op)
+			continue
+		}
+		switch v := value.(type) {
+		case nil:
+			if strings.TrimSpace(pathStr) == "" {
+				out = append(out, op) // nothing names what to remove: the library's 400 stands
+				continue
+			}
+			opMap[opKey] = "remove"
+			delete(opMap, valueKey)
+			changed = true
+			out = append(out, opMap)
+		case map[string]any:
+			var removes []any
+			if strings.TrimSpace(pathStr) == "" {
+				for _, k := range sortedNullKeys(v) {
+					delete(v, k)
+					removes = append(removes, map[string]any{"op": "remove", "path": k})
+				}
+			}
+			if len(removes) > 0 {
+				changed = true
+			}
+			if len(v) > 0 || len(removes) == 0 {
+				out = append(out, opMap)
+			}
+			out = append(out, removes...)
+		default:
+			out = append(out, op)
+		}
+	}
+	if changed {
+		doc[opsKey] = out
+	}
+	return changed
+}
+
+// sortedNullKeys are the keys of m whose value is null, sorted (the removes keep a stable order).
+func sortedNullKeys(m map[string]any) []string {
+	var keys []string
+	for k, v := range m {
+		if v == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // wrapManagerIn wraps a bare-string manager inside attrs, either under the enterprise extension key

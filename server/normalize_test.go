@@ -216,6 +216,35 @@ func TestEntraDialect(t *testing.T) {
 			t.Errorf("ops = %+v", ops)
 		}
 	})
+
+	// RFC 7643 §2.5: null and unassigned are the same state, so a replace to null is a remove (the
+	// SCIM library answered a generic 400 for it).
+	t.Run("replace to null removes", func(t *testing.T) {
+		patch(t, `[{"op":"Replace","path":"title","value":null}]`)
+		ops := env.backend.recorded().ops
+		if len(ops) != 1 || ops[0].Op != "remove" || ops[0].Path == nil || ops[0].Path.String() != "title" {
+			t.Errorf("ops = %+v; want one remove of title", ops)
+		}
+	})
+	t.Run("path-less replace with null keys removes them", func(t *testing.T) {
+		patch(t, `[{"op":"replace","value":{"title":null,"name.givenName":"A","`+scimschema.EnterpriseUserURN+`:manager":null}}]`)
+		ops := env.backend.recorded().ops
+		if len(ops) != 3 || ops[0].Op != "replace" || ops[1].Op != "remove" || ops[2].Op != "remove" {
+			t.Fatalf("ops = %+v; want the replace, then two removes", ops)
+		}
+		if diff := cmp.Diff(map[string]any{"name.givenName": "A"}, ops[0].Value); diff != "" {
+			t.Errorf("replace value (-want +got):\n%s", diff)
+		}
+		if got := []string{ops[1].Path.String(), ops[2].Path.String()}; !cmp.Equal(got, []string{"title", scimschema.EnterpriseUserURN + ":manager"}) {
+			t.Errorf("removed paths = %v", got)
+		}
+	})
+	t.Run("path-less replace of only nulls", func(t *testing.T) {
+		patch(t, `[{"op":"replace","value":{"title":null}}]`)
+		if ops := env.backend.recorded().ops; len(ops) != 1 || ops[0].Op != "remove" {
+			t.Errorf("ops = %+v; want one remove", ops)
+		}
+	})
 }
 
 func TestNormalizeBodyLeavesOtherBodiesAlone(t *testing.T) {

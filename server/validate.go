@@ -55,6 +55,9 @@ func checkBody(method, path string, body []byte) *scimschema.Error {
 		}
 		return false
 	}
+	if err := checkRequired(endpoint, obj); err != nil {
+		return err
+	}
 	for key, v := range obj {
 		switch {
 		case strings.EqualFold(key, "schemas"):
@@ -79,6 +82,34 @@ func checkPaging(q url.Values) *scimschema.Error {
 			if _, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32); err != nil {
 				return scimschema.Errorf(scimschema.KindInvalidValue, "%s must be a whole number", name)
 			}
+		}
+	}
+	return nil
+}
+
+// requiredAttributes are the attributes a POST or PUT body must hold, per endpoint (RFC 7643 §4:
+// userName and displayName are required). The SCIM library refuses a body without them with a
+// generic "a required value was missing" that names nothing; this names the attribute.
+var requiredAttributes = map[string][]string{"Users": {"schemas", "userName"}, "Groups": {"schemas", "displayName"}}
+
+// checkRequired refuses a resource body that lacks a required attribute or gives it as something
+// other than a non-empty string (schemas: a list), naming the attribute.
+func checkRequired(endpoint string, obj map[string]any) *scimschema.Error {
+	for _, name := range requiredAttributes[endpoint] {
+		_, v := lookup(obj, name)
+		if name == "schemas" {
+			if list, ok := v.([]any); !ok || len(list) == 0 {
+				return scimschema.Errorf(scimschema.KindInvalidValue, "schemas is required: list the resource's schema URNs (%s)", strings.Join(resourceSchemas[endpoint], ", "))
+			}
+			continue
+		}
+		switch s, isString := v.(string); {
+		case v == nil:
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s is required", name)
+		case !isString:
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s must be a string", name)
+		case strings.TrimSpace(s) == "":
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s is required and must not be empty", name)
 		}
 	}
 	return nil

@@ -62,3 +62,31 @@ func TestLocationUsesTheCanonicalID(t *testing.T) {
 		t.Errorf("meta.location = %q; want it to end in the canonical id %s", loc, user.ID)
 	}
 }
+
+// A body without a required attribute is refused naming it; the SCIM library's own refusal says only
+// "a required value was missing" (RFC 7643 §4: userName and displayName are required; RFC 7644
+// §3.1: schemas is).
+func TestMissingRequiredAttributesAreNamed(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	user := env.backend.putUser(map[string]any{"userName": "r@example.com"})
+	const core = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	for _, tc := range []struct{ name, method, path, body, detail string }{
+		{"user without userName", "POST", "/scim/v2/Users", `{` + core + `,"name":{"givenName":"x"}}`, "userName is required"},
+		{"PUT without userName", "PUT", "/scim/v2/Users/" + user.ID, `{` + core + `,"name":{"givenName":"x"}}`, "userName is required"},
+		{"userName null", "POST", "/scim/v2/Users", `{` + core + `,"userName":null}`, "userName is required"},
+		{"userName a number", "POST", "/scim/v2/Users", `{` + core + `,"userName":12}`, "userName must be a string"},
+		{"userName blank", "POST", "/scim/v2/Users", `{` + core + `,"userName":"  "}`, "userName is required and must not be empty"},
+		{"user without schemas", "POST", "/scim/v2/Users", `{"userName":"s@example.com"}`, "schemas is required"},
+		{"group without displayName", "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]}`, "displayName is required"},
+		{"in a bulk operation", "POST", "/scim/v2/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","path":"/Users","bulkId":"u","data":{` + core + `}}]}`, "userName is required"},
+	} {
+		r := env.do(t, tc.method, tc.path, tc.body)
+		if !strings.Contains(string(r.body), tc.detail) || (tc.path != "/scim/v2/Bulk" && r.status != 400) {
+			t.Errorf("%s: %s %s = %d %s; want 400 naming %q", tc.name, tc.method, tc.path, r.status, r.body, tc.detail)
+		}
+	}
+	if r := env.do(t, "POST", "/scim/v2/Users", `{`+core+`,"USERNAME":"case@example.com"}`); r.status != 201 {
+		t.Errorf("userName spelt in another case = %d %s; want 201 (attribute names are case-insensitive)", r.status, r.body)
+	}
+}

@@ -69,34 +69,41 @@ func Command(ctx context.Context, args, env []string, stdout, stderr io.Writer) 
 }
 
 func run(ctx context.Context, target Target, jsonFile string, stdout, stderr io.Writer) bool {
+	// The JSON file is created before the run: a run makes a few hundred requests to someone's
+	// server, and a report that cannot be saved should be known before them.
+	var jsonOut *os.File
+	if jsonFile != "" {
+		f, err := os.Create(jsonFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "conformance: --json: cannot create %s: %v\n", jsonFile, errors.Unwrap(err))
+			return false
+		}
+		jsonOut = f
+		defer f.Close()
+	}
 	rep, err := Execute(ctx, target)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		if jsonOut != nil {
+			jsonOut.Close()
+			os.Remove(jsonFile) // no report: leave no empty file behind
+		}
 		return false
 	}
 	if err := rep.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return false
 	}
-	if jsonFile != "" {
-		if err := writeJSONFile(jsonFile, rep); err != nil {
+	if jsonOut != nil {
+		if err := rep.WriteJSON(jsonOut); err == nil {
+			err = jsonOut.Close()
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "conformance: --json: %v\n", err)
 			return false
 		}
 	}
 	return rep.OK(target.IdP)
-}
-
-func writeJSONFile(name string, rep Report) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func knownDeviationNames() string {

@@ -82,6 +82,7 @@ func (b *bridge) startAdmin(ctx context.Context, cfg Config, logger zerolog.Logg
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
+	logger = logger.With().Str("listener", "admin").Logger() // its lifecycle lines are not the SCIM listener's
 	go func() {
 		defer func() { done <- struct{}{} }()
 		if err := serveUntilDone(ctx, ln, b.adminHandler(cfg), TLSConfig{}, logger); err != nil {

@@ -261,3 +261,32 @@ func TestServeStartsTheAdminListener(t *testing.T) {
 		t.Errorf("serve does not announce the dry run:\n%s", s.logs.String())
 	}
 }
+
+// The admin listener's shutdown lines say they are the admin listener's: an operator reading
+// "not ready from now on" twice must know which listener each is about.
+func TestAdminListenerLinesNameTheListener(t *testing.T) {
+	t.Parallel()
+	var buf lockedBuffer
+	logger := zerolog.New(&buf)
+	d, err := StartDemo(context.Background(), DemoOptions{Token: "admin-token-0123456789abcdef", DefaultAdminListen: "127.0.0.1:0", Logger: &logger})
+	if err != nil {
+		t.Fatalf("StartDemo: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	admin, scim := 0, 0
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if !strings.Contains(line, "shutting down: not ready") {
+			continue
+		}
+		if strings.Contains(line, `"listener":"admin"`) {
+			admin++
+		} else {
+			scim++
+		}
+	}
+	if admin != 1 || scim != 1 {
+		t.Errorf("shutdown lines: %d of the admin listener, %d of the SCIM listener; want one each, the admin one labelled:\n%s", admin, scim, buf.String())
+	}
+}
