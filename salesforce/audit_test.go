@@ -514,6 +514,24 @@ func TestAuditOneLineForAnUpdateWrittenAgain(t *testing.T) {
 	if diff := cmp.Diff(want, auditLines(t, f.h.log.String())[n:], cmpopts.IgnoreFields(Change{}, "Time"), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("audit lines of an update whose manager was dropped (-want +got):\n%s", diff)
 	}
+
+	// A PATCH naming only a manager nobody matches changes nothing: no audit line, but a warning
+	// names the attribute left unresolved (never the value).
+	n = len(auditLines(t, f.h.log.String()))
+	only := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, scimschema.EnterpriseUserURN+":manager"), Value: map[string]any{"value": "nobody.known@example.com"}}}
+	if _, err := f.h.b.PatchUser(f.h.ctx, f.user, only, ""); err != nil {
+		t.Fatalf("PatchUser with only an unknown manager: %v", err)
+	}
+	if got := auditLines(t, f.h.log.String())[n:]; len(got) != 0 {
+		t.Errorf("audit lines of a PATCH that changed nothing = %+v; want none", got)
+	}
+	logs := f.h.log.String()
+	if !strings.Contains(logs, `"unresolved":["`+scimschema.EnterpriseUserURN+`:manager"]`) || !strings.Contains(logs, "changed nothing in Salesforce") {
+		t.Errorf("no warning names the unresolved manager of a PATCH that changed nothing:\n%s", logs)
+	}
+	if strings.Contains(logs, "nobody.known") {
+		t.Errorf("a log line holds the manager value")
+	}
 }
 
 // Adding a user who is already a member changes nothing in Salesforce (the insert answers

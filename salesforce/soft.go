@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -76,6 +77,7 @@ type softFixes struct {
 	unresolved   []string
 	nickBase     string // the nickname first asked for, once it collided
 	nickTries    int
+	audited      bool // an audit line named these fixes
 }
 
 // prepareManager makes fields' ManagerId a User Id. manager.value may be a Salesforce User Id
@@ -246,4 +248,25 @@ func (b *Backend) countDefaulted(w scimschema.UserWrite) {
 	for _, f := range w.Defaulted {
 		b.soft.defaulted.WithLabelValues(f).Inc()
 	}
+}
+
+// noteUnaudited logs what a successful update settled of soft data when no audit line named it:
+// the request changed nothing in Salesforce (an Entra PATCH naming only a manager who is not
+// provisioned yet), so there is no change to audit, but the operator still learns what was left
+// unresolved. Names only, never values.
+func (b *Backend) noteUnaudited(ctx context.Context, target string, fx *softFixes) {
+	f := fx.fixes()
+	if fx == nil || fx.audited || f.empty() {
+		return
+	}
+	ev := b.logger(ctx).Warn().Str("actor", scimschema.Actor(ctx)).Str("target", target)
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{{"defaulted", f.Defaulted}, {"truncated", f.Truncated}, {"deduplicated", f.Deduplicated}, {"unresolved", f.Unresolved}} {
+		if len(list.names) > 0 {
+			ev = ev.Strs(list.key, list.names)
+		}
+	}
+	ev.Msg("soft data settled in a request that changed nothing in Salesforce (no audit line)")
 }

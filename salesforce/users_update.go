@@ -191,6 +191,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 			return scimschema.Resource{}, err
 		}
 		b.countDefaulted(w)
+		b.noteUnaudited(ctx, uid, fx)
 		return b.mapper.ToResource(u.rec), nil
 	}
 }
@@ -550,6 +551,9 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 	soft := ch.fx.fixes() // on the first line written: the field update, as a rule
 	line := func(op Operation, changed []string, ref string) {
 		b.audit(o.ctx, Change{Operation: op, Target: ch.id, UserName: ch.userName, Changed: changed, Soft: soft}, result(ref))
+		if !soft.empty() {
+			ch.fx.audited = true
+		}
 		soft = SoftFixes{}
 	}
 	if len(ch.fields) > 0 && (happened("upd") || err != nil) {
