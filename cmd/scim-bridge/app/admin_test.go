@@ -315,3 +315,29 @@ func TestNoAnswerIsSaidInWords(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant 'connection refused (nothing listens on that address)' twice and no Go error text", got)
 	}
 }
+
+// serve says "scim-bridge serving" only when every listener is bound: with admin_listen busy it
+// fails naming admin_listen and never claims to serve.
+func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var logs, errOut lockedBuffer
+	env := []string{"SCIM_BRIDGE_ADMIN_LISTEN=" + busy.Addr().String(), "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"}
+	err = Run(context.Background(), []string{"serve", "--config", checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"), "--listen", "127.0.0.1:0"}, env, &logs, &errOut)
+	if !errors.Is(err, ErrReported) || !strings.Contains(errOut.String(), "admin_listen: cannot listen on "+busy.Addr().String()) {
+		t.Fatalf("serve = %v, stderr %q; want the busy admin_listen named", err, errOut.String())
+	}
+	if strings.Contains(logs.String(), "scim-bridge serving") {
+		t.Errorf("serve said it serves although it could not start:\n%s", logs.String())
+	}
+}

@@ -197,7 +197,6 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
 		return ErrReported
 	}
-	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cert != nil).Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
 	tokenCtx, stopTokens := context.WithCancel(ctx)
 	defer stopTokens()
 	go awaitFirstToken(tokenCtx, b.client, b.ready, logger)
@@ -218,6 +217,8 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		defer stopAdmin()
 		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
 	}
+	// Said once every listener is bound: a busy admin_listen ends the start before it.
+	logger.Info().Str("listen", ln.Addr().String()).Bool("tls", cert != nil).Bool("dry_run", cfg.Provisioning.DryRun).Str("version", version()).Msg("scim-bridge serving")
 	announceDryRun(cfg, logger)
 	return serving{
 		handler:       b.handler,
