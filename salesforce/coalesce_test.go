@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -413,5 +414,47 @@ func TestCoalescedPanicIsEachRequestsInternalError(t *testing.T) {
 	leave()
 	for range 2 {
 		wantKind(t, <-errs, scimschema.KindInternal)
+	}
+}
+
+// A removal batch whose composite fails answers each PATCH with the failure and audits each as
+// failed; nothing is removed.
+func TestCoalescedMemberRemovalsFailTogetherAudited(t *testing.T) {
+	t.Parallel()
+	h := coalescingHarness(t)
+	groups := []string{h.permSetID("Sales_Ops"), h.permSetID("Analytics_Viewer")}
+	u := h.insertUser("fail@example.com", "Standard User", nil)
+	for _, g := range groups {
+		h.assign(u, g)
+	}
+	if _, err := h.b.GetGroup(h.ctx, groups[0], scimschema.ReadOptions{}); err != nil {
+		t.Fatalf("GetGroup: %v", err) // the catalog is loaded before the fault
+	}
+	h.e.InjectFault(emulator.Fault{Method: "POST", PathPattern: "/services/data/*", Status: 503, ErrorCode: "SERVER_UNAVAILABLE", Times: -1})
+	errs := make([]error, len(groups))
+	var ops []func()
+	for i, g := range groups {
+		ops = append(ops, func() {
+			_, errs[i] = h.b.PatchGroup(h.ctx, g, []scimschema.PatchOp{{Op: "remove", Path: parsePath(t, "members"),
+				Value: []any{map[string]any{"value": u}}}}, "")
+		})
+	}
+	together(h, ops...) // the emulator does not count the refused composite
+	for i, err := range errs {
+		wantKind(t, err, scimschema.KindUnavailable)
+		if !h.assignees(groups[i])[u] {
+			t.Errorf("%s lost its member after a failed removal", groups[i])
+		}
+	}
+	failed := map[string]bool{}
+	for _, c := range auditLines(t, h.log.String()) {
+		if c.Operation == OpRemoveMembers && len(c.Failed) == 1 && sameID(c.Failed[0], u) && len(c.Removed) == 0 {
+			failed[c.Target] = true
+		}
+	}
+	for _, g := range groups {
+		if !failed[g] {
+			t.Errorf("no remove_members audit line naming %s as failed for %s:\n%s", u, g, h.log.String())
+		}
 	}
 }

@@ -141,7 +141,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 	failAll := func(err error) {
 		for _, rg := range c.groups {
 			for _, i := range rg.items {
-				items[i].err = err
+				items[i].res, items[i].err = removalResult{}, err // audited as failed by the request
 			}
 		}
 	}
@@ -222,12 +222,12 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		s := by[ref]
 		if s.Status >= 400 || s.Status == 0 {
-			setAll(nil, b.queryFailure(ctx, s))
+			setAll(removalResult{}, b.queryFailure(ctx, s))
 			continue
 		}
 		members, err := decodeQuery(s)
 		if err != nil {
-			setAll(nil, b.fail(ctx, err))
+			setAll(removalResult{}, b.fail(ctx, err))
 			continue
 		}
 		for _, i := range rg.items {

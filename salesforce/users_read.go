@@ -159,14 +159,22 @@ func (o *op) readUserBy(where, login Cond, withGroups bool) (*userState, error) 
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	res, err := b.c.Composite(o.ctx, false, []Subrequest{
-		{Method: "GET", Path: QueryPath(uq), ReferenceID: "user"},
-		{Method: "GET", Path: QueryPath(lq), ReferenceID: "login"},
+	found, res, err := b.readUsersTyped(o.ctx, []Subrequest{
+		{Method: "GET", Path: QueryPath(uq), ReferenceID: "users"},
+		{Method: "GET", Path: QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	return o.userFromResponses(byRef(res), "user", "login", withGroups)
+	if res != nil {
+		return o.userFromResponses(byRef(res), "users", "logins", withGroups)
+	}
+	if len(found.rows) == 0 {
+		return nil, notFound("user")
+	}
+	row := found.rows[0]
+	l, has := loginOf(found.logins, str(row.fields["Id"]))
+	return b.parseUser(o, row, l, has, withGroups)
 }
 
 // userFromResponses reads the user and login query subresponses of a composite.

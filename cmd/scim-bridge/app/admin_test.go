@@ -290,3 +290,28 @@ func TestAdminListenerLinesNameTheListener(t *testing.T) {
 		t.Errorf("shutdown lines: %d of the admin listener, %d of the SCIM listener; want one each, the admin one labelled:\n%s", admin, scim, buf.String())
 	}
 }
+
+// status and healthcheck say in words why nothing answered, not with Go's `Get "…": dial tcp …`.
+func TestNoAnswerIsSaidInWords(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	cfg := filepath.Join(t.TempDir(), "bridge.yaml")
+	if err := os.WriteFile(cfg, []byte("admin_listen: "+closed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	for _, args := range [][]string{{"status", "--config", cfg}, {"healthcheck", "--url", "http://" + closed + "/healthz"}} {
+		if err := Run(context.Background(), args, nil, io.Discard, &errOut); !errors.Is(err, ErrReported) {
+			t.Fatalf("%s with nothing listening = %v", args[0], err)
+		}
+	}
+	got := errOut.String()
+	if strings.Count(got, "connection refused (nothing listens on that address)") != 2 || strings.Contains(got, "dial tcp") || strings.Contains(got, `Get "`) {
+		t.Errorf("stderr:\n%s\nwant 'connection refused (nothing listens on that address)' twice and no Go error text", got)
+	}
+}

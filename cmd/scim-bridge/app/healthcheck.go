@@ -45,7 +45,7 @@ func runHealthcheck(ctx context.Context, args []string, env []string, stdout, st
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := client.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %s: no answer: %v\n", url, err)
+		fmt.Fprintf(stderr, "healthcheck: %s: no answer: %s\n", url, noAnswer(err))
 		return ErrReported
 	}
 	resp.Body.Close()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -66,7 +67,7 @@ func fetchStatus(ctx context.Context, url string) (status.Snapshot, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return status.Snapshot{}, err
+		return status.Snapshot{}, errors.New(noAnswer(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
