@@ -176,6 +176,16 @@ func TestCreateGroup(t *testing.T) {
 	if name := h.e.Get("PermissionSet", second.ID)["Name"]; name != "Field_Service_EMEA_2" {
 		t.Errorf("second API name = %v; want Field_Service_EMEA_2", name)
 	}
+	for _, label := range []string{"Bell\aSales", "Zero\u200bWidth", "Over\u202eride"} {
+		_, err = h.b.CreateGroup(h.ctx, map[string]any{"displayName": label})
+		wantKind(t, err, scimschema.KindInvalidValue)
+		if err != nil && !strings.Contains(err.Error(), "displayName contains a character") {
+			t.Errorf("CreateGroup(%q) = %v; want the refusal naming displayName", label, err)
+		}
+	}
+	if _, err := h.b.PatchGroup(h.ctx, second.ID, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "displayName"), Value: "Tab\tName"}}, ""); err == nil {
+		t.Error("PatchGroup renaming to a label with a control character succeeded")
+	}
 	_, err = h.b.CreateGroup(h.ctx, map[string]any{"displayName": "Bad", "members": []any{map[string]any{"value": "005000000000000AAA"}}})
 	wantKind(t, err, scimschema.KindInvalidValue)
 	if h.find("PermissionSet", "Label", "Bad") != nil {

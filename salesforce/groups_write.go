@@ -78,7 +78,9 @@ func validLabel(label string) error {
 	if utf8.RuneCountInString(label) > maxLabel {
 		return invalid(fmt.Sprintf("displayName: at most %d characters (Salesforce permission set label)", maxLabel), nil)
 	}
-	return nil
+	// A group name is matched by the IdP (Entra: displayName eq): a control or invisible
+	// character is a broken export, refused like in a user's displayName.
+	return scimschema.CheckText("displayName", label)
 }
 
 // labelTaken reports whether another exposed group has this displayName (Entra requires unique

@@ -92,3 +92,9 @@ func checkResourceCharacters(attrs map[string]any) error {
 	}
 	return nil
 }
+
+// CheckText refuses a single text value of the attribute at path (e.g. a group's displayName)
+// that holds a character refusedCharacter names, with the same 400 as a user's attributes.
+func CheckText(path, s string) error {
+	return checkCharacters(path, s)
+}
