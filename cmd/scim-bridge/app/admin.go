@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -57,7 +58,19 @@ func deprovisionLimit(cfg Config) string {
 	if l.Max <= 0 {
 		return "off"
 	}
-	return fmt.Sprintf("%d per %s", l.Max, l.Window)
+	return fmt.Sprintf("%d per %s", l.Max, shortDuration(l.Window))
+}
+
+// shortDuration writes a window as people do: 1h, 30m, 1h30m (Go's String says 1h0m0s).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // adminHandler is the admin listener: the status page, and the bridge's own /metrics, /healthz

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -109,7 +110,7 @@ func TestAdminListenerServesTheStatusPage(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /status = %d", code)
 	}
-	for _, want := range []string{"create_user", id, "ada.status@example.com", "demo", `class="up"`, "freeze", "<svg", "100 per 1h0m0s"} {
+	for _, want := range []string{"create_user", id, "ada.status@example.com", "demo", `class="up"`, "freeze", "<svg", "100 per 1h"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("/status does not show %q", want)
 		}
@@ -339,5 +340,16 @@ func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "scim-bridge serving") {
 		t.Errorf("serve said it serves although it could not start:\n%s", logs.String())
+	}
+}
+
+// The brake's window reads as people write it on the status page.
+func TestShortDuration(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 30 * time.Minute: "30m", 90 * time.Minute: "1h30m",
+		24 * time.Hour: "24h", 45 * time.Second: "45s", 2*time.Minute + 5*time.Second: "2m5s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q; want %q", d, got, want)
+		}
 	}
 }
