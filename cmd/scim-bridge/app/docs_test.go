@@ -91,7 +91,11 @@ func TestREADMEConfigTableMatchesConfig(t *testing.T) {
 			if v != "" && !strings.Contains(cell, "`"+v+"`") {
 				t.Errorf("README: %s default is %q; want `%s`", k.path, cell, v)
 			}
-		case bool, int, time.Duration:
+		case time.Duration:
+			if !cellHasDuration(cell, v) {
+				t.Errorf("README: %s default is %q; want a duration of %s (e.g. `%s`)", k.path, cell, v, v)
+			}
+		case bool, int:
 			if s := fmt.Sprint(v); !strings.Contains(cell, "`"+s+"`") {
 				t.Errorf("README: %s default is %q; want `%s`", k.path, cell, s)
 			}
@@ -135,4 +139,15 @@ func TestExampleConfigNamesEveryKey(t *testing.T) {
 			t.Errorf("docs/config.example.yaml does not show %s", k.path)
 		}
 	}
+}
+
+// cellHasDuration: a README cell names duration d in a code span, in any form time.ParseDuration
+// reads (`1h` and `1h0m0s` are the same default).
+func cellHasDuration(cell string, d time.Duration) bool {
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cell, -1) {
+		if got, err := time.ParseDuration(m[1]); err == nil && got == d {
+			return true
+		}
+	}
+	return false
 }
