@@ -20,32 +20,42 @@ type soqlOptions struct {
 // runQuery parses and runs q against src. apiVersion (e.g. "66.0") goes into attributes.url
 // ("/services/data/v66.0/sobjects/User/005…"). Errors are *soqlError.
 func runQuery(src soqlSource, q string, apiVersion string, opts soqlOptions) (*soqlResult, error) {
+	e, p, err := compileQuery(src, q, apiVersion, opts)
+	if err != nil {
+		return nil, err
+	}
+	return e.run(p), nil
+}
+
+// compileQuery lexes, parses, checks and compiles q: everything runQuery and soqlColumns share
+// before a query's rows (or its columns) are produced. Errors are *soqlError.
+func compileQuery(src soqlSource, q string, apiVersion string, opts soqlOptions) (*soqlEngine, *soqlPlan, error) {
 	if strings.TrimSpace(q) == "" {
-		return nil, &soqlError{Code: "MALFORMED_QUERY", Message: "SOQL statements cannot be empty or null"}
+		return nil, nil, &soqlError{Code: "MALFORMED_QUERY", Message: "SOQL statements cannot be empty or null"}
 	}
 	toks, err := lexSOQL(q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	parsed, err := parseSOQL(q, toks)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.MaxInValues > 0 {
 		if err := soqlCheckInLists(q, toks, parsed, opts.MaxInValues); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	e := &soqlEngine{src: src, q: q, toks: toks, urlPrefix: "/services/data/v" + apiVersion + "/sobjects/",
 		childBatch: opts.ChildBatch, childCursor: opts.ChildCursor}
 	if err := e.checkSemiJoins(parsed); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := e.compile(parsed, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.run(p), nil
+	return e, p, nil
 }
 
 // queryError builds an error the way Salesforce words SOQL errors: a newline, the part of the

@@ -10,22 +10,7 @@ import "strings"
 
 // soqlColumns is the columns=true answer for q.
 func soqlColumns(src soqlSource, q string) (map[string]any, error) {
-	if strings.TrimSpace(q) == "" {
-		return nil, &soqlError{Code: "MALFORMED_QUERY", Message: "SOQL statements cannot be empty or null"}
-	}
-	toks, err := lexSOQL(q)
-	if err != nil {
-		return nil, err
-	}
-	parsed, err := parseSOQL(q, toks)
-	if err != nil {
-		return nil, err
-	}
-	e := &soqlEngine{src: src, q: q, toks: toks}
-	if err := e.checkSemiJoins(parsed); err != nil {
-		return nil, err
-	}
-	p, err := e.compile(parsed, nil)
+	_, p, err := compileQuery(src, q, "", soqlOptions{})
 	if err != nil {
 		return nil, err
 	}
