@@ -225,6 +225,13 @@ func (b *Backend) walkChild(ctx context.Context, q *queryBody, rest *Query, fn f
 	if q.Done || q.NextRecordsURL == "" {
 		return nil
 	}
+	return b.readChildRest(ctx, rest, seen, fn)
+}
+
+// readChildRest reads a child subquery's rows past its first batch with rest (a query of the
+// same rows on the child object, never the child's cursor: see walkChild), handing fn the rows
+// whose Id is not in seen; fn returning false stops the read without an error.
+func (b *Backend) readChildRest(ctx context.Context, rest *Query, seen map[string]bool, fn func(map[string]any) bool) error {
 	soql, err := rest.String()
 	if err != nil {
 		return err

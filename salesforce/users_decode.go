@@ -98,17 +98,10 @@ func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, rest 
 	if c.Done || c.NextRecordsURL == "" {
 		return nil
 	}
-	soql, err := rest.String()
-	if err != nil {
-		return err
-	}
-	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
-		if !seen[str(r["Id"])] {
-			fn(assignmentOf(r))
-		}
-		return nil
+	return b.readChildRest(ctx, rest, seen, func(r map[string]any) bool {
+		fn(assignmentOf(r))
+		return true
 	})
-	return err
 }
 
 var errMalformedRow = errors.New("malformed User row")
