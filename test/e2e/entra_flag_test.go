@@ -34,7 +34,7 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":             "dan.ortiz@contoso.com",
 		"FirstName":            "Dan",
@@ -111,7 +111,7 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if boolAttr(t, doc, "active") {
 		t.Errorf("GET /Users/%s after DELETE active = true; want false", id)
@@ -124,21 +124,21 @@ func TestEntraFlagGroupMembership(t *testing.T) {
 	b.warm(t)
 	dan := b.insertUser(t, "dan")
 	eve := b.insertUser(t, "eve")
-	support := b.permissionSet(t, "Support Agent")
+	support := b.Org.PermissionSet(t, "Support Agent")
 
 	status, doc := b.within(t, 1, http.MethodPatch, "/Groups/"+support,
 		patch(op("add", "members", memberValues(dan, eve))))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH add members = %d; want 200 or 204; body %v", status, doc)
 	}
-	assertIDs(t, "assignees after add", b.members(support), ids(dan, eve))
+	assertIDs(t, "assignees after add", b.Org.Members(support), ids(dan, eve))
 
 	status, doc = b.within(t, 2, http.MethodPatch, "/Groups/"+support,
 		patch(op("remove", `members[value eq "`+dan+`"]`, nil)))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH remove members[value eq] = %d; want 200 or 204; body %v", status, doc)
 	}
-	assertIDs(t, "assignees after filtered remove", b.members(support), ids(eve))
+	assertIDs(t, "assignees after filtered remove", b.Org.Members(support), ids(eve))
 
 	// Membership filter as Entra's group reconciliation uses it.
 	p := filterPath("/Groups", `members[value eq "`+eve+`"]`, "excludedAttributes=members")

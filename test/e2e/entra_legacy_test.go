@@ -13,7 +13,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	t.Parallel()
 	b := start(t, "")
 	b.warm(t)
-	standardUser := b.profile(t, "Standard User")
+	standardUser := b.Org.Profile(t, "Standard User")
 	admin := b.adminID(t)
 
 	// Entra matches before it creates: zero hits are a 200 ListResponse, never 404.
@@ -38,7 +38,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	if len(id) != 18 {
 		t.Fatalf("POST /Users id = %q; want the 18-character Salesforce User id", id)
 	}
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":             "alice.wong@contoso.com", // Salesforce lower-cases usernames
 		"FirstName":            "Alice",
@@ -57,7 +57,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		"EmailEncodingKey":     "UTF-8",
 	})
 	assertAlias(t, row)
-	if b.frozen(t, id) {
+	if b.Org.Frozen(t, id) {
 		t.Errorf("a new user is frozen")
 	}
 
@@ -133,7 +133,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if boolAttr(t, doc, "active") {
 		t.Errorf("GET /Users/%s after DELETE active = true; want false", id)
@@ -146,7 +146,7 @@ func TestEntraLegacyGroupMembership(t *testing.T) {
 	b.warm(t)
 	alice := b.insertUser(t, "alice")
 	bob := b.insertUser(t, "bob")
-	salesOps := b.permissionSet(t, "Sales Operations")
+	salesOps := b.Org.PermissionSet(t, "Sales Operations")
 
 	// Entra reads groups by displayName and without members; no match is an empty ListResponse.
 	b.assertMatch(t, "/Groups", `displayName eq "No Such Group"`, []string{"excludedAttributes=members"})
@@ -202,7 +202,7 @@ func TestEntraLegacyGroupMembership(t *testing.T) {
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH /Groups/%s = %d; want 200 or 204; body %v", salesOps, status, doc)
 			}
-			assertIDs(t, "assignees of Sales Operations", b.members(salesOps), s.want)
+			assertIDs(t, "assignees of Sales Operations", b.Org.Members(salesOps), s.want)
 			if s.label != "" {
 				if got := b.Emulator.Get("PermissionSet", salesOps)["Label"]; got != s.label {
 					t.Errorf("PermissionSet.Label = %v; want %q", got, s.label)

@@ -56,7 +56,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 	if _, has := doc["password"]; has {
 		t.Errorf("POST /Users response contains the password (writeOnly, returned never)")
 	}
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":          "bob.jones@example.com",
 		"FirstName":         "Bob",
@@ -131,7 +131,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 }
 
 func TestOktaGroupPush(t *testing.T) {
@@ -179,7 +179,7 @@ func TestOktaGroupPush(t *testing.T) {
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("%s /Groups/%s = %d; want 200 or 204; body %v", s.method, gid, status, doc)
 			}
-			assertIDs(t, "assignees of Okta Engineering", b.members(gid), s.want)
+			assertIDs(t, "assignees of Okta Engineering", b.Org.Members(gid), s.want)
 		})
 	}
 

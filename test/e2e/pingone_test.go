@@ -32,7 +32,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 	t.Parallel()
 	b := start(t, "provisioning:\n  disable_action: freeze\n")
 	b.warm(t)
-	sysAdmin := b.profile(t, "System Administrator")
+	sysAdmin := b.Org.Profile(t, "System Administrator")
 
 	b.assertMatch(t, "/Users", `userName eq "carol.danvers@ping.example.com"`, nil)
 
@@ -41,7 +41,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertFields(t, "created User", b.user(t, id), map[string]any{
+	assertFields(t, "created User", b.Org.User(t, id), map[string]any{
 		"Username":          "carol.danvers@ping.example.com",
 		"FirstName":         "Carol",
 		"LastName":          "Danvers",
@@ -54,7 +54,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		"TimeZoneSidKey":    "Europe/Berlin",
 		"IsActive":          true,
 	})
-	if b.frozen(t, id) {
+	if b.Org.Frozen(t, id) {
 		t.Errorf("a new user is frozen")
 	}
 
@@ -84,7 +84,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		{
 			name: "replace profile by name through the extension",
 			body: patch(op("replace", salesforceURN+":profile", "Standard User")),
-			want: map[string]any{"ProfileId": b.profile(t, "Standard User")},
+			want: map[string]any{"ProfileId": b.Org.Profile(t, "Standard User")},
 		},
 		{
 			name:   "disable freezes and keeps IsActive",
@@ -114,15 +114,15 @@ func TestPingOneUserLifecycle(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH /Groups/%s add = %d; body %v", gid, status, doc)
 	}
-	assertIDs(t, "Support Agent assignees", b.members(gid), ids(id))
+	assertIDs(t, "Support Agent assignees", b.Org.Members(gid), ids(id))
 
 	// DELETE with the freeze action freezes; the user stays readable as inactive.
 	status, doc = b.within(t, 1, http.MethodDelete, "/Users/"+id, nil)
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": true})
-	if !b.frozen(t, id) {
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": true})
+	if !b.Org.Frozen(t, id) {
 		t.Errorf("DELETE with disable_action freeze left the user unfrozen")
 	}
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)

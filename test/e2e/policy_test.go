@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // The provisioning settings (DESIGN.md "Configuration" and "Users"): what each switch lets reach
@@ -59,7 +59,7 @@ func TestUpdateUsersOff(t *testing.T) {
 	body := simpleUser("omar@example.com", "Omar", "Little")
 	body["title"] = "Analyst"
 	id := b.createUser(t, body)
-	before := b.user(t, id)
+	before := b.Org.User(t, id)
 
 	// active is governed by disable_users, not update_users, so it is left out here.
 	changed := simpleUser("omar@example.com", "Omari", "Little")
@@ -73,7 +73,7 @@ func TestUpdateUsersOff(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH /Users/%s with update_users off = %d; want 200 or 204; body %v", id, status, doc)
 	}
-	assertFields(t, "User after skipped updates", b.user(t, id), map[string]any{
+	assertFields(t, "User after skipped updates", b.Org.User(t, id), map[string]any{
 		"FirstName": "Omar", "Title": "Analyst", "IsActive": true, "SystemModstamp": before["SystemModstamp"],
 	})
 }
@@ -92,8 +92,8 @@ func TestDisableUsersOff(t *testing.T) {
 				t.Fatalf("PATCH /Users/%s = %d; want 200 or 204; body %v", id, status, doc)
 			}
 			// Only the active change is skipped; the rest of the update applies.
-			assertFields(t, "User", b.user(t, id), map[string]any{"Title": "Auditor", "IsActive": true})
-			if b.frozen(t, id) {
+			assertFields(t, "User", b.Org.User(t, id), map[string]any{"Title": "Auditor", "IsActive": true})
+			if b.Org.Frozen(t, id) {
 				t.Errorf("disable_users off but the user was frozen")
 			}
 		})
@@ -136,8 +136,8 @@ func TestDisableAction(t *testing.T) {
 				t.Fatalf("POST /Users active false = %d; want 201; body %v", status, doc)
 			}
 			rid := str(doc["id"])
-			assertFields(t, "User created inactive", b.user(t, rid), map[string]any{"IsActive": tt.wantIsActive})
-			if got := b.frozen(t, rid); got != tt.wantFrozen {
+			assertFields(t, "User created inactive", b.Org.User(t, rid), map[string]any{"IsActive": tt.wantIsActive})
+			if got := b.Org.Frozen(t, rid); got != tt.wantFrozen {
 				t.Errorf("User created inactive: IsFrozen = %v; want %v", got, tt.wantFrozen)
 			}
 			if boolAttr(t, doc, "active") {
@@ -167,15 +167,15 @@ func TestDeprovision(t *testing.T) {
 			b := start(t, tt.config)
 			b.warm(t)
 			id := b.createUser(t, simpleUser("sam@example.com", "Sam", "Wise"))
-			before := b.user(t, id)
+			before := b.Org.User(t, id)
 			// 2: the DELETE and, when it deprovisions, the brake's count (provisioning.deprovision_limit).
 			status, doc := b.within(t, 2, http.MethodDelete, "/Users/"+id, nil)
 			if status != http.StatusNoContent {
 				t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 			}
-			after := b.user(t, id)
+			after := b.Org.User(t, id)
 			assertFields(t, "User after DELETE", after, map[string]any{"IsActive": tt.wantIsActive})
-			if got := b.frozen(t, id); got != tt.wantFrozen {
+			if got := b.Org.Frozen(t, id); got != tt.wantFrozen {
 				t.Errorf("UserLogin.IsFrozen after DELETE = %v; want %v", got, tt.wantFrozen)
 			}
 			if tt.wantSCIM && after["SystemModstamp"] != before["SystemModstamp"] {
@@ -194,9 +194,9 @@ func TestDryRunWritesNothing(t *testing.T) {
 	b := start(t, "provisioning:\n  dry_run: true\n  permission_sets: overwrite\ngroups:\n  allow_delete: true\n")
 	b.warm(t)
 	existing := b.insertUser(t, "tess")
-	salesOps := b.permissionSet(t, "Sales Operations")
-	support := b.permissionSet(t, "Support Agent")
-	b.assign(t, existing, support)
+	salesOps := b.Org.PermissionSet(t, "Sales Operations")
+	support := b.Org.PermissionSet(t, "Support Agent")
+	b.Org.Assign(t, existing, support)
 
 	snapshot := func() map[string]int {
 		return map[string]int{
@@ -206,7 +206,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	rows := snapshot()
-	userBefore := b.user(t, existing)
+	userBefore := b.Org.User(t, existing)
 
 	requests := []struct {
 		method, path string
@@ -231,15 +231,15 @@ func TestDryRunWritesNothing(t *testing.T) {
 			t.Errorf("dry_run: Salesforce has %d %s rows; want %d (nothing written)", n, object, rows[object])
 		}
 	}
-	userAfter := b.user(t, existing)
+	userAfter := b.Org.User(t, existing)
 	assertFields(t, "User under dry_run", userAfter, map[string]any{
 		"LastName": "tess", "Title": nil, "IsActive": true, "SystemModstamp": userBefore["SystemModstamp"],
 	})
-	if b.frozen(t, existing) {
+	if b.Org.Frozen(t, existing) {
 		t.Errorf("dry_run froze the user")
 	}
-	assertIDs(t, "Support Agent assignees under dry_run", b.members(support), ids(existing))
-	assertIDs(t, "Sales Operations assignees under dry_run", b.members(salesOps), ids())
+	assertIDs(t, "Support Agent assignees under dry_run", b.Org.Members(support), ids(existing))
+	assertIDs(t, "Sales Operations assignees under dry_run", b.Org.Members(salesOps), ids())
 }
 
 func TestOnUpdateFalse(t *testing.T) {
@@ -249,7 +249,7 @@ func TestOnUpdateFalse(t *testing.T) {
 	body := simpleUser("vera@example.com", "Vera", "Wang")
 	body["title"] = "Designer"
 	id := b.createUser(t, body)
-	assertFields(t, "created User", b.user(t, id), map[string]any{"Title": "Designer"}) // on_update only governs updates
+	assertFields(t, "created User", b.Org.User(t, id), map[string]any{"Title": "Designer"}) // on_update only governs updates
 
 	put := simpleUser("vera@example.com", "Verena", "Wang")
 	put["title"] = "Chief Designer"
@@ -280,8 +280,8 @@ func TestUserDefaults(t *testing.T) {
 `)
 	b.warm(t)
 	id := b.createUser(t, simpleUser("walt@example.com", "Walt", "Whitman"))
-	assertFields(t, "User created with defaults", b.user(t, id), map[string]any{
-		"ProfileId":         b.profile(t, "Chatter Free User"),
+	assertFields(t, "User created with defaults", b.Org.User(t, id), map[string]any{
+		"ProfileId":         b.Org.Profile(t, "Chatter Free User"),
 		"TimeZoneSidKey":    "Europe/London",
 		"LocaleSidKey":      "en_GB",
 		"LanguageLocaleKey": "fr",
@@ -310,7 +310,7 @@ func TestDerivedAliasFitsEightCharacters(t *testing.T) {
 			t.Errorf("POST /Users %s = %d; want 201; body %v", tt.userName, status, doc)
 			continue
 		}
-		assertAlias(t, b.user(t, str(doc["id"])))
+		assertAlias(t, b.Org.User(t, str(doc["id"])))
 	}
 }
 
@@ -356,7 +356,7 @@ func TestCreateRejectsInvalidBeforeCallingSalesforce(t *testing.T) {
 
 func TestUserNameUniqueness(t *testing.T) {
 	t.Parallel()
-	b := startWith(t, app.DemoOptions{Emulator: func(c *emulator.Config) {
+	b := startWith(t, harness.Options{Emulator: func(c *emulator.Config) {
 		c.OtherOrgUsernames = []string{"taken@elsewhere.example.com"}
 	}})
 	b.warm(t)
@@ -376,7 +376,7 @@ func TestUsernameTransforms(t *testing.T) {
 	body := simpleUser("jdoe", "John", "Doe")
 	body["emails"] = []any{map[string]any{"value": "john.doe@corp.example.com", "type": "work", "primary": true}}
 	id := b.createUser(t, body)
-	assertFields(t, "User", b.user(t, id), map[string]any{"Username": "jdoe@corp.example.com.uat", "Email": "john.doe@corp.example.com"})
+	assertFields(t, "User", b.Org.User(t, id), map[string]any{"Username": "jdoe@corp.example.com.uat", "Email": "john.doe@corp.example.com"})
 	doc := b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if doc["userName"] != "jdoe" {
 		t.Errorf("GET /Users/%s userName = %v; want jdoe (transforms reversed)", id, doc["userName"])

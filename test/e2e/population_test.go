@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // The "real directory" population (issue 9): 300 generated users with what real directories hold —
@@ -174,7 +176,7 @@ func TestRealDirectoryPopulation(t *testing.T) {
 	for _, dialect := range []string{"entra", "okta"} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			b := startWith(t, appOptions("", bigSeed(2*populationSize)))
+			b := startWith(t, harness.Options{Seats: 2 * populationSize})
 			b.warm(t)
 			held := b.rehires(t)
 			people := population()
@@ -247,7 +249,7 @@ func (b *bridge) checkPopulation(t *testing.T, people []person, ids []string, he
 		}
 	}
 	for i, p := range people {
-		row := b.user(t, ids[i])
+		row := b.Org.User(t, ids[i])
 		what := p.userName
 		assertFields(t, what, row, map[string]any{
 			"Username": p.userName, "FirstName": p.given, "LastName": p.wantLastName(), "Email": p.userName,
