@@ -26,7 +26,7 @@ func TestBulkCreatesShareOneCall(t *testing.T) {
 			name = "taken@e2e.example.com"
 		}
 		ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprintf("u%d", i), "data": map[string]any{
-			"schemas": []any{userURN}, "userName": name, "name": map[string]any{"givenName": "Bulk", "familyName": fmt.Sprint(i)},
+			"schemas": []any{harness.UserURN}, "userName": name, "name": map[string]any{"givenName": "Bulk", "familyName": fmt.Sprint(i)},
 			"emails": []any{map[string]any{"value": name, "primary": true}},
 		}})
 	}
@@ -91,7 +91,7 @@ func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
 						continue
 					}
 					status, doc = b.do(t, http.MethodPost, "/Users", map[string]any{
-						"schemas": []any{userURN}, "userName": name, "externalId": fmt.Sprintf("ext-%03d", i),
+						"schemas": []any{harness.UserURN}, "userName": name, "externalId": fmt.Sprintf("ext-%03d", i),
 						"name":   map[string]any{"givenName": "Sync", "familyName": fmt.Sprint(i)},
 						"emails": []any{map[string]any{"value": name, "primary": true}},
 					})

@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Microsoft Entra ID with the aadOptscim062020 feature flag: lower-case ops, real booleans,
@@ -18,14 +20,14 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 	b.assertMatch(t, "/Users", `userName eq "dan.ortiz@contoso.com"`, nil)
 
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", map[string]any{
-		"schemas":    []any{userURN, enterpriseURN},
+		"schemas":    []any{harness.UserURN, harness.EnterpriseURN},
 		"externalId": "dan-oid-42",
 		"userName":   "dan.ortiz@contoso.com",
 		"active":     true,
 		"emails":     []any{map[string]any{"primary": true, "type": "work", "value": "dan.ortiz@contoso.com"}},
 		"name":       map[string]any{"familyName": "Ortiz", "givenName": "Dan"},
 		"addresses":  []any{map[string]any{"type": "work", "locality": "Redmond", "country": "US", "primary": true}},
-		enterpriseURN: map[string]any{
+		harness.EnterpriseURN: map[string]any{
 			"department": "Sales",
 			"manager":    map[string]any{"value": admin},
 		},
@@ -65,9 +67,9 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 			name:   "path-less replace with dotted and URN-prefixed keys and active false",
 			budget: 2, // + the deprovision brake's count (provisioning.deprovision_limit)
 			body: patch(op("replace", "", map[string]any{
-				"name.givenName":              "Daniel",
-				enterpriseURN + ":department": "Legal",
-				"active":                      false,
+				"name.givenName":                      "Daniel",
+				harness.EnterpriseURN + ":department": "Legal",
+				"active":                              false,
 			})),
 			want:   map[string]any{"FirstName": "Daniel", "Department": "Legal", "LastName": "Ortiz", "IsActive": false},
 			frozen: ptr(false),
@@ -89,12 +91,12 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "path-less replace of the manager as a bare string",
-			body: patch(op("replace", "", map[string]any{enterpriseURN + ":manager": admin})),
+			body: patch(op("replace", "", map[string]any{harness.EnterpriseURN + ":manager": admin})),
 			want: map[string]any{"ManagerId": admin},
 		},
 		{
 			name: "remove manager",
-			body: patch(op("remove", enterpriseURN+":manager", nil)),
+			body: patch(op("remove", harness.EnterpriseURN+":manager", nil)),
 			want: map[string]any{"ManagerId": nil},
 		},
 		{

@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Microsoft Entra ID without the aadOptscim062020 feature flag (the default for older apps):
@@ -21,15 +23,15 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	b.assertMatch(t, "/Users", `externalId eq "6a1f7d2e-entra"`, nil)
 
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", map[string]any{
-		"schemas":     []any{userURN, enterpriseURN},
-		"externalId":  "6a1f7d2e-entra",
-		"userName":    "Alice.Wong@contoso.com",
-		"active":      true,
-		"displayName": "Alice Wong",
-		"title":       "Engineer",
-		"emails":      []any{map[string]any{"primary": true, "type": "work", "value": "alice.wong@contoso.com"}},
-		"name":        map[string]any{"formatted": "Alice Wong", "familyName": "Wong", "givenName": "Alice"},
-		enterpriseURN: map[string]any{"department": "Research", "employeeNumber": "E1001"},
+		"schemas":             []any{harness.UserURN, harness.EnterpriseURN},
+		"externalId":          "6a1f7d2e-entra",
+		"userName":            "Alice.Wong@contoso.com",
+		"active":              true,
+		"displayName":         "Alice Wong",
+		"title":               "Engineer",
+		"emails":              []any{map[string]any{"primary": true, "type": "work", "value": "alice.wong@contoso.com"}},
+		"name":                map[string]any{"formatted": "Alice Wong", "familyName": "Wong", "givenName": "Alice"},
+		harness.EnterpriseURN: map[string]any{"department": "Research", "employeeNumber": "E1001"},
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
@@ -80,7 +82,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 			body: patch(
 				op("Replace", `emails[type eq "work"].value`, "alice.lee@contoso.com"),
 				op("Replace", "name.familyName", "Lee"),
-				op("Add", enterpriseURN+":department", "Finance"),
+				op("Add", harness.EnterpriseURN+":department", "Finance"),
 			),
 			want: map[string]any{"Email": "alice.lee@contoso.com", "LastName": "Lee", "Department": "Finance",
 				"FirstName": "Alice", "Username": "alice.wong@contoso.com"},
@@ -92,12 +94,12 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "Add manager as a bare id string",
-			body: patch(op("Add", enterpriseURN+":manager", admin)),
+			body: patch(op("Add", harness.EnterpriseURN+":manager", admin)),
 			want: map[string]any{"ManagerId": admin},
 		},
 		{
 			name: "Remove manager without a value",
-			body: patch(op("Remove", enterpriseURN+":manager", nil)),
+			body: patch(op("Remove", harness.EnterpriseURN+":manager", nil)),
 			want: map[string]any{"ManagerId": nil},
 		},
 		{

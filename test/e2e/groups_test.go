@@ -38,7 +38,7 @@ func TestMembershipModes(t *testing.T) {
 					body:  patch(op("replace", "members", memberValues(u2))),
 					merge: ids(u1, u2, u3), over: ids(u2)},
 				{name: "PUT members", method: http.MethodPut, budget: 2,
-					body:  map[string]any{"schemas": []any{groupURN}, "id": gid, "displayName": "Marketing User", "members": memberValues(u1)},
+					body:  map[string]any{"schemas": []any{harness.GroupURN}, "id": gid, "displayName": "Marketing User", "members": memberValues(u1)},
 					merge: ids(u1, u2, u3), over: ids(u1)},
 				{name: "Okta replace members []", budget: 2,
 					body:  patch(op("replace", "members", []any{})),
@@ -93,8 +93,8 @@ func TestUserPermissionSetsModes(t *testing.T) {
 				b.Org.PermissionSet(t, "Analytics Viewer"), b.Org.PermissionSet(t, "Marketing User")
 			user := func(sets ...string) map[string]any {
 				u := simpleUser("ps.user@example.com", "Perm", "Sets")
-				u["schemas"] = []any{userURN, salesforceURN}
-				u[salesforceURN] = map[string]any{"permissionSets": memberValues(sets...)}
+				u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+				u[harness.SalesforceURN] = map[string]any{"permissionSets": memberValues(sets...)}
 				return u
 			}
 
@@ -120,14 +120,14 @@ func TestUserPermissionSetsModes(t *testing.T) {
 			assertIDs(t, "assignments after PUT", b.Org.AssignedSets(id), want)
 
 			status, doc = b.within(t, 2, http.MethodPatch, "/Users/"+id,
-				patch(op("add", salesforceURN+":permissionSets", memberValues(marketing))))
+				patch(op("add", harness.SalesforceURN+":permissionSets", memberValues(marketing))))
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH add permissionSets = %d; body %v", status, doc)
 			}
 			assertIDs(t, "assignments after PATCH add", b.Org.AssignedSets(id), append(ids(want...), marketing))
 
 			status, doc = b.within(t, 2, http.MethodPatch, "/Users/"+id,
-				patch(op("remove", fmt.Sprintf("%s:permissionSets[value eq %q]", salesforceURN, marketing), nil)))
+				patch(op("remove", fmt.Sprintf("%s:permissionSets[value eq %q]", harness.SalesforceURN, marketing), nil)))
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH remove permissionSets[value eq] = %d; body %v", status, doc)
 			}
@@ -159,7 +159,7 @@ func TestGroupCallBudgets(t *testing.T) {
 		t.Errorf("GET /Groups cost %d calls; budget 1 (0 with a cached catalog)", n)
 	}
 
-	status, doc := b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Bulk Group"})
+	status, doc := b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Bulk Group"})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Groups = %d; body %v", status, doc)
 	}
@@ -186,7 +186,7 @@ func TestGroupCallBudgets(t *testing.T) {
 	// PUT swaps 50 members in and 100 out: still two calls.
 	want := append(append([]string{}, users[:50]...), users[150:]...)
 	status, doc = b.within(t, 2, http.MethodPut, "/Groups/"+gid, map[string]any{
-		"schemas": []any{groupURN}, "displayName": "Bulk Group Renamed", "members": memberValues(want...),
+		"schemas": []any{harness.GroupURN}, "displayName": "Bulk Group Renamed", "members": memberValues(want...),
 	})
 	if status != http.StatusOK {
 		t.Fatalf("PUT /Groups/%s = %d; body %v", gid, status, doc)
@@ -197,7 +197,7 @@ func TestGroupCallBudgets(t *testing.T) {
 	}
 
 	// An empty permission set is deleted in one call.
-	status, doc = b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Short Lived"})
+	status, doc = b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Short Lived"})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Groups = %d; body %v", status, doc)
 	}
@@ -231,8 +231,8 @@ func TestUserCallBudgets(t *testing.T) {
 	support := b.Org.PermissionSet(t, "Support Agent")
 
 	body := simpleUser("budget@example.com", "Bud", "Get")
-	body["schemas"] = []any{userURN, salesforceURN}
-	body[salesforceURN] = map[string]any{"permissionSets": memberValues(salesOps, support)}
+	body["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+	body[harness.SalesforceURN] = map[string]any{"permissionSets": memberValues(salesOps, support)}
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", body)
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Users = %d; body %v", status, doc)
@@ -272,7 +272,7 @@ func TestGroupSwitches(t *testing.T) {
 	var status int
 	var doc map[string]any
 	n := b.calls(func() {
-		status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Not Allowed"})
+		status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Not Allowed"})
 	})
 	assertError(t, "POST /Groups with allow_create off", status, doc, http.StatusForbidden, "", "allow_create")
 	if n != 0 {
@@ -309,7 +309,7 @@ func TestGroupErrorsNameTheirCause(t *testing.T) {
 
 	t.Run("profile-owned permission set is refused, named", func(t *testing.T) {
 		owned := b.Org.ProfilePermissionSet(t, "Standard User")
-		body := patch(op("add", salesforceURN+":permissionSets", memberValues(owned)))
+		body := patch(op("add", harness.SalesforceURN+":permissionSets", memberValues(owned)))
 		status, doc := b.do(t, http.MethodPatch, "/Users/"+standard, body)
 		assertError(t, "PATCH /Users add a profile-owned permission set", status, doc, http.StatusBadRequest, "", id15(owned)+"|permissionSets[0]")
 
@@ -318,7 +318,7 @@ func TestGroupErrorsNameTheirCause(t *testing.T) {
 	})
 
 	t.Run("displayName must be unique", func(t *testing.T) {
-		status, doc := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Support Agent"})
+		status, doc := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Support Agent"})
 		assertError(t, "POST /Groups with an existing displayName", status, doc, http.StatusConflict, "uniqueness")
 	})
 }

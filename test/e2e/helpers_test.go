@@ -18,13 +18,6 @@ import (
 )
 
 const (
-	userURN       = "urn:ietf:params:scim:schemas:core:2.0:User"
-	groupURN      = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	salesforceURN = "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User"
-	patchURN      = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	errorURN      = "urn:ietf:params:scim:api:messages:2.0:Error"
-
 	// adminUsername is the emulator's seeded integration user.
 	adminUsername = "admin@emulator.example.com"
 	// unknownUserID is a well-formed (case-safe) User id that no org holds (Entra's "Test
@@ -174,8 +167,8 @@ func assertError(t testing.TB, op string, status int, doc map[string]any, wantSt
 		t.Errorf("%s = %d with no body; want a SCIM error body", op, status)
 		return
 	}
-	if !hasSchema(doc, errorURN) {
-		t.Errorf("%s error body schemas = %v; want %s", op, doc["schemas"], errorURN)
+	if !hasSchema(doc, harness.ErrorURN) {
+		t.Errorf("%s error body schemas = %v; want %s", op, doc["schemas"], harness.ErrorURN)
 	}
 	if got := fmt.Sprint(doc["status"]); got != fmt.Sprint(wantStatus) {
 		t.Errorf("%s error body status = %q; want %q", op, got, fmt.Sprint(wantStatus))
@@ -205,7 +198,7 @@ func hasSchema(doc map[string]any, urn string) bool {
 // resources returns a ListResponse's Resources, failing on anything else.
 func resources(t testing.TB, doc map[string]any) []map[string]any {
 	t.Helper()
-	if !hasSchema(doc, "urn:ietf:params:scim:api:messages:2.0:ListResponse") {
+	if !hasSchema(doc, harness.ListURN) {
 		t.Fatalf("not a ListResponse: %v", doc)
 	}
 	var out []map[string]any
@@ -245,7 +238,7 @@ func patch(ops ...map[string]any) map[string]any {
 	for i, op := range ops {
 		list[i] = op
 	}
-	return map[string]any{"schemas": []any{patchURN}, "Operations": list}
+	return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": list}
 }
 
 // op is one PATCH operation; a nil value is omitted, path "" is a path-less operation.

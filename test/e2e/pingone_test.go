@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // A PingOne-shaped client: it maps every Salesforce-specific field (Alias, Profile Id, Email
@@ -12,7 +14,7 @@ import (
 
 func pingUser(profileID, alias, tz string, active bool) map[string]any {
 	return map[string]any{
-		"schemas":           []any{userURN, salesforceURN},
+		"schemas":           []any{harness.UserURN, harness.SalesforceURN},
 		"userName":          "carol.danvers@ping.example.com",
 		"name":              map[string]any{"givenName": "Carol", "familyName": "Danvers"},
 		"emails":            []any{map[string]any{"value": "carol.danvers@ping.example.com", "type": "work", "primary": true}},
@@ -20,7 +22,7 @@ func pingUser(profileID, alias, tz string, active bool) map[string]any {
 		"preferredLanguage": "de",
 		"locale":            "de_DE",
 		"timezone":          tz,
-		salesforceURN: map[string]any{
+		harness.SalesforceURN: map[string]any{
 			"profile":          profileID,
 			"alias":            alias,
 			"emailEncodingKey": "ISO-8859-1",
@@ -60,8 +62,8 @@ func TestPingOneUserLifecycle(t *testing.T) {
 
 	b.assertMatch(t, "/Users", `userName eq "carol.danvers@ping.example.com"`, nil, id)
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
-	if ext, _ := doc[salesforceURN].(map[string]any); ext["alias"] != "cdanvers" {
-		t.Errorf("GET /Users/%s %s = %v; want alias cdanvers", id, salesforceURN, doc[salesforceURN])
+	if ext, _ := doc[harness.SalesforceURN].(map[string]any); ext["alias"] != "cdanvers" {
+		t.Errorf("GET /Users/%s %s = %v; want alias cdanvers", id, harness.SalesforceURN, doc[harness.SalesforceURN])
 	}
 
 	b.runUserSteps(t, id, []userStep{
@@ -83,7 +85,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "replace profile by name through the extension",
-			body: patch(op("replace", salesforceURN+":profile", "Standard User")),
+			body: patch(op("replace", harness.SalesforceURN+":profile", "Standard User")),
 			want: map[string]any{"ProfileId": b.Org.Profile(t, "Standard User")},
 		},
 		{

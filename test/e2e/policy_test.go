@@ -14,7 +14,7 @@ import (
 // simpleUser is a minimal valid SCIM User.
 func simpleUser(userName, given, family string) map[string]any {
 	return map[string]any{
-		"schemas":  []any{userURN},
+		"schemas":  []any{harness.UserURN},
 		"userName": userName,
 		"name":     map[string]any{"givenName": given, "familyName": family},
 		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
@@ -122,7 +122,7 @@ func TestDisableAction(t *testing.T) {
 				{name: "active true", body: patch(op("replace", "active", true)),
 					want: map[string]any{"IsActive": true}, frozen: ptr(false), active: ptr(true)},
 				{name: "PUT active false", method: http.MethodPut, body: map[string]any{
-					"schemas": []any{userURN}, "userName": "quinn@example.com", "active": false,
+					"schemas": []any{harness.UserURN}, "userName": "quinn@example.com", "active": false,
 					"name":   map[string]any{"givenName": "Quinn", "familyName": "Hughes"},
 					"emails": []any{map[string]any{"value": "quinn@example.com", "type": "work", "primary": true}},
 				}, want: map[string]any{"IsActive": tt.wantIsActive}, frozen: ptr(tt.wantFrozen), active: ptr(false)},
@@ -217,7 +217,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		{http.MethodPut, "/Users/" + existing, simpleUser("tess@e2e.example.com", "Tess", "Renamed"), ok200},
 		{http.MethodPatch, "/Users/" + existing, patch(op("replace", "title", "Boss"), op("replace", "active", false)), patched},
 		{http.MethodDelete, "/Users/" + existing, nil, noContent},
-		{http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Dry Run Group"}, created},
+		{http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Dry Run Group"}, created},
 		{http.MethodPatch, "/Groups/" + salesOps, patch(op("add", "members", memberValues(existing))), patched},
 		{http.MethodPatch, "/Groups/" + support, patch(op("replace", "members", []any{})), patched},
 		{http.MethodDelete, "/Groups/" + salesOps, nil, noContent},
@@ -330,8 +330,8 @@ func TestCreateRejectsInvalidBeforeCallingSalesforce(t *testing.T) {
 		{"bidi override in displayName", func(u map[string]any) { u["displayName"] = "\u202eXena" }, "displayName", 0},
 		{"control character in givenName", func(u map[string]any) { u["name"] = map[string]any{"givenName": "Xe\u0000na", "familyName": "W"} }, "name.givenName", 0},
 		{"unknown profile", func(u map[string]any) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"profile": "No Such Profile"}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"profile": "No Such Profile"}
 		}, "profile", 1},
 		{"userName not an email", func(u map[string]any) { u["userName"] = "xena" }, "userName", 0},
 	}

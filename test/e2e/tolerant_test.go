@@ -270,8 +270,8 @@ func TestManagersAreResolved(t *testing.T) {
 
 	withManager := func(userName string, manager any) map[string]any {
 		u := simpleUser(userName, "E", "Mployee")
-		u["schemas"] = []any{userURN, enterpriseURN}
-		u[enterpriseURN] = map[string]any{"manager": manager}
+		u["schemas"] = []any{harness.UserURN, harness.EnterpriseURN}
+		u[harness.EnterpriseURN] = map[string]any{"manager": manager}
 		return u
 	}
 	tests := []struct {
@@ -300,7 +300,7 @@ func TestManagersAreResolved(t *testing.T) {
 			if str(row["ManagerId"]) != "" {
 				t.Errorf("%s: ManagerId = %v; want unset", tt.name, row["ManagerId"])
 			}
-			if got := adjusted(t, logs, str(doc["id"]), "unresolved"); !contains(got, enterpriseURN+":manager") {
+			if got := adjusted(t, logs, str(doc["id"]), "unresolved"); !contains(got, harness.EnterpriseURN+":manager") {
 				t.Errorf("%s: audit unresolved %v; want the manager attribute", tt.name, got)
 			}
 		} else if !sameID(str(row["ManagerId"]), tt.want.(string)) {
@@ -323,14 +323,14 @@ func TestManagersAreResolved(t *testing.T) {
 
 	// An unresolved manager on update leaves ManagerId as it is (Entra's legacy PATCH forms).
 	id := b.createUser(t, withManager("report@acme.example.com", map[string]any{"value": bossID}))
-	status, doc := b.within(t, 2, http.MethodPatch, "/Users/"+id, patch(op("Replace", enterpriseURN+":manager", "someone-else@elsewhere.example")))
+	status, doc := b.within(t, 2, http.MethodPatch, "/Users/"+id, patch(op("Replace", harness.EnterpriseURN+":manager", "someone-else@elsewhere.example")))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH unresolved manager = %d; body %v", status, doc)
 	}
 	if row := b.Org.User(t, id); !sameID(str(row["ManagerId"]), bossID) {
 		t.Errorf("ManagerId after an unresolved PATCH = %v; want unchanged %s", row["ManagerId"], bossID)
 	}
-	b.within(t, 1, http.MethodPatch, "/Users/"+id, patch(op("Remove", enterpriseURN+":manager", nil)))
+	b.within(t, 1, http.MethodPatch, "/Users/"+id, patch(op("Remove", harness.EnterpriseURN+":manager", nil)))
 	if row := b.Org.User(t, id); str(row["ManagerId"]) != "" {
 		t.Errorf("ManagerId after Remove = %v; want unset", row["ManagerId"])
 	}
@@ -345,8 +345,8 @@ func TestLengthsAndDerivedFields(t *testing.T) {
 	u := simpleUser("chris@acme.example.com", "Christopher", "Long")
 	u["nickName"] = "Christopher"
 	u["title"] = long
-	u["schemas"] = []any{userURN, enterpriseURN}
-	u[enterpriseURN] = map[string]any{"department": long}
+	u["schemas"] = []any{harness.UserURN, harness.EnterpriseURN}
+	u[harness.EnterpriseURN] = map[string]any{"department": long}
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", u)
 	if status != http.StatusCreated {
 		t.Fatalf("POST long soft values = %d; body %v", status, doc)
@@ -372,10 +372,10 @@ func TestLengthsAndDerivedFields(t *testing.T) {
 	}
 
 	// No familyName: displayName's last word, else userName's local part.
-	room := map[string]any{"schemas": []any{userURN}, "userName": "room.4b@acme.example.com", "displayName": "Meeting Room 4B"}
+	room := map[string]any{"schemas": []any{harness.UserURN}, "userName": "room.4b@acme.example.com", "displayName": "Meeting Room 4B"}
 	doc = b.must(t, created, http.MethodPost, "/Users", room)
 	assertFields(t, "meeting room", b.Org.User(t, str(doc["id"])), map[string]any{"LastName": "4B", "Email": "room.4b@acme.example.com"})
-	svc := map[string]any{"schemas": []any{userURN}, "userName": "svc-backup@acme.example.com"}
+	svc := map[string]any{"schemas": []any{harness.UserURN}, "userName": "svc-backup@acme.example.com"}
 	doc = b.must(t, created, http.MethodPost, "/Users", svc)
 	svcID := str(doc["id"])
 	assertFields(t, "service account", b.Org.User(t, svcID), map[string]any{"LastName": "svc-backup"})
@@ -383,7 +383,7 @@ func TestLengthsAndDerivedFields(t *testing.T) {
 	// A PUT without emails (nor familyName) keeps Email and LastName.
 	b.runUserSteps(t, svcID, []userStep{{
 		name: "PUT without emails", method: http.MethodPut,
-		body: map[string]any{"schemas": []any{userURN}, "userName": "svc-backup@acme.example.com", "title": "Robot"},
+		body: map[string]any{"schemas": []any{harness.UserURN}, "userName": "svc-backup@acme.example.com", "title": "Robot"},
 		want: map[string]any{"Email": "svc-backup@acme.example.com", "LastName": "svc-backup", "Title": "Robot"},
 	}})
 }
@@ -396,7 +396,7 @@ users:
     - {scim: name.familyName, required: true}
 `)
 	b.warm(t)
-	status, doc := b.do(t, http.MethodPost, "/Users", map[string]any{"schemas": []any{userURN}, "userName": "x@acme.example.com", "displayName": "X Y"})
+	status, doc := b.do(t, http.MethodPost, "/Users", map[string]any{"schemas": []any{harness.UserURN}, "userName": "x@acme.example.com", "displayName": "X Y"})
 	assertError(t, "POST without familyName (required: true)", status, doc, http.StatusBadRequest, "invalidValue", "familyName")
 }
 
@@ -410,7 +410,7 @@ func TestOneFieldTwoAttributes(t *testing.T) {
 
 	// GET-modify-PUT: the echoed extension alias is unchanged, the new nickName wins.
 	doc := b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
-	if ext, _ := doc[salesforceURN].(map[string]any); str(ext["alias"]) != "gina" {
+	if ext, _ := doc[harness.SalesforceURN].(map[string]any); str(ext["alias"]) != "gina" {
 		t.Fatalf("GET echoes alias %v; want gina", ext["alias"])
 	}
 	doc["nickName"] = "gg"
@@ -425,7 +425,7 @@ func TestOneFieldTwoAttributes(t *testing.T) {
 
 	// Both changed, to different values: a 400 naming both, nothing written.
 	doc["nickName"] = "one"
-	doc[salesforceURN].(map[string]any)["alias"] = "two"
+	doc[harness.SalesforceURN].(map[string]any)["alias"] = "two"
 	status, got = b.do(t, http.MethodPut, "/Users/"+id, doc)
 	assertError(t, "PUT with nickName and alias disagreeing", status, got, http.StatusBadRequest, "invalidValue", "nickName")
 	if !strings.Contains(str(got["detail"]), "alias") {
