@@ -232,35 +232,10 @@ func filterPath(path, f string, extra ...string) string {
 	return path + "?" + q
 }
 
-// patch builds a PatchOp message from operations.
-func patch(ops ...map[string]any) map[string]any {
-	list := make([]any, len(ops))
-	for i, op := range ops {
-		list[i] = op
-	}
-	return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": list}
-}
-
-// op is one PATCH operation; a nil value is omitted, path "" is a path-less operation.
-func op(name, path string, value any) map[string]any {
-	m := map[string]any{"op": name}
-	if path != "" {
-		m["path"] = path
-	}
-	if value != nil {
-		m["value"] = value
-	}
-	return m
-}
-
-// memberValues is the SCIM members/value array for ids.
-func memberValues(ids ...string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = map[string]any{"value": id}
-	}
-	return out
-}
+// patch, op and memberValues are harness.Patch, harness.Op and harness.Members.
+func patch(ops ...map[string]any) map[string]any     { return harness.Patch(ops...) }
+func op(name, path string, value any) map[string]any { return harness.Op(name, path, value) }
+func memberValues(ids ...string) []any               { return harness.Members(ids...) }
 
 // memberIDs returns the sorted member values of a SCIM Group.
 func memberIDs(doc map[string]any) []string {

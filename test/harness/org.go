@@ -67,24 +67,25 @@ func (o Org) Frozen(t testing.TB, userID string) bool {
 // Profile returns the id of the profile with that Name.
 func (o Org) Profile(t testing.TB, name string) string {
 	t.Helper()
-	for _, p := range o.List("Profile") {
-		if p["Name"] == name {
-			return Str(p["Id"])
-		}
-	}
-	t.Fatalf("Salesforce has no profile %q", name)
-	return ""
+	return o.mustID(t, "Profile", "Name", name, "profile")
 }
 
 // PermissionSet returns the id of the permission set with that Label.
 func (o Org) PermissionSet(t testing.TB, label string) string {
 	t.Helper()
-	for _, ps := range o.List("PermissionSet") {
-		if ps["Label"] == label {
-			return Str(ps["Id"])
+	return o.mustID(t, "PermissionSet", "Label", label, "permission set labelled")
+}
+
+// mustID returns the Id of the first object row whose field is value; the test fails, saying
+// "Salesforce has no <what> <value>", when there is none.
+func (o Org) mustID(t testing.TB, object, field, value, what string) string {
+	t.Helper()
+	for _, row := range o.List(object) {
+		if row[field] == value {
+			return Str(row["Id"])
 		}
 	}
-	t.Fatalf("Salesforce has no permission set labelled %q", label)
+	t.Fatalf("Salesforce has no %s %q", what, value)
 	return ""
 }
 
@@ -129,10 +130,16 @@ func (o Org) AssignedSets(userID string) []string {
 
 // Members returns the ids (sorted) of the users assigned a permission set.
 func (o Org) Members(psID string) []string {
+	return o.assignmentIDs("PermissionSetId", psID, "AssigneeId")
+}
+
+// assignmentIDs returns, sorted and never nil, the take field of the PermissionSetAssignment rows
+// whose match field names id.
+func (o Org) assignmentIDs(match, id, take string) []string {
 	out := []string{}
 	for _, a := range o.List("PermissionSetAssignment") {
-		if SameID(Str(a["PermissionSetId"]), psID) {
-			out = append(out, Str(a["AssigneeId"]))
+		if SameID(Str(a[match]), id) {
+			out = append(out, Str(a[take]))
 		}
 	}
 	slices.Sort(out)
@@ -156,13 +163,7 @@ func (o Org) UserState(id string) map[string]any {
 			state["UserLogin"] = row
 		}
 	}
-	var assigned []string
-	for _, row := range o.List("PermissionSetAssignment") {
-		if SameID(Str(row["AssigneeId"]), id) {
-			assigned = append(assigned, Str(row["PermissionSetId"]))
-		}
-	}
-	slices.Sort(assigned)
+	assigned := o.assignmentIDs("AssigneeId", id, "PermissionSetId")
 	state["assignments"] = assigned
 	return state
 }
@@ -170,13 +171,7 @@ func (o Org) UserState(id string) map[string]any {
 // GroupState is a permission set's row and the ids of its assignees, sorted.
 func (o Org) GroupState(id string) map[string]any {
 	state := map[string]any{"PermissionSet": o.Get("PermissionSet", id)}
-	var assignees []string
-	for _, row := range o.List("PermissionSetAssignment") {
-		if SameID(Str(row["PermissionSetId"]), id) {
-			assignees = append(assignees, Str(row["AssigneeId"]))
-		}
-	}
-	slices.Sort(assignees)
+	assignees := o.assignmentIDs("PermissionSetId", id, "AssigneeId")
 	state["assignees"] = assignees
 	return state
 }

@@ -12,3 +12,33 @@ const (
 	ErrorURN      = "urn:ietf:params:scim:api:messages:2.0:Error"
 	ListURN       = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 )
+
+// Patch is a PatchOp message (RFC 7644 §3.5.2) with the given operations.
+func Patch(ops ...map[string]any) map[string]any {
+	list := make([]any, len(ops))
+	for i, op := range ops {
+		list[i] = op
+	}
+	return map[string]any{"schemas": []any{PatchURN}, "Operations": list}
+}
+
+// Op is one PATCH operation; a nil value is omitted, path "" is a path-less operation.
+func Op(name, path string, value any) map[string]any {
+	o := map[string]any{"op": name}
+	if path != "" {
+		o["path"] = path
+	}
+	if value != nil {
+		o["value"] = value
+	}
+	return o
+}
+
+// Members is the SCIM members (or groups) array of ids: [{"value": id}, …].
+func Members(ids ...string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = map[string]any{"value": id}
+	}
+	return out
+}

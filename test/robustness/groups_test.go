@@ -35,14 +35,6 @@ func unknownUserIDs(n int) []string {
 	return ids
 }
 
-func members(ids ...string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = map[string]any{"value": id}
-	}
-	return out
-}
-
 // permissionSetsLabelled returns the ids of permission sets whose Label or Name contains s.
 func (b *bridge) permissionSetsLabelled(s string) []string {
 	var ids []string

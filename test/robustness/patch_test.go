@@ -9,25 +9,10 @@ import (
 	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
-// patchBody is a PatchOp request with the given operations.
-func patchBody(ops ...map[string]any) map[string]any {
-	list := make([]any, len(ops))
-	for i, op := range ops {
-		list[i] = op
-	}
-	return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": list}
-}
-
-func op(name, path string, value any) map[string]any {
-	o := map[string]any{"op": name}
-	if path != "" {
-		o["path"] = path
-	}
-	if value != nil {
-		o["value"] = value
-	}
-	return o
-}
+// patchBody, op and members are harness.Patch, harness.Op and harness.Members.
+func patchBody(ops ...map[string]any) map[string]any { return harness.Patch(ops...) }
+func op(name, path string, value any) map[string]any { return harness.Op(name, path, value) }
+func members(ids ...string) []any                    { return harness.Members(ids...) }
 
 // TestPatchUserRejectsBadOperations sends every malformed PATCH shape to a fresh user: each must be
 // a SCIM 4xx and change nothing in Salesforce (not even the operations before the bad one).
