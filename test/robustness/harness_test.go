@@ -55,7 +55,7 @@ type bridge struct {
 	*harness.Bridge
 
 	mu      sync.Mutex
-	secrets []string // never in a log or a harness.Response
+	secrets []string // never in a log or a response
 	markers []string // submitted attribute values: never in a log or an error
 }
 
@@ -143,7 +143,7 @@ func (b *bridge) marker(prefix string) string {
 	return m
 }
 
-// secret remembers a value that must reach neither a log nor a harness.Response.
+// secret remembers a value that must reach neither a log nor a response.
 func (b *bridge) secret(s string) {
 	b.mu.Lock()
 	b.secrets = append(b.secrets, s)
