@@ -14,7 +14,8 @@ import (
 )
 
 // This file is the only place that turns errors into HTTP statuses and SCIM error bodies
-// (RFC 7644 §3.12).
+// (RFC 7644 §3.12). A resource handler's error reaches the SCIM library through handlerError
+// (scimlib_response.go), which classifies it here.
 
 const (
 	scimContentType = "application/scim+json"

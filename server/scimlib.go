@@ -49,7 +49,8 @@ import (
 //  12. It rewrites a handler's 429 and 503, and any status it deems inapplicable to the method, to
 //     500 without Retry-After, and shows a raw error's text as "detail" (errors.CheckScimError).
 //     handlerError notes the seam error, correctingWriter writes it instead. TestLimitedAndUnavailable,
-//     TestErrorKinds, TestInternalErrorHidesCauseAndLogsIt.
+//     TestErrorKinds; TestInternalErrorHidesCauseAndLogsIt (for the raw text, handlerError's
+//     conversion and correctingWriter each suffice).
 //  13. It writes the requested count as itemsPerPage. noteItemsPerPage, correctingWriter
 //     (setTopLevel). TestItemsPerPageCountsReturnedResources; TestSetTopLevel.
 //  14. It builds meta.location from the id in the request path, not the resource's canonical id.
