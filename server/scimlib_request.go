@@ -54,7 +54,7 @@ func correctFilter(r *http.Request) *http.Request {
 		return r
 	}
 	q := r.URL.Query()
-	if endpoint := metricResource(r.URL.Path); endpoint == "Schemas" || endpoint == "ResourceTypes" {
+	if endpoint := scimEndpoint(r.URL.Path); endpoint == "Schemas" || endpoint == "ResourceTypes" {
 		q.Del("filter")
 	} else if rewritten := rewriteFilter(f); rewritten != f {
 		q.Set("filter", rewritten)
