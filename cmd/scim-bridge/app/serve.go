@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -102,6 +103,13 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		return nil, err
 	}
 	p := cfg.Provisioning
+	// validate checked these words; parsing them cannot fail here.
+	disableAction, err1 := salesforce.ParseDisableAction(p.DisableAction)
+	membership, err2 := salesforce.ParseMembershipMode(p.PermissionSets)
+	source, err3 := salesforce.ParseGroupSource(cfg.Groups.Source)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, err
+	}
 	recorder := status.NewRecorder(nil)
 	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
 		Provisioning: salesforce.ProvisioningConfig{
@@ -109,8 +117,8 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			UpdateUsers:      p.UpdateUsers,
 			DisableUsers:     p.DisableUsers,
 			DeprovisionUsers: p.DeprovisionUsers,
-			DisableAction:    p.DisableAction,
-			PermissionSets:   p.PermissionSets,
+			DisableAction:    disableAction,
+			PermissionSets:   membership,
 			DryRun:           p.DryRun,
 			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
@@ -122,7 +130,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		Users:              cfg.userMapping(),
 		UserTypes:          cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
-			Source:      cfg.Groups.Source,
+			Source:      source,
 			Include:     cfg.Groups.Include,
 			AllowCreate: cfg.Groups.AllowCreate,
 			AllowDelete: cfg.Groups.AllowDelete,
