@@ -47,16 +47,6 @@ type Conflict struct {
 	Values     []string
 }
 
-// MemberChange is a change to a set of memberships (group members, a user's permission sets).
-type MemberChange struct {
-	// Replace means Add is the complete desired set (PUT, replace); otherwise the change is incremental.
-	Replace bool
-	// Add holds the ids or names to add (with Replace: the desired set, possibly empty).
-	Add []string
-	// Remove holds the ids or names to remove (never set with Replace).
-	Remove []string
-}
-
 type writeMode int
 
 const (

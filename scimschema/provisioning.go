@@ -9,9 +9,13 @@ import (
 	"github.com/scim2/filter-parser/v2"
 )
 
-// This file is the seam between the SCIM server and a provisioning backend (the Salesforce one, or a
-// test fake). Both sides import it; neither imports the other. Nothing here knows about HTTP or
-// Salesforce.
+// This file is the provisioning interface: the seam between the SCIM server and a provisioning
+// backend (the Salesforce one, or a test fake). The server calls Users and Groups with the types
+// below (Resource, ListQuery, ReadOptions, Page, PatchOp) and turns the Kind of a returned Error
+// into a SCIM status; the backend implements the two interfaces. Both sides import this package;
+// neither imports the other. Nothing here knows about HTTP or Salesforce. The request context
+// carries the acting token's name (WithActor) and, for the creates of one BulkRequest, their
+// Companion (companions.go).
 
 // Resource is one SCIM resource crossing the seam.
 type Resource struct {
