@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -405,7 +406,7 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 	}
 	found := false
 	for _, a := range h.e.List("PermissionSetAssignment") {
-		if sameID(str(a["AssigneeId"]), u) && sameID(str(a["PermissionSetGroupId"]), psg) {
+		if rest.SameID(str(a["AssigneeId"]), u) && rest.SameID(str(a["PermissionSetGroupId"]), psg) {
 			found = true
 		}
 	}
@@ -560,7 +561,7 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 				}
 				found = true
 				members, _ := r.Attributes["members"].([]any)
-				if len(members) != 1 || !sameID(members[0].(map[string]any)["value"].(string), u) {
+				if len(members) != 1 || !rest.SameID(members[0].(map[string]any)["value"].(string), u) {
 					t.Errorf("permission set group members = %v; want the one assignee", members)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -160,7 +161,7 @@ func TestIntegrationUserIsLearntWhenOnlyAnAccessTokenWasUsed(t *testing.T) {
 	if err != nil || tok.AccessToken == "" {
 		t.Fatalf("token: %v", err)
 	}
-	c, err := New(h.ctx, Config{Flow: FlowRefreshToken, URL: h.url, ClientID: "test-client", ClientSecret: "test-secret",
+	c, err := rest.New(h.ctx, rest.Config{Flow: rest.FlowRefreshToken, URL: h.url, ClientID: "test-client", ClientSecret: "test-secret",
 		RefreshToken: "test-refresh", AccessToken: tok.AccessToken})
 	if err != nil {
 		t.Fatal(err)

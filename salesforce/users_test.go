@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -63,7 +64,7 @@ func TestCreateUserWithDefaultsInOneCall(t *testing.T) {
 func sameValue(a, b any) bool {
 	if s, ok := a.(string); ok {
 		if t, ok := b.(string); ok && len(s) >= 15 && len(t) >= 15 && strings.HasPrefix(s, "0") {
-			return sameID(s, t)
+			return rest.SameID(s, t)
 		}
 	}
 	return a == b
@@ -594,7 +595,7 @@ func TestLostCreateAnswerIsReconciled(t *testing.T) {
 	for _, u := range h.e.List("User") {
 		if u["Username"] == "lost@example.com" {
 			count++
-			if !sameID(u["Id"].(string), res.ID) {
+			if !rest.SameID(u["Id"].(string), res.ID) {
 				t.Errorf("answered id %s; the user is %s", res.ID, u["Id"])
 			}
 		}

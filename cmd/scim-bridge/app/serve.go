@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/server"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
@@ -29,7 +30,7 @@ var allowStringBooleans sync.Once
 // bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler, with
 // the bearer tokens (replaced on SIGHUP) and the readiness state behind /readyz.
 type bridge struct {
-	client   *salesforce.Client
+	client   *rest.Client
 	backend  *salesforce.Backend
 	handler  http.Handler
 	tokens   *server.TokenSet
@@ -74,7 +75,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		jwtKey = b
 	}
 	sf := cfg.Salesforce
-	client, err := salesforce.New(ctx, salesforce.Config{
+	client, err := rest.New(ctx, rest.Config{
 		URL:              sf.URL,
 		LoginURL:         sf.LoginURL,
 		APIVersion:       sf.APIVersion,

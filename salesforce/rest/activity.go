@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"sync"
@@ -55,7 +55,7 @@ func (h *activity) token(err error) {
 	h.state.TokenAt, h.state.TokenOK, h.state.TokenError = h.now(), err == nil, ""
 	h.state.TokenRequests++
 	if err != nil {
-		h.state.TokenError = codeOf(err)
+		h.state.TokenError = CodeOf(err)
 		if h.state.TokenError == "refused" {
 			h.state.TokenError = KindOf(err).String()
 		}

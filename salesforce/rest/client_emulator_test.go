@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"context"
@@ -49,7 +49,11 @@ func newOrg(t testing.TB, cfg emulator.Config) *org {
 	if cfg.RefreshToken == "" {
 		cfg.RefreshToken = testRefreshToken
 	}
-	cfg.Profile = testProfile(t)
+	profile, err := emulator.ProfileFromEnv(os.Getenv) // SCIM_BRIDGE_TEST_EMULATOR_PROFILE
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profile = profile
 	emu, err := emulator.New(cfg)
 	if err != nil {
 		t.Fatalf("emulator.New() error = %v", err)

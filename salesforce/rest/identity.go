@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func identityUserID(tok *oauth2.Token) (string, bool) {
 	if err != nil || raw == "" {
 		return "", false
 	}
-	id, ok := canonicalID(path.Base(u.Path), prefixUser)
+	id, ok := CanonicalID(path.Base(u.Path), PrefixUser)
 	return id, ok
 }
 
@@ -30,9 +30,9 @@ func (c *Client) IntegrationUserID() string {
 	return c.tokens.userID
 }
 
-// integrationUser returns the integration user's id, obtaining a new token when no token response
+// IntegrationUser returns the integration user's id, obtaining a new token when no token response
 // named it yet (a configured access_token that REST accepted before any token call).
-func (c *Client) integrationUser(ctx context.Context) (string, error) {
+func (c *Client) IntegrationUser(ctx context.Context) (string, error) {
 	t := c.tokens
 	t.mu.Lock()
 	id, gen := t.userID, t.gen

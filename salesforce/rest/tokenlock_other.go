@@ -1,6 +1,6 @@
 //go:build !unix
 
-package salesforce
+package rest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 // these subrequests can be sObject Collections or query operations, including Query and QueryAll
 // requests", D-COMP https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite_post.htm).
 const (
-	maxSubrequests      = 25
-	maxQuerySubrequests = 5
+	MaxSubrequests      = 25
+	MaxQuerySubrequests = 5
 	// CollectionChunk is the most records one sObject Collections call takes.
 	CollectionChunk = 200
 )
@@ -90,21 +90,21 @@ type compositeResult struct {
 // everything back. The top-level answer is 200 even when subrequests fail: look at each
 // SubResponse. A composite made only of GETs is retried like a read.
 func (c *Client) Composite(ctx context.Context, allOrNone bool, subs []Subrequest) ([]SubResponse, error) {
-	raw, err := c.compositeRaw(ctx, allOrNone, subs)
+	raw, err := c.CompositeRaw(ctx, allOrNone, subs)
 	if err != nil {
 		return nil, err
 	}
-	return decodeComposite(raw)
+	return DecodeComposite(raw)
 }
 
-// compositeRaw is Composite with the answer left undecoded, for a caller that decodes it into
-// types in one pass (readUsersTyped).
-func (c *Client) compositeRaw(ctx context.Context, allOrNone bool, subs []Subrequest) ([]byte, error) {
+// CompositeRaw is Composite with the answer left undecoded, for a caller that decodes it into
+// types in one pass (the backend's typed user reads).
+func (c *Client) CompositeRaw(ctx context.Context, allOrNone bool, subs []Subrequest) ([]byte, error) {
 	if len(subs) == 0 {
 		return nil, errors.New("salesforce: composite needs at least one subrequest")
 	}
-	if len(subs) > maxSubrequests {
-		return nil, fmt.Errorf("salesforce: composite takes at most %d subrequests, got %d", maxSubrequests, len(subs))
+	if len(subs) > MaxSubrequests {
+		return nil, fmt.Errorf("salesforce: composite takes at most %d subrequests, got %d", MaxSubrequests, len(subs))
 	}
 	body := compositeBody{AllOrNone: allOrNone, CompositeRequest: make([]compositeSub, len(subs))}
 	safe := true
@@ -112,8 +112,8 @@ func (c *Client) compositeRaw(ctx context.Context, allOrNone bool, subs []Subreq
 	queries := 0
 	for i, s := range subs {
 		if isQueryOrCollection(s.Path) {
-			if queries++; queries > maxQuerySubrequests {
-				return nil, fmt.Errorf("salesforce: composite takes at most %d query or sObject Collections subrequests", maxQuerySubrequests)
+			if queries++; queries > MaxQuerySubrequests {
+				return nil, fmt.Errorf("salesforce: composite takes at most %d query or sObject Collections subrequests", MaxQuerySubrequests)
 			}
 		}
 		switch s.Method {
@@ -142,14 +142,14 @@ func (c *Client) compositeRaw(ctx context.Context, allOrNone bool, subs []Subreq
 		}
 	}
 	var raw rawAnswer
-	if err := c.call(ctx, request{op: "composite", method: http.MethodPost, path: c.data("composite"), body: body, safe: safe}, &raw); err != nil {
+	if err := c.call(ctx, request{op: "composite", method: http.MethodPost, path: c.DataPath("composite"), body: body, safe: safe}, &raw); err != nil {
 		return nil, err
 	}
 	return raw, nil
 }
 
-// decodeComposite decodes a composite answer into its subresponses.
-func decodeComposite(raw []byte) ([]SubResponse, error) {
+// DecodeComposite decodes a composite answer into its subresponses.
+func DecodeComposite(raw []byte) ([]SubResponse, error) {
 	var res compositeResult
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return []SubResponse{}, nil
@@ -175,10 +175,10 @@ type SaveResult struct {
 	Errors  []Error
 }
 
-func (r saveResponse) result() SaveResult {
+func (r SaveResponse) Result() SaveResult {
 	s := SaveResult{ID: r.ID, Success: r.Success}
 	for _, e := range r.Errors {
-		s.Errors = append(s.Errors, e.toError())
+		s.Errors = append(s.Errors, e.AsError())
 	}
 	return s
 }
@@ -224,9 +224,9 @@ func (c *Client) saveRecords(ctx context.Context, method string, allOrNone bool,
 	results := make([]SaveResult, 0, len(records))
 	for start := 0; start < len(records); start += CollectionChunk {
 		chunk := records[start:min(start+CollectionChunk, len(records))]
-		var res []saveResponse
+		var res []SaveResponse
 		body := map[string]any{"allOrNone": allOrNone, "records": chunk}
-		if err := c.call(ctx, request{op: "collections", method: method, path: c.data("composite", "sobjects"), body: body}, &res); err != nil {
+		if err := c.call(ctx, request{op: "collections", method: method, path: c.DataPath("composite", "sobjects"), body: body}, &res); err != nil {
 			return results, err
 		}
 		if failed, err := appendResults(&results, res, len(chunk)); err != nil {
@@ -253,8 +253,8 @@ func (c *Client) DeleteRecords(ctx context.Context, allOrNone bool, ids []string
 	for start := 0; start < len(ids); start += CollectionChunk {
 		chunk := ids[start:min(start+CollectionChunk, len(ids))]
 		q := url.Values{"ids": {strings.Join(chunk, ",")}, "allOrNone": {fmt.Sprint(allOrNone)}}
-		var res []saveResponse
-		if err := c.call(ctx, request{op: "collections", method: http.MethodDelete, path: c.data("composite", "sobjects"), query: q}, &res); err != nil {
+		var res []SaveResponse
+		if err := c.call(ctx, request{op: "collections", method: http.MethodDelete, path: c.DataPath("composite", "sobjects"), query: q}, &res); err != nil {
 			return results, err
 		}
 		if failed, err := appendResults(&results, res, len(chunk)); err != nil {
@@ -270,13 +270,13 @@ func (c *Client) DeleteRecords(ctx context.Context, allOrNone bool, ids []string
 }
 
 // appendResults adds one chunk's results and reports whether any record failed.
-func appendResults(results *[]SaveResult, res []saveResponse, want int) (failed bool, err error) {
+func appendResults(results *[]SaveResult, res []SaveResponse, want int) (failed bool, err error) {
 	if len(res) != want {
 		return false, &Error{Kind: KindOther, ownMessage: true,
 			Message: fmt.Sprintf("sObject Collections answered %d results for %d records", len(res), want)}
 	}
 	for _, r := range res {
-		*results = append(*results, r.result())
+		*results = append(*results, r.Result())
 		failed = failed || !r.Success
 	}
 	return failed, nil

@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func (c *Client) probeAllowance(ctx context.Context) bool {
 	var limits struct {
 		DailyAPIRequests struct{ Max, Remaining int } `json:"DailyApiRequests"`
 	}
-	err := c.call(ctx, request{op: "limits", method: http.MethodGet, path: c.data("limits"), safe: true, probe: true}, &limits)
+	err := c.call(ctx, request{op: "limits", method: http.MethodGet, path: c.DataPath("limits"), safe: true, probe: true}, &limits)
 	if err != nil {
 		return false
 	}

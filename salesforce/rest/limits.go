@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"errors"
@@ -96,16 +96,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help: "1 while the org's daily API allowance is used up and SCIM requests are answered 429 without calling Salesforce.",
 	})
 	var err error
-	m.persists = register(reg, m.persists, &err)
-	m.exhausted = register(reg, m.exhausted, &err)
-	m.requests = register(reg, m.requests, &err)
-	m.duration = register(reg, m.duration, &err)
-	m.apiUsage = register(reg, m.apiUsage, &err)
-	m.refreshes = register(reg, m.refreshes, &err)
+	m.persists = Register(reg, m.persists, &err)
+	m.exhausted = Register(reg, m.exhausted, &err)
+	m.requests = Register(reg, m.requests, &err)
+	m.duration = Register(reg, m.duration, &err)
+	m.apiUsage = Register(reg, m.apiUsage, &err)
+	m.refreshes = Register(reg, m.refreshes, &err)
 	return m, err
 }
 
-func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
 	if err := reg.Register(c); err != nil {
 		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
 			if existing, ok := are.ExistingCollector.(C); ok {

@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func newHealthTracker(reg prometheus.Registerer, now func() time.Time) (*healthT
 		return t, nil
 	}
 	var err error
-	t.gauge = register(reg, t.gauge, &err)
+	t.gauge = Register(reg, t.gauge, &err)
 	return t, err
 }
 

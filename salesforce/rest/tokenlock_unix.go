@@ -1,6 +1,6 @@
 //go:build unix
 
-package salesforce
+package rest
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 			f.Close()
 			return nil, err
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := Sleep(ctx, delay); err != nil {
 			f.Close()
 			return nil, err
 		}

@@ -5,36 +5,10 @@ import (
 	"testing"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
-func TestCanonicalID(t *testing.T) {
-	t.Parallel()
-	const id = "0PS5g000000000AGAQ" // "0PS5g000000000A" with its case-safe suffix
-	for _, tc := range []struct {
-		in, want string
-		ok       bool
-	}{
-		{"0PS5g000000000A", id, true},
-		{id, id, true},
-		{"0ps5g000000000agaq", id, true}, // case-folded by an IdP: the suffix restores the case
-		{"0PS5G000000000AGAQ", id, true},
-		{"0PS5g000000000AZZZ", "", false}, // a suffix that is not this id's: another record, not this one
-		{"0pS5G000000000Agaq", "", false}, // the head's case contradicts its suffix
-		{"0PS5g000000000A999", "", false}, // not a suffix character
-		{"005000000000001", "", false},    // wrong prefix for a permission set
-		{"0PS5g000000000", "", false},
-		{"0PS5g000000000AG-Q", "", false},
-	} {
-		got, ok := canonicalID(tc.in, prefixPermSet)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("canonicalID(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-// A group id whose suffix belongs to no record must not reach the group with the same first 15
-// characters, on any method.
 func TestGroupIDWithAForeignSuffixIsNotFound(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.AllowDelete = true }))
@@ -63,7 +37,7 @@ func TestGroupIDWithAForeignSuffixIsNotFound(t *testing.T) {
 func TestCatalogMissDoesNotSettleForAnEarlierLoad(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	o := h.b.op(h.ctx)
+	o := h.b.operation(h.ctx)
 	cat0, err := o.catalog()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +71,7 @@ func TestWalkRerunsTheQueryOnceWhenTheCursorIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	soql, err := Select("Id", "Name").From("PermissionSet").Where(Like("Name", "Walk_%")).OrderBy("Name", false).String()
+	soql, err := rest.Select("Id", "Name").From("PermissionSet").Where(rest.Like("Name", "Walk_%")).OrderBy("Name", false).String()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +100,7 @@ func TestWalkRerunsTheQueryOnceWhenTheCursorIsGone(t *testing.T) {
 	// The re-run fails the same way: no third attempt.
 	rerunGone := gone
 	rerunGone.PathPattern = "/services/data/*/query"
-	if _, err := walk(gone, rerunGone); KindOf(err) != KindUnavailable {
+	if _, err := walk(gone, rerunGone); rest.KindOf(err) != rest.KindUnavailable {
 		t.Errorf("walk with the cursor gone twice: %v; want KindUnavailable", err)
 	}
 }

@@ -8,105 +8,13 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
-// Salesforce id prefixes of the objects the backend touches.
-const (
-	prefixUser      = "005"
-	prefixPermSet   = "0PS"
-	prefixPermSetGr = "0PG"
-	prefixProfile   = "00e"
-)
-
-// canonicalID returns the 18-character form of a 15- or 18-character Salesforce id with the
-// given key prefix (one of several when more are given), or false when s is not such an id.
-// Random ids that IdPs probe with are "not found", never "bad request".
-func canonicalID(s string, prefixes ...string) (string, bool) {
-	if len(s) != 15 && len(s) != 18 {
-		return "", false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return "", false
-		}
-	}
-	var id string
-	if len(s) == 15 {
-		id = s + caseSafeSuffix(s)
-	} else {
-		// An 18-character id's suffix encodes the case of the first 15 characters, so a
-		// case-folded id (IdPs and spreadsheets lower-case them) is still the same record. A
-		// suffix that does not belong to the id names no record: answering for "the record with
-		// the same first 15 characters" would read, change or delete another one.
-		base, ok := restoreCase(s)
-		if !ok || !strings.EqualFold(caseSafeSuffix(base), s[15:]) {
-			return "", false
-		}
-		if head := s[:15]; head != base && head != strings.ToLower(head) && head != strings.ToUpper(head) {
-			return "", false
-		}
-		id = base + caseSafeSuffix(base)
-	}
-	if len(prefixes) == 0 {
-		return id, true
-	}
-	for _, p := range prefixes {
-		if strings.HasPrefix(id, p) {
-			return id, true
-		}
-	}
-	return "", false
-}
-
-// caseSafeAlphabet maps the five upper-case flags of a 5-character chunk to one suffix character.
-const caseSafeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-// caseSafeSuffix returns the 3-character suffix that makes a 15-character id case-insensitive.
-func caseSafeSuffix(id15 string) string {
-	suffix := make([]byte, 3)
-	for chunk := range 3 {
-		flags := 0
-		for i := range 5 {
-			if c := id15[chunk*5+i]; c >= 'A' && c <= 'Z' {
-				flags |= 1 << i
-			}
-		}
-		suffix[chunk] = caseSafeAlphabet[flags]
-	}
-	return string(suffix)
-}
-
-// restoreCase returns the first 15 characters of an 18-character id with the letter case its
-// suffix encodes; false when the suffix holds a character outside the alphabet.
-func restoreCase(id18 string) (string, bool) {
-	out := []byte(strings.ToLower(id18[:15]))
-	for chunk := range 3 {
-		flags := strings.IndexByte(caseSafeAlphabet, strings.ToUpper(id18[15+chunk : 16+chunk])[0])
-		if flags < 0 {
-			return "", false
-		}
-		for i := range 5 {
-			if flags&(1<<i) != 0 {
-				c := out[chunk*5+i]
-				if c >= 'a' && c <= 'z' {
-					out[chunk*5+i] = c - 'a' + 'A'
-				} else {
-					return "", false // a digit cannot be upper case: not a suffix Salesforce makes
-				}
-			}
-		}
-	}
-	return string(out), true
-}
-
-// sameID compares two Salesforce ids, 15 or 18 characters.
-func sameID(a, b string) bool {
-	if len(a) < 15 || len(b) < 15 {
-		return a == b
-	}
-	return a[:15] == b[:15]
-}
+// Reading composite answers: query results inside subresponses walked past their first batch (the
+// parent's cursor, a re-run after INVALID_QUERY_LOCATOR, child rows read by query), and the first
+// failure among a composite's subresponses.
 
 // queryBody is a query result inside a composite response.
 type queryBody struct {
@@ -127,7 +35,7 @@ type saveResultBody struct {
 	} `json:"errors"`
 }
 
-func decodeQuery(sr SubResponse) (*queryBody, error) {
+func decodeQuery(sr rest.SubResponse) (*queryBody, error) {
 	var q queryBody
 	if err := json.Unmarshal(sr.Body, &q); err != nil {
 		return nil, fmt.Errorf("decoding the %s subresponse: %w", sr.ReferenceID, err)
@@ -167,11 +75,11 @@ func (b *Backend) walkRerun(ctx context.Context, q *queryBody, soql string, fn f
 		}
 		return fn(r)
 	})
-	if soql == "" || !IsCode(err, "INVALID_QUERY_LOCATOR") {
+	if soql == "" || !rest.IsCode(err, "INVALID_QUERY_LOCATOR") {
 		return err
 	}
 	b.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
-	_, err = b.c.queryEach(ctx, soql, 0, seen, func(r Record) error {
+	_, err = b.c.QueryEachExcept(ctx, soql, 0, seen, func(r rest.Record) error {
 		if !fn(r) {
 			return errStopWalk
 		}
@@ -197,7 +105,7 @@ func soqlOf(path string) string {
 }
 
 // pathsByRef indexes composite subrequest paths by reference id.
-func pathsByRef(subs []Subrequest) map[string]string {
+func pathsByRef(subs []rest.Subrequest) map[string]string {
 	m := make(map[string]string, len(subs))
 	for _, s := range subs {
 		m[s.ReferenceID] = s.Path
@@ -209,9 +117,9 @@ func pathsByRef(subs []Subrequest) map[string]string {
 // Salesforce pages child results with a cursor of their own, and the parent's next queryMore
 // invalidates the child cursors of the batch before (SOAP API queryMore(); the strict emulator
 // does both), while the bridge reads children after walking the parent. So rows past the first
-// batch are read with rest, a query of the same rows on the child object, never through the
+// batch are read with remaining, a query of the same rows on the child object, never through the
 // child's cursor; rows fn already had are skipped by Id.
-func (b *Backend) walkChild(ctx context.Context, q *queryBody, rest *Query, fn func(map[string]any) bool) error {
+func (b *Backend) walkChild(ctx context.Context, q *queryBody, remaining *rest.Query, fn func(map[string]any) bool) error {
 	if q == nil {
 		return nil
 	}
@@ -225,18 +133,18 @@ func (b *Backend) walkChild(ctx context.Context, q *queryBody, rest *Query, fn f
 	if q.Done || q.NextRecordsURL == "" {
 		return nil
 	}
-	return b.readChildRest(ctx, rest, seen, fn)
+	return b.readChildRest(ctx, remaining, seen, fn)
 }
 
 // readChildRest reads a child subquery's rows past its first batch with rest (a query of the
 // same rows on the child object, never the child's cursor: see walkChild), handing fn the rows
 // whose Id is not in seen; fn returning false stops the read without an error.
-func (b *Backend) readChildRest(ctx context.Context, rest *Query, seen map[string]bool, fn func(map[string]any) bool) error {
-	soql, err := rest.String()
+func (b *Backend) readChildRest(ctx context.Context, remaining *rest.Query, seen map[string]bool, fn func(map[string]any) bool) error {
+	soql, err := remaining.String()
 	if err != nil {
 		return err
 	}
-	_, err = b.c.QueryEach(ctx, soql, 0, func(r Record) error {
+	_, err = b.c.QueryEach(ctx, soql, 0, func(r rest.Record) error {
 		if seen[str(r["Id"])] {
 			return nil
 		}
@@ -254,7 +162,7 @@ func (b *Backend) readChildRest(ctx context.Context, rest *Query, seen map[strin
 // errStopWalk ends a QueryEach early without an error.
 var errStopWalk = errors.New("stop")
 
-func fromResult(res *QueryResult) *queryBody {
+func fromResult(res *rest.QueryResult) *queryBody {
 	q := &queryBody{TotalSize: res.TotalSize, Done: res.Done, NextRecordsURL: res.NextRecordsURL}
 	for _, r := range res.Records {
 		q.Records = append(q.Records, map[string]any(r))
@@ -278,7 +186,7 @@ func refQueryPath(soql string, refs ...string) string {
 // is an unresolvable reference is never read from its message: Salesforce words it differently
 // across versions (docs/salesforce-behaviour.md); callers decide from the referenced query's
 // result (emptyReference) or from the shape of the composite (allHalted).
-func subErr(subs []SubResponse) (int, *Error) {
+func subErr(subs []rest.SubResponse) (int, *rest.Error) {
 	first := -1
 	for i, s := range subs {
 		if s.Status < 400 {
@@ -286,7 +194,7 @@ func subErr(subs []SubResponse) (int, *Error) {
 		}
 		e := s.Err
 		if e == nil {
-			e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+			e = &rest.Error{Status: s.Status, Code: "UNKNOWN", Kind: rest.KindOther}
 			subs[i].Err = e
 		}
 		if e.Code != "PROCESSING_HALTED" {
@@ -305,7 +213,7 @@ func subErr(subs []SubResponse) (int, *Error) {
 // emptyReference reports whether subrequest sr did not run because the query it references
 // (for instance @{ref.records[0].Id}) found nothing: sr is PROCESSING_HALTED and ref's result, which
 // stays in the answer of a composite without allOrNone, has no rows.
-func emptyReference(by map[string]SubResponse, sr SubResponse, ref string) bool {
+func emptyReference(by map[string]rest.SubResponse, sr rest.SubResponse, ref string) bool {
 	if sr.Err == nil || sr.Err.Code != "PROCESSING_HALTED" {
 		return false
 	}
@@ -319,7 +227,7 @@ func emptyReference(by map[string]SubResponse, sr SubResponse, ref string) bool 
 
 // allHalted reports whether every failed subrequest of a composite is PROCESSING_HALTED: none
 // failed for a reason of its own, so the composite stopped at a reference that had no value.
-func allHalted(subs []SubResponse) bool {
+func allHalted(subs []rest.SubResponse) bool {
 	failed := false
 	for _, s := range subs {
 		if s.Status < 400 {
@@ -334,8 +242,8 @@ func allHalted(subs []SubResponse) bool {
 }
 
 // byRef indexes composite subresponses by reference id.
-func byRef(subs []SubResponse) map[string]SubResponse {
-	m := make(map[string]SubResponse, len(subs))
+func byRef(subs []rest.SubResponse) map[string]rest.SubResponse {
+	m := make(map[string]rest.SubResponse, len(subs))
 	for _, s := range subs {
 		m[s.ReferenceID] = s
 	}

@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"bytes"
@@ -346,7 +346,9 @@ type request struct {
 	probe  bool // the allowance probe: sent even while the allowance is used up
 }
 
-func (c *Client) data(segments ...string) string {
+// DataPath is the REST path of the configured API version joined with segments
+// ("/services/data/v62.0/query").
+func (c *Client) DataPath(segments ...string) string {
 	escaped := make([]string, len(segments))
 	for i, s := range segments {
 		escaped[i] = url.PathEscape(s)
@@ -388,7 +390,7 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		delay := c.retry.backoff(attempt)
 		c.logger(ctx).Debug().Str("operation", r.op).Int("attempt", attempt).Str("kind", err.Kind.String()).
 			Str("code", err.Code).Int("status", err.Status).Dur("delay", delay).Msg("salesforce call failed; retrying")
-		if serr := sleep(ctx, delay); serr != nil {
+		if serr := Sleep(ctx, delay); serr != nil {
 			return transportError(serr)
 		}
 	}
@@ -523,7 +525,7 @@ func (c *Client) Query(ctx context.Context, soql string, batchSize int) (*QueryR
 	if strings.TrimSpace(soql) == "" {
 		return nil, errors.New("salesforce: empty SOQL query")
 	}
-	r := request{op: "query", method: http.MethodGet, path: c.data("query"), query: url.Values{"q": {soql}}, safe: true}
+	r := request{op: "query", method: http.MethodGet, path: c.DataPath("query"), query: url.Values{"q": {soql}}, safe: true}
 	if batchSize > 0 {
 		r.header = map[string]string{"Sforce-Query-Options": "batchSize=" + strconv.Itoa(min(max(batchSize, 200), 2000))}
 	}
@@ -556,7 +558,7 @@ func (c *Client) QueryMore(ctx context.Context, nextRecordsURL string) (*QueryRe
 func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn func(Record) error) (total int, err error) {
 	seen := map[string]bool{}
 	for attempt := 0; ; attempt++ {
-		total, err = c.queryEach(ctx, soql, batchSize, seen, fn)
+		total, err = c.QueryEachExcept(ctx, soql, batchSize, seen, fn)
 		if attempt == 0 && IsCode(err, "INVALID_QUERY_LOCATOR") {
 			c.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
 			continue
@@ -565,7 +567,10 @@ func (c *Client) QueryEach(ctx context.Context, soql string, batchSize int, fn f
 	}
 }
 
-func (c *Client) queryEach(ctx context.Context, soql string, batchSize int, seen map[string]bool, fn func(Record) error) (total int, err error) {
+// QueryEachExcept runs soql once like QueryEach, without the re-run, handing fn only the records
+// whose Id is not in seen and adding each one it hands to seen. A caller that read part of a
+// result before its cursor was invalidated (INVALID_QUERY_LOCATOR) re-runs the query with it.
+func (c *Client) QueryEachExcept(ctx context.Context, soql string, batchSize int, seen map[string]bool, fn func(Record) error) (total int, err error) {
 	res, err := c.Query(ctx, soql, batchSize)
 	if err != nil {
 		return 0, err
@@ -630,7 +635,7 @@ func (c *Client) recordPath(sobject, id string) (string, error) {
 	if !validID(id) {
 		return "", malformedID()
 	}
-	return c.data("sobjects", sobject, id), nil
+	return c.DataPath("sobjects", sobject, id), nil
 }
 
 // Get reads one record; with no fields Salesforce returns every readable field.
@@ -655,11 +660,11 @@ func (c *Client) Get(ctx context.Context, sobject, id string, fields ...string) 
 	return rec, nil
 }
 
-// saveResponse is the body of a create (and of each sObject Collections element).
-type saveResponse struct {
+// SaveResponse is the body of a create (and of each sObject Collections element).
+type SaveResponse struct {
 	ID      string        `json:"id"`
 	Success bool          `json:"success"`
-	Errors  []recordError `json:"errors"`
+	Errors  []RecordError `json:"errors"`
 }
 
 // Create inserts a record and returns its id. It is never retried after a lost answer: the
@@ -668,13 +673,13 @@ func (c *Client) Create(ctx context.Context, sobject string, rec Record) (string
 	if err := checkObject(sobject); err != nil {
 		return "", err
 	}
-	var res saveResponse
-	if err := c.call(ctx, request{op: "create", method: http.MethodPost, path: c.data("sobjects", sobject), body: rec}, &res); err != nil {
+	var res SaveResponse
+	if err := c.call(ctx, request{op: "create", method: http.MethodPost, path: c.DataPath("sobjects", sobject), body: rec}, &res); err != nil {
 		return "", err
 	}
 	if !res.Success || res.ID == "" {
 		if len(res.Errors) > 0 {
-			e := res.Errors[0].toError()
+			e := res.Errors[0].AsError()
 			return "", &e
 		}
 		return "", &Error{Kind: KindOther, ownMessage: true, Message: "create answered without an id"}
@@ -736,7 +741,7 @@ func (c *Client) Describe(ctx context.Context, sobject string) (*Describe, error
 		return nil, err
 	}
 	var d Describe
-	if err := c.call(ctx, request{op: "describe", method: http.MethodGet, path: c.data("sobjects", sobject, "describe"), safe: true}, &d); err != nil {
+	if err := c.call(ctx, request{op: "describe", method: http.MethodGet, path: c.DataPath("sobjects", sobject, "describe"), safe: true}, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -66,9 +67,9 @@ type catalog struct {
 }
 
 func (c *catalog) profile(nameOrID string) (profile, bool) {
-	if id, ok := canonicalID(nameOrID, prefixProfile); ok {
+	if id, ok := rest.CanonicalID(nameOrID, rest.PrefixProfile); ok {
 		for _, p := range c.profiles {
-			if sameID(p.ID, id) {
+			if rest.SameID(p.ID, id) {
 				return p, true
 			}
 		}
@@ -84,7 +85,7 @@ func (c *catalog) profile(nameOrID string) (profile, bool) {
 
 func (c *catalog) profileName(id string) string {
 	for _, p := range c.profiles {
-		if sameID(p.ID, id) {
+		if rest.SameID(p.ID, id) {
 			return p.Name
 		}
 	}
@@ -93,9 +94,9 @@ func (c *catalog) profileName(id string) string {
 
 // group finds an exposed group by id or API name.
 func (c *catalog) group(idOrName string) (group, bool) {
-	if id, ok := canonicalID(idOrName, prefixPermSet, prefixPermSetGr); ok {
+	if id, ok := rest.CanonicalID(idOrName, rest.PrefixPermSet, rest.PrefixPermSetGroup); ok {
 		for _, g := range c.exposed {
-			if sameID(g.ID, id) {
+			if rest.SameID(g.ID, id) {
 				return g, true
 			}
 		}
@@ -112,25 +113,25 @@ func (c *catalog) group(idOrName string) (group, bool) {
 // exposedByID finds an exposed group by its id.
 func (c *catalog) exposedByID(id string) (group, bool) {
 	for _, g := range c.exposed {
-		if sameID(g.ID, id) {
+		if rest.SameID(g.ID, id) {
 			return g, true
 		}
 	}
 	return group{}, false
 }
 
-// op is the state of one SCIM operation: its context and whether it has already reloaded the
+// operation is the state of one SCIM operation: its context and whether it has already reloaded the
 // catalog (a miss reloads at most once per operation).
-type op struct {
+type operation struct {
 	b        *Backend
 	ctx      context.Context
 	reloaded bool
 }
 
-func (b *Backend) op(ctx context.Context) *op { return &op{b: b, ctx: ctx} }
+func (b *Backend) operation(ctx context.Context) *operation { return &operation{b: b, ctx: ctx} }
 
 // catalog returns the cached catalog, loading it when absent or older than CatalogTTL.
-func (o *op) catalog() (*catalog, error) {
+func (o *operation) catalog() (*catalog, error) {
 	b := o.b
 	b.mu.Lock()
 	cat := b.cat
@@ -143,7 +144,7 @@ func (o *op) catalog() (*catalog, error) {
 
 // find returns the catalog and true when ok holds for it, reloading the catalog once per operation
 // when it does not (the catalog may predate the profile or permission set asked for).
-func (o *op) find(ok func(*catalog) bool) (*catalog, bool, error) {
+func (o *operation) find(ok func(*catalog) bool) (*catalog, bool, error) {
 	cat, err := o.catalog()
 	if err != nil {
 		return nil, false, err
@@ -160,7 +161,7 @@ func (o *op) find(ok func(*catalog) bool) (*catalog, bool, error) {
 
 // refresh reloads the catalog after a miss, once per operation. It returns false when this
 // operation already reloaded it (the miss is real).
-func (o *op) refresh() (*catalog, bool, error) {
+func (o *operation) refresh() (*catalog, bool, error) {
 	if o.reloaded {
 		return nil, false, nil
 	}
@@ -175,7 +176,7 @@ func (o *op) refresh() (*catalog, bool, error) {
 // whose load started after load number startedAfter. After a miss only such a catalog will do: a
 // load that began before the miss can predate the very record that was missed (a group created a
 // moment ago), and sharing it would turn the miss into a false "not found".
-func (o *op) load(stale *catalog, startedAfter uint64) (*catalog, error) {
+func (o *operation) load(stale *catalog, startedAfter uint64) (*catalog, error) {
 	b := o.b
 	b.loadMu.Lock()
 	defer b.loadMu.Unlock()
@@ -233,7 +234,7 @@ func (b *Backend) removeGroup(id string) {
 	keep := func(gs []group) []group {
 		var out []group
 		for _, g := range gs {
-			if !sameID(g.ID, id) {
+			if !rest.SameID(g.ID, id) {
 				out = append(out, g)
 			}
 		}
@@ -275,17 +276,17 @@ func (b *Backend) included(names ...string) bool {
 // Catalog queries (reference §7.0). Profile-owned permission sets are never groups.
 func catalogQueries() []struct {
 	ref string
-	q   *Query
+	q   *rest.Query
 } {
 	return []struct {
 		ref string
-		q   *Query
+		q   *rest.Query
 	}{
-		{"ps", Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate").
-			From("PermissionSet").Where(Eq("IsOwnedByProfile", false)).OrderBy("Id", false)},
-		{"psg", Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
+		{"ps", rest.Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate").
+			From("PermissionSet").Where(rest.Eq("IsOwnedByProfile", false)).OrderBy("Id", false)},
+		{"psg", rest.Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate").
 			From("PermissionSetGroup").OrderBy("Id", false)},
-		{"prof", Select("Id", "Name", "UserLicenseId", "UserType").From("Profile").OrderBy("Id", false)},
+		{"prof", rest.Select("Id", "Name", "UserLicenseId", "UserType").From("Profile").OrderBy("Id", false)},
 	}
 }
 
@@ -306,15 +307,15 @@ type describeBody struct {
 // loadCatalog reads the catalog and the User describe in one composite call (three queries and
 // a describe; allOrNone false), following nextRecordsUrl for catalogs beyond one batch.
 func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	for _, q := range catalogQueries() {
 		s, err := q.q.String()
 		if err != nil {
 			return nil, err
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(s), ReferenceID: q.ref})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(s), ReferenceID: q.ref})
 	}
-	subs = append(subs, Subrequest{Method: "GET", Path: "sobjects/User/describe", ReferenceID: "describe"})
+	subs = append(subs, rest.Subrequest{Method: "GET", Path: "sobjects/User/describe", ReferenceID: "describe"})
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
 		return nil, err

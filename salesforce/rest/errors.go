@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"bytes"
@@ -262,14 +262,28 @@ func networkCause(err error) string {
 	return "network error"
 }
 
-// recordError is one per-record error of an sObject Collections result; note "statusCode" where
+// RecordError is one per-record error of an sObject Collections result; note "statusCode" where
 // REST errors say "errorCode".
-type recordError struct {
+type RecordError struct {
 	StatusCode string   `json:"statusCode"`
 	Message    string   `json:"message"`
 	Fields     []string `json:"fields"`
 }
 
-func (r recordError) toError() Error {
+func (r RecordError) AsError() Error {
 	return Error{Code: r.StatusCode, Message: r.Message, Fields: r.Fields, Kind: classify(0, r.StatusCode)}
+}
+
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != "" {
+		return e.Code
+	}
+	return "refused"
+}
+
+// NewError is an error the caller raises itself (a Salesforce answer it cannot use); message is
+// its own words, safe to show, never Salesforce's text.
+func NewError(kind Kind, message string) *Error {
+	return &Error{Kind: kind, ownMessage: true, Message: message}
 }

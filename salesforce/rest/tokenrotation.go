@@ -1,4 +1,4 @@
-package salesforce
+package rest
 
 import (
 	"context"
@@ -124,4 +124,13 @@ func (t *tokens) persist(ctx context.Context, refresh string) {
 func isInvalidGrant(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Code == "invalid_grant"
+}
+
+// RotatingTokenFile is salesforce.token_file when the refresh-token flow persists rotated tokens
+// there, "" otherwise.
+func (c *Client) RotatingTokenFile() string {
+	if c.tokens.flow != FlowRefreshToken {
+		return ""
+	}
+	return c.tokens.tokenFile
 }
