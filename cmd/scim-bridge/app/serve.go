@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,18 +53,11 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 		return nil, err
 	}
 	b.ready = &readiness{}
-	b.handler, err = server.New(server.Config{
-		Users:             b.backend,
-		Groups:            b.backend,
-		TokenSet:          b.tokens,
-		PublicURL:         cfg.PublicURL,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
-		Logger:            logger,
-		Registerer:        reg,
-		Gatherer:          reg,
-		Ready:             b.ready.check,
-		TokenUsed:         b.recorder.TokenUsed,
-	})
+	sc := cfg.serverSettings()
+	sc.Users, sc.Groups, sc.TokenSet = b.backend, b.backend, b.tokens
+	sc.Logger, sc.Registerer, sc.Gatherer = logger, reg, reg
+	sc.Ready, sc.TokenUsed = b.ready.check, b.recorder.TokenUsed
+	b.handler, err = server.New(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -163,21 +158,10 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	logger := newLogger(stdout, em)
 
 	if *demo {
-		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, defaultConfig().Listen)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return ErrReported
-		}
-		if *printConfig {
-			fmt.Fprint(stdout, d.cfg.redacted())
-			return d.Close()
-		}
-		printDemoBanner(stdout, d)
-		<-ctx.Done()
-		return d.Close()
+		return serveDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, *printConfig, stdout, stderr)
 	}
-
-	cfg, err := loadConfig(*configFile, em, *listen, forServe)
+	load := func() (Config, error) { return loadConfig(*configFile, em, *listen, forServe) }
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		if *configFile == "" {
@@ -189,39 +173,55 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		fmt.Fprint(stdout, cfg.redacted())
 		return nil
 	}
-	b, err := buildBridge(ctx, cfg, logger, nil)
+	return serveBridge(ctx, cfg, load, sig, logger, stderr)
+}
+
+// serveDemo is serve --demo: the bridge on the built-in emulator until ctx ends.
+func serveDemo(ctx context.Context, opts DemoOptions, printConfig bool, stdout, stderr io.Writer) error {
+	d, err := startDemo(ctx, opts, defaultConfig().Listen)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ErrReported
 	}
+	if printConfig {
+		fmt.Fprint(stdout, d.cfg.redacted())
+		return d.Close()
+	}
+	printDemoBanner(stdout, d)
+	<-ctx.Done()
+	return d.Close()
+}
+
+// serveBridge builds the bridge from cfg and serves it until ctx ends; SIGHUP (sig.Reload) applies
+// load's bearer tokens and certificate. A problem before serving starts is written to stderr.
+func serveBridge(ctx context.Context, cfg Config, load func() (Config, error), sig Signals, logger zerolog.Logger, stderr io.Writer) error {
+	reported := func(err error) error {
+		fmt.Fprintln(stderr, err)
+		return ErrReported
+	}
+	b, err := buildBridge(ctx, cfg, logger, nil)
+	if err != nil {
+		return reported(err)
+	}
 	var cert *certificate
 	if cfg.TLS.CertFile != "" {
 		if cert, err = loadCertificate(cfg.TLS); err != nil {
-			fmt.Fprintln(stderr, err)
-			return ErrReported
+			return reported(err)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
-		return ErrReported
+		return reported(fmt.Errorf("listen: cannot listen on %s: %v", cfg.Listen, err))
 	}
 	tokenCtx, stopTokens := context.WithCancel(ctx)
 	defer stopTokens()
 	go awaitFirstToken(tokenCtx, b.client, b.ready, logger)
-	rl := &reloader{
-		load:   func() (Config, error) { return loadConfig(*configFile, em, *listen, forServe) },
-		tokens: b.tokens,
-		cert:   cert,
-		cfg:    cfg,
-		logger: logger,
-	}
+	rl := &reloader{load: load, tokens: b.tokens, cert: cert, cfg: cfg, logger: logger}
 	if cfg.AdminListen != "" {
 		addr, stopAdmin, err := b.startAdmin(ctx, cfg, logger)
 		if err != nil {
 			_ = ln.Close()
-			fmt.Fprintln(stderr, err)
-			return ErrReported
+			return reported(err)
 		}
 		defer stopAdmin()
 		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
@@ -252,4 +252,16 @@ func newHTTPServer(h http.Handler, logger zerolog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          newStdLogger(logger),
 	}
+}
+
+// newStdLogger routes net/http's own error messages (TLS handshakes, bad requests) to zerolog.
+func newStdLogger(logger zerolog.Logger) *log.Logger {
+	return log.New(stdLogWriter{logger}, "", 0)
+}
+
+type stdLogWriter struct{ logger zerolog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	w.logger.Warn().Str("component", "http").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
