@@ -20,15 +20,15 @@ import (
 // Salesforce and how.
 type ProvisioningConfig struct {
 	CreateUsers, UpdateUsers, DisableUsers, DeprovisionUsers bool
-	DisableAction                                            string // "disable" | "freeze"
-	PermissionSets                                           string // "merge" | "overwrite"
+	DisableAction                                            DisableAction
+	PermissionSets                                           MembershipMode
 	DryRun                                                   bool
 	DeprovisionLimit                                         DeprovisionLimit
 }
 
 // GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
 type GroupsConfig struct {
-	Source      string   // "permission_sets" | "permission_set_groups" | "both"
+	Source      GroupSource
 	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed
 	AllowCreate bool
 	AllowDelete bool
@@ -94,29 +94,8 @@ func NewBackend(c *rest.Client, cfg BackendConfig) (*Backend, error) {
 	if c == nil {
 		problems = append(problems, "salesforce: a client is required")
 	}
-	p := &cfg.Provisioning
-	switch p.DisableAction {
-	case "disable", "freeze":
-	case "":
-		p.DisableAction = "disable"
-	default:
-		problems = append(problems, fmt.Sprintf("provisioning.disable_action: must be disable or freeze, not %q", p.DisableAction))
-	}
-	switch p.PermissionSets {
-	case "merge", "overwrite":
-	case "":
-		p.PermissionSets = "merge"
-	default:
-		problems = append(problems, fmt.Sprintf("provisioning.permission_sets: must be merge or overwrite, not %q", p.PermissionSets))
-	}
-	g := &cfg.Groups
-	switch g.Source {
-	case "permission_sets", "permission_set_groups", "both":
-	case "":
-		g.Source = "permission_sets"
-	default:
-		problems = append(problems, fmt.Sprintf("groups.source: must be permission_sets, permission_set_groups or both, not %q", g.Source))
-	}
+	p, g := &cfg.Provisioning, &cfg.Groups
+	problems = append(problems, policyProblems(*p, *g)...)
 	if len(g.Include) == 0 {
 		g.Include = []string{"*"}
 	}

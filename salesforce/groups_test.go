@@ -37,7 +37,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = tc.source, tc.include }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = must(ParseGroupSource(tc.source)), tc.include }))
 			var page scimschema.Page
 			n := h.calls(func() {
 				var err error
@@ -255,7 +255,7 @@ func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 	for _, mode := range []string{"merge", "overwrite"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = must(ParseMembershipMode(mode)) }))
 			ps := h.permSetID("Sales_Ops")
 			salesforceMade := h.insertUser("local@example.com", "Standard User", nil)
 			h.assign(salesforceMade, ps)
@@ -397,7 +397,7 @@ func TestGroupLicenceMismatchIsPartial(t *testing.T) {
 
 func TestPermissionSetGroupAsGroup(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }))
 	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 	u := h.insertUser("team@example.com", "Standard User", nil)
 	_, err := h.b.PatchGroup(h.ctx, psg, []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}, "")
@@ -434,7 +434,7 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 // members, then one composite with the label PATCH, the assignment writes and the read-back.
 func TestReplaceGroupRenamesInTheMemberComposite(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = "overwrite" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = Overwrite }))
 	ps := h.permSetID("Support_Agent")
 	leaving := h.insertUser("leaving@example.com", "Standard User", nil)
 	h.assign(leaving, ps)
@@ -537,7 +537,7 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }),
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }),
 				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 			u := h.insertUser("team-member@example.com", "Standard User", nil)
