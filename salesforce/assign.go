@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -32,8 +33,8 @@ func psaRecord(assignee string, g group) map[string]any {
 // reference (@{u.id}). References in a subrequest's body are documented with exactly this shape
 // (D-COMP: "AccountId" : "@{refAccount.id}" in a POST /sobjects body); inside the records of an
 // sObject Collections body they are not, and the strict emulator leaves them unresolved.
-func psaCreates(prefix string, records []map[string]any) []Subrequest {
-	out := make([]Subrequest, len(records))
+func psaCreates(prefix string, records []map[string]any) []rest.Subrequest {
+	out := make([]rest.Subrequest, len(records))
 	for i, r := range records {
 		body := make(map[string]any, len(r))
 		for k, v := range r {
@@ -41,7 +42,7 @@ func psaCreates(prefix string, records []map[string]any) []Subrequest {
 				body[k] = v
 			}
 		}
-		out[i] = Subrequest{Method: "POST", Path: "sobjects/PermissionSetAssignment", ReferenceID: prefix + strconv.Itoa(i), Body: body}
+		out[i] = rest.Subrequest{Method: "POST", Path: "sobjects/PermissionSetAssignment", ReferenceID: prefix + strconv.Itoa(i), Body: body}
 	}
 	return out
 }
@@ -49,7 +50,7 @@ func psaCreates(prefix string, records []map[string]any) []Subrequest {
 // createFailures are the psaCreates subrequests (prefix0…prefix(n-1)) that failed for a reason of
 // their own, as record failures indexed like the records. ignore lists codes that count as
 // success.
-func createFailures(by map[string]SubResponse, prefix string, n int, ignore ...string) []recordFailure {
+func createFailures(by map[string]rest.SubResponse, prefix string, n int, ignore ...string) []recordFailure {
 	var out []recordFailure
 	for i := range n {
 		sr, ok := by[prefix+strconv.Itoa(i)]
@@ -61,16 +62,16 @@ func createFailures(by map[string]SubResponse, prefix string, n int, ignore ...s
 	return out
 }
 
-func collectionCreate(ref string, allOrNone bool, records []map[string]any) Subrequest {
-	return Subrequest{Method: "POST", Path: "composite/sobjects", ReferenceID: ref,
+func collectionCreate(ref string, allOrNone bool, records []map[string]any) rest.Subrequest {
+	return rest.Subrequest{Method: "POST", Path: "composite/sobjects", ReferenceID: ref,
 		Body: map[string]any{"allOrNone": allOrNone, "records": records}}
 }
 
-func collectionDelete(ref string, allOrNone bool, ids []string) Subrequest {
+func collectionDelete(ref string, allOrNone bool, ids []string) rest.Subrequest {
 	v := url.Values{}
 	v.Set("ids", strings.Join(ids, ","))
 	v.Set("allOrNone", fmt.Sprint(allOrNone))
-	return Subrequest{Method: "DELETE", Path: "composite/sobjects?" + v.Encode(), ReferenceID: ref}
+	return rest.Subrequest{Method: "DELETE", Path: "composite/sobjects?" + v.Encode(), ReferenceID: ref}
 }
 
 // recordFailure is one failed record of a collection subrequest.
@@ -82,7 +83,7 @@ type recordFailure struct {
 // collectionFailures decodes a collection subresponse's per-record results and returns the
 // records that failed for a reason of their own (not a rollback caused by another record).
 // ignore lists codes that count as success (DUPLICATE_VALUE for an assignment that exists).
-func collectionFailures(sr SubResponse, ignore ...string) ([]recordFailure, error) {
+func collectionFailures(sr rest.SubResponse, ignore ...string) ([]recordFailure, error) {
 	if sr.Status >= 400 {
 		if sr.Err != nil {
 			return nil, sr.Err
@@ -120,7 +121,7 @@ next:
 
 // resolveGroups resolves permissionSets values (ids or API names) to exposed groups. attr names
 // the attribute in errors.
-func (o *op) resolveGroups(attr string, values []string) ([]group, error) {
+func (o *operation) resolveGroups(attr string, values []string) ([]group, error) {
 	var out []group
 	seen := map[string]bool{}
 	for i, v := range values {
@@ -142,7 +143,7 @@ func (o *op) resolveGroups(attr string, values []string) ([]group, error) {
 
 // planPermissionSets turns a User's permissionSets change into assignments to create and delete,
 // given the user's current exposed assignments.
-func (o *op) planPermissionSets(mc *scimschema.MemberChange, current []assignment, target string) (add []group, del []assignment, err error) {
+func (o *operation) planPermissionSets(mc *scimschema.MemberChange, current []assignment, target string) (add []group, del []assignment, err error) {
 	attr := scimschema.SalesforceUserURN + ":permissionSets"
 	adds, err := o.resolveGroups(attr, mc.Add)
 	if err != nil {
@@ -176,7 +177,7 @@ func (o *op) planPermissionSets(mc *scimschema.MemberChange, current []assignmen
 			}
 		}
 		if len(extra) > 0 {
-			if o.b.cfg.Provisioning.PermissionSets == "overwrite" {
+			if o.b.cfg.Provisioning.PermissionSets == Overwrite {
 				del = append(del, extra...)
 			} else {
 				o.b.skip(o.ctx, "permission_sets_merge", "unassign_permission_sets", target)

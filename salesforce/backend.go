@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -19,15 +20,15 @@ import (
 // Salesforce and how.
 type ProvisioningConfig struct {
 	CreateUsers, UpdateUsers, DisableUsers, DeprovisionUsers bool
-	DisableAction                                            string // "disable" | "freeze"
-	PermissionSets                                           string // "merge" | "overwrite"
+	DisableAction                                            DisableAction
+	PermissionSets                                           MembershipMode
 	DryRun                                                   bool
 	DeprovisionLimit                                         DeprovisionLimit
 }
 
 // GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
 type GroupsConfig struct {
-	Source      string   // "permission_sets" | "permission_set_groups" | "both"
+	Source      GroupSource
 	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed
 	AllowCreate bool
 	AllowDelete bool
@@ -59,7 +60,7 @@ type BackendConfig struct {
 // Backend is the Salesforce provisioning backend: it implements scimschema.Users and
 // scimschema.Groups on top of a Client.
 type Backend struct {
-	c         *Client
+	c         *rest.Client
 	cfg       BackendConfig
 	mapper    *scimschema.UserMapper
 	userTypes []any
@@ -78,7 +79,7 @@ type Backend struct {
 	cat *catalog
 	// loadMu serialises catalog loads so that concurrent misses cause one load.
 	loadMu sync.Mutex
-	// loadsStarted counts catalog loads begun (under mu); see op.load.
+	// loadsStarted counts catalog loads begun (under mu); see operation.load.
 	loadsStarted uint64
 }
 
@@ -88,34 +89,13 @@ var (
 )
 
 // NewBackend validates cfg and returns a Backend. It does not call the network.
-func NewBackend(c *Client, cfg BackendConfig) (*Backend, error) {
+func NewBackend(c *rest.Client, cfg BackendConfig) (*Backend, error) {
 	var problems []string
 	if c == nil {
 		problems = append(problems, "salesforce: a client is required")
 	}
-	p := &cfg.Provisioning
-	switch p.DisableAction {
-	case "disable", "freeze":
-	case "":
-		p.DisableAction = "disable"
-	default:
-		problems = append(problems, fmt.Sprintf("provisioning.disable_action: must be disable or freeze, not %q", p.DisableAction))
-	}
-	switch p.PermissionSets {
-	case "merge", "overwrite":
-	case "":
-		p.PermissionSets = "merge"
-	default:
-		problems = append(problems, fmt.Sprintf("provisioning.permission_sets: must be merge or overwrite, not %q", p.PermissionSets))
-	}
-	g := &cfg.Groups
-	switch g.Source {
-	case "permission_sets", "permission_set_groups", "both":
-	case "":
-		g.Source = "permission_sets"
-	default:
-		problems = append(problems, fmt.Sprintf("groups.source: must be permission_sets, permission_set_groups or both, not %q", g.Source))
-	}
+	p, g := &cfg.Provisioning, &cfg.Groups
+	problems = append(problems, policyProblems(*p, *g)...)
 	if len(g.Include) == 0 {
 		g.Include = []string{"*"}
 	}
@@ -214,7 +194,7 @@ func (b *Backend) Ready(ctx context.Context) error {
 	if err := b.c.Token(ctx); err != nil {
 		return b.fail(ctx, err)
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	if _, err := o.catalog(); err != nil {
 		return err
 	}
@@ -269,29 +249,29 @@ func (b *Backend) fail(ctx context.Context, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the request was cancelled", RetryAfter: retryAfterUnavailable, Err: err}
 	}
-	switch KindOf(err) {
-	case KindNotFound:
+	switch rest.KindOf(err) {
+	case rest.KindNotFound:
 		return &scimschema.Error{Kind: scimschema.KindNotFound, Detail: "resource not found", Err: err}
-	case KindLimited:
+	case rest.KindLimited:
 		ra := retryAfterLimited
 		if u := b.c.Usage(); u.Known && u.Max > 0 && u.Used >= u.Max {
 			ra = retryAfterExhausted
 		}
 		return &scimschema.Error{Kind: scimschema.KindLimited, Detail: "the Salesforce API request limit is reached; retry later", RetryAfter: ra, Err: err}
-	case KindAuth:
+	case rest.KindAuth:
 		// Salesforce rejected the bridge's own credentials: the bridge's problem, not the IdP's.
 		b.logger(ctx).Error().Err(err).Msg("Salesforce rejected the bridge's credentials")
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the bridge cannot authenticate to Salesforce", RetryAfter: retryAfterUnavailable, Err: err}
-	case KindUnavailable:
+	case rest.KindUnavailable:
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "Salesforce is unavailable; retry later", RetryAfter: retryAfterUnavailable, Err: err}
-	case KindLocked:
+	case rest.KindLocked:
 		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the Salesforce record is locked by another operation; retry later", RetryAfter: retryAfterUnavailable, Err: err}
-	case KindInvalid:
+	case rest.KindInvalid:
 		// A validation refusal no caller explained more precisely: the request's values, not the
 		// bridge, are at fault. The error code is a Salesforce identifier, never its message.
-		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce rejected the change (" + codeOf(err) + ")", Err: err}
-	case KindConflict:
-		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "Salesforce rejected the change as conflicting with an existing record (" + codeOf(err) + ")", Err: err}
+		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce rejected the change (" + rest.CodeOf(err) + ")", Err: err}
+	case rest.KindConflict:
+		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "Salesforce rejected the change as conflicting with an existing record (" + rest.CodeOf(err) + ")", Err: err}
 	}
 	return &scimschema.Error{Kind: scimschema.KindInternal, Detail: "internal error", Err: err}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -26,7 +27,7 @@ type harness struct {
 	e    *emulator.Emulator
 	url  string // the emulator's base URL
 	bcfg BackendConfig
-	c    *Client
+	c    *rest.Client
 	b    *Backend
 	log  *syncBuffer
 	ctx  context.Context
@@ -54,13 +55,13 @@ func defaultBackendConfig() BackendConfig {
 	return BackendConfig{
 		Provisioning: ProvisioningConfig{
 			CreateUsers: true, UpdateUsers: true, DisableUsers: true, DeprovisionUsers: true,
-			DisableAction: "disable", PermissionSets: "merge",
+			DisableAction: Deactivate, PermissionSets: Merge,
 		},
 		Users: scimschema.UserMappingConfig{Defaults: map[string]string{
 			"profile": "Standard User", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
 			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 		}},
-		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+		Groups: GroupsConfig{Source: PermissionSets, Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
 		// Coalescing on, as configured by default (salesforce.batch_window: 5ms).
 		BatchWindow: 5 * time.Millisecond,
 	}
@@ -91,10 +92,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	c, err := New(ctx, Config{
+	c, err := rest.New(ctx, rest.Config{
 		Flow: "refresh_token", URL: srv.URL,
 		ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh",
-		Retry: RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: 5 * time.Millisecond},
+		Retry: rest.RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatalf("New client: %v", err)
@@ -133,10 +134,10 @@ func (h *harness) replica() *Backend {
 // configure).
 func (h *harness) replicaWith(configure func(*BackendConfig)) *Backend {
 	h.t.Helper()
-	c, err := New(h.ctx, Config{
+	c, err := rest.New(h.ctx, rest.Config{
 		Flow: "refresh_token", URL: h.url,
 		ClientID: "test-client", ClientSecret: "test-secret", RefreshToken: "test-refresh",
-		Retry: RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: 5 * time.Millisecond},
+		Retry: rest.RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	if err != nil {
 		h.t.Fatalf("New client: %v", err)
@@ -230,7 +231,7 @@ func (h *harness) assign(userID, permSetID string) string {
 func (h *harness) login(userID string) map[string]any {
 	h.t.Helper()
 	for _, r := range h.e.List("UserLogin") {
-		if sameID(str(r["UserId"]), userID) {
+		if rest.SameID(str(r["UserId"]), userID) {
 			return r
 		}
 	}
@@ -241,7 +242,7 @@ func (h *harness) login(userID string) map[string]any {
 func (h *harness) assignees(permSetID string) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range h.e.List("PermissionSetAssignment") {
-		if sameID(str(r["PermissionSetId"]), permSetID) {
+		if rest.SameID(str(r["PermissionSetId"]), permSetID) {
 			out[str(r["AssigneeId"])] = true
 		}
 	}
@@ -291,11 +292,11 @@ func newUserAttrs(userName, given, family string) map[string]any {
 func TestNewBackendValidates(t *testing.T) {
 	t.Parallel()
 	cfg := defaultBackendConfig()
-	cfg.Provisioning.DisableAction = "delete"
-	cfg.Provisioning.PermissionSets = "replace"
-	cfg.Groups.Source = "roles"
+	cfg.Provisioning.DisableAction = DisableAction(7)
+	cfg.Provisioning.PermissionSets = MembershipMode(-1)
+	cfg.Groups.Source = GroupSource(3)
 	cfg.Groups.Include = []string{"["}
-	_, err := NewBackend(&Client{}, cfg)
+	_, err := NewBackend(&rest.Client{}, cfg)
 	if err == nil {
 		t.Fatal("NewBackend accepted an invalid config")
 	}
@@ -373,7 +374,7 @@ func TestCheckStopsWhenTokenFails(t *testing.T) {
 	}
 	srv := httptest.NewServer(e.Handler())
 	defer srv.Close()
-	c, err := New(context.Background(), Config{Flow: "refresh_token", URL: srv.URL, ClientID: "test-client", ClientSecret: "wrong-secret", RefreshToken: "test-refresh"})
+	c, err := rest.New(context.Background(), rest.Config{Flow: "refresh_token", URL: srv.URL, ClientID: "test-client", ClientSecret: "wrong-secret", RefreshToken: "test-refresh"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +479,7 @@ func TestConcurrentOperationsShareTheCatalog(t *testing.T) {
 // Salesforce's message (it can echo submitted values).
 func TestFailMapsEveryClientKind(t *testing.T) {
 	t.Parallel()
-	b, err := NewBackend(&Client{}, defaultBackendConfig())
+	b, err := NewBackend(&rest.Client{}, defaultBackendConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,15 +489,15 @@ func TestFailMapsEveryClientKind(t *testing.T) {
 		err  error
 		want scimschema.Kind
 	}{
-		{"not found", &Error{Status: 404, Code: "NOT_FOUND", Message: secret, Kind: KindNotFound}, scimschema.KindNotFound},
-		{"conflict", &Error{Status: 400, Code: "DUPLICATE_VALUE", Message: "duplicate value found: " + secret, Kind: KindConflict}, scimschema.KindUniqueness},
-		{"invalid", &Error{Status: 400, Code: "FIELD_CUSTOM_VALIDATION_EXCEPTION", Message: secret, Kind: KindInvalid}, scimschema.KindInvalidValue},
-		{"limited", &Error{Status: 403, Code: "REQUEST_LIMIT_EXCEEDED", Message: secret, Kind: KindLimited}, scimschema.KindLimited},
-		{"unavailable", &Error{Status: 503, Code: "SERVER_UNAVAILABLE", Message: secret, Kind: KindUnavailable}, scimschema.KindUnavailable},
-		{"auth", &Error{Status: 401, Code: "INVALID_SESSION_ID", Message: secret, Kind: KindAuth}, scimschema.KindUnavailable},
-		{"locked", &Error{Status: 400, Code: "UNABLE_TO_LOCK_ROW", Message: secret, Kind: KindLocked}, scimschema.KindUnavailable},
-		{"other", &Error{Status: 403, Code: "INSUFFICIENT_ACCESS", Message: secret, Kind: KindOther}, scimschema.KindInternal},
-		{"wrapped", fmt.Errorf("reading: %w", &Error{Status: 400, Code: "DUPLICATE_USERNAME", Message: secret, Kind: KindConflict}), scimschema.KindUniqueness},
+		{"not found", &rest.Error{Status: 404, Code: "NOT_FOUND", Message: secret, Kind: rest.KindNotFound}, scimschema.KindNotFound},
+		{"conflict", &rest.Error{Status: 400, Code: "DUPLICATE_VALUE", Message: "duplicate value found: " + secret, Kind: rest.KindConflict}, scimschema.KindUniqueness},
+		{"invalid", &rest.Error{Status: 400, Code: "FIELD_CUSTOM_VALIDATION_EXCEPTION", Message: secret, Kind: rest.KindInvalid}, scimschema.KindInvalidValue},
+		{"limited", &rest.Error{Status: 403, Code: "REQUEST_LIMIT_EXCEEDED", Message: secret, Kind: rest.KindLimited}, scimschema.KindLimited},
+		{"unavailable", &rest.Error{Status: 503, Code: "SERVER_UNAVAILABLE", Message: secret, Kind: rest.KindUnavailable}, scimschema.KindUnavailable},
+		{"auth", &rest.Error{Status: 401, Code: "INVALID_SESSION_ID", Message: secret, Kind: rest.KindAuth}, scimschema.KindUnavailable},
+		{"locked", &rest.Error{Status: 400, Code: "UNABLE_TO_LOCK_ROW", Message: secret, Kind: rest.KindLocked}, scimschema.KindUnavailable},
+		{"other", &rest.Error{Status: 403, Code: "INSUFFICIENT_ACCESS", Message: secret, Kind: rest.KindOther}, scimschema.KindInternal},
+		{"wrapped", fmt.Errorf("reading: %w", &rest.Error{Status: 400, Code: "DUPLICATE_USERNAME", Message: secret, Kind: rest.KindConflict}), scimschema.KindUniqueness},
 		{"cancelled", context.Canceled, scimschema.KindUnavailable},
 	} {
 		se := wantKind(t, b.fail(context.Background(), tc.err), tc.want)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -70,7 +71,7 @@ func newBrake(limit DeprovisionLimit, reg prometheus.Registerer) (*brake, error)
 		Help: "1 while provisioning.deprovision_limit refuses deprovisioning, else 0.",
 	})
 	if reg != nil {
-		br.engaged = register(reg, br.engaged, &err)
+		br.engaged = rest.Register(reg, br.engaged, &err)
 	}
 	return br, err
 }
@@ -138,7 +139,7 @@ func (br *brake) awaitIdle(ctx context.Context) error {
 		if idle {
 			return nil
 		}
-		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+		if err := rest.Sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -171,7 +172,7 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 	if recent {
 		return nil
 	}
-	self, err := b.c.integrationUser(ctx)
+	self, err := b.c.IntegrationUser(ctx)
 	if err != nil {
 		return err
 	}
@@ -179,19 +180,19 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 	since := started.Add(-br.limit.Window)
 	// One call: a composite of the two counts (a deactivation is IsActive = false, a freeze
 	// UserLogin.IsFrozen = true).
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	for _, c := range []struct {
 		ref, object, field string
 		value              bool
 	}{
 		{"deactivated", "User", "IsActive", false}, {"frozen", "UserLogin", "IsFrozen", true},
 	} {
-		q, err := Select("COUNT()").From(c.object).Where(And(
-			Eq(c.field, c.value), Eq("LastModifiedById", self), Ge("LastModifiedDate", since))).String()
+		q, err := rest.Select("COUNT()").From(c.object).Where(rest.And(
+			rest.Eq(c.field, c.value), rest.Eq("LastModifiedById", self), rest.Ge("LastModifiedDate", since))).String()
 		if err != nil {
 			return err
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: c.ref})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: c.ref})
 	}
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
@@ -202,9 +203,9 @@ func (b *Backend) countDeprovisions(ctx context.Context) error {
 		if r.Err != nil {
 			return r.Err
 		}
-		var page QueryResult
+		var page rest.QueryResult
 		if err := json.Unmarshal(r.Body, &page); err != nil {
-			return &Error{Kind: KindOther, ownMessage: true, Message: "the deprovision count is not the JSON the client expects"}
+			return rest.NewError(rest.KindOther, "the deprovision count is not the JSON the client expects")
 		}
 		total += page.TotalSize
 	}

@@ -23,7 +23,7 @@ func TestDeprovisionBrakeHoldsAcrossReplicas(t *testing.T) {
 			const max = 5
 			h := newHarness(t)
 			limited := func(c *BackendConfig) {
-				c.Provisioning.DisableAction = action
+				c.Provisioning.DisableAction = must(ParseDisableAction(action))
 				c.Provisioning.DeprovisionLimit = DeprovisionLimit{Max: max, Window: time.Hour}
 			}
 			replicas := []*Backend{h.replicaWith(limited), h.replicaWith(limited)}

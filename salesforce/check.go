@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // CheckStep is one line of the "Test connection" report.
@@ -65,7 +67,7 @@ func (r *checkRun) step(name string, needs []string, f func() (bool, string)) {
 // shows a secret; a step that needs a failed one is skipped, saying which.
 func (b *Backend) Check(ctx context.Context) []CheckStep {
 	r := &checkRun{blocked: map[string]string{}}
-	if path := b.c.tokens.tokenFile; path != "" && b.c.tokens.flow == FlowRefreshToken {
+	if path := b.c.RotatingTokenFile(); path != "" {
 		r.step(stepTokenFile, nil, func() (bool, string) { return checkTokenFile(path) })
 	}
 
@@ -74,7 +76,7 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		switch {
 		case err == nil:
 			return true, "OAuth token accepted by Salesforce"
-		case KindOf(err) == KindAuth:
+		case rest.KindOf(err) == rest.KindAuth:
 			return false, safeText(err) // the client's message already names the setting to fix
 		}
 		return false, safeText(err) + "; check salesforce.url and salesforce.login_url"
@@ -86,7 +88,7 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		if err != nil {
 			return false, fmt.Sprintf("listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
 		}
-		if !slices.ContainsFunc(vs, func(v Version) bool { return v.Version == version }) {
+		if !slices.ContainsFunc(vs, func(v rest.Version) bool { return v.Version == version }) {
 			newest := ""
 			if len(vs) > 0 {
 				newest = vs[len(vs)-1].Version
@@ -96,7 +98,7 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		return true, "API version " + version
 	})
 
-	var fields map[string]DescribeField
+	var fields map[string]rest.DescribeField
 	r.step(stepDescribe, []string{stepVersion}, func() (bool, string) {
 		d, err := b.c.Describe(ctx, "User")
 		if err != nil {
@@ -116,7 +118,7 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	var catErr error
 	loadCatalog := func() {
 		if cat == nil && catErr == nil {
-			cat, catErr = b.op(ctx).load(nil, 0)
+			cat, catErr = b.operation(ctx).load(nil, 0)
 		}
 	}
 	r.step(stepProfile, []string{stepVersion}, func() (bool, string) {
@@ -217,8 +219,8 @@ func pathCause(err error) error {
 }
 
 // describedFields indexes a describe's fields by lower-cased name.
-func describedFields(d *Describe) map[string]DescribeField {
-	fields := make(map[string]DescribeField, len(d.Fields))
+func describedFields(d *rest.Describe) map[string]rest.DescribeField {
+	fields := make(map[string]rest.DescribeField, len(d.Fields))
 	for _, f := range d.Fields {
 		fields[strings.ToLower(f.Name)] = f
 	}
@@ -227,7 +229,7 @@ func describedFields(d *Describe) map[string]DescribeField {
 
 // checkDefaults compares users.defaults with the org's User describe: each key must be a User field
 // and a restricted picklist's value one of its active values, else every create would fail late.
-func (b *Backend) checkDefaults(fields map[string]DescribeField) []string {
+func (b *Backend) checkDefaults(fields map[string]rest.DescribeField) []string {
 	var problems []string
 	for key, value := range b.cfg.Users.Defaults {
 		if key == "profile" {
@@ -237,7 +239,7 @@ func (b *Backend) checkDefaults(fields map[string]DescribeField) []string {
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("users.defaults.%s: the org's User object has no such field", key))
-		case f.RestrictedPicklist && !slices.ContainsFunc(f.PicklistValues, func(v PicklistValue) bool {
+		case f.RestrictedPicklist && !slices.ContainsFunc(f.PicklistValues, func(v rest.PicklistValue) bool {
 			return v.Active && strings.EqualFold(v.Value, value)
 		}):
 			problems = append(problems, fmt.Sprintf("users.defaults.%s: %q is not one of the org's values", key, value))
@@ -249,7 +251,7 @@ func (b *Backend) checkDefaults(fields map[string]DescribeField) []string {
 
 // checkMapping compares the User fields the mapping reads and writes with the org's describe: a
 // field the org lacks (a custom field not yet created, a typo) would fail every read.
-func (b *Backend) checkMapping(fields map[string]DescribeField) []string {
+func (b *Backend) checkMapping(fields map[string]rest.DescribeField) []string {
 	var problems []string
 	named := map[string]bool{}
 	for i, e := range b.cfg.Users.Mapping {
@@ -272,7 +274,7 @@ func (b *Backend) checkMapping(fields map[string]DescribeField) []string {
 // fixFor is what to do about a failed step: the API allowance when Salesforce refused for that
 // reason, else the step's own advice.
 func fixFor(err error, advice string) string {
-	if KindOf(err) == KindLimited {
+	if rest.KindOf(err) == rest.KindLimited {
 		return "the org's daily API allowance is used up (REQUEST_LIMIT_EXCEEDED): wait for it to recover or buy more API calls"
 	}
 	return advice
@@ -281,14 +283,14 @@ func fixFor(err error, advice string) string {
 // safeText describes a client error for an operator. The client's Error text carries the HTTP
 // status and Salesforce's code but never a message that could echo values, nor a secret.
 func safeText(err error) string {
-	var e *Error
+	var e *rest.Error
 	if errors.As(err, &e) {
 		return strings.TrimPrefix(e.Error(), "salesforce: ")
 	}
-	switch KindOf(err) {
-	case KindUnavailable:
+	switch rest.KindOf(err) {
+	case rest.KindUnavailable:
 		return "Salesforce is unreachable (network error or timeout)"
-	case KindAuth:
+	case rest.KindAuth:
 		return "Salesforce refused the credentials"
 	}
 	return "unexpected error"

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -100,8 +101,8 @@ func newCoalescer(window time.Duration, reg prometheus.Registerer, log zerolog.L
 	}, []string{"kind"})
 	if reg != nil {
 		var err error
-		c.sizes = register(reg, c.sizes, &err)
-		c.saved = register(reg, c.saved, &err)
+		c.sizes = rest.Register(reg, c.sizes, &err)
+		c.saved = rest.Register(reg, c.saved, &err)
 		if err != nil {
 			return nil, fmt.Errorf("registering metrics: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -143,7 +144,7 @@ func TestCoalescedCreatesFailAlone(t *testing.T) {
 			continue
 		}
 		row := h.find("User", "Username", n)
-		if row == nil || !sameID(row["Id"].(string), res[i].ID) || res[i].Attributes["userName"] != n || res[i].Version == "" {
+		if row == nil || !rest.SameID(row["Id"].(string), res[i].ID) || res[i].Attributes["userName"] != n || res[i].Version == "" {
 			t.Errorf("CreateUser(%s) = %s %v; want the created user", n, res[i].ID, res[i].Attributes)
 		}
 		got, err := h.b.GetUser(h.ctx, res[i].ID, scimschema.ReadOptions{})
@@ -448,7 +449,7 @@ func TestCoalescedMemberRemovalsFailTogetherAudited(t *testing.T) {
 	}
 	failed := map[string]bool{}
 	for _, c := range auditLines(t, h.log.String()) {
-		if c.Operation == OpRemoveMembers && len(c.Failed) == 1 && sameID(c.Failed[0], u) && len(c.Removed) == 0 {
+		if c.Operation == OpRemoveMembers && len(c.Failed) == 1 && rest.SameID(c.Failed[0], u) && len(c.Removed) == 0 {
 			failed[c.Target] = true
 		}
 	}

@@ -46,7 +46,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		x.Refused = "403: user creation is disabled (provisioning.create_users)"
 		return x, nil
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	cat, err := o.catalog()
 	if err != nil {
 		return x, err
@@ -117,7 +117,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 // groups.assign_permission_set_licenses the bridge assigns the licence first; without it a new
 // user cannot have the licence, so a create is refused as Salesforce would refuse it, and an
 // update needs a user who already holds it.
-func (o *op) explainLicence(kind WriteKind, g group, lic string) (note, refused string) {
+func (o *operation) explainLicence(kind WriteKind, g group, lic string) (note, refused string) {
 	label := o.licenceLabel(lic)
 	switch {
 	case o.b.cfg.Groups.AssignPermissionSetLicenses:
@@ -139,7 +139,7 @@ func (b *Backend) explainActive(kind WriteKind, active bool) string {
 			return "active true: the user is created active (IsActive=true)"
 		case !p.DisableUsers:
 			return "active false: skipped, provisioning.disable_users is off: the user is created active"
-		case p.DisableAction == "freeze":
+		case p.DisableAction == Freeze:
 			return "active false: the user is created, then UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
 		}
 		return "active false: the user is created with IsActive=false (provisioning.disable_action disable)"
@@ -149,7 +149,7 @@ func (b *Backend) explainActive(kind WriteKind, active bool) string {
 		return "active true: IsActive=true and UserLogin.IsFrozen=false where they differ (reactivate_user)"
 	case !p.DisableUsers:
 		return "active false: skipped, provisioning.disable_users is off"
-	case p.DisableAction == "freeze":
+	case p.DisableAction == Freeze:
 		return "active false: UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
 	}
 	return "active false: IsActive=false (provisioning.disable_action disable; disable_user)"

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // Coalesced member additions (see coalesce.go): PATCHes that only add members, to any groups,
@@ -20,7 +22,7 @@ type memberAdds struct {
 
 // addMembersCoalesced adds users (at most collectionMax) to g through the add batch. Outcomes
 // and audit lines are those of writeGroup for the same additions.
-func (o *op) addMembersCoalesced(g group, users []string) error {
+func (o *operation) addMembersCoalesced(g group, users []string) error {
 	b := o.b
 	if err := o.assignLicences(b.licencesFor(users, []group{g})); err != nil {
 		b.auditMembers(o.ctx, g, users, nil, users, nil, err)
@@ -80,7 +82,7 @@ func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int
 	const perCall = 5 // collection subrequests per composite
 	for start := 0; start < len(chunks); start += perCall {
 		part := chunks[start:min(start+perCall, len(chunks))]
-		subs := make([]Subrequest, len(part))
+		subs := make([]rest.Subrequest, len(part))
 		for j, c := range part {
 			subs[j] = collectionCreate("add"+strconv.Itoa(j), false, c.records)
 		}
@@ -110,14 +112,14 @@ func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int
 
 // addOutcomes hands each record's failure (if any) of one collection subresponse to its item,
 // indexed within that item's users.
-func addOutcomes(sr SubResponse, owners []int, items []*batchItem) error {
+func addOutcomes(sr rest.SubResponse, owners []int, items []*batchItem) error {
 	if sr.Status >= 400 || sr.Status == 0 {
 		if sr.Err != nil {
 			return sr.Err
 		}
 		return fmt.Errorf("collection subrequest %s: HTTP %d", sr.ReferenceID, sr.Status)
 	}
-	var saved []saveResponse
+	var saved []rest.SaveResponse
 	if err := json.Unmarshal(sr.Body, &saved); err != nil || len(saved) != len(owners) {
 		return fmt.Errorf("decoding the collection of %d assignments: %v", len(owners), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -52,7 +53,7 @@ func (l *groupLocks) lock(ctx context.Context, id string) (unlock func(), err er
 
 // overwriteMembers makes g's members exactly want (user ids) and applies label when not nil:
 // two calls when uncontended (read; write and read back).
-func (b *Backend) overwriteMembers(o *op, g group, want []string, label *string, put bool) (scimschema.Resource, error) {
+func (b *Backend) overwriteMembers(o *operation, g group, want []string, label *string, put bool) (scimschema.Resource, error) {
 	unlock, err := b.groupLocks.lock(o.ctx, g.ID)
 	if err != nil {
 		return scimschema.Resource{}, b.fail(o.ctx, err)
@@ -85,7 +86,7 @@ func (b *Backend) overwriteMembers(o *op, g group, want []string, label *string,
 			}
 			b.logger(o.ctx).Debug().Str("target", g.ID).Int("attempt", attempt).
 				Msg("the group's members changed concurrently; planning the replace again")
-			if err := sleep(o.ctx, time.Duration(rand.Int64N(int64(overwritePause<<(attempt-2))))); err != nil {
+			if err := rest.Sleep(o.ctx, time.Duration(rand.Int64N(int64(overwritePause<<(attempt-2))))); err != nil {
 				return scimschema.Resource{}, b.fail(o.ctx, err)
 			}
 			// What was read before the pause may be stale already.
@@ -106,13 +107,13 @@ func (b *Backend) overwriteMembers(o *op, g group, want []string, label *string,
 // writeAndReadMembers writes the changes and reads the members back in the same composite (when
 // it has room): exactly the wanted set means no other replace interleaved, or one that did
 // finished first and this one overwrote it; anything else is planned again.
-func (o *op) writeAndReadMembers(g *group, label *string, add, delPSA, delUser []string) ([]groupMember, error) {
+func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, delUser []string) ([]groupMember, error) {
 	b := o.b
 	mq, err := b.memberQuery(*g).String()
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	sr, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, &Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: "members"})
+	sr, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, &rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "members"})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -25,19 +26,19 @@ func (g group) record(members []scimschema.Ref, read bool) scimschema.GroupRecor
 }
 
 // groupSelect selects the fields a group is read with.
-func groupSelect(psg bool) *Query {
+func groupSelect(psg bool) *rest.Query {
 	if psg {
-		return Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate")
+		return rest.Select("Id", "DeveloperName", "MasterLabel", "Description", "CreatedDate", "LastModifiedDate")
 	}
-	return Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate")
+	return rest.Select("Id", "Name", "Label", "Description", "LicenseId", "PermissionSetGroupId", "CreatedDate", "LastModifiedDate")
 }
 
 // groupRecordQuery reads one permission set or permission set group.
-func groupRecordQuery(id string, psg bool) *Query {
+func groupRecordQuery(id string, psg bool) *rest.Query {
 	if psg {
-		return groupSelect(true).From("PermissionSetGroup").Where(Eq("Id", id))
+		return groupSelect(true).From("PermissionSetGroup").Where(rest.Eq("Id", id))
 	}
-	return groupSelect(false).From("PermissionSet").Where(And(Eq("Id", id), Eq("IsOwnedByProfile", false)))
+	return groupSelect(false).From("PermissionSet").Where(rest.And(rest.Eq("Id", id), rest.Eq("IsOwnedByProfile", false)))
 }
 
 // groupsQuery reads every permission set (psg false) or permission set group that can be a SCIM
@@ -48,16 +49,16 @@ func groupRecordQuery(id string, psg bool) *Query {
 // PermissionSetGroup it is unconfirmed, and a real org may answer INVALID_TYPE. Permission set
 // group members are therefore read from PermissionSetAssignment (psgMembersQuery), and the
 // group query itself has no child: its INVALID_TYPE means the org has no permission set groups.
-func (b *Backend) groupsQuery(psg, withMembers bool) *Query {
+func (b *Backend) groupsQuery(psg, withMembers bool) *rest.Query {
 	q := groupSelect(psg)
 	if withMembers && !psg {
-		q = q.SubQuery(Select("Id", "AssigneeId", "Assignee.Username").From("Assignments").
-			Where(In("Assignee.UserType", b.userTypes...)))
+		q = q.SubQuery(rest.Select("Id", "AssigneeId", "Assignee.Username").From("Assignments").
+			Where(rest.In("Assignee.UserType", b.userTypes...)))
 	}
 	if psg {
 		return q.From("PermissionSetGroup").OrderBy("Id", false)
 	}
-	return q.From("PermissionSet").Where(And(Eq("IsOwnedByProfile", false), Eq("PermissionSetGroupId", nil))).OrderBy("Id", false)
+	return q.From("PermissionSet").Where(rest.And(rest.Eq("IsOwnedByProfile", false), rest.Eq("PermissionSetGroupId", nil))).OrderBy("Id", false)
 }
 
 func groupFromRecord(rec map[string]any, psg bool) group {
@@ -71,9 +72,9 @@ func groupFromRecord(rec map[string]any, psg bool) group {
 }
 
 // psgMembersQuery reads the assignments of every permission set group to users SCIM sees, by group.
-func (b *Backend) psgMembersQuery() *Query {
-	return Select("Id", "AssigneeId", "Assignee.Username", "PermissionSetGroupId").From("PermissionSetAssignment").
-		Where(And(Ne("PermissionSetGroupId", nil), In("Assignee.UserType", b.userTypes...))).
+func (b *Backend) psgMembersQuery() *rest.Query {
+	return rest.Select("Id", "AssigneeId", "Assignee.Username", "PermissionSetGroupId").From("PermissionSetAssignment").
+		Where(rest.And(rest.Ne("PermissionSetGroupId", nil), rest.In("Assignee.UserType", b.userTypes...))).
 		OrderBy("PermissionSetGroupId", false).OrderBy("Id", false)
 }
 
@@ -99,9 +100,9 @@ func childResult(v any) *queryBody {
 }
 
 // memberQuery selects a group's assignments to users SCIM sees.
-func (b *Backend) memberQuery(g group, where ...Cond) *Query {
-	return Select("Id", "AssigneeId", "Assignee.Username").From("PermissionSetAssignment").
-		Where(And(append([]Cond{Eq(g.assignmentField(), g.ID), In("Assignee.UserType", b.userTypes...)}, where...)...))
+func (b *Backend) memberQuery(g group, where ...rest.Cond) *rest.Query {
+	return rest.Select("Id", "AssigneeId", "Assignee.Username").From("PermissionSetAssignment").
+		Where(rest.And(append([]rest.Cond{rest.Eq(g.assignmentField(), g.ID), rest.In("Assignee.UserType", b.userTypes...)}, where...)...))
 }
 
 func (b *Backend) memberRef(rec map[string]any) scimschema.Ref {
@@ -118,9 +119,9 @@ func (b *Backend) memberRef(rec map[string]any) scimschema.Ref {
 // when psg).
 func (b *Backend) sourceHolds(psg bool) bool {
 	switch b.cfg.Groups.Source {
-	case "permission_sets":
+	case PermissionSets:
 		return !psg
-	case "permission_set_groups":
+	case PermissionSetGroups:
 		return psg
 	}
 	return true
@@ -130,8 +131,8 @@ func (b *Backend) sourceHolds(psg bool) bool {
 // miss: the group may have been created through another replica). A group deleted through
 // another replica may still be cached: the writes then fail at Salesforce, and those failures
 // are checked for a missing group (404).
-func (o *op) exposedGroup(id string) (group, error) {
-	gid, ok := canonicalID(id, prefixPermSet, prefixPermSetGr)
+func (o *operation) exposedGroup(id string) (group, error) {
+	gid, ok := rest.CanonicalID(id, rest.PrefixPermSet, rest.PrefixPermSetGroup)
 	if !ok {
 		return group{}, notFound("group")
 	}
@@ -151,16 +152,16 @@ func (o *op) exposedGroup(id string) (group, error) {
 // read. A group that is not exposed (profile-owned, a group's aggregate, excluded by
 // groups.source or groups.include) is not found.
 func (b *Backend) GetGroup(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
-	gid, ok := canonicalID(id, prefixPermSet, prefixPermSetGr)
+	gid, ok := rest.CanonicalID(id, rest.PrefixPermSet, rest.PrefixPermSetGroup)
 	if !ok {
 		return scimschema.Resource{}, notFound("group")
 	}
-	psg := strings.HasPrefix(gid, prefixPermSetGr)
+	psg := strings.HasPrefix(gid, rest.PrefixPermSetGroup)
 	if !b.sourceHolds(psg) {
 		return scimschema.Resource{}, notFound("group")
 	}
 	withMembers := scimschema.Requested("members", opts.Attributes, opts.ExcludedAttributes)
-	g, members, err := b.op(ctx).readGroup(group{ID: gid, IsPSG: psg}, withMembers)
+	g, members, err := b.operation(ctx).readGroup(group{ID: gid, IsPSG: psg}, withMembers)
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
@@ -173,7 +174,7 @@ func (b *Backend) GetGroup(ctx context.Context, id string, opts scimschema.ReadO
 // readGroup reads a group's record, and its members when asked, in one composite, plus one call
 // per further 2000 members. A group Salesforce does not have is KindNotFound (and leaves the
 // catalog cache).
-func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, error) {
+func (o *operation) readGroup(g group, withMembers bool) (group, []scimschema.Ref, error) {
 	fresh, members, err := o.readGroupMembers(g, withMembers)
 	if err != nil {
 		return group{}, nil, err
@@ -189,19 +190,19 @@ func (o *op) readGroup(g group, withMembers bool) (group, []scimschema.Ref, erro
 }
 
 // readGroupMembers is readGroup returning the assignments with their ids; where narrows them.
-func (o *op) readGroupMembers(g group, withMembers bool, where ...Cond) (group, []groupMember, error) {
+func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Cond) (group, []groupMember, error) {
 	b := o.b
 	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 	if err != nil {
 		return group{}, nil, b.fail(o.ctx, err)
 	}
-	subs := []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
+	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"}}
 	if withMembers {
 		mq, err := b.memberQuery(g, where...).String()
 		if err != nil {
 			return group{}, nil, b.fail(o.ctx, err)
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: "members"})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "members"})
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
@@ -254,7 +255,7 @@ type listedGroup struct {
 // beyond one batch are followed with nextRecordsUrl; child results beyond their first batch are
 // not (only the page's groups need them; see ListGroups).
 func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any) ([]listedGroup, map[string]map[string]bool, error) {
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	for _, psg := range []bool{false, true} {
 		if !b.sourceHolds(psg) {
 			continue
@@ -267,22 +268,22 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		if psg {
 			ref = "psg"
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: ref})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: ref})
 		if psg && withMembers {
 			mq, err := b.psgMembersQuery().String()
 			if err != nil {
 				return nil, nil, b.fail(ctx, err)
 			}
-			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: "psgm"})
+			subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "psgm"})
 		}
 	}
 	if len(users) > 0 {
-		q, err := Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
-			Where(In("AssigneeId", users...)).String()
+		q, err := rest.Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
+			Where(rest.In("AssigneeId", users...)).String()
 		if err != nil {
 			return nil, nil, b.fail(ctx, err)
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "mship"})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "mship"})
 	}
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
@@ -449,7 +450,7 @@ func filterUsers(c scimschema.Cond) []any {
 		case scimschema.Not:
 			collect(c.Cond)
 		case scimschema.HasMember:
-			if id, ok := canonicalID(c.UserID, prefixUser); ok {
+			if id, ok := rest.CanonicalID(c.UserID, rest.PrefixUser); ok {
 				users = append(users, id)
 			}
 		}
@@ -528,7 +529,7 @@ func evalGroup(c scimschema.Cond, g group, memberships map[string]map[string]boo
 		}
 		return groupField(g, c.Field) != "", nil
 	case scimschema.HasMember:
-		id, ok := canonicalID(c.UserID, prefixUser)
+		id, ok := rest.CanonicalID(c.UserID, rest.PrefixUser)
 		return ok && memberships[id[:15]][g.ID[:min(15, len(g.ID))]], nil
 	case scimschema.Compare:
 		return compareGroup(c, g)

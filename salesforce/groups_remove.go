@@ -3,12 +3,14 @@ package salesforce
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // removeInOneCall is the most members a PATCH that only removes members deletes in one composite:
 // the group's record and the members' assignments are queried, and one DELETE per assignment
 // follows, each referencing a row of that query (25 subrequests in all).
-const removeInOneCall = maxSubrequests - 2
+const removeInOneCall = rest.MaxSubrequests - 2
 
 // removeMembers deletes the assignments of the given users to g in one call (reference
 // salesforce-api.md §7.8, the composite variant): a composite (allOrNone false) of the group's
@@ -16,7 +18,7 @@ const removeInOneCall = maxSubrequests - 2
 // A user who is not a member has no row, so the DELETEs past the rows found fail on their missing
 // reference and are ignored: removing a non-member is a no-op, as before. A group deleted
 // meanwhile is KindNotFound. users holds at most removeInOneCall ids.
-func (o *op) removeMembers(g group, users []string) error {
+func (o *operation) removeMembers(g group, users []string) error {
 	b := o.b
 	if len(users) > removeInOneCall {
 		return b.fail(o.ctx, fmt.Errorf("removeMembers: %d users; at most %d", len(users), removeInOneCall))
@@ -29,16 +31,16 @@ func (o *op) removeMembers(g group, users []string) error {
 	for i, u := range users {
 		ids[i] = u
 	}
-	mq, err := b.memberQuery(g, In("AssigneeId", ids...)).String()
+	mq, err := b.memberQuery(g, rest.In("AssigneeId", ids...)).String()
 	if err != nil {
 		return b.fail(o.ctx, err)
 	}
-	subs := []Subrequest{
-		{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"},
-		{Method: "GET", Path: QueryPath(mq), ReferenceID: "members"},
+	subs := []rest.Subrequest{
+		{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"},
+		{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "members"},
 	}
 	for i := range users {
-		subs = append(subs, Subrequest{Method: "DELETE", ReferenceID: "del" + strconv.Itoa(i),
+		subs = append(subs, rest.Subrequest{Method: "DELETE", ReferenceID: "del" + strconv.Itoa(i),
 			Path: "sobjects/PermissionSetAssignment/@{members.records[" + strconv.Itoa(i) + "].Id}"})
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
@@ -82,14 +84,14 @@ type removal struct {
 }
 
 // add records the DELETE of member's assignment.
-func (r *removal) add(member string, s SubResponse) {
+func (r *removal) add(member string, s rest.SubResponse) {
 	r.removed = append(r.removed, member)
 	if s.Status < 400 && s.Status != 0 {
 		return
 	}
 	e := s.Err
 	if e == nil {
-		e = &Error{Status: s.Status, Code: "UNKNOWN", Kind: KindOther}
+		e = &rest.Error{Status: s.Status, Code: "UNKNOWN", Kind: rest.KindOther}
 	}
 	switch e.Code {
 	case "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND":
@@ -101,7 +103,7 @@ func (r *removal) add(member string, s SubResponse) {
 
 // finishRemoval audits a removal and returns its error. Removing only non-members is a no-op
 // without an audit line.
-func (o *op) finishRemoval(g group, r removal) error {
+func (o *operation) finishRemoval(g group, r removal) error {
 	b := o.b
 	if len(r.removed) == 0 {
 		return nil // none of them is a member: nothing was deleted

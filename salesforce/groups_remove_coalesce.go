@@ -3,6 +3,8 @@ package salesforce
 import (
 	"context"
 	"strconv"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // Coalesced member removals (see coalesce.go): PATCHes that only remove members, from any
@@ -26,7 +28,7 @@ type removalResult struct {
 }
 
 // removeMembersCoalesced removes users (at most removeInOneCall) from g through the remove batch.
-func (o *op) removeMembersCoalesced(g group, users []string) error {
+func (o *operation) removeMembersCoalesced(g group, users []string) error {
 	b := o.b
 	solo := func() (any, error) { return nil, o.removeMembers(g, users) }
 	res, err := b.batch.do(o.ctx, "remove_members", "", maxBatch, memberRemovals{g: g, users: users}, solo, b.removeMembersBatch)
@@ -92,7 +94,7 @@ func (c *removalCall) fit(i int, m memberRemovals) bool {
 		next.groups = append(next.groups[:len(next.groups):len(next.groups)], &removalGroup{g: m.g})
 		next.ps, next.psg = next.ps || !m.g.IsPSG, next.psg || m.g.IsPSG
 	}
-	if len(c.groups) > 0 && (next.queries() > maxQuerySubrequests || next.subrequests() > maxSubrequests) {
+	if len(c.groups) > 0 && (next.queries() > rest.MaxQuerySubrequests || next.subrequests() > rest.MaxSubrequests) {
 		return false
 	}
 	*c = next
@@ -110,7 +112,7 @@ func (c *removalCall) fit(i int, m memberRemovals) bool {
 
 func containsID(ids []string, id string) bool {
 	for _, x := range ids {
-		if sameID(x, id) {
+		if rest.SameID(x, id) {
 			return true
 		}
 	}
@@ -145,7 +147,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 			}
 		}
 	}
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	for _, psg := range []bool{false, true} {
 		var ids []any
 		for _, rg := range c.groups {
@@ -156,31 +158,31 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		if len(ids) == 0 {
 			continue
 		}
-		q := groupSelect(psg).From("PermissionSetGroup").Where(In("Id", ids...))
+		q := groupSelect(psg).From("PermissionSetGroup").Where(rest.In("Id", ids...))
 		if !psg {
-			q = groupSelect(false).From("PermissionSet").Where(And(In("Id", ids...), Eq("IsOwnedByProfile", false)))
+			q = groupSelect(false).From("PermissionSet").Where(rest.And(rest.In("Id", ids...), rest.Eq("IsOwnedByProfile", false)))
 		}
 		soql, err := q.String()
 		if err != nil {
 			failAll(b.fail(ctx, err))
 			return
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(soql), ReferenceID: "rec" + strconv.FormatBool(psg)})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(soql), ReferenceID: "rec" + strconv.FormatBool(psg)})
 	}
 	for k, rg := range c.groups {
 		ids := make([]any, len(rg.users))
 		for i, u := range rg.users {
 			ids[i] = u
 		}
-		mq, err := b.memberQuery(rg.g, In("AssigneeId", ids...)).String()
+		mq, err := b.memberQuery(rg.g, rest.In("AssigneeId", ids...)).String()
 		if err != nil {
 			failAll(b.fail(ctx, err))
 			return
 		}
 		ref := "m" + strconv.Itoa(k)
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(mq), ReferenceID: ref})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: ref})
 		for i := range rg.users {
-			subs = append(subs, Subrequest{Method: "DELETE", ReferenceID: ref + "_" + strconv.Itoa(i),
+			subs = append(subs, rest.Subrequest{Method: "DELETE", ReferenceID: ref + "_" + strconv.Itoa(i),
 				Path: "sobjects/PermissionSetAssignment/@{" + ref + ".records[" + strconv.Itoa(i) + "].Id}"})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -36,7 +37,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = tc.source, tc.include }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = must(ParseGroupSource(tc.source)), tc.include }))
 			var page scimschema.Page
 			n := h.calls(func() {
 				var err error
@@ -254,7 +255,7 @@ func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 	for _, mode := range []string{"merge", "overwrite"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = must(ParseMembershipMode(mode)) }))
 			ps := h.permSetID("Sales_Ops")
 			salesforceMade := h.insertUser("local@example.com", "Standard User", nil)
 			h.assign(salesforceMade, ps)
@@ -396,7 +397,7 @@ func TestGroupLicenceMismatchIsPartial(t *testing.T) {
 
 func TestPermissionSetGroupAsGroup(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }))
 	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 	u := h.insertUser("team@example.com", "Standard User", nil)
 	_, err := h.b.PatchGroup(h.ctx, psg, []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}, "")
@@ -405,7 +406,7 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 	}
 	found := false
 	for _, a := range h.e.List("PermissionSetAssignment") {
-		if sameID(str(a["AssigneeId"]), u) && sameID(str(a["PermissionSetGroupId"]), psg) {
+		if rest.SameID(str(a["AssigneeId"]), u) && rest.SameID(str(a["PermissionSetGroupId"]), psg) {
 			found = true
 		}
 	}
@@ -433,7 +434,7 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 // members, then one composite with the label PATCH, the assignment writes and the read-back.
 func TestReplaceGroupRenamesInTheMemberComposite(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = "overwrite" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = Overwrite }))
 	ps := h.permSetID("Support_Agent")
 	leaving := h.insertUser("leaving@example.com", "Standard User", nil)
 	h.assign(leaving, ps)
@@ -536,7 +537,7 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }),
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }),
 				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 			u := h.insertUser("team-member@example.com", "Standard User", nil)
@@ -560,7 +561,7 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 				}
 				found = true
 				members, _ := r.Attributes["members"].([]any)
-				if len(members) != 1 || !sameID(members[0].(map[string]any)["value"].(string), u) {
+				if len(members) != 1 || !rest.SameID(members[0].(map[string]any)["value"].(string), u) {
 					t.Errorf("permission set group members = %v; want the one assignee", members)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -56,7 +57,7 @@ func memberIDs(values []string, strict bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for i, v := range values {
-		id, ok := canonicalID(v, prefixUser)
+		id, ok := rest.CanonicalID(v, rest.PrefixUser)
 		if !ok {
 			if strict {
 				return nil, invalid(fmt.Sprintf("members[%d].value: not a Salesforce User id", i), nil)
@@ -87,7 +88,7 @@ func validLabel(label string) error {
 // displayNames; Salesforce does not enforce unique labels).
 func labelTaken(cat *catalog, label, except string) bool {
 	for _, g := range cat.exposed {
-		if strings.EqualFold(g.Label, label) && !sameID(g.ID, except) {
+		if strings.EqualFold(g.Label, label) && !rest.SameID(g.ID, except) {
 			return true
 		}
 	}
@@ -99,7 +100,7 @@ func labelTaken(cat *catalog, label, except string) bool {
 // created through another replica and missing from it is caught by Salesforce's own duplicate API
 // name error on create (the API name derives from the label); a cached group that has this label
 // is re-checked on a reloaded catalog, as it may have been renamed or deleted meanwhile.
-func (o *op) labelFree(label, except string) (*catalog, error) {
+func (o *operation) labelFree(label, except string) (*catalog, error) {
 	cat, free, err := o.find(func(c *catalog) bool { return !labelTaken(c, label, except) })
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	if !b.cfg.Groups.AllowCreate {
 		return scimschema.Resource{}, forbidden("group creation is disabled (groups.allow_create)")
 	}
-	if b.cfg.Groups.Source == "permission_set_groups" {
+	if b.cfg.Groups.Source == PermissionSetGroups {
 		return scimschema.Resource{}, forbidden("groups.source is permission_set_groups: the bridge creates permission sets, which that setting does not expose")
 	}
 	w, err := scimschema.GroupForCreate(attrs)
@@ -136,7 +137,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 			return scimschema.Resource{}, err
 		}
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	cat, err := o.labelFree(label, "")
 	if err != nil {
 		return scimschema.Resource{}, err
@@ -168,9 +169,9 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	// The first composite holds the create, the first members as single-record POSTs (a
 	// reference inside sObject Collections records is undocumented; see psaCreates) and the
 	// read-back; further members follow in collection calls with the new id.
-	const inline = maxSubrequests - 2
+	const inline = rest.MaxSubrequests - 2
 	first := members[:min(len(members), inline)]
-	subs := []Subrequest{{Method: "POST", Path: "sobjects/PermissionSet", ReferenceID: "ps", Body: map[string]any{"Name": name, "Label": label}}}
+	subs := []rest.Subrequest{{Method: "POST", Path: "sobjects/PermissionSet", ReferenceID: "ps", Body: map[string]any{"Name": name, "Label": label}}}
 	recs := make([]map[string]any, len(first))
 	for i, m := range first {
 		recs[i] = map[string]any{"AssigneeId": m, "PermissionSetId": "@{ps.id}"}
@@ -180,7 +181,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	if err != nil {
 		return scimschema.Resource{}, b.fail(ctx, err)
 	}
-	subs = append(subs, Subrequest{Method: "GET", Path: refQueryPath(rq, "@{ps.id}"), ReferenceID: "rec"})
+	subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(rq, "@{ps.id}"), ReferenceID: "rec"})
 	res, err := b.c.Composite(ctx, true, subs)
 	if err != nil {
 		err = b.fail(ctx, err)
@@ -253,7 +254,7 @@ func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.Pa
 }
 
 func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.GroupWrite, ifMatch string, put bool) (scimschema.Resource, error) {
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	g, err := o.exposedGroup(id)
 	if err != nil {
 		return scimschema.Resource{}, err
@@ -291,7 +292,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			return scimschema.Resource{}, err
 		}
 		removes, _ := memberIDs(m.Remove, false)
-		if m.Replace && b.cfg.Provisioning.PermissionSets == "overwrite" && !b.cfg.Provisioning.DryRun {
+		if m.Replace && b.cfg.Provisioning.PermissionSets == Overwrite && !b.cfg.Provisioning.DryRun {
 			return b.overwriteMembers(o, g, adds, newLabel, put)
 		}
 		if m.Replace {
@@ -308,7 +309,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			for _, c := range cur {
 				have[c.user[:15]] = true
 				if !want[c.user[:15]] {
-					if b.cfg.Provisioning.PermissionSets == "overwrite" {
+					if b.cfg.Provisioning.PermissionSets == Overwrite {
 						delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
 						continue
 					}
@@ -344,7 +345,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 					return scimschema.Resource{}, err
 				}
 				add = slices.DeleteFunc(slices.Clone(adds), func(u string) bool {
-					return slices.ContainsFunc(cur, func(c groupMember) bool { return sameID(c.user, u) })
+					return slices.ContainsFunc(cur, func(c groupMember) bool { return rest.SameID(c.user, u) })
 				})
 			}
 			if len(removes) > 0 {
@@ -390,7 +391,7 @@ type groupMember struct{ psa, user, display string }
 // currentMembers reads a group's record and its assignments, all of them or those of the given
 // users: one call (the record rides along, so a group deleted meanwhile is KindNotFound), plus one
 // per further 2000 assignments or 300 users.
-func (o *op) currentMembers(g group, users []string) (group, []groupMember, error) {
+func (o *operation) currentMembers(g group, users []string) (group, []groupMember, error) {
 	if users == nil {
 		return o.readGroupMembers(g, true)
 	}
@@ -405,16 +406,16 @@ func (o *op) currentMembers(g group, users []string) (group, []groupMember, erro
 		}
 		if i == 0 {
 			var err error
-			if fresh, out, err = o.readGroupMembers(g, true, In("AssigneeId", ids...)); err != nil {
+			if fresh, out, err = o.readGroupMembers(g, true, rest.In("AssigneeId", ids...)); err != nil {
 				return group{}, nil, err
 			}
 			continue
 		}
-		q, err := b.memberQuery(g, In("AssigneeId", ids...)).String()
+		q, err := b.memberQuery(g, rest.In("AssigneeId", ids...)).String()
 		if err != nil {
 			return group{}, nil, b.fail(o.ctx, err)
 		}
-		_, err = b.c.QueryEach(o.ctx, q, 0, func(r Record) error {
+		_, err = b.c.QueryEach(o.ctx, q, 0, func(r rest.Record) error {
 			ref := b.memberRef(r)
 			out = append(out, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
 			return nil
@@ -433,18 +434,18 @@ func (o *op) currentMembers(g group, users []string) (group, []groupMember, erro
 // to 800 assignments is one call after its read. A duplicate assignment is an existing member
 // (success); an assignment already gone is a removed member (success). Failures are reported
 // together, naming the members. On success *g holds the group as read back.
-func (o *op) writeGroup(g *group, label *string, add []string, delPSA, delUser []string) error {
+func (o *operation) writeGroup(g *group, label *string, add []string, delPSA, delUser []string) error {
 	_, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, nil)
 	return err
 }
 
 // writeGroupThenRead is writeGroup followed by the query readBack (when not nil), which rides in
 // the last composite when it has room and is sent alone otherwise; its subresponse is returned.
-func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, delUser []string, readBack *Subrequest) (SubResponse, error) {
+func (o *operation) writeGroupThenRead(g *group, label *string, add []string, delPSA, delUser []string, readBack *rest.Subrequest) (rest.SubResponse, error) {
 	b := o.b
-	var readBackRes *SubResponse
+	var readBackRes *rest.SubResponse
 	type part struct {
-		sub   Subrequest
+		sub   rest.Subrequest
 		users []string
 		del   bool
 	}
@@ -461,7 +462,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		end := min(i+collectionMax, len(delPSA))
 		parts = append(parts, part{sub: collectionDelete("del"+strconv.Itoa(i/collectionMax), false, delPSA[i:end]), users: delUser[i:end], del: true})
 	}
-	var lead, tail []Subrequest
+	var lead, tail []rest.Subrequest
 	if label != nil {
 		field := "Label"
 		if g.IsPSG {
@@ -469,10 +470,10 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		}
 		rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 		if err != nil {
-			return SubResponse{}, b.fail(o.ctx, err)
+			return rest.SubResponse{}, b.fail(o.ctx, err)
 		}
-		lead = []Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
-		tail = []Subrequest{{Method: "GET", Path: QueryPath(rq), ReferenceID: "rec"}}
+		lead = []rest.Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
+		tail = []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"}}
 	}
 	const perCall = 5            // query and collection subrequests per composite
 	labelPending := label != nil // its audit line is not written yet
@@ -496,7 +497,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	}
 	if err := o.assignLicences(b.licencesFor(add, []group{*g})); err != nil {
 		audit(err)
-		return SubResponse{}, err
+		return rest.SubResponse{}, err
 	}
 	for first := true; first || len(parts) > 0; first = false {
 		limit := perCall
@@ -506,7 +507,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		n := min(len(parts), limit)
 		chunk := parts[:n]
 		parts = parts[n:]
-		var subs []Subrequest
+		var subs []rest.Subrequest
 		if first {
 			subs = append(subs, lead...)
 		}
@@ -526,7 +527,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		if err != nil {
 			err = b.fail(o.ctx, err)
 			audit(err)
-			return SubResponse{}, err
+			return rest.SubResponse{}, err
 		}
 		by := byRef(res)
 		if readBack != nil {
@@ -537,7 +538,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		if first && label != nil {
 			if err := o.labelResult(g, by["lbl"], by["rec"]); err != nil {
 				audit(err)
-				return SubResponse{}, err
+				return rest.SubResponse{}, err
 			}
 			b.audit(o.ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
 			labelPending = false
@@ -552,7 +553,7 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 			if err != nil {
 				err = b.fail(o.ctx, err)
 				audit(err)
-				return SubResponse{}, err
+				return rest.SubResponse{}, err
 			}
 			if !p.del {
 				var dup []string
@@ -575,12 +576,12 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 	if len(failures) == 0 {
 		audit(nil)
 		if readBack == nil {
-			return SubResponse{}, nil
+			return rest.SubResponse{}, nil
 		}
 		if readBackRes == nil {
-			res, err := b.c.Composite(o.ctx, false, []Subrequest{*readBack})
+			res, err := b.c.Composite(o.ctx, false, []rest.Subrequest{*readBack})
 			if err != nil {
-				return SubResponse{}, b.fail(o.ctx, err)
+				return rest.SubResponse{}, b.fail(o.ctx, err)
 			}
 			readBackRes = &res[0]
 		}
@@ -594,22 +595,22 @@ func (o *op) writeGroupThenRead(g *group, label *string, add []string, delPSA, d
 		err = assignmentError("updating members of group "+g.ID, failures, func(i int) string { return "member " + failedNames[i] })
 	}
 	audit(err)
-	return SubResponse{}, err
+	return rest.SubResponse{}, err
 }
 
 // labelResult reads the outcome of a label PATCH and the read-back after it into *g.
-func (o *op) labelResult(g *group, lbl, rec SubResponse) error {
+func (o *operation) labelResult(g *group, lbl, rec rest.SubResponse) error {
 	b := o.b
 	if lbl.Status >= 400 {
 		e := lbl.Err
 		if e == nil {
-			e = &Error{Status: lbl.Status, Code: "UNKNOWN", Kind: KindOther}
+			e = &rest.Error{Status: lbl.Status, Code: "UNKNOWN", Kind: rest.KindOther}
 		}
-		switch KindOf(e) {
-		case KindNotFound:
+		switch rest.KindOf(e) {
+		case rest.KindNotFound:
 			b.removeGroup(g.ID)
 			return notFound("group")
-		case KindInvalid:
+		case rest.KindInvalid:
 			return invalid("displayName: Salesforce refused the permission set (check the name against Salesforce's rules for permission set labels)", e)
 		}
 		return b.fail(o.ctx, e)
@@ -625,7 +626,7 @@ func (o *op) labelResult(g *group, lbl, rec SubResponse) error {
 // groupGone reports, after every assignment of a group failed as if it named a missing record,
 // whether the group itself is missing (deleted through another replica, say). One query, on this
 // error path only.
-func (o *op) groupGone(g group, failures []recordFailure) bool {
+func (o *operation) groupGone(g group, failures []recordFailure) bool {
 	for _, f := range failures {
 		if f.code != "INVALID_CROSS_REFERENCE_KEY" && f.code != "ENTITY_IS_DELETED" {
 			return false
@@ -681,7 +682,7 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 	if !b.cfg.Groups.AllowDelete {
 		return forbidden("group deletion is disabled (groups.allow_delete)")
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	g, err := o.exposedGroup(id)
 	if err != nil {
 		return err
@@ -700,11 +701,11 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 		return nil
 	}
 	done := func(err error) error {
-		if err == nil || KindOf(err) == KindNotFound {
+		if err == nil || rest.KindOf(err) == rest.KindNotFound {
 			b.removeGroup(g.ID)
 		}
 		if err != nil {
-			if KindOf(err) == KindNotFound {
+			if rest.KindOf(err) == rest.KindNotFound {
 				err = notFound("group") // deleted meanwhile, perhaps through another replica
 			} else {
 				err = b.fail(ctx, err)
@@ -718,29 +719,29 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 		return done(refusal)
 	}
 	// Every assignment, of any user type: the permission set cannot go while one remains.
-	q, err := Select("Id").From("PermissionSetAssignment").Where(Eq(g.assignmentField(), g.ID)).String()
+	q, err := rest.Select("Id").From("PermissionSetAssignment").Where(rest.Eq(g.assignmentField(), g.ID)).String()
 	if err != nil {
 		return done(err)
 	}
 	var psa []string
-	if _, err := b.c.QueryEach(ctx, q, 0, func(r Record) error { psa = append(psa, str(r["Id"])); return nil }); err != nil {
+	if _, err := b.c.QueryEach(ctx, q, 0, func(r rest.Record) error { psa = append(psa, str(r["Id"])); return nil }); err != nil {
 		return done(err)
 	}
 	if len(psa) == 0 {
 		// Refused for another reason (the set is in use elsewhere in Salesforce, say).
 		b.audit(ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, refusal)
-		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce refused to delete the permission set (" + codeOf(refusal) + ")", Err: refusal}
+		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce refused to delete the permission set (" + rest.CodeOf(refusal) + ")", Err: refusal}
 	}
 	const perCall = 4 * collectionMax
 	for len(psa) > 0 {
 		chunk := psa[:min(len(psa), perCall)]
 		psa = psa[len(chunk):]
-		var subs []Subrequest
+		var subs []rest.Subrequest
 		for i := 0; i < len(chunk); i += collectionMax {
 			subs = append(subs, collectionDelete("del"+strconv.Itoa(i/collectionMax), true, chunk[i:min(i+collectionMax, len(chunk))]))
 		}
 		if len(psa) == 0 {
-			subs = append(subs, Subrequest{Method: "DELETE", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "group"})
+			subs = append(subs, rest.Subrequest{Method: "DELETE", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "group"})
 		}
 		res, err := b.c.Composite(ctx, true, subs)
 		if err == nil {
@@ -756,25 +757,17 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 // refusedDelete reports whether a DELETE failed because Salesforce refused it (rather than not
 // finding the record, or not being reachable).
 func refusedDelete(err error) bool {
-	switch KindOf(err) {
-	case KindInvalid, KindConflict, KindOther:
-		var e *Error
+	switch rest.KindOf(err) {
+	case rest.KindInvalid, rest.KindConflict, rest.KindOther:
+		var e *rest.Error
 		return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
 	}
 	return false
 }
 
-func codeOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != "" {
-		return e.Code
-	}
-	return "refused"
-}
-
 // deleteFailure is the root failure of an assignment-deletion composite, nil when it succeeded
 // (an assignment already gone counts as deleted).
-func deleteFailure(res []SubResponse) error {
+func deleteFailure(res []rest.SubResponse) error {
 	for _, sr := range res {
 		if sr.ReferenceID == "group" {
 			continue
@@ -784,7 +777,7 @@ func deleteFailure(res []SubResponse) error {
 			return err
 		}
 		if len(failures) > 0 {
-			return &Error{Code: failures[0].code, Message: failures[0].message, Kind: KindOther}
+			return &rest.Error{Code: failures[0].code, Message: failures[0].message, Kind: rest.KindOther}
 		}
 	}
 	if _, e := subErr(res); e != nil {

@@ -13,7 +13,7 @@ import (
 // authentication error until an administrator reactivates the user. Okta matches this user to an
 // IdP account when its Username equals an IdP login, so an ordinary unassignment can cause it.
 func (b *Backend) guardIntegrationUser(ctx context.Context, uid, operation string) error {
-	self, err := b.c.integrationUser(ctx)
+	self, err := b.c.IntegrationUser(ctx)
 	if err != nil {
 		return b.fail(ctx, err)
 	}

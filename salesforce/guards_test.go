@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -18,7 +19,7 @@ func TestIntegrationUserCannotBeDeprovisioned(t *testing.T) {
 	for _, action := range []string{"disable", "freeze"} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
 			self := h.find("User", "Username", "admin@emulator.example.com")["Id"].(string)
 			if got := h.c.IntegrationUserID(); got != self {
 				t.Fatalf("IntegrationUserID() = %q; want %q (the user the token was issued to)", got, self)
@@ -160,7 +161,7 @@ func TestIntegrationUserIsLearntWhenOnlyAnAccessTokenWasUsed(t *testing.T) {
 	if err != nil || tok.AccessToken == "" {
 		t.Fatalf("token: %v", err)
 	}
-	c, err := New(h.ctx, Config{Flow: FlowRefreshToken, URL: h.url, ClientID: "test-client", ClientSecret: "test-secret",
+	c, err := rest.New(h.ctx, rest.Config{Flow: rest.FlowRefreshToken, URL: h.url, ClientID: "test-client", ClientSecret: "test-secret",
 		RefreshToken: "test-refresh", AccessToken: tok.AccessToken})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -29,8 +30,8 @@ func (g group) permissionSetLicence() string {
 
 // licenceLabel names a permission set licence for an error: its label, read on this error path
 // only; its id when that read fails.
-func (o *op) licenceLabel(id string) string {
-	q, err := Select("MasterLabel").From("PermissionSetLicense").Where(Eq("Id", id)).String()
+func (o *operation) licenceLabel(id string) string {
+	q, err := rest.Select("MasterLabel").From("PermissionSetLicense").Where(rest.Eq("Id", id)).String()
 	if err != nil {
 		return id
 	}
@@ -47,7 +48,7 @@ func (o *op) licenceLabel(id string) string {
 // licenceError explains failed assignments of permission sets that need a permission set licence:
 // a 400 naming each such permission set and its licence. nil when no failure is of that kind (the
 // caller reports them as usual). groupOf and who describe failure i.
-func (o *op) licenceError(what string, failures []recordFailure, groupOf func(i int) group, who func(i int) string) error {
+func (o *operation) licenceError(what string, failures []recordFailure, groupOf func(i int) group, who func(i int) string) error {
 	var parts []string
 	labels := map[string]string{}
 	for _, f := range failures {
@@ -106,13 +107,13 @@ func (b *Backend) licencesFor(users []string, groups []group) []licencePair {
 // assignLicences gives each user the licence it needs, in one sObject Collections call per 200
 // (allOrNone false): a licence the user already holds (DUPLICATE_VALUE) is fine; any other
 // failure is a 400 naming the licence (LICENSE_LIMIT_EXCEEDED: no free seat).
-func (o *op) assignLicences(pairs []licencePair) error {
+func (o *operation) assignLicences(pairs []licencePair) error {
 	if len(pairs) == 0 {
 		return nil
 	}
-	recs := make([]Record, len(pairs))
+	recs := make([]rest.Record, len(pairs))
 	for i, p := range pairs {
-		recs[i] = Record{"attributes": map[string]any{"type": "PermissionSetLicenseAssign"}, "AssigneeId": p.user, "PermissionSetLicenseId": p.licence}
+		recs[i] = rest.Record{"attributes": map[string]any{"type": "PermissionSetLicenseAssign"}, "AssigneeId": p.user, "PermissionSetLicenseId": p.licence}
 	}
 	res, err := o.b.c.CreateRecords(o.ctx, false, recs)
 	if err != nil {
@@ -140,11 +141,11 @@ func (o *op) assignLicences(pairs []licencePair) error {
 // refusal's errorCode is not documented, so the Status decides, read on this error path only).
 // Updating or Outdated is a 503 with Retry-After (the recalculation ends by itself), Failed a 400.
 // nil when g is not a group or its Status is Updated.
-func (o *op) groupStatusError(g group) error {
+func (o *operation) groupStatusError(g group) error {
 	if !g.IsPSG {
 		return nil
 	}
-	q, err := Select("Status").From("PermissionSetGroup").Where(Eq("Id", g.ID)).String()
+	q, err := rest.Select("Status").From("PermissionSetGroup").Where(rest.Eq("Id", g.ID)).String()
 	if err != nil {
 		return nil
 	}
@@ -165,7 +166,7 @@ func (o *op) groupStatusError(g group) error {
 
 // failedGroupsError is the first licence or recalculation explanation for failed assignments of
 // the given groups, nil when neither applies.
-func (o *op) failedGroupsError(what string, failures []recordFailure, groupOf func(i int) group, who func(i int) string) error {
+func (o *operation) failedGroupsError(what string, failures []recordFailure, groupOf func(i int) group, who func(i int) string) error {
 	if err := o.licenceError(what, failures, groupOf, who); err != nil {
 		return err
 	}

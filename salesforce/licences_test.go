@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -49,7 +50,7 @@ func TestAssignPermissionSetLicenses(t *testing.T) {
 	holds := func(user string) int {
 		n := 0
 		for _, a := range h.e.List("PermissionSetLicenseAssign") {
-			if sameID(str(a["AssigneeId"]), user) && sameID(str(a["PermissionSetLicenseId"]), psl) {
+			if rest.SameID(str(a["AssigneeId"]), user) && rest.SameID(str(a["PermissionSetLicenseId"]), psl) {
 				n++
 			}
 		}
@@ -103,7 +104,7 @@ func TestAssignPermissionSetLicenses(t *testing.T) {
 // group's Status, not by the refusal's code.
 func TestPermissionSetGroupBeingRecalculated(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }))
 	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 	u := h.insertUser("recalc@example.com", "Standard User", nil)
 	add := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}

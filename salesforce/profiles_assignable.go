@@ -3,6 +3,7 @@ package salesforce
 import (
 	"strings"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -16,7 +17,7 @@ func (b *Backend) assignable(p profile) bool {
 	}
 	// users.defaults.profile is the operator's own choice: always assignable.
 	for _, entry := range append([]string{b.cfg.Users.Defaults["profile"]}, b.cfg.AssignableProfiles...) {
-		if id, ok := canonicalID(strings.TrimSpace(entry), prefixProfile); ok && sameID(id, p.ID) {
+		if id, ok := rest.CanonicalID(strings.TrimSpace(entry), rest.PrefixProfile); ok && rest.SameID(id, p.ID) {
 			return true
 		}
 		if strings.EqualFold(strings.TrimSpace(entry), p.Name) {

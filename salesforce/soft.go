@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -84,13 +85,13 @@ type softFixes struct {
 // (written as is: Salesforce checks it, and fixRefusal looks it up when Salesforce refuses it),
 // else it is looked up by the externalId field (FederationIdentifier) and by Username. One query
 // when it is not an id; none when it is.
-func (o *op) prepareManager(fields map[string]any, fx *softFixes) error {
+func (o *operation) prepareManager(fields map[string]any, fx *softFixes) error {
 	v, ok := fields["ManagerId"].(string)
 	if !ok {
 		return nil
 	}
 	fx.manager = v
-	if id, ok := canonicalID(strings.TrimSpace(v), prefixUser); ok {
+	if id, ok := rest.CanonicalID(strings.TrimSpace(v), rest.PrefixUser); ok {
 		fields["ManagerId"] = id
 		return nil
 	}
@@ -99,30 +100,30 @@ func (o *op) prepareManager(fields map[string]any, fx *softFixes) error {
 
 // lookupManager resolves fx.manager by Id, then the externalId field, then Username (through the
 // username transforms), in that order of precedence; unresolved, ManagerId is left as it is.
-func (o *op) lookupManager(fields map[string]any, fx *softFixes) error {
+func (o *operation) lookupManager(fields map[string]any, fx *softFixes) error {
 	fx.looked = true
 	v := strings.TrimSpace(fx.manager)
 	m := o.b.mapper
 	sel := []string{"Id", "Username"}
-	var conds []Cond
-	id, isID := canonicalID(v, prefixUser)
+	var conds []rest.Cond
+	id, isID := rest.CanonicalID(v, rest.PrefixUser)
 	if isID {
-		conds = append(conds, Eq("Id", id))
+		conds = append(conds, rest.Eq("Id", id))
 	}
 	ext := m.ExternalIDField()
 	if ext != "" {
-		conds = append(conds, Eq(ext, v))
+		conds = append(conds, rest.Eq(ext, v))
 		if ext != "Username" {
 			sel = append(sel, ext)
 		}
 	}
 	username, err := m.UsernameToSalesforce(v)
 	if err == nil {
-		conds = append(conds, Eq("Username", username))
+		conds = append(conds, rest.Eq("Username", username))
 	}
 	found := ""
 	if len(conds) > 0 {
-		q, err := Select(sel...).From("User").Where(Or(conds...)).Limit(10).String()
+		q, err := rest.Select(sel...).From("User").Where(rest.Or(conds...)).Limit(10).String()
 		if err != nil {
 			return o.b.fail(o.ctx, err)
 		}
@@ -134,7 +135,7 @@ func (o *op) lookupManager(fields map[string]any, fx *softFixes) error {
 		for _, r := range res.Records {
 			rid := str(r["Id"])
 			switch {
-			case isID && sameID(rid, id) && rank > 1:
+			case isID && rest.SameID(rid, id) && rank > 1:
 				found, rank = rid, 1
 			case ext != "" && strings.EqualFold(str(r[ext]), v) && rank > 2:
 				found, rank = rid, 2
@@ -157,8 +158,8 @@ func (o *op) lookupManager(fields map[string]any, fx *softFixes) error {
 // attempt: a CommunityNickname another user holds (deactivated users included) gets the first
 // free numeric suffix; a ManagerId Salesforce does not know is looked up, else left unchanged.
 // retry is false when the refusal is not one of these.
-func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry bool, _ error) {
-	var e *Error
+func (o *operation) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry bool, _ error) {
+	var e *rest.Error
 	if !errors.As(err, &e) {
 		return false, nil
 	}
@@ -202,15 +203,15 @@ func (o *op) fixRefusal(err error, fields map[string]any, fx *softFixes) (retry 
 // freeNickname returns nick with the first numeric suffix no user of the org holds, skipping skip
 // free ones (CommunityNickname is unique across the org, inactive users included; at most 40
 // characters). One query.
-func (o *op) freeNickname(nick string, skip int) (string, error) {
+func (o *operation) freeNickname(nick string, skip int) (string, error) {
 	base := truncateRunes(nick, 40)
 	prefix := truncateRunes(base, 34)
-	q, err := Select("CommunityNickname").From("User").Where(Like("CommunityNickname", LikeEscape(prefix)+"%")).String()
+	q, err := rest.Select("CommunityNickname").From("User").Where(rest.Like("CommunityNickname", rest.LikeEscape(prefix)+"%")).String()
 	if err != nil {
 		return "", o.b.fail(o.ctx, err)
 	}
 	taken := map[string]bool{}
-	_, err = o.b.c.QueryEach(o.ctx, q, 0, func(r Record) error {
+	_, err = o.b.c.QueryEach(o.ctx, q, 0, func(r rest.Record) error {
 		taken[strings.ToLower(str(r["CommunityNickname"]))] = true
 		return nil
 	})

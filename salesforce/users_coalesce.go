@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -59,7 +60,7 @@ type usersFound struct {
 }
 
 // listByLookup answers a list request that is a single equality, through the lookup batch.
-func (b *Backend) listByLookup(o *op, l userLookup, q scimschema.ListQuery, withGroups bool) (scimschema.Page, error) {
+func (b *Backend) listByLookup(o *operation, l userLookup, q scimschema.ListQuery, withGroups bool) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	solo := func() (any, error) {
 		found, err := b.lookupUsers(o.ctx, []userLookup{l}, withGroups)
@@ -117,12 +118,12 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 			values = append(values, l.value)
 		}
 	}
-	where := In(ls[0].field, values...)
+	where := rest.In(ls[0].field, values...)
 	uq, err := b.userQuery(where, withGroups).OrderBy("Id", false).String()
 	if err != nil {
 		return lookupResult{}, b.fail(ctx, err)
 	}
-	lq, err := loginQuery(And(Eq("IsFrozen", true), InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(where))))).String()
+	lq, err := loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(where))))).String()
 	if err != nil {
 		return lookupResult{}, b.fail(ctx, err)
 	}
@@ -148,9 +149,9 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 
 // readUsersWith runs a user query and a UserLogin query in one composite and walks the users.
 func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound, error) {
-	found, res, err := b.readUsersTyped(ctx, []Subrequest{
-		{Method: "GET", Path: QueryPath(uq), ReferenceID: "users"},
-		{Method: "GET", Path: QueryPath(lq), ReferenceID: "logins"},
+	found, res, err := b.readUsersTyped(ctx, []rest.Subrequest{
+		{Method: "GET", Path: rest.QueryPath(uq), ReferenceID: "users"},
+		{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
 		return usersFound{}, b.fail(ctx, err)
@@ -181,7 +182,7 @@ func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound,
 
 // readUserCoalesced reads one user by id through the read batch: reads by id that arrive
 // together are one query with Id IN.
-func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
+func (o *operation) readUserCoalesced(id string, withGroups bool) (*userState, error) {
 	b := o.b
 	if _, err := o.catalog(); err != nil {
 		return nil, err
@@ -193,10 +194,10 @@ func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
 			for i, it := range items {
 				ids[i] = it.req.(string)
 			}
-			uq, err := b.userQuery(In("Id", ids...), withGroups).String()
+			uq, err := b.userQuery(rest.In("Id", ids...), withGroups).String()
 			var lq string
 			if err == nil {
-				lq, err = loginQuery(In("UserId", ids...)).String()
+				lq, err = loginQuery(rest.In("UserId", ids...)).String()
 			}
 			var found usersFound
 			if err == nil {
@@ -217,7 +218,7 @@ func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
 	}
 	found := res.(usersFound)
 	for _, r := range found.rows {
-		if sameID(str(r.fields["Id"]), id) {
+		if rest.SameID(str(r.fields["Id"]), id) {
 			login, has := loginOf(found.logins, id)
 			return b.parseUser(o, r, login, has, withGroups)
 		}
@@ -229,7 +230,7 @@ func (o *op) readUserCoalesced(id string, withGroups bool) (*userState, error) {
 // permission sets, not frozen): creates that arrive together are one sObject Collections insert
 // (allOrNone false: one refused record never fails the others) and the read-back of the created
 // users, in one composite. A refused record's error is the one a create alone would have had.
-func (o *op) createCoalesced(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
+func (o *operation) createCoalesced(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
 	b := o.b
 	if len(psAdd) > 0 || freeze {
 		return o.createOnce(fields, psAdd, freeze)
@@ -248,7 +249,7 @@ func (o *op) createCoalesced(fields map[string]any, psAdd []group, freeze bool) 
 	c := res.(createdRow)
 	if c.row.fields == nil {
 		// Created, but the read-back in the batch failed: read it alone.
-		return o.readUserBy(Eq("Id", c.id), Eq("UserId", c.id), true)
+		return o.readUserBy(rest.Eq("Id", c.id), rest.Eq("UserId", c.id), true)
 	}
 	login, has := loginOf(c.logins, str(c.row.fields["Id"]))
 	u, err := b.parseUser(o, c.row, login, has, true)
@@ -278,11 +279,11 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 		records[i] = rec
 		usernames[i] = rec["Username"]
 	}
-	byName := In("Username", usernames...)
+	byName := rest.In("Username", usernames...)
 	uq, err := b.userQueryAnyType(byName, true).String()
 	var lq string
 	if err == nil {
-		lq, err = loginQuery(InQuery("UserId", Select("Id").From("User").Where(byName))).String()
+		lq, err = loginQuery(rest.InQuery("UserId", rest.Select("Id").From("User").Where(byName))).String()
 	}
 	fail := func(err error) {
 		for _, it := range items {
@@ -299,13 +300,13 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 		b.createUsers(ctx, items[half:])
 		return
 	}
-	res, err := b.c.Composite(ctx, false, []Subrequest{
+	res, err := b.c.Composite(ctx, false, []rest.Subrequest{
 		collectionCreate("ins", false, records),
-		{Method: "GET", Path: QueryPath(uq), ReferenceID: "get"},
-		{Method: "GET", Path: QueryPath(lq), ReferenceID: "getl"},
+		{Method: "GET", Path: rest.QueryPath(uq), ReferenceID: "get"},
+		{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "getl"},
 	})
 	if err != nil {
-		if KindOf(err) == KindUnavailable {
+		if rest.KindOf(err) == rest.KindUnavailable {
 			fail(&createError{lost: err}) // each request reconciles its own user by Username
 			return
 		}
@@ -317,30 +318,30 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 	if ins.Status >= 400 || ins.Status == 0 {
 		e := ins.Err
 		if e == nil {
-			e = &Error{Status: ins.Status, Code: "UNKNOWN", Kind: KindOther}
+			e = &rest.Error{Status: ins.Status, Code: "UNKNOWN", Kind: rest.KindOther}
 		}
 		fail(&createError{ref: "u", e: e})
 		return
 	}
-	var saved []saveResponse
+	var saved []rest.SaveResponse
 	if err := json.Unmarshal(ins.Body, &saved); err != nil || len(saved) != len(items) {
 		fail(b.fail(ctx, fmt.Errorf("decoding the collection insert of %d users: %v", len(items), err)))
 		return
 	}
 	found, readErr := b.createdUsers(ctx, by)
 	for i, it := range items {
-		r := saved[i].result()
+		r := saved[i].Result()
 		switch {
 		case !r.Success && len(r.Errors) > 0:
 			e := r.Errors[0]
 			it.err = &createError{ref: "u", e: &e}
 		case !r.Success:
-			it.err = &createError{ref: "u", e: &Error{Code: "UNKNOWN", Kind: KindOther}}
+			it.err = &createError{ref: "u", e: &rest.Error{Code: "UNKNOWN", Kind: rest.KindOther}}
 		default:
 			c := createdRow{id: r.ID}
 			if readErr == nil {
 				for _, row := range found.rows {
-					if sameID(str(row.fields["Id"]), r.ID) {
+					if rest.SameID(str(row.fields["Id"]), r.ID) {
 						c.row, c.logins = row, found.logins
 					}
 				}
@@ -351,7 +352,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 }
 
 // createdUsers reads the read-back subresponses of a coalesced create.
-func (b *Backend) createdUsers(ctx context.Context, by map[string]SubResponse) (usersFound, error) {
+func (b *Backend) createdUsers(ctx context.Context, by map[string]rest.SubResponse) (usersFound, error) {
 	for _, ref := range []string{"get", "getl"} {
 		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
 			return usersFound{}, b.queryFailure(ctx, s)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // Typed decoding of the user read path (GET /Users/{id}, userName/externalId lookups): the
@@ -85,8 +87,8 @@ func assignmentOf(r map[string]any) assignmentRow {
 }
 
 // walkAssignments is walkChild for a user row's typed assignments: rows past the child's first
-// batch are read with rest, skipping the ones fn already had.
-func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, rest *Query, fn func(assignmentRow)) error {
+// batch are read with remaining, skipping the ones fn already had.
+func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, remaining *rest.Query, fn func(assignmentRow)) error {
 	if c == nil {
 		return nil
 	}
@@ -98,7 +100,7 @@ func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, rest 
 	if c.Done || c.NextRecordsURL == "" {
 		return nil
 	}
-	return b.readChildRest(ctx, rest, seen, func(r map[string]any) bool {
+	return b.readChildRest(ctx, remaining, seen, func(r map[string]any) bool {
 		fn(assignmentOf(r))
 		return true
 	})
@@ -293,8 +295,8 @@ func (sub *userReadSub) decodeBody(s *jsonScan) error {
 // composite and decodes the answer into types. ok is false when the answer needs the generic
 // path (a failed subrequest, more rows than one batch, another shape): subs then holds it decoded
 // generically.
-func (b *Backend) readUsersTyped(ctx context.Context, subs []Subrequest) (found usersFound, generic []SubResponse, err error) {
-	raw, err := b.c.compositeRaw(ctx, false, subs)
+func (b *Backend) readUsersTyped(ctx context.Context, subs []rest.Subrequest) (found usersFound, generic []rest.SubResponse, err error) {
+	raw, err := b.c.CompositeRaw(ctx, false, subs)
 	if err != nil {
 		return usersFound{}, nil, err
 	}
@@ -312,6 +314,6 @@ func (b *Backend) readUsersTyped(ctx context.Context, subs []Subrequest) (found 
 			return found, nil, nil
 		}
 	}
-	generic, err = decodeComposite(raw)
+	generic, err = rest.DecodeComposite(raw)
 	return usersFound{}, generic, err
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // The typed decoding of a User row gives exactly what the generic decoding gives.
@@ -58,7 +60,7 @@ func TestUserReadAnswerDecodesLikeTheGenericPath(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("decodeUserRead: %d subresponses, %v", len(got), err)
 	}
-	generic, err := decodeComposite([]byte(answer))
+	generic, err := rest.DecodeComposite([]byte(answer))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -39,8 +40,8 @@ const (
 )
 
 // frozenLogins is the semi-join "users whose UserLogin is frozen".
-func frozenLogins() *Query {
-	return Select("UserId").From("UserLogin").Where(Eq("IsFrozen", true))
+func frozenLogins() *rest.Query {
+	return rest.Select("UserId").From("UserLogin").Where(rest.Eq("IsFrozen", true))
 }
 
 // groupRef names a group's assignments: the assignment field and the group's 18-character id.
@@ -49,12 +50,12 @@ type groupRef struct{ field, id string }
 // groupOf returns where the assignments of a MemberOf group are found; ok is false for an id that
 // names no permission set or permission set group (it matches nothing).
 func groupOf(m scimschema.MemberOf) (groupRef, bool) {
-	id, ok := canonicalID(m.GroupID, prefixPermSet, prefixPermSetGr)
+	id, ok := rest.CanonicalID(m.GroupID, rest.PrefixPermSet, rest.PrefixPermSetGroup)
 	if !ok {
 		return groupRef{}, false
 	}
 	field := "PermissionSetId"
-	if strings.HasPrefix(id, prefixPermSetGr) {
+	if strings.HasPrefix(id, rest.PrefixPermSetGroup) {
 		field = "PermissionSetGroupId"
 	}
 	return groupRef{field: field, id: id}, true
@@ -135,69 +136,69 @@ func (r *userRenderer) memberIDs(g groupRef) []string {
 }
 
 // idIn is "Id IN (ids…)"; no ids match nothing.
-func idIn(ids []string) Cond {
+func idIn(ids []string) rest.Cond {
 	if len(ids) == 0 {
-		return Eq("Id", nil)
+		return rest.Eq("Id", nil)
 	}
-	return In("Id", ids)
+	return rest.In("Id", ids)
 }
 
 // idNotIn is "Id NOT IN (ids…)"; no ids exclude nothing.
-func idNotIn(ids []string) Cond {
+func idNotIn(ids []string) rest.Cond {
 	if len(ids) == 0 {
-		return Ne("Id", nil)
+		return rest.Ne("Id", nil)
 	}
-	return NotIn("Id", ids)
+	return rest.NotIn("Id", ids)
 }
 
 // render renders c; top says whether c is a top-level AND conjunct of the WHERE clause.
-func (r *userRenderer) render(c scimschema.Cond, top bool) (Cond, error) {
+func (r *userRenderer) render(c scimschema.Cond, top bool) (rest.Cond, error) {
 	switch c := c.(type) {
 	case scimschema.And:
-		return r.junction(c.Conds, And, top)
+		return r.junction(c.Conds, rest.And, top)
 	case scimschema.Or:
-		return r.junction(c.Conds, Or, false)
+		return r.junction(c.Conds, rest.Or, false)
 	case scimschema.Not:
 		inner, err := r.render(c.Cond, false)
 		if err != nil {
 			return nil, err
 		}
-		return Not(inner), nil
+		return rest.Not(inner), nil
 	case scimschema.Compare:
 		return renderCompare(c)
 	case scimschema.Present:
-		return Ne(c.Field, nil), nil
+		return rest.Ne(c.Field, nil), nil
 	case scimschema.ActiveIs:
 		// active = IsActive ∧ ¬UserLogin.IsFrozen
 		if c.Value {
 			if top && r.activeSlot {
 				r.activeSlot = false
-				return And(Eq("IsActive", true), NotInQuery("Id", frozenLogins())), nil
+				return rest.And(rest.Eq("IsActive", true), rest.NotInQuery("Id", frozenLogins())), nil
 			}
-			return And(Eq("IsActive", true), idNotIn(r.frozenIDs())), nil
+			return rest.And(rest.Eq("IsActive", true), idNotIn(r.frozenIDs())), nil
 		}
 		// ¬active needs OR, where no semi-join may stand: always the resolved list.
-		return Or(Eq("IsActive", false), idIn(r.frozenIDs())), nil
+		return rest.Or(rest.Eq("IsActive", false), idIn(r.frozenIDs())), nil
 	case scimschema.MemberOf:
 		g, ok := groupOf(c)
 		if !ok {
-			return Eq("Id", nil), nil // no such group: matches nothing
+			return rest.Eq("Id", nil), nil // no such group: matches nothing
 		}
 		if top && r.groupSlots > 0 {
 			r.groupSlots--
-			return InQuery("Id", Select("AssigneeId").From("PermissionSetAssignment").Where(Eq(g.field, g.id))), nil
+			return rest.InQuery("Id", rest.Select("AssigneeId").From("PermissionSetAssignment").Where(rest.Eq(g.field, g.id))), nil
 		}
 		return idIn(r.memberIDs(g)), nil
 	case scimschema.Nothing:
-		return Eq("Id", nil), nil // every record has an Id: matches nothing
+		return rest.Eq("Id", nil), nil // every record has an Id: matches nothing
 	case scimschema.HasMember:
 		return nil, filterError("members is not an attribute of Users")
 	}
 	return nil, filterError("the filter cannot be translated to a Salesforce query")
 }
 
-func (r *userRenderer) junction(cs []scimschema.Cond, join func(...Cond) Cond, top bool) (Cond, error) {
-	out := make([]Cond, 0, len(cs))
+func (r *userRenderer) junction(cs []scimschema.Cond, join func(...rest.Cond) rest.Cond, top bool) (rest.Cond, error) {
+	out := make([]rest.Cond, 0, len(cs))
 	for _, c := range cs {
 		x, err := r.render(c, top)
 		if err != nil {
@@ -214,14 +215,14 @@ func (r *userRenderer) junction(cs []scimschema.Cond, join func(...Cond) Cond, t
 // renderUserFilter renders a filter on User as the WHERE clause of a query Salesforce accepts.
 // It costs no call when every semi-join may stay one, and one query (plus query-more pages) per
 // id set to inline otherwise; sets is nil when nothing was inlined.
-func (b *Backend) renderUserFilter(ctx context.Context, c scimschema.Cond) (where Cond, sets *resolvedSets, err error) {
+func (b *Backend) renderUserFilter(ctx context.Context, c scimschema.Cond) (where rest.Cond, sets *resolvedSets, err error) {
 	r := newUserRenderer(c, nil)
 	if where, err = r.render(c, true); err != nil || !r.needs() {
 		return where, nil, err
 	}
 	// The ids are read among the users that match the top-level conjuncts needing no join: the
 	// filter is their AND, so the result is the same and the lists are as short as they can be.
-	var plain []Cond
+	var plain []rest.Cond
 	for _, x := range conjuncts(c) {
 		if !needsJoin(x) {
 			p, err := (&userRenderer{}).render(x, false)
@@ -231,13 +232,13 @@ func (b *Backend) renderUserFilter(ctx context.Context, c scimschema.Cond) (wher
 			plain = append(plain, p)
 		}
 	}
-	var among Cond
+	var among rest.Cond
 	switch len(plain) {
 	case 0:
 	case 1:
 		among = plain[0]
 	default:
-		among = And(plain...)
+		among = rest.And(plain...)
 	}
 	if sets, err = b.resolveSets(ctx, among, r.needFrozen, r.needGroups); err != nil {
 		return nil, nil, err
@@ -248,7 +249,7 @@ func (b *Backend) renderUserFilter(ctx context.Context, c scimschema.Cond) (wher
 
 // renderWithin renders c using only resolved sets and no semi-join (for a condition that sits
 // inside a semi-join's subquery); ok is false when it needs a set that was not resolved.
-func renderWithin(c scimschema.Cond, sets *resolvedSets) (where Cond, ok bool, err error) {
+func renderWithin(c scimschema.Cond, sets *resolvedSets) (where rest.Cond, ok bool, err error) {
 	r := &userRenderer{sets: sets}
 	where, err = r.render(c, false)
 	return where, !r.needs(), err
@@ -283,16 +284,16 @@ func needsJoin(c scimschema.Cond) bool {
 // resolveSets reads the ids of the frozen users and of the given groups' members among the users
 // of the SCIM user types that match among (nil: all), and fails with filterTooBroad as soon as they
 // cannot fit in one query.
-func (b *Backend) resolveSets(ctx context.Context, among Cond, frozen bool, groups []groupRef) (*resolvedSets, error) {
+func (b *Backend) resolveSets(ctx context.Context, among rest.Cond, frozen bool, groups []groupRef) (*resolvedSets, error) {
 	sets := &resolvedSets{members: map[groupRef][]string{}}
-	ofTypes := Select("Id").From("User").Where(b.withUserTypes(among))
+	ofTypes := rest.Select("Id").From("User").Where(b.withUserTypes(among))
 	total := 0
-	read := func(q *Query, field string, each func(id string, rec Record)) error {
+	read := func(q *rest.Query, field string, each func(id string, rec rest.Record)) error {
 		s, err := q.String()
 		if err != nil {
 			return err
 		}
-		_, err = b.c.QueryEach(ctx, s, 0, func(rec Record) error {
+		_, err = b.c.QueryEach(ctx, s, 0, func(rec rest.Record) error {
 			id := str(rec[field])
 			if len(id) < 15 {
 				return nil
@@ -310,7 +311,7 @@ func (b *Backend) resolveSets(ctx context.Context, among Cond, frozen bool, grou
 	}
 	if frozen {
 		sets.hasFrozen, sets.logins = true, map[string]loginRow{}
-		err := read(loginQuery(And(Eq("IsFrozen", true), InQuery("UserId", ofTypes))), "UserId", func(id string, rec Record) {
+		err := read(loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", ofTypes))), "UserId", func(id string, rec rest.Record) {
 			sets.frozen = append(sets.frozen, id)
 			sets.logins[id[:15]] = loginRow{id: str(rec["Id"]), frozen: true}
 		})
@@ -320,8 +321,8 @@ func (b *Backend) resolveSets(ctx context.Context, among Cond, frozen bool, grou
 	}
 	for _, g := range groups {
 		ids := []string{}
-		q := Select("AssigneeId").From("PermissionSetAssignment").Where(And(Eq(g.field, g.id), InQuery("AssigneeId", ofTypes)))
-		if err := read(q, "AssigneeId", func(id string, _ Record) { ids = append(ids, id) }); err != nil {
+		q := rest.Select("AssigneeId").From("PermissionSetAssignment").Where(rest.And(rest.Eq(g.field, g.id), rest.InQuery("AssigneeId", ofTypes)))
+		if err := read(q, "AssigneeId", func(id string, _ rest.Record) { ids = append(ids, id) }); err != nil {
 			return nil, err
 		}
 		sets.members[g] = ids
@@ -331,7 +332,7 @@ func (b *Backend) resolveSets(ctx context.Context, among Cond, frozen bool, grou
 
 // fitsURI reports whether a GET of soql stays within Salesforce's URI limit.
 func (b *Backend) fitsURI(soql string) bool {
-	return len(b.c.data())+len(QueryPath(soql)) <= maxURIBytes
+	return len(b.c.DataPath())+len(rest.QueryPath(soql)) <= maxURIBytes
 }
 
 // soqlValue converts a filter value to a type the SOQL builder renders.
@@ -351,31 +352,31 @@ func soqlValue(v any) (any, error) {
 	return nil, filterError("a filter value has a type Salesforce cannot compare")
 }
 
-func renderCompare(c scimschema.Compare) (Cond, error) {
+func renderCompare(c scimschema.Compare) (rest.Cond, error) {
 	v, err := soqlValue(c.Value)
 	if err != nil {
 		return nil, err
 	}
-	like := func(pattern func(string) string) (Cond, error) {
+	like := func(pattern func(string) string) (rest.Cond, error) {
 		s, ok := v.(string)
 		if !ok {
 			return nil, filterError("%s: %s needs a string value", c.Field, c.Op)
 		}
-		return Like(c.Field, pattern(LikeEscape(s))), nil
+		return rest.Like(c.Field, pattern(rest.LikeEscape(s))), nil
 	}
 	switch c.Op {
 	case "eq":
-		return Eq(c.Field, v), nil
+		return rest.Eq(c.Field, v), nil
 	case "ne":
-		return Ne(c.Field, v), nil
+		return rest.Ne(c.Field, v), nil
 	case "gt":
-		return Gt(c.Field, v), nil
+		return rest.Gt(c.Field, v), nil
 	case "ge":
-		return Ge(c.Field, v), nil
+		return rest.Ge(c.Field, v), nil
 	case "lt":
-		return Lt(c.Field, v), nil
+		return rest.Lt(c.Field, v), nil
 	case "le":
-		return Le(c.Field, v), nil
+		return rest.Le(c.Field, v), nil
 	case "co":
 		return like(func(s string) string { return "%" + s + "%" })
 	case "sw":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -30,15 +31,15 @@ const maxOffset = 2000
 func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	defer b.batch.enter(ctx)()
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	if _, err := o.catalog(); err != nil {
 		return empty, err
 	}
 	var (
-		where   Cond
+		where   rest.Cond
 		checks  []scimschema.Compare
 		freeze  = freezeInPage
-		fwhere  Cond                // the frozen subquery's user filter (freezeInPage)
+		fwhere  rest.Cond           // the frozen subquery's user filter (freezeInPage)
 		frozen  map[string]loginRow // the freeze state when it is known before the page is read
 		inlined bool                // the filter carries resolved id lists
 	)
@@ -75,7 +76,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 	}
 	// queryString renders a query of the filter's users, refusing one Salesforce would not take.
-	queryString := func(q *Query) (string, error) {
+	queryString := func(q *rest.Query) (string, error) {
 		s, err := q.String()
 		if err != nil || b.fitsURI(s) {
 			return s, err
@@ -95,13 +96,13 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	}
 	withGroups := scimschema.Requested("groups", q.Attributes, q.ExcludedAttributes)
 	start, count := max(q.StartIndex, 1), max(q.Count, 0)
-	ordered := func(extra ...Cond) *Query {
+	ordered := func(extra ...rest.Cond) *rest.Query {
 		w := where
 		for _, c := range extra {
 			if w == nil {
 				w = c
 			} else {
-				w = And(w, c)
+				w = rest.And(w, c)
 			}
 		}
 		uq := b.userQuery(w, withGroups).OrderBy(sortField, q.Descending)
@@ -111,7 +112,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		return uq
 	}
 	countQuery := func() (string, error) {
-		return queryString(Select("COUNT()").From("User").Where(b.withUserTypes(where)))
+		return queryString(rest.Select("COUNT()").From("User").Where(b.withUserTypes(where)))
 	}
 
 	// listing identifies a listing in Id order for the cursor cache (users_cursor.go); after is
@@ -148,9 +149,9 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		switch {
 		case exact:
 		case after != "":
-			keyset := Gt("Id", after)
+			keyset := rest.Gt("Id", after)
 			if q.Descending {
-				keyset = Lt("Id", after)
+				keyset = rest.Lt("Id", after)
 			}
 			pq = ordered(keyset).Limit(count)
 		default:
@@ -163,22 +164,22 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		if err != nil {
 			return empty, b.fail(ctx, err)
 		}
-		subs := []Subrequest{{Method: "GET", Path: QueryPath(ps), ReferenceID: "page"}}
+		subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(ps), ReferenceID: "page"}}
 		if !exact {
 			cq, err := countQuery()
 			if err != nil {
 				return empty, b.fail(ctx, err)
 			}
-			subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(cq), ReferenceID: "count"})
+			subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(cq), ReferenceID: "count"})
 		}
 		if freeze == freezeInPage {
-			fq, err := loginQuery(And(Eq("IsFrozen", true),
-				InQuery("UserId", Select("Id").From("User").Where(b.withUserTypes(fwhere))))).String()
+			fq, err := loginQuery(rest.And(rest.Eq("IsFrozen", true),
+				rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(fwhere))))).String()
 			switch {
 			case err != nil:
 				return empty, b.fail(ctx, err)
 			case b.fitsURI(fq):
-				subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(fq), ReferenceID: "frozen"})
+				subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(fq), ReferenceID: "frozen"})
 			default:
 				freeze = freezeAfter // the page's own UserLogins are read afterwards
 			}
@@ -281,7 +282,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[string]loginRow, error) {
 	const idsPerQuery, queriesPerCall = 300, 5
 	out := map[string]loginRow{}
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	flush := func() error {
 		if len(subs) == 0 {
 			return nil
@@ -318,11 +319,11 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 		for _, r := range rows[i:min(i+idsPerQuery, len(rows))] {
 			ids = append(ids, str(r["Id"]))
 		}
-		lq, err := loginQuery(In("UserId", ids...)).String()
+		lq, err := loginQuery(rest.In("UserId", ids...)).String()
 		if err != nil {
 			return nil, b.fail(ctx, err)
 		}
-		subs = append(subs, Subrequest{Method: "GET", Path: QueryPath(lq), ReferenceID: "l" + strconv.Itoa(len(subs))})
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "l" + strconv.Itoa(len(subs))})
 		if len(subs) == queriesPerCall {
 			if err := flush(); err != nil {
 				return nil, err
@@ -337,7 +338,7 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 
 // queryFailure explains a failed query subrequest. A query the bridge built that Salesforce
 // refuses (for example a filter on a field the org lacks) is the filter's problem.
-func (b *Backend) queryFailure(ctx context.Context, s SubResponse) error {
+func (b *Backend) queryFailure(ctx context.Context, s rest.SubResponse) error {
 	if s.Err == nil {
 		return b.fail(ctx, errors.New("query subrequest failed"))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -23,13 +24,13 @@ type userState struct {
 
 // userQuery selects a user's mapped fields (and, withGroups, the assignments) among the users
 // SCIM sees (users.user_types).
-func (b *Backend) userQuery(where Cond, withGroups bool) *Query {
+func (b *Backend) userQuery(where rest.Cond, withGroups bool) *rest.Query {
 	return b.userQueryAnyType(b.withUserTypes(where), withGroups)
 }
 
 // userQueryAnyType is userQuery without the users.user_types restriction.
-func (b *Backend) userQueryAnyType(where Cond, withGroups bool) *Query {
-	q := Select(b.mapper.ReadFields()...)
+func (b *Backend) userQueryAnyType(where rest.Cond, withGroups bool) *rest.Query {
+	q := rest.Select(b.mapper.ReadFields()...)
 	if withGroups {
 		// Not filtered on PermissionSet.IsOwnedByProfile inside the subquery: an assignment of a
 		// permission set group has no PermissionSetId on some orgs. Each row carries what decides
@@ -42,22 +43,22 @@ func (b *Backend) userQueryAnyType(where Cond, withGroups bool) *Query {
 
 // userAssignmentSelect selects what a user's assignment row needs (assignedGroup), in the child
 // subquery and in the query of the rows past its first batch.
-func userAssignmentSelect() *Query {
-	return Select("Id", "PermissionSetId", "PermissionSetGroupId",
+func userAssignmentSelect() *rest.Query {
+	return rest.Select("Id", "PermissionSetId", "PermissionSetGroupId",
 		"PermissionSet.Name", "PermissionSet.Label", "PermissionSet.IsOwnedByProfile", "PermissionSet.PermissionSetGroupId",
 		"PermissionSetGroup.DeveloperName", "PermissionSetGroup.MasterLabel")
 }
 
-func (b *Backend) withUserTypes(where Cond) Cond {
-	types := In("UserType", b.userTypes...)
+func (b *Backend) withUserTypes(where rest.Cond) rest.Cond {
+	types := rest.In("UserType", b.userTypes...)
 	if where == nil {
 		return types
 	}
-	return And(where, types)
+	return rest.And(where, types)
 }
 
-func loginQuery(where Cond) *Query {
-	return Select("Id", "UserId", "IsFrozen").From("UserLogin").Where(where)
+func loginQuery(where rest.Cond) *rest.Query {
+	return rest.Select("Id", "UserId", "IsFrozen").From("UserLogin").Where(where)
 }
 
 // loginRow is a user's UserLogin.
@@ -87,7 +88,7 @@ func loginOf(m map[string]loginRow, userID string) (loginRow, bool) {
 }
 
 // parseUser turns a User query row into a userState.
-func (b *Backend) parseUser(o *op, row userRow, login loginRow, hasLogin, withGroups bool) (*userState, error) {
+func (b *Backend) parseUser(o *operation, row userRow, login loginRow, hasLogin, withGroups bool) (*userState, error) {
 	profileID := str(row.fields["ProfileId"])
 	cat, _, err := o.find(func(c *catalog) bool { return profileID == "" || c.profileName(profileID) != "" })
 	if err != nil {
@@ -106,7 +107,7 @@ func (b *Backend) parseUser(o *op, row userRow, login loginRow, hasLogin, withGr
 		return u, nil
 	}
 	u.rec.Groups = []scimschema.Ref{}
-	rest := userAssignmentSelect().From("PermissionSetAssignment").Where(Eq("AssigneeId", str(row.fields["Id"]))).OrderBy("Id", false)
+	rest := userAssignmentSelect().From("PermissionSetAssignment").Where(rest.Eq("AssigneeId", str(row.fields["Id"]))).OrderBy("Id", false)
 	err = b.walkAssignments(o.ctx, row.assignments, rest, func(psa assignmentRow) {
 		if g, ok := b.assignedGroup(psa); ok {
 			u.assigned = append(u.assigned, assignment{id: psa.ID, group: g})
@@ -140,16 +141,16 @@ func (b *Backend) assignedGroup(psa assignmentRow) (group, bool) {
 
 // readUser reads one user in one call: a composite of the user query and its UserLogin query.
 // A user that does not exist or whose UserType SCIM does not see is KindNotFound.
-func (o *op) readUser(id string, withGroups bool) (*userState, error) {
+func (o *operation) readUser(id string, withGroups bool) (*userState, error) {
 	if _, err := o.catalog(); err != nil {
 		return nil, err
 	}
-	return o.readUserBy(Eq("Id", id), Eq("UserId", id), withGroups)
+	return o.readUserBy(rest.Eq("Id", id), rest.Eq("UserId", id), withGroups)
 }
 
 // readUserBy reads the one user matching where, and the UserLogin rows matching login, in one
 // composite call.
-func (o *op) readUserBy(where, login Cond, withGroups bool) (*userState, error) {
+func (o *operation) readUserBy(where, login rest.Cond, withGroups bool) (*userState, error) {
 	b := o.b
 	uq, err := b.userQuery(where, withGroups).Limit(1).String()
 	if err != nil {
@@ -159,9 +160,9 @@ func (o *op) readUserBy(where, login Cond, withGroups bool) (*userState, error) 
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	found, res, err := b.readUsersTyped(o.ctx, []Subrequest{
-		{Method: "GET", Path: QueryPath(uq), ReferenceID: "users"},
-		{Method: "GET", Path: QueryPath(lq), ReferenceID: "logins"},
+	found, res, err := b.readUsersTyped(o.ctx, []rest.Subrequest{
+		{Method: "GET", Path: rest.QueryPath(uq), ReferenceID: "users"},
+		{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
@@ -178,14 +179,14 @@ func (o *op) readUserBy(where, login Cond, withGroups bool) (*userState, error) 
 }
 
 // userFromResponses reads the user and login query subresponses of a composite.
-func (o *op) userFromResponses(subs map[string]SubResponse, userRef, loginRef string, withGroups bool) (*userState, error) {
+func (o *operation) userFromResponses(subs map[string]rest.SubResponse, userRef, loginRef string, withGroups bool) (*userState, error) {
 	b := o.b
 	us, ok1 := subs[userRef]
 	ls, ok2 := subs[loginRef]
 	if !ok1 || !ok2 {
 		return nil, b.fail(o.ctx, fmt.Errorf("composite answer lacks %s or %s", userRef, loginRef))
 	}
-	for _, s := range []SubResponse{us, ls} {
+	for _, s := range []rest.SubResponse{us, ls} {
 		if s.Status >= 400 {
 			if s.Err != nil {
 				return nil, b.fail(o.ctx, s.Err)
@@ -213,12 +214,12 @@ func (o *op) userFromResponses(subs map[string]SubResponse, userRef, loginRef st
 // assignments unless the projection excludes groups, and its UserLogin). A malformed id is
 // "not found", like any unknown id.
 func (b *Backend) GetUser(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
-	uid, ok := canonicalID(id, prefixUser)
+	uid, ok := rest.CanonicalID(id, rest.PrefixUser)
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
 	}
 	defer b.batch.enter(ctx)()
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	u, err := o.readUserCoalesced(uid, scimschema.Requested("groups", opts.Attributes, opts.ExcludedAttributes))
 	if err != nil {
 		return scimschema.Resource{}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -63,7 +64,7 @@ func TestCreateUserWithDefaultsInOneCall(t *testing.T) {
 func sameValue(a, b any) bool {
 	if s, ok := a.(string); ok {
 		if t, ok := b.(string); ok && len(s) >= 15 && len(t) >= 15 && strings.HasPrefix(s, "0") {
-			return sameID(s, t)
+			return rest.SameID(s, t)
 		}
 	}
 	return a == b
@@ -177,7 +178,7 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 	for _, action := range []string{"disable", "freeze"} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
 			id := h.insertUser("leaver."+action+"@example.com", "Standard User", nil)
 			var res scimschema.Resource
 			n := h.calls(func() {
@@ -255,7 +256,7 @@ func TestFreezeWithoutUserLoginIsInvalid(t *testing.T) {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t,
-				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = Freeze }),
 				withEmulator(func(c *emulator.Config) { c.Quirks.OmitUserLoginRows = true; c.Profile = profile }))
 			id := h.insertUser("nologin@example.com", "Standard User", nil)
 			_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
@@ -373,7 +374,7 @@ func TestPermissionSetsMergeAndOverwrite(t *testing.T) {
 	for _, mode := range []string{"merge", "overwrite"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = must(ParseMembershipMode(mode)) }))
 			id := h.insertUser("perm."+mode+"@example.com", "Standard User", nil)
 			h.assign(id, h.permSetID("Marketing_User")) // made in Salesforce by someone else
 			attrs := newUserAttrs("perm."+mode+"@example.com", "Perm", "Sets")
@@ -594,7 +595,7 @@ func TestLostCreateAnswerIsReconciled(t *testing.T) {
 	for _, u := range h.e.List("User") {
 		if u["Username"] == "lost@example.com" {
 			count++
-			if !sameID(u["Id"].(string), res.ID) {
+			if !rest.SameID(u["Id"].(string), res.ID) {
 				t.Errorf("answered id %s; the user is %s", res.ID, u["Id"])
 			}
 		}
@@ -620,7 +621,7 @@ func TestCreateUserInactiveFollowsDisableAction(t *testing.T) {
 	for _, action := range []string{"disable", "freeze"} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
 			attrs := newUserAttrs("inactive."+action+"@example.com", "In", "Active")
 			attrs["active"] = false
 			var res scimschema.Resource
@@ -702,7 +703,7 @@ func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
 	for _, action := range []string{"disable", "freeze"} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
 			id := h.insertUser("steady@example.com", "Standard User", nil)
 			stamp := h.e.Get("User", id)["SystemModstamp"]
 			loginStamp := h.login(id)["LastModifiedDate"]
@@ -828,7 +829,7 @@ func TestFreezeLeavesAnInactiveUserAlone(t *testing.T) {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t,
-				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = Freeze }),
 				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			id := h.insertUser("gone@example.com", "Standard User", map[string]any{"IsActive": false})
 			res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -58,11 +59,11 @@ func (b *Backend) PatchUser(ctx context.Context, id string, ops []scimschema.Pat
 // updateUser is PUT and PATCH. With update_users off the attribute changes are skipped, but an
 // active change still follows disable_users (Entra deprovisions with PATCH active=false).
 func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string, mapWrite func(scimschema.UserDescribe) (scimschema.UserWrite, error)) (scimschema.Resource, error) {
-	uid, ok := canonicalID(id, prefixUser)
+	uid, ok := rest.CanonicalID(id, rest.PrefixUser)
 	if !ok {
 		return scimschema.Resource{}, notFound("user")
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	cat, err := o.catalog()
 	if err != nil {
 		return scimschema.Resource{}, err
@@ -114,7 +115,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 					return scimschema.Resource{}, err
 				}
 			}
-			if !sameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
+			if !rest.SameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
 				return scimschema.Resource{}, notAssignable()
 			}
 		}
@@ -206,7 +207,7 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 		switch {
 		case !p.DisableUsers:
 			b.skip(ctx, "disable_users", "disable_user", ch.id)
-		case p.DisableAction == "freeze":
+		case p.DisableAction == Freeze:
 			// An inactive user is already deprovisioned; freezing one is refused by real orgs
 			// (docs/salesforce-behaviour.md), so it is left as it is.
 			if cur == nil || !cur.frozen && isActive() {
@@ -233,7 +234,7 @@ func ptr[T any](v T) *T { return &v }
 // performs disable_action (the user stays readable with active false); with it off nothing
 // changes. Either way the answer is 204, and an unknown id is 404.
 func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) error {
-	uid, ok := canonicalID(id, prefixUser)
+	uid, ok := rest.CanonicalID(id, rest.PrefixUser)
 	if !ok {
 		return notFound("user")
 	}
@@ -242,7 +243,7 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 			return err
 		}
 	}
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	var cur *userState
 	if ifMatch != "" || !b.cfg.Provisioning.DeprovisionUsers || b.cfg.Provisioning.DryRun || b.cfg.Audit.IdentifyUsers {
 		var err error
@@ -259,7 +260,7 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	}
 	// DELETE follows deprovision_users alone (not disable_users).
 	ch := &userChange{id: uid, fields: map[string]any{}, userName: b.userName(cur)}
-	if b.cfg.Provisioning.DisableAction == "freeze" {
+	if b.cfg.Provisioning.DisableAction == Freeze {
 		if cur != nil && cur.loginID == "" {
 			return noLoginError(nil)
 		}
@@ -297,18 +298,18 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 // fails only its own subrequest, which here means "nothing to do"; that needs allOrNone false, so
 // a failed attribute update does not undo a (re)activation that succeeded beside it. Every part is
 // idempotent and the IdP retries a failed operation as a whole.
-func (o *op) applyUserChange(ch *userChange, cur *userState) (*userState, error) {
+func (o *operation) applyUserChange(ch *userChange, cur *userState) (*userState, error) {
 	if cur != nil {
-		return o.applyKnown(ch, cur)
+		return o.writeDiff(ch, cur)
 	}
-	return o.applyBlind(ch)
+	return o.writeGuarded(ch)
 }
 
-func (o *op) psaSubrequests(ch *userChange) ([]Subrequest, error) {
+func (o *operation) psaSubrequests(ch *userChange) ([]rest.Subrequest, error) {
 	if len(ch.add) > collectionMax || len(ch.del) > collectionMax {
 		return nil, invalid(fmt.Sprintf("permissionSets: at most %d permission sets change per request", collectionMax), nil)
 	}
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	if len(ch.add) > 0 {
 		recs := make([]map[string]any, len(ch.add))
 		for i, g := range ch.add {
@@ -326,18 +327,19 @@ func (o *op) psaSubrequests(ch *userChange) ([]Subrequest, error) {
 	return subs, nil
 }
 
-func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
+// writeDiff writes exactly what ch changes on cur, a user read first, in one allOrNone composite.
+func (o *operation) writeDiff(ch *userChange, cur *userState) (*userState, error) {
 	b := o.b
-	var subs []Subrequest
+	var subs []rest.Subrequest
 	fields := maps.Clone(ch.fields)
 	if ch.active != nil {
 		fields["IsActive"] = *ch.active
 	}
 	if len(fields) > 0 {
-		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/User/" + ch.id, ReferenceID: "upd", Body: fields})
+		subs = append(subs, rest.Subrequest{Method: "PATCH", Path: "sobjects/User/" + ch.id, ReferenceID: "upd", Body: fields})
 	}
 	if ch.freeze != nil {
-		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/" + cur.loginID, ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
+		subs = append(subs, rest.Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/" + cur.loginID, ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
 	}
 	psa, err := o.psaSubrequests(ch)
 	if err != nil {
@@ -353,7 +355,7 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 	}
 	res, err := b.c.Composite(o.ctx, true, subs)
 	if err == nil {
-		err = o.knownFailure(ch, byRef(res), res)
+		err = o.writeDiffFailure(ch, byRef(res), res)
 	} else {
 		err = b.fail(o.ctx, err)
 	}
@@ -367,8 +369,8 @@ func (o *op) applyKnown(ch *userChange, cur *userState) (*userState, error) {
 	return o.userFromResponses(byRef(res), "get", "getl", true)
 }
 
-// knownFailure explains a failed applyKnown composite; nil when it succeeded.
-func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubResponse) error {
+// writeDiffFailure explains a failed writeDiff composite; nil when it succeeded.
+func (o *operation) writeDiffFailure(ch *userChange, by map[string]rest.SubResponse, res []rest.SubResponse) error {
 	if sr, ok := by["psa_add"]; ok {
 		if failures, err := collectionFailures(sr); err == nil && len(failures) > 0 {
 			if err := o.failedGroupsError("assigning permissionSets", failures, func(i int) group { return ch.add[min(i, len(ch.add)-1)] },
@@ -403,49 +405,51 @@ func (o *op) knownFailure(ch *userChange, by map[string]SubResponse, res []SubRe
 	return o.b.fail(o.ctx, e)
 }
 
-func (o *op) applyBlind(ch *userChange) (*userState, error) {
+// writeGuarded writes ch without reading the user first: every write goes through a check query
+// restricted to users.user_types (see applyUserChange).
+func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	b := o.b
 	const user = "@{chk.records[0].Id}"
-	chk, err := Select("Id").From("User").Where(b.withUserTypes(Eq("Id", ch.id))).String()
+	chk, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.Eq("Id", ch.id))).String()
 	if err != nil {
 		return nil, b.fail(o.ctx, err)
 	}
-	subs := []Subrequest{{Method: "GET", Path: QueryPath(chk), ReferenceID: "chk"}}
+	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(chk), ReferenceID: "chk"}}
 	if len(ch.fields) > 0 {
-		subs = append(subs, Subrequest{Method: "PATCH", Path: "sobjects/User/" + user, ReferenceID: "upd", Body: ch.fields})
+		subs = append(subs, rest.Subrequest{Method: "PATCH", Path: "sobjects/User/" + user, ReferenceID: "upd", Body: ch.fields})
 	}
 	if ch.active != nil {
-		q, err := Select("Id").From("User").Where(b.withUserTypes(And(Eq("Id", ch.id), Eq("IsActive", !*ch.active)))).String()
+		q, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.And(rest.Eq("Id", ch.id), rest.Eq("IsActive", !*ch.active)))).String()
 		if err != nil {
 			return nil, b.fail(o.ctx, err)
 		}
 		subs = append(subs,
-			Subrequest{Method: "GET", Path: QueryPath(q), ReferenceID: "actq"},
-			Subrequest{Method: "PATCH", Path: "sobjects/User/@{actq.records[0].Id}", ReferenceID: "act", Body: map[string]any{"IsActive": *ch.active}})
+			rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "actq"},
+			rest.Subrequest{Method: "PATCH", Path: "sobjects/User/@{actq.records[0].Id}", ReferenceID: "act", Body: map[string]any{"IsActive": *ch.active}})
 	}
 	if ch.freeze != nil {
 		// The write goes through a query that finds the UserLogin in the other state. A freeze
 		// also asks whether the row exists at all: without one the user cannot be frozen.
 		if *ch.freeze {
-			q, err := Select("Id").From("UserLogin").Where(Eq("UserId", user)).String()
+			q, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", user)).String()
 			if err != nil {
 				return nil, b.fail(o.ctx, err)
 			}
-			subs = append(subs, Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
+			subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
 		}
 		// A freeze finds only the login of an active user: an inactive one is already
 		// deprovisioned, and real orgs refuse to freeze it.
-		owner := Eq("UserId", user)
+		owner := rest.Eq("UserId", user)
 		if *ch.freeze {
-			owner = InQuery("UserId", Select("Id").From("User").Where(And(Eq("Id", user), Eq("IsActive", true))))
+			owner = rest.InQuery("UserId", rest.Select("Id").From("User").Where(rest.And(rest.Eq("Id", user), rest.Eq("IsActive", true))))
 		}
-		q, err := Select("Id").From("UserLogin").Where(And(owner, Eq("IsFrozen", !*ch.freeze))).String()
+		q, err := rest.Select("Id").From("UserLogin").Where(rest.And(owner, rest.Eq("IsFrozen", !*ch.freeze))).String()
 		if err != nil {
 			return nil, b.fail(o.ctx, err)
 		}
 		subs = append(subs,
-			Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "ul"},
-			Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
+			rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "ul"},
+			rest.Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
 	}
 	if ch.readBack {
 		read, err := o.readBack(ch.id, false)
@@ -514,10 +518,10 @@ func noLoginError(cause error) error {
 }
 
 // updateError explains a failed User update. activating says the update set IsActive.
-func (o *op) updateError(ch *userChange, e *Error, activating bool) error {
+func (o *operation) updateError(ch *userChange, e *rest.Error, activating bool) error {
 	deactivating := activating && ch.active != nil && !*ch.active
 	switch {
-	case e.Kind == KindNotFound:
+	case e.Kind == rest.KindNotFound:
 		return notFound("user")
 	case deactivating && (e.Code == "FIELD_INTEGRITY_EXCEPTION" || e.Code == "CANNOT_DISABLE_LAST_ADMIN"):
 		return invalid("active: Salesforce refuses to deactivate this user (for example the last administrator, or a user named in workflow or setup); resolve it in Salesforce or use provisioning.disable_action: freeze", e)
@@ -535,7 +539,7 @@ func (o *op) updateError(ch *userChange, e *Error, activating bool) error {
 
 // auditChange writes one audit line per kind of change. done, when not nil, says which
 // subrequests ran (a conditional write that found nothing to do is no change); nil means all.
-func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
+func (o *operation) auditChange(ch *userChange, done map[string]bool, err error) {
 	if err != nil && ch.holdFailure {
 		ch.held = &heldFailure{done: done, err: err}
 		return
@@ -579,7 +583,7 @@ func (o *op) auditChange(ch *userChange, done map[string]bool, err error) {
 // auditHeld writes the lines a failed attempt held back. retried says the change is written again:
 // then only the parts the failed attempt did apply (a freeze beside a refused field update) get
 // their line now, as the retry finds them done and writes none; otherwise the failure's lines.
-func (o *op) auditHeld(ch *userChange, retried bool) {
+func (o *operation) auditHeld(ch *userChange, retried bool) {
 	h := ch.held
 	ch.held = nil
 	switch {
@@ -643,7 +647,7 @@ func unchangedField(field string, want, have any) bool {
 	}
 	w, h := text(want), text(have)
 	if field == "ProfileId" || field == "ManagerId" {
-		return sameID(w, h)
+		return rest.SameID(w, h)
 	}
 	return w == h
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
@@ -24,7 +25,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
 	}
 	defer b.batch.enter(ctx)()
-	o := b.op(ctx)
+	o := b.operation(ctx)
 	cat, err := o.catalog()
 	if err != nil {
 		return scimschema.Resource{}, err
@@ -59,7 +60,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		switch {
 		case !b.cfg.Provisioning.DisableUsers:
 			b.skip(ctx, "disable_users", "disable_user", "")
-		case b.cfg.Provisioning.DisableAction == "freeze":
+		case b.cfg.Provisioning.DisableAction == Freeze:
 			freeze = true
 		default:
 			fields["IsActive"] = false
@@ -127,7 +128,7 @@ func (b *Backend) auditCreate(ctx context.Context, id string, attrs map[string]a
 // createError carries the root Salesforce error of a failed create composite.
 type createError struct {
 	ref      string
-	e        *Error
+	e        *rest.Error
 	failures []recordFailure // failed assignments
 	noLogin  bool            // the freeze found no UserLogin row
 	lost     error           // the answer was lost (KindUnavailable)
@@ -140,21 +141,21 @@ func (e *createError) Error() string {
 	return fmt.Sprintf("create failed at %s: %v", e.ref, e.e)
 }
 
-func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
+func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
 	b := o.b
 	const uid = "@{u.id}"
-	subs := []Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
+	subs := []rest.Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
 	// Assignments ride in the create as single-record POSTs (a reference inside sObject
 	// Collections records is undocumented): as many as the 25 subrequests leave room for; the
 	// rest follow in one sObject Collections call with the new user's id.
-	room := maxSubrequests - 1 - 2 // the user, the read-back pair
+	room := rest.MaxSubrequests - 1 - 2 // the user, the read-back pair
 	if freeze {
 		room -= 2
 	}
 	// With groups.assign_permission_set_licenses the licences the permission sets need come
 	// first, for the new user.
 	for i, p := range b.licencesFor([]string{uid}, psAdd) {
-		subs = append(subs, Subrequest{Method: "POST", Path: "sobjects/PermissionSetLicenseAssign", ReferenceID: "pla" + strconv.Itoa(i),
+		subs = append(subs, rest.Subrequest{Method: "POST", Path: "sobjects/PermissionSetLicenseAssign", ReferenceID: "pla" + strconv.Itoa(i),
 			Body: map[string]any{"AssigneeId": uid, "PermissionSetLicenseId": p.licence}})
 		room--
 	}
@@ -167,13 +168,13 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 		subs = append(subs, psaCreates("psa", recs)...)
 	}
 	if freeze {
-		lq, err := Select("Id").From("UserLogin").Where(Eq("UserId", uid)).String()
+		lq, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", uid)).String()
 		if err != nil {
 			return nil, b.fail(o.ctx, err)
 		}
 		subs = append(subs,
-			Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
-			Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": true}})
+			rest.Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
+			rest.Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": true}})
 	}
 	read, err := o.readBack(uid, true)
 	if err != nil {
@@ -181,14 +182,14 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 	}
 	res, err := b.c.Composite(o.ctx, true, append(subs, read...))
 	if err != nil {
-		if KindOf(err) == KindUnavailable {
+		if rest.KindOf(err) == rest.KindUnavailable {
 			return nil, &createError{lost: err}
 		}
 		return nil, b.fail(o.ctx, err)
 	}
 	subsBy := byRef(res)
 	if failures := createFailures(subsBy, "psa", len(inline)); len(failures) > 0 {
-		return nil, &createError{ref: "psa", failures: failures, e: &Error{Code: failures[0].code}}
+		return nil, &createError{ref: "psa", failures: failures, e: &rest.Error{Code: failures[0].code}}
 	}
 	if i, e := subErr(res); e != nil {
 		ce := &createError{ref: res[i].ReferenceID, e: e}
@@ -222,11 +223,11 @@ func (o *op) createOnce(fields map[string]any, psAdd []group, freeze bool) (*use
 // assignLater assigns the permission sets that did not fit in the create composite, in one
 // sObject Collections call per 200 (allOrNone), and adds them to u. The user exists whatever
 // happens: a failure is a 400 naming the permission sets not assigned.
-func (o *op) assignLater(u *userState, later []group) error {
+func (o *operation) assignLater(u *userState, later []group) error {
 	id := str(u.rec.Fields["Id"])
-	recs := make([]Record, len(later))
+	recs := make([]rest.Record, len(later))
 	for i, g := range later {
-		recs[i] = Record(psaRecord(id, g))
+		recs[i] = rest.Record(psaRecord(id, g))
 	}
 	res, err := o.b.c.CreateRecords(o.ctx, true, recs)
 	if err != nil {
@@ -256,20 +257,20 @@ func (o *op) assignLater(u *userState, later []group) error {
 
 // readBack is the pair of queries that read a user back at the end of a composite. A user just
 // created is read whatever its UserType (its profile decides the type; see CreateUser).
-func (o *op) readBack(id string, anyType bool) ([]Subrequest, error) {
-	q := o.b.userQuery(Eq("Id", id), true)
+func (o *operation) readBack(id string, anyType bool) ([]rest.Subrequest, error) {
+	q := o.b.userQuery(rest.Eq("Id", id), true)
 	if anyType {
-		q = o.b.userQueryAnyType(Eq("Id", id), true)
+		q = o.b.userQueryAnyType(rest.Eq("Id", id), true)
 	}
 	uq, err := q.String()
 	if err != nil {
 		return nil, o.b.fail(o.ctx, err)
 	}
-	lq, err := loginQuery(Eq("UserId", id)).String()
+	lq, err := loginQuery(rest.Eq("UserId", id)).String()
 	if err != nil {
 		return nil, o.b.fail(o.ctx, err)
 	}
-	return []Subrequest{
+	return []rest.Subrequest{
 		{Method: "GET", Path: refQueryPath(uq, id), ReferenceID: "get"},
 		{Method: "GET", Path: refQueryPath(lq, id), ReferenceID: "getl"},
 	}, nil
@@ -282,13 +283,13 @@ const reconcileSkew = 5 * time.Minute
 // createFailure explains a failed create. Only a lost answer whose user turns out to exist
 // yields the user instead, unless that user existed before the create started (then the
 // create failed as a duplicate and Salesforce's answer, DUPLICATE_USERNAME, was what got lost).
-func (o *op) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group, started time.Time) (*userState, error) {
+func (o *operation) createFailure(ce *createError, fields map[string]any, prof profile, psAdd []group, started time.Time) (*userState, error) {
 	b := o.b
 	username, _ := fields["Username"].(string)
 	if ce.lost != nil {
 		// The answer was lost: the user may or may not exist. Reconcile once by Username rather
 		// than retrying blindly (a retry could create nothing new, or fail as a duplicate).
-		u, err := o.readUserBy(Eq("Username", username), InQuery("UserId", Select("Id").From("User").Where(Eq("Username", username))), true)
+		u, err := o.readUserBy(rest.Eq("Username", username), rest.InQuery("UserId", rest.Select("Id").From("User").Where(rest.Eq("Username", username))), true)
 		if err == nil {
 			if created, ok := sfTime(str(u.rec.Fields["CreatedDate"])); ok && created.Before(started.Add(-reconcileSkew)) {
 				return nil, &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in this Salesforce org", Err: ce.lost}
@@ -301,7 +302,7 @@ func (o *op) createFailure(ce *createError, fields map[string]any, prof profile,
 	return nil, o.createError(ce, username, prof, psAdd)
 }
 
-func (o *op) createError(ce *createError, username string, prof profile, psAdd []group) error {
+func (o *operation) createError(ce *createError, username string, prof profile, psAdd []group) error {
 	b := o.b
 	switch {
 	case strings.HasPrefix(ce.ref, "pla") && ce.e != nil:
@@ -333,10 +334,10 @@ func (o *op) createError(ce *createError, username string, prof profile, psAdd [
 
 // duplicateUsername says whether a taken Username is taken in this org or in another one.
 // Salesforce usernames are unique across all orgs; one follow-up query tells the two apart.
-func (o *op) duplicateUsername(username string, cause error) error {
-	q, err := Select("Id").From("User").Where(Eq("Username", username)).Limit(1).String()
+func (o *operation) duplicateUsername(username string, cause error) error {
+	q, err := rest.Select("Id").From("User").Where(rest.Eq("Username", username)).Limit(1).String()
 	if err == nil {
-		var res *QueryResult
+		var res *rest.QueryResult
 		if res, err = o.b.c.Query(o.ctx, q, 0); err == nil && len(res.Records) > 0 {
 			return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "userName is already taken in this Salesforce org", Err: cause}
 		}
@@ -349,7 +350,7 @@ func (o *op) duplicateUsername(username string, cause error) error {
 
 // dmlError explains a Salesforce DML error on a User, naming the SCIM attributes mapped from
 // Salesforce's "fields" and never echoing Salesforce's message (it contains values).
-func (b *Backend) dmlError(ctx context.Context, e *Error) error {
+func (b *Backend) dmlError(ctx context.Context, e *rest.Error) error {
 	names := strings.Join(b.scimNames(e.Fields), ", ")
 	if names == "" {
 		names = "a mapped attribute"
@@ -375,8 +376,8 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 	case "LICENSE_LIMIT_EXCEEDED":
 		return invalid("no free Salesforce licence for the user's profile", e)
 	}
-	switch KindOf(e) {
-	case KindInvalid, KindConflict:
+	switch rest.KindOf(e) {
+	case rest.KindInvalid, rest.KindConflict:
 		return invalid(fmt.Sprintf("%s: rejected by Salesforce (%s)", names, e.Code), e)
 	}
 	return b.fail(ctx, e)
@@ -387,7 +388,7 @@ func (b *Backend) dmlError(ctx context.Context, e *Error) error {
 // "This Federation ID is already in use…" and a code no public source confirms (DUPLICATE_VALUE
 // or FIELD_INTEGRITY_EXCEPTION; docs/salesforce-behaviour.md), and uniqueness is the only
 // integrity rule Salesforce keeps on that field.
-func uniqueField(e *Error) bool {
+func uniqueField(e *rest.Error) bool {
 	switch e.Code {
 	case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID", "FIELD_INTEGRITY_EXCEPTION":
 	default:
@@ -402,7 +403,7 @@ func uniqueField(e *Error) bool {
 }
 
 // resolveProfile finds the profile to set. fromDefault says it came from users.defaults.profile.
-func (o *op) resolveProfile(nameOrID string, fromDefault bool) (profile, error) {
+func (o *operation) resolveProfile(nameOrID string, fromDefault bool) (profile, error) {
 	where := ""
 	if fromDefault {
 		where = " (set by users.defaults.profile)"

@@ -1,11 +1,13 @@
 package scimschema
 
 import (
-	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scim-bridge/scim-bridge/setting"
 )
 
 // MappingEntry is one users.mapping entry: a SCIM attribute path and the Salesforce User field it
@@ -54,10 +56,40 @@ type UserMapper struct {
 	paths            *pathMemo // attribute paths parsed per request
 }
 
+// DefaultUserMappingConfig is the users section's defaults: the users.defaults values a create
+// uses when the request gives none.
+func DefaultUserMappingConfig() UserMappingConfig {
+	return UserMappingConfig{Defaults: map[string]string{
+		"profile":           "Standard User",
+		"TimeZoneSidKey":    "America/Los_Angeles",
+		"LocaleSidKey":      "en_US",
+		"LanguageLocaleKey": "en_US",
+		"EmailEncodingKey":  "UTF-8",
+	}}
+}
+
+// Validate checks cfg completely and returns every problem, keyed relative to the users section
+// (mapping[3].scim, defaults.profile, username_domain).
+func (cfg UserMappingConfig) Validate() setting.FieldErrors {
+	_, problems := buildUserMapper(cfg)
+	return problems
+}
+
 // NewUserMapper validates cfg completely and builds the mapper. The error lists every problem, each
-// naming its configuration key (`users.mapping[3].scim: unknown SCIM attribute "foo"`).
+// naming its configuration key (`users.mapping[3].scim: unknown SCIM attribute "foo"`); it is a
+// setting.FieldErrors.
 func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
-	m := &UserMapper{
+	m, problems := buildUserMapper(cfg)
+	if len(problems) > 0 {
+		return nil, problems.In("users")
+	}
+	return m, nil
+}
+
+// buildUserMapper is the one place the users section's rules live: building the mapper and
+// checking the configuration are the same walk. m is nil when there are problems.
+func buildUserMapper(cfg UserMappingConfig) (m *UserMapper, problems setting.FieldErrors) {
+	m = &UserMapper{
 		schemas:          newUserSchemas(),
 		paths:            newPathMemo(),
 		fieldSlots:       map[string][]*slot{},
@@ -67,79 +99,110 @@ func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
 		suffix:           strings.ToLower(strings.TrimSpace(cfg.UsernameSuffix)),
 		strictPicklists:  cfg.StrictPicklists,
 	}
-	var errs []error
-	fail := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	t := m.defaultTable()
+	m.applyEntries(t, cfg.Mapping, &problems)
+	m.indexSlots(t, &problems)
+	m.applyDefaults(cfg.Defaults, &problems)
+	if cfg.UsernameDomain != "" && !usernameDomainPattern.MatchString(cfg.UsernameDomain) {
+		problems.Add("username_domain", "must be a lower-case domain such as acme.com")
 	}
+	if cfg.UsernameSuffix != "" && !usernameSuffixPattern.MatchString(cfg.UsernameSuffix) {
+		problems.Add("username_suffix", "must be a dot and lower-case letters or digits, such as .uat")
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return m, nil
+}
 
-	byKey := map[string]*slot{}
-	var order []string
+// mappingTable is the mapping while users.mapping is applied to the default table.
+type mappingTable struct {
+	byKey  map[string]*slot // lower-cased SCIM path → slot
+	order  []string         // keys of byKey: default-table order, then added entries
+	origin map[*slot]int    // slot → index of the users.mapping entry that set it
+}
+
+func (m *UserMapper) defaultTable() *mappingTable {
+	t := &mappingTable{byKey: map[string]*slot{}, origin: map[*slot]int{}}
 	for _, d := range defaultMapping() {
 		s, err := m.schemas.parseSlot(d[0])
 		if err != nil {
-			return nil, fmt.Errorf("default mapping %s: %w", d[0], err) // a bug, not a configuration problem
+			panic(fmt.Sprintf("default mapping %s: %v", d[0], err)) // a bug, not a configuration problem
 		}
 		s.field, s.onUpdate = d[1], true
 		k := strings.ToLower(s.key())
-		byKey[k] = s
-		order = append(order, k)
+		t.byKey[k] = s
+		t.order = append(t.order, k)
 	}
+	return t
+}
 
-	origin := map[*slot]int{} // slot → index of the entry that set it
+// applyEntries applies the users.mapping entries to t: each adds, replaces, removes or adjusts one
+// SCIM path's mapping.
+func (m *UserMapper) applyEntries(t *mappingTable, entries []MappingEntry, problems *setting.FieldErrors) {
 	seen := map[string]int{}
-	for i, e := range cfg.Mapping {
-		key := fmt.Sprintf("users.mapping[%d]", i)
+	for i, e := range entries {
+		key := fmt.Sprintf("mapping[%d]", i)
 		s, err := m.schemas.parseSlot(e.SCIM)
 		if err != nil {
-			fail(key+".scim", "%v", err)
+			problems.Add(key+".scim", "%v", err)
 			continue
 		}
 		k := strings.ToLower(s.key())
 		if j, dup := seen[k]; dup {
-			fail(key+".scim", "%q is already mapped by users.mapping[%d]", s.key(), j)
+			problems.Add(key+".scim", "%q is already mapped by users.mapping[%d]", s.key(), j)
 			continue
 		}
 		seen[k] = i
 		field := strings.TrimSpace(e.Salesforce)
 		if field == "" {
-			existing, ok := byKey[k]
+			existing, ok := t.byKey[k]
 			switch {
 			case !ok:
-				fail(key+".salesforce", "must name the Salesforce User field %q maps to", s.key())
+				problems.Add(key+".salesforce", "must name the Salesforce User field %q maps to", s.key())
 			case e.OnUpdate != nil || e.Required != nil:
 				m.applyFlags(existing, e)
 			case existing.field == "Username":
-				fail(key+".salesforce", "userName cannot be unmapped: it is the Salesforce Username")
+				problems.Add(key+".salesforce", "userName cannot be unmapped: it is the Salesforce Username")
 			default:
-				delete(byKey, k)
+				delete(t.byKey, k)
 			}
 			continue
 		}
-		switch {
-		case !validFieldName(field):
-			fail(key+".salesforce", "%q is not a Salesforce field name (letters, digits and single underscores; custom fields end in __c)", field)
-			continue
-		case reservedField(field) != "":
-			fail(key+".salesforce", "%s cannot be mapped: %s", field, reservedField(field))
-			continue
-		case s.urn == "" && s.attr == "userName" && field != "Username":
-			fail(key+".salesforce", "userName can only map to Username")
-			continue
-		case field == "Username" && !(s.urn == "" && s.attr == "userName"):
-			fail(key+".salesforce", "only userName can map to Username")
+		if problem := fieldRefusal(s, field); problem != "" {
+			problems.Add(key+".salesforce", "%s", problem)
 			continue
 		}
 		s.field, s.onUpdate = field, true
-		if _, ok := byKey[k]; !ok {
-			order = append(order, k)
+		if _, ok := t.byKey[k]; !ok {
+			t.order = append(t.order, k)
 		}
-		byKey[k] = s
-		origin[s] = i
+		t.byKey[k] = s
+		t.origin[s] = i
 		m.applyFlags(s, e)
 	}
+}
 
-	for _, k := range order {
-		s, ok := byKey[k]
+// fieldRefusal says why the SCIM slot s cannot map to the Salesforce User field, or "".
+func fieldRefusal(s *slot, field string) string {
+	switch {
+	case !validFieldName(field):
+		return fmt.Sprintf("%q is not a Salesforce field name (letters, digits and single underscores; custom fields end in __c)", field)
+	case reservedField(field) != "":
+		return fmt.Sprintf("%s cannot be mapped: %s", field, reservedField(field))
+	case s.urn == "" && s.attr == "userName" && field != "Username":
+		return "userName can only map to Username"
+	case field == "Username" && !(s.urn == "" && s.attr == "userName"):
+		return "only userName can map to Username"
+	}
+	return ""
+}
+
+// indexSlots records t's slots in m, per Salesforce field; two slots feeding one field from the
+// same schema are a problem of the later entry.
+func (m *UserMapper) indexSlots(t *mappingTable, problems *setting.FieldErrors) {
+	for _, k := range t.order {
+		s, ok := t.byKey[k]
 		if !ok {
 			continue
 		}
@@ -147,10 +210,10 @@ func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
 		for _, p := range prev {
 			if p.sfExtension() == s.sfExtension() {
 				later, earlier := s, p
-				if _, ok := origin[s]; !ok {
+				if _, ok := t.origin[s]; !ok {
 					later, earlier = p, s
 				}
-				fail(fmt.Sprintf("users.mapping[%d].salesforce", origin[later]), "%s is already mapped from %q", s.field, earlier.key())
+				problems.Add(fmt.Sprintf("mapping[%d].salesforce", t.origin[later]), "%s is already mapped from %q", s.field, earlier.key())
 			}
 		}
 		if len(prev) == 0 {
@@ -163,42 +226,39 @@ func NewUserMapper(cfg UserMappingConfig) (*UserMapper, error) {
 		}
 		m.slots = append(m.slots, s)
 	}
+}
 
-	defaultKeys := make([]string, 0, len(cfg.Defaults))
-	for k := range cfg.Defaults {
-		defaultKeys = append(defaultKeys, k)
+// applyDefaults records users.defaults: the default profile and field values.
+func (m *UserMapper) applyDefaults(defaults map[string]string, problems *setting.FieldErrors) {
+	keys := make([]string, 0, len(defaults))
+	for k := range defaults {
+		keys = append(keys, k)
 	}
-	sort.Strings(defaultKeys)
-	for _, k := range defaultKeys {
-		v := strings.TrimSpace(cfg.Defaults[k])
-		key := "users.defaults." + k
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.TrimSpace(defaults[k])
+		key := "defaults." + k
 		switch {
 		case v == "":
-			fail(key, "must not be empty")
+			problems.Add(key, "must not be empty")
 		case strings.EqualFold(k, "profile"):
 			m.defaultProfile = v
 		case !validFieldName(k):
-			fail(key, "must be \"profile\" or a Salesforce User field name such as TimeZoneSidKey")
+			problems.Add(key, "must be \"profile\" or a Salesforce User field name such as TimeZoneSidKey")
 		case reservedField(k) != "" || k == "Username":
-			fail(key, "%s cannot have a default", k)
+			problems.Add(key, "%s cannot have a default", k)
 		case maxLength(k) > 0 && utf8.RuneCountInString(v) > maxLength(k):
-			fail(key, "is longer than %d characters", maxLength(k))
+			problems.Add(key, "is longer than %d characters", maxLength(k))
 		default:
 			m.defaults[k] = v
 		}
 	}
-
-	if d := m.domain; d != "" && (strings.ContainsAny(d, "@ ") || !validDomain(d)) {
-		fail("users.username_domain", "must be a domain such as example.com, without @")
-	}
-	if sfx := m.suffix; sfx != "" && (strings.ContainsAny(sfx, "@ ") || !validDomain("x"+sfx+".x")) {
-		fail("users.username_suffix", "must be a domain suffix such as .uat")
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return m, nil
 }
+
+var (
+	usernameDomainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	usernameSuffixPattern = regexp.MustCompile(`^\.[a-z0-9]+$`)
+)
 
 func (m *UserMapper) applyFlags(s *slot, e MappingEntry) {
 	if e.OnUpdate != nil {

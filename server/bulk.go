@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,131 +54,166 @@ type bulkResponse struct {
 }
 
 func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	req, ok := readBulkRequest(w, r)
 	if !ok {
 		return
 	}
-	var req bulkRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidSyntax, "the body is not a SCIM BulkRequest"))
-		return
-	}
-	switch {
-	case len(req.Schemas) > 0 && !containsFold(req.Schemas, bulkRequestSchema):
-		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "schemas must be [%q]", bulkRequestSchema))
-		return
-	case len(req.Operations) > maxBulkOperations:
-		writeBulkTooMany(w)
-		return
-	case len(req.Operations) == 0:
-		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "Operations must hold at least one operation"))
-		return
-	case req.FailOnErrors < 0:
-		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "failOnErrors must not be negative"))
-		return
-	}
-
-	ops := req.Operations
-	defined := map[string]bool{} // bulkIds some POST operation promises to create
-	for _, op := range ops {
-		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
-			defined[op.BulkID] = true
-		}
-	}
-	refs := make([][]string, len(ops))
-	for i, op := range ops {
-		refs[i] = bulkReferences(op)
-	}
-
-	created := map[string]string{} // bulkId → id
-	failed := map[string]bool{}    // bulkIds whose operation failed
-	results := make([]*bulkResult, len(ops))
-	errorCount := 0
-	record := func(i int, res bulkResult) bool {
-		results[i] = &res
-		status, _ := strconv.Atoi(res.Status)
-		if status >= 400 {
-			errorCount++
-			if ops[i].BulkID != "" {
-				failed[ops[i].BulkID] = true
-			}
-		} else if ops[i].BulkID != "" && res.id != "" {
-			created[ops[i].BulkID] = res.id
-		}
-		return req.FailOnErrors > 0 && errorCount >= req.FailOnErrors
-	}
-
-	pending := make([]int, len(ops))
-	for i := range ops {
-		pending[i] = i
-	}
-	// readiness: every reference is created (ready), one can no longer be (missing names it), or
-	// some are still to come.
-	readiness := func(i int) (ready bool, missing string) {
-		ready = true
-		for _, ref := range refs[i] {
-			if _, ok := created[ref]; ok {
-				continue
-			}
-			if !defined[ref] || failed[ref] {
-				return false, ref
-			}
-			ready = false
-		}
-		return ready, ""
-	}
-	stop := false
-	for len(pending) > 0 && !stop {
-		var waiting []int
-		for k := 0; k < len(pending); k++ {
-			i := pending[k]
-			if stop {
-				break
-			}
-			ready, missing := readiness(i)
-			if ready {
-				if wave := bulkWave(ops, pending[k:], readiness, req.FailOnErrors, errorCount); len(wave) > 1 {
-					for j, res := range s.runBulkWave(r, ops, wave, created) {
-						if !stop {
-							stop = record(wave[j], res)
-						}
-					}
-					k += len(wave) - 1
-					continue
-				}
-			}
-			switch {
-			case missing != "":
-				stop = record(i, bulkFailure(r, ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
-					"the operation references bulkId %q, which no successful operation created", missing), http.StatusConflict))
-			case ready:
-				stop = record(i, s.runBulkOperation(r, ops[i], created))
-			default:
-				waiting = append(waiting, i)
-			}
-		}
-		if !stop && len(waiting) == len(pending) {
-			// Nothing could run: the remaining operations reference each other in a cycle.
-			for _, i := range waiting {
-				if stop {
-					break
-				}
-				stop = record(i, bulkFailure(r, ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
-					"the operation's bulkId references form a cycle"), http.StatusConflict))
-			}
-			break
-		}
-		pending = waiting
-	}
-
+	run := newBulkRun(req)
+	s.runBulk(r, run)
 	resp := bulkResponse{Schemas: []string{bulkResponseSchema}, Operations: []bulkResult{}}
-	for _, res := range results {
+	for _, res := range run.results {
 		if res != nil {
 			resp.Operations = append(resp.Operations, *res)
 		}
 	}
 	w.Header().Set("Content-Type", scimContentType)
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// readBulkRequest reads and checks a BulkRequest; when it is refused the answer is written and ok is
+// false.
+func readBulkRequest(w http.ResponseWriter, r *http.Request) (req bulkRequest, ok bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return req, false
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidSyntax, "the body is not a SCIM BulkRequest"))
+		return req, false
+	}
+	switch {
+	case len(req.Schemas) > 0 && !containsFold(req.Schemas, bulkRequestSchema):
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "schemas must be [%q]", bulkRequestSchema))
+		return req, false
+	case len(req.Operations) > maxBulkOperations:
+		writeBulkTooMany(w)
+		return req, false
+	case len(req.Operations) == 0:
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "Operations must hold at least one operation"))
+		return req, false
+	case req.FailOnErrors < 0:
+		writeError(w, r, scimschema.Errorf(scimschema.KindInvalidValue, "failOnErrors must not be negative"))
+		return req, false
+	}
+	return req, true
+}
+
+// bulkRun is one BulkRequest while its operations run: what each references, what has been
+// created or has failed so far, and the results in the order of the request.
+type bulkRun struct {
+	ops          []bulkOperation
+	failOnErrors int
+	refs         [][]string        // the bulkIds each operation references
+	defined      map[string]bool   // bulkIds some POST operation promises to create
+	created      map[string]string // bulkId → id
+	failed       map[string]bool   // bulkIds whose operation failed
+	results      []*bulkResult     // nil for an operation that did not run
+	errorCount   int
+	stopped      bool // failOnErrors errors were reached: nothing more runs
+}
+
+func newBulkRun(req bulkRequest) *bulkRun {
+	run := &bulkRun{
+		ops:          req.Operations,
+		failOnErrors: req.FailOnErrors,
+		refs:         make([][]string, len(req.Operations)),
+		defined:      map[string]bool{},
+		created:      map[string]string{},
+		failed:       map[string]bool{},
+		results:      make([]*bulkResult, len(req.Operations)),
+	}
+	for i, op := range run.ops {
+		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
+			run.defined[op.BulkID] = true
+		}
+		run.refs[i] = bulkReferences(op)
+	}
+	return run
+}
+
+// record keeps the result of operation i and stops the run when failOnErrors is reached.
+func (run *bulkRun) record(i int, res bulkResult) {
+	run.results[i] = &res
+	status, _ := strconv.Atoi(res.Status)
+	if status >= 400 {
+		run.errorCount++
+		if run.ops[i].BulkID != "" {
+			run.failed[run.ops[i].BulkID] = true
+		}
+	} else if run.ops[i].BulkID != "" && res.id != "" {
+		run.created[run.ops[i].BulkID] = res.id
+	}
+	run.stopped = run.failOnErrors > 0 && run.errorCount >= run.failOnErrors
+}
+
+// readiness tells whether every reference of operation i is created (ready), one can no longer be
+// (missing names it), or some are still to come.
+func (run *bulkRun) readiness(i int) (ready bool, missing string) {
+	ready = true
+	for _, ref := range run.refs[i] {
+		if _, ok := run.created[ref]; ok {
+			continue
+		}
+		if !run.defined[ref] || run.failed[ref] {
+			return false, ref
+		}
+		ready = false
+	}
+	return ready, ""
+}
+
+// runBulk runs the operations in passes over those still pending, until all have run, the run is
+// stopped, or a pass runs none (the rest reference each other in a cycle and fail).
+func (s *server) runBulk(r *http.Request, run *bulkRun) {
+	pending := make([]int, len(run.ops))
+	for i := range pending {
+		pending[i] = i
+	}
+	for len(pending) > 0 && !run.stopped {
+		waiting := s.runBulkPass(r, run, pending)
+		if !run.stopped && len(waiting) == len(pending) {
+			for _, i := range waiting {
+				if run.stopped {
+					break
+				}
+				run.record(i, bulkFailure(r, run.ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
+					"the operation's bulkId references form a cycle"), http.StatusConflict))
+			}
+			return
+		}
+		pending = waiting
+	}
+}
+
+// runBulkPass runs, in order, each pending operation whose references are all created (a run of
+// ready creates together, as a wave), fails each that references a bulkId no operation will
+// create, and returns those still waiting for a reference.
+func (s *server) runBulkPass(r *http.Request, run *bulkRun, pending []int) (waiting []int) {
+	for k := 0; k < len(pending) && !run.stopped; k++ {
+		i := pending[k]
+		ready, missing := run.readiness(i)
+		if ready {
+			if wave := bulkWave(run.ops, pending[k:], run.readiness, run.failOnErrors, run.errorCount); len(wave) > 1 {
+				for j, res := range s.runBulkWave(r, run.ops, wave, run.created) {
+					if !run.stopped {
+						run.record(wave[j], res)
+					}
+				}
+				k += len(wave) - 1
+				continue
+			}
+		}
+		switch {
+		case missing != "":
+			run.record(i, bulkFailure(r, run.ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
+				"the operation references bulkId %q, which no successful operation created", missing), http.StatusConflict))
+		case ready:
+			run.record(i, s.runBulkOperation(r, run.ops[i], run.created))
+		default:
+			waiting = append(waiting, i)
+		}
+	}
+	return waiting
 }
 
 // maxBulkWave is the most creates of a BulkRequest that run at once.
@@ -322,9 +356,9 @@ func walkStrings(v any, f func(string) string) any {
 	return v
 }
 
-// bulkPath checks an operation's method and path: POST goes to /Users or /Groups, the other
-// methods to /Users/{id} or /Groups/{id}.
-func bulkPath(method, path string) bool {
+// validBulkTarget reports whether an operation's method and path go together: POST goes to /Users
+// or /Groups, the other methods to /Users/{id} or /Groups/{id}.
+func validBulkTarget(method, path string) bool {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if !strings.HasPrefix(path, "/") || (parts[0] != "Users" && parts[0] != "Groups") || strings.ContainsAny(path, "?#") {
 		return false
@@ -338,10 +372,37 @@ func bulkPath(method, path string) bool {
 	return false
 }
 
+// runBulkOperation serves one operation through the same SCIM handler as a direct request, with its
+// bulkId references replaced by the ids created so far.
 func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map[string]string) bulkResult {
 	method := strings.ToUpper(op.Method)
-	resolve := func(v string) string { return resolveReferences(v, created) }
-	segments := strings.Split(op.Path, "/")
+	path := resolveBulkPath(op.Path, created)
+	if err := checkBulkOperation(method, path, op); err != nil {
+		return bulkFailure(r, op, err, 0)
+	}
+	var body []byte
+	if method != http.MethodDelete {
+		dec := json.NewDecoder(bytes.NewReader(op.Data))
+		dec.UseNumber()
+		var data any
+		if err := dec.Decode(&data); err != nil {
+			return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidSyntax, "data is not valid JSON"), 0)
+		}
+		body, _ = json.Marshal(walkStrings(data, func(v string) string { return resolveReferences(v, created) }))
+	}
+	inner, err := bulkSubrequest(r, method, path, op.Version, body)
+	if err != nil {
+		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "path is not a valid URL path"), 0)
+	}
+	rec := NewResponseRecorder()
+	s.serveSCIM(rec, inner)
+	return s.bulkResultOf(r, op, method, path, rec)
+}
+
+// resolveBulkPath replaces the bulkId references among the segments of an operation's path by the
+// ids created, and spells the endpoint as the HTTP routes do ("/users/{id}/" is /Users/{id}).
+func resolveBulkPath(opPath string, created map[string]string) string {
+	segments := strings.Split(opPath, "/")
 	for i, seg := range segments {
 		if id, ok := strings.CutPrefix(seg, bulkIDPrefix); ok {
 			if resolved, ok := created[id]; ok {
@@ -351,71 +412,73 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 	}
 	path := strings.Join(segments, "/")
 	if p, ok := canonicalSCIMPath(scimPrefix + path); ok && strings.HasPrefix(path, "/") {
-		path = strings.TrimPrefix(p, scimPrefix) // "/users/{id}/" as on the HTTP routes
+		path = strings.TrimPrefix(p, scimPrefix)
 	}
+	return path
+}
 
+// checkBulkOperation refuses an operation whose method and path do not go together, a POST without
+// bulkId, and a write without data.
+func checkBulkOperation(method, path string, op bulkOperation) error {
 	switch {
-	case !bulkPath(method, path):
-		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue,
-			"method must be POST (to /Users or /Groups), PUT, PATCH or DELETE (to /Users/{id} or /Groups/{id})"), 0)
+	case !validBulkTarget(method, path):
+		return scimschema.Errorf(scimschema.KindInvalidValue,
+			"method must be POST (to /Users or /Groups), PUT, PATCH or DELETE (to /Users/{id} or /Groups/{id})")
 	case method == http.MethodPost && op.BulkID == "":
-		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "bulkId is required for POST"), 0)
+		return scimschema.Errorf(scimschema.KindInvalidValue, "bulkId is required for POST")
 	case method != http.MethodDelete && len(op.Data) == 0:
-		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "data is required for %s", method), 0)
+		return scimschema.Errorf(scimschema.KindInvalidValue, "data is required for %s", method)
 	}
+	return nil
+}
 
-	var body []byte
-	if method != http.MethodDelete {
-		dec := json.NewDecoder(bytes.NewReader(op.Data))
-		dec.UseNumber()
-		var data any
-		if err := dec.Decode(&data); err != nil {
-			return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidSyntax, "data is not valid JSON"), 0)
-		}
-		body, _ = json.Marshal(walkStrings(data, resolve))
-	}
-
+// bulkSubrequest is the request an operation is served as: the bulk request's context, headers,
+// host, TLS state and remote address, the operation's version as its only If-Match.
+func bulkSubrequest(r *http.Request, method, path, version string, body []byte) (*http.Request, error) {
 	inner, err := http.NewRequestWithContext(r.Context(), method, scimPrefix+path, bytes.NewReader(body))
 	if err != nil {
-		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "path is not a valid URL path"), 0)
+		return nil, err
 	}
 	inner.Header = r.Header.Clone()
 	inner.Header.Del("Content-Length")
 	inner.Header.Del("If-Match")
 	inner.Header.Del("If-None-Match")
 	inner.Header.Set("Content-Type", scimContentType)
-	if op.Version != "" {
-		inner.Header.Set("If-Match", op.Version)
+	if version != "" {
+		inner.Header.Set("If-Match", version)
 	}
 	inner.Host = r.Host
 	inner.TLS = r.TLS
 	inner.RemoteAddr = r.RemoteAddr
+	return inner, nil
+}
 
-	rec := httptest.NewRecorder()
-	s.serveSCIM(rec, inner)
-
+// bulkResultOf is the operation's result from its recorded response: status, version (ETag), the
+// response body, and on success its location and the id it created or addressed.
+func (s *server) bulkResultOf(r *http.Request, op bulkOperation, method, path string, rec *ResponseRecorder) bulkResult {
 	res := bulkResult{
 		Method:  method,
 		BulkID:  op.BulkID,
-		Status:  strconv.Itoa(rec.Code),
+		Status:  strconv.Itoa(rec.Status()),
 		Version: rec.Header().Get("Etag"),
 	}
-	if b := bytes.TrimSpace(rec.Body.Bytes()); len(b) > 0 && json.Valid(b) {
+	if b := bytes.TrimSpace(rec.Body()); len(b) > 0 && json.Valid(b) {
 		res.Response = b
 	}
-	if rec.Code < 300 {
-		if method == http.MethodPost {
-			res.Location = rec.Header().Get("Location")
-			var created struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(rec.Body.Bytes(), &created) == nil {
-				res.id = created.ID
-			}
-		} else {
-			res.Location = s.scimBase(r) + path
-			res.id = path[strings.LastIndex(path, "/")+1:]
+	if rec.Status() >= 300 {
+		return res
+	}
+	if method == http.MethodPost {
+		res.Location = rec.Header().Get("Location")
+		var created struct {
+			ID string `json:"id"`
 		}
+		if json.Unmarshal(rec.Body(), &created) == nil {
+			res.id = created.ID
+		}
+	} else {
+		res.Location = s.scimBase(r) + path
+		res.id = path[strings.LastIndex(path, "/")+1:]
 	}
 	return res
 }

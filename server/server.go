@@ -1,13 +1,13 @@
 // Package server is the HTTP face of scim-bridge: the chi router, its middleware (request id, access
 // log, panic recovery, bearer auth, body limit, metrics), the SCIM 2.0 endpoints built on
 // github.com/elimity-com/scim, Bulk, discovery, the one error mapping, and /healthz, /readyz, /metrics.
+// Every workaround of a behaviour of the SCIM library is in the scimlib*.go files, listed in scimlib.go.
 //
 // It speaks SCIM only and reaches provisioning through scimschema.Users and scimschema.Groups.
 package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
+	"github.com/scim-bridge/scim-bridge/setting"
 )
 
 // Token is one accepted bearer token. Name identifies the client (an IdP) in logs and audit lines.
@@ -72,50 +73,69 @@ type server struct {
 	metrics       *metrics
 }
 
-// New validates cfg and returns the complete HTTP handler of the bridge.
-func New(cfg Config) (http.Handler, error) {
-	var problems []string
-	if cfg.Users == nil {
-		problems = append(problems, "Users: a users backend is required")
-	}
-	if cfg.Groups == nil {
-		problems = append(problems, "Groups: a groups backend is required")
-	}
-	tokens := cfg.TokenSet
-	if tokens == nil {
-		var err error
-		if tokens, err = NewTokenSet(cfg.Tokens); err != nil {
-			problems = append(problems, strings.ReplaceAll(err.Error(), "\n", "; "))
-		}
-	} else if len(cfg.Tokens) > 0 {
-		problems = append(problems, "Tokens: set Tokens or TokenSet, not both")
-	}
+// Validate checks the settings of cfg (not its wiring: Users, Groups and the tokens are checked by
+// New) and returns every problem, keyed by the Config field name (PublicURL, MaxResults).
+func (cfg Config) Validate() setting.FieldErrors {
+	var problems setting.FieldErrors
 	if cfg.MaxBodyBytes < 0 {
-		problems = append(problems, "MaxBodyBytes: must not be negative")
+		problems.Add("MaxBodyBytes", "must not be negative")
 	}
 	if cfg.MaxResults < 0 {
-		problems = append(problems, "MaxResults: must not be negative")
+		problems.Add("MaxResults", "must not be negative")
 	}
-	publicBase := ""
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(cfg.PublicURL)
 		switch {
 		case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-			problems = append(problems, "PublicURL: must be an absolute http(s) URL such as https://scim.example.com")
+			problems.Add("PublicURL", "must be an absolute http(s) URL such as https://scim.example.com")
 		case u.RawQuery != "" || u.Fragment != "":
-			problems = append(problems, "PublicURL: must not have a query or fragment")
-		default:
-			publicBase = strings.TrimRight(u.String(), "/") + scimPrefix
+			problems.Add("PublicURL", "must not have a query or fragment")
 		}
 	}
-	if len(problems) > 0 {
-		return nil, errors.New("server: " + strings.Join(problems, "; "))
-	}
+	return problems
+}
+
+// withDefaults fills the optional fields left zero with their documented defaults.
+func (cfg Config) withDefaults() Config {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = defaultMaxBodyBytes
 	}
 	if cfg.MaxResults == 0 {
 		cfg.MaxResults = defaultMaxResults
+	}
+	return cfg
+}
+
+// New validates cfg and returns the complete HTTP handler of the bridge.
+func New(cfg Config) (http.Handler, error) {
+	problems := cfg.Validate()
+	if cfg.Users == nil {
+		problems.Add("Users", "a users backend is required")
+	}
+	if cfg.Groups == nil {
+		problems.Add("Groups", "a groups backend is required")
+	}
+	tokens := cfg.TokenSet
+	switch {
+	case tokens != nil && len(cfg.Tokens) > 0:
+		problems.Add("Tokens", "set Tokens or TokenSet, not both")
+	case tokens == nil:
+		problems = append(problems, validateTokens(cfg.Tokens)...)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("server: %w", problems)
+	}
+	if tokens == nil {
+		var err error
+		if tokens, err = NewTokenSet(cfg.Tokens); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
+	cfg = cfg.withDefaults()
+	publicBase := ""
+	if cfg.PublicURL != "" {
+		u, _ := url.Parse(cfg.PublicURL) // Validate parsed it
+		publicBase = strings.TrimRight(u.String(), "/") + scimPrefix
 	}
 
 	m, err := newMetrics(cfg.Registerer)

@@ -2,9 +2,10 @@ package server
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/scim-bridge/scim-bridge/setting"
 )
 
 // TokenSet is the set of accepted bearer tokens. Replace swaps it while requests are being served
@@ -25,24 +26,29 @@ func NewTokenSet(tokens []Token) (*TokenSet, error) {
 // Replace validates tokens and, when they are valid, makes them the accepted set; otherwise the set
 // is left as it was.
 func (s *TokenSet) Replace(tokens []Token) error {
-	var problems []error
-	if len(tokens) == 0 {
-		problems = append(problems, errors.New("Tokens: at least one bearer token is required"))
-	}
-	for i, t := range tokens {
-		if t.Name == "" {
-			problems = append(problems, fmt.Errorf("Tokens[%d].Name: must not be empty", i))
-		}
-		if t.Token == "" {
-			problems = append(problems, fmt.Errorf("Tokens[%d].Token: must not be empty", i))
-		}
-	}
-	if err := errors.Join(problems...); err != nil {
+	if err := validateTokens(tokens).Err(); err != nil {
 		return err
 	}
 	d := digestTokens(tokens)
 	s.digests.Store(&d)
 	return nil
+}
+
+// validateTokens returns the problems of a token list, keyed Tokens[i].Name and Tokens[i].Token.
+func validateTokens(tokens []Token) setting.FieldErrors {
+	var problems setting.FieldErrors
+	if len(tokens) == 0 {
+		problems.Add("Tokens", "at least one bearer token is required")
+	}
+	for i, t := range tokens {
+		if t.Name == "" {
+			problems.Add(fmt.Sprintf("Tokens[%d].Name", i), "must not be empty")
+		}
+		if t.Token == "" {
+			problems.Add(fmt.Sprintf("Tokens[%d].Token", i), "must not be empty")
+		}
+	}
+	return problems
 }
 
 func (s *TokenSet) current() []tokenDigest { return *s.digests.Load() }

@@ -1,15 +1,10 @@
 package app
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"path"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
+	"github.com/scim-bridge/scim-bridge/setting"
 )
 
 // Config is the whole configuration file. Its YAML keys are public interface (DESIGN.md
@@ -171,23 +167,23 @@ func defaultConfig() Config {
 	}
 }
 
-// problems collects every configuration problem so that all are reported at once.
-type problems []string
+// problems collects every configuration problem, each keyed by its full key (salesforce.url), so
+// that all are reported at once.
+type problems setting.FieldErrors
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
-}
-
-// has reports whether a problem names key already.
-func (p problems) has(key string) bool {
-	return slices.ContainsFunc(p, func(s string) bool { return strings.HasPrefix(s, key+": ") })
+	(*setting.FieldErrors)(p).Add(key, format, args...)
 }
 
 func (p problems) err() error {
 	if len(p) == 0 {
 		return nil
 	}
-	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
+	lines := make([]string, len(p))
+	for i, e := range p {
+		lines[i] = e.Error()
+	}
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(lines, "\n  "))
 }
 
 // loadConfig reads the YAML file (path may be ""), then the environment, then secret files, then
@@ -196,10 +192,11 @@ func (p problems) err() error {
 func loadConfig(file string, env map[string]string, listen string, use purpose) (Config, error) {
 	cfg := defaultConfig()
 	var probs problems
+	var data []byte
 	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return cfg, fmt.Errorf("config file: %w", err)
+		var err error
+		if data, err = readFile(file); err != nil {
+			return cfg, err
 		}
 		if err := yamlSyntax(data); err != nil {
 			return cfg, err // alone: every other message would follow from it
@@ -211,8 +208,17 @@ func loadConfig(file string, env map[string]string, listen string, use purpose) 
 	if listen != "" {
 		cfg.Listen = listen
 	}
-	probs = append(probs, validate(&cfg, use)...)
+	probs = append(probs, withOrigins(validate(&cfg, use), data, env, listen != "")...)
 	return cfg, probs.err()
+}
+
+// readFile reads the configuration file, naming it in the error.
+func readFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	return b, nil
 }
 
 // Variables that are not configuration keys.
@@ -267,7 +273,7 @@ func yamlSyntax(data []byte) error {
 func decodeYAML(data []byte, cfg *Config) problems {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return problems{"config file: " + err.Error()}
+		return problems{{Key: "config file", Problem: err.Error()}}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil // an empty file
@@ -310,25 +316,7 @@ func decodeNode(n *yaml.Node, v reflect.Value, key string, probs *problems) {
 			probs.add(name, "must be a mapping of keys (%s) (line %d)", strings.Join(yamlKeys(t), ", "), n.Line)
 			return
 		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" { // a YAML merge key: the merged mapping's keys, then these
-				decodeNode(val, v, key, probs)
-				continue
-			}
-			if line, dup := seen[k.Value]; dup {
-				probs.add(joinKey(key, k.Value), "is set twice (lines %d and %d)", line, k.Line)
-				continue
-			}
-			seen[k.Value] = k.Line
-			f, ok := fieldByYAMLKey(t, k.Value)
-			if !ok {
-				probs.add(joinKey(key, k.Value), "unknown key (line %d); known keys here: %s", k.Line, strings.Join(yamlKeys(t), ", "))
-				continue
-			}
-			decodeNode(val, v.FieldByIndex(f.Index), joinKey(key, k.Value), probs)
-		}
+		decodeStruct(n, v, key, probs)
 	case t.Kind() == reflect.Pointer:
 		elem := reflect.New(t.Elem())
 		if !v.IsNil() {
@@ -347,25 +335,55 @@ func decodeNode(n *yaml.Node, v reflect.Value, key string, probs *problems) {
 		}
 		v.Set(list)
 	case t.Kind() == reflect.Map:
-		// users.defaults: entries merge into the defaults; a key's meaning is checked by validate
-		// (syntax) and by the check command (the org's User fields).
 		if n.Kind != yaml.MappingNode {
 			probs.add(name, "must be a mapping such as {profile: Standard User} (line %d)", n.Line)
 			return
 		}
-		if v.IsNil() {
-			v.Set(reflect.MakeMap(t))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			elem, before := reflect.New(t.Elem()).Elem(), len(*probs)
-			if decodeNode(val, elem, joinKey(key, k.Value), probs); len(*probs) == before {
-				v.SetMapIndex(reflect.ValueOf(k.Value), elem)
-			}
-		}
+		decodeMap(n, v, key, probs)
 	default:
 		if n.Kind != yaml.ScalarNode || n.Decode(v.Addr().Interface()) != nil {
 			probs.add(name, "must be %s (line %d)", kindText(t.Kind()), n.Line)
+		}
+	}
+}
+
+// decodeStruct decodes the mapping n into the struct v: every key must name a field, once.
+func decodeStruct(n *yaml.Node, v reflect.Value, key string, probs *problems) {
+	t := v.Type()
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Value == "<<" { // a YAML merge key: the merged mapping's keys, then these
+			decodeNode(val, v, key, probs)
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			probs.add(joinKey(key, k.Value), "is set twice (lines %d and %d)", line, k.Line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		f, ok := fieldByYAMLKey(t, k.Value)
+		if !ok {
+			probs.add(joinKey(key, k.Value), "unknown key (line %d); known keys here: %s", k.Line, strings.Join(yamlKeys(t), ", "))
+			continue
+		}
+		decodeNode(val, v.FieldByIndex(f.Index), joinKey(key, k.Value), probs)
+	}
+}
+
+// decodeMap merges the mapping n into the map v (users.defaults: entries merge into the defaults);
+// an entry's meaning is checked by validate (syntax) and by the check command (the org's User
+// fields).
+func decodeMap(n *yaml.Node, v reflect.Value, key string, probs *problems) {
+	t := v.Type()
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(t))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		elem, before := reflect.New(t.Elem()).Elem(), len(*probs)
+		if decodeNode(val, elem, joinKey(key, k.Value), probs); len(*probs) == before {
+			v.SetMapIndex(reflect.ValueOf(k.Value), elem)
 		}
 	}
 }
@@ -567,206 +585,6 @@ func readSecretFiles(cfg *Config) problems {
 		t.Token = strings.TrimSpace(string(b))
 	}
 	return probs
-}
-
-var (
-	apiVersionRE = regexp.MustCompile(`^[0-9]{2}\.0$`)
-	domainRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
-)
-
-// purpose says what a configuration is loaded for: check needs no bearer tokens, status only
-// admin_listen (the demo's file, say, has no salesforce section).
-type purpose int
-
-const (
-	forServe purpose = iota
-	forCheck
-	forStatus
-)
-
-func validate(cfg *Config, use purpose) problems {
-	var probs problems
-	if _, _, err := net.SplitHostPort(cfg.Listen); err != nil {
-		probs.add("listen", "must be host:port, such as 127.0.0.1:8080")
-	}
-	if cfg.AdminListen != "" {
-		if _, _, err := net.SplitHostPort(cfg.AdminListen); err != nil {
-			probs.add("admin_listen", "must be host:port, such as 127.0.0.1:9090, or empty (off)")
-		}
-	}
-	if cfg.PublicURL != "" {
-		if msg := checkPublicURL(cfg.PublicURL); msg != "" {
-			probs.add("public_url", "%s", msg)
-		}
-	}
-	if cfg.ShutdownDelay < 0 || cfg.ShutdownDelay > 5*time.Minute {
-		probs.add("shutdown_delay", "must be a duration between 0s and 5m, such as 5s")
-	}
-	if (cfg.TLS.CertFile == "") != (cfg.TLS.KeyFile == "") {
-		probs.add("tls", "set both cert_file and key_file, or neither")
-	} else if cfg.TLS.CertFile != "" {
-		if _, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
-			probs.add("tls.cert_file", "cannot load the certificate and key_file: %v", err)
-		}
-	}
-	if use == forServe && len(cfg.Auth.Tokens) == 0 {
-		probs.add("auth.tokens", "at least one bearer token is required (or set SCIM_BRIDGE_TOKEN)")
-	}
-	names := map[string]string{} // token name → where it was first given
-	for i, t := range cfg.Auth.Tokens {
-		key := fmt.Sprintf("auth.tokens[%d]", i)
-		nameKey, tokenKey := key+".name", key+".token"
-		if t.from != "" {
-			key = envKey(t.from)
-			nameKey, tokenKey = key, key
-		}
-		switch first, dup := names[t.Name]; {
-		case t.Name == "":
-			probs.add(nameKey, "is required (it names the IdP in audit lines)")
-		case dup:
-			probs.add(nameKey, "token name %q is used twice (first in %s): tokens from the environment are added to auth.tokens, and each name must be unique", t.Name, first)
-		default:
-			names[t.Name] = key
-		}
-		if len(t.Token) < 16 {
-			probs.add(tokenKey, "must be at least 16 characters (use token or token_file)")
-		}
-	}
-	if use == forStatus {
-		return probs
-	}
-	sf := cfg.Salesforce
-	if sf.URL == "" {
-		probs.add("salesforce.url", "is required, such as https://acme.my.salesforce.com")
-	} else if msg := checkSalesforceURL(sf.URL); msg != "" {
-		probs.add("salesforce.url", "%s", msg)
-	}
-	if sf.LoginURL != "" {
-		if msg := checkSalesforceURL(sf.LoginURL); msg != "" {
-			probs.add("salesforce.login_url", "%s", msg)
-		}
-	}
-	if sf.ClientID == "" {
-		probs.add("salesforce.client_id", "is required (the connected app's consumer key)")
-	}
-	switch sf.Flow {
-	case "refresh_token":
-		if sf.RefreshToken == "" && sf.TokenFile == "" {
-			probs.add("salesforce.refresh_token", "is required with flow refresh_token (or a token_file holding one)")
-		}
-	case "client_credentials":
-		if sf.ClientSecret == "" {
-			probs.add("salesforce.client_secret", "is required with flow client_credentials")
-		}
-	case "jwt":
-		if sf.JWT.Username == "" {
-			probs.add("salesforce.jwt.username", "is required with flow jwt")
-		}
-		if sf.JWT.PrivateKeyFile == "" {
-			probs.add("salesforce.jwt.private_key_file", "is required with flow jwt")
-		} else if _, err := os.Stat(sf.JWT.PrivateKeyFile); err != nil {
-			probs.add("salesforce.jwt.private_key_file", "cannot read: %v", errors.Unwrap(err))
-		}
-	default:
-		probs.add("salesforce.flow", "must be refresh_token, client_credentials or jwt")
-	}
-	if !apiVersionRE.MatchString(sf.APIVersion) {
-		probs.add("salesforce.api_version", "must look like 66.0")
-	}
-	if sf.MaxConcurrency < 1 || sf.MaxConcurrency > 100 {
-		probs.add("salesforce.max_concurrency", "must be between 1 and 100")
-	}
-	if sf.Timeout <= 0 {
-		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
-	}
-	if sf.BatchWindow < 0 || sf.BatchWindow > time.Second {
-		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
-	}
-	p := cfg.Provisioning
-	if p.DisableAction != "disable" && p.DisableAction != "freeze" {
-		probs.add("provisioning.disable_action", "must be disable or freeze")
-	}
-	if p.PermissionSets != "merge" && p.PermissionSets != "overwrite" {
-		probs.add("provisioning.permission_sets", "must be merge or overwrite")
-	}
-	if p.DeprovisionLimit.Max < 0 {
-		probs.add("provisioning.deprovision_limit.max", "must be 0 (off) or a positive number of deprovisionings")
-	}
-	if p.DeprovisionLimit.Max > 0 && (p.DeprovisionLimit.Window < time.Minute || p.DeprovisionLimit.Window > 24*time.Hour) {
-		probs.add("provisioning.deprovision_limit.window", "must be between 1m and 24h, such as 1h")
-	}
-	u := cfg.Users
-	if u.UsernameDomain != "" && !domainRE.MatchString(u.UsernameDomain) {
-		probs.add("users.username_domain", "must be a lower-case domain such as acme.com")
-	}
-	if u.UsernameSuffix != "" && !regexp.MustCompile(`^\.[a-z0-9]+$`).MatchString(u.UsernameSuffix) {
-		probs.add("users.username_suffix", "must be a dot and lower-case letters or digits, such as .uat")
-	}
-	for i, name := range u.AssignableProfiles {
-		if strings.TrimSpace(name) == "" {
-			probs.add(fmt.Sprintf("users.assignable_profiles[%d]", i), "must be a profile name or id, not empty")
-		}
-	}
-	if len(u.UserTypes) == 0 {
-		probs.add("users.user_types", "must name at least one Salesforce UserType, such as Standard")
-	}
-	if _, err := scimschema.NewUserMapper(cfg.userMapping()); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			key, _, _ := strings.Cut(line, ":")
-			if line = strings.TrimSpace(line); line != "" && !probs.has(key) {
-				probs = append(probs, line)
-			}
-		}
-	}
-	g := cfg.Groups
-	switch g.Source {
-	case "permission_sets", "permission_set_groups", "both":
-	default:
-		probs.add("groups.source", "must be permission_sets, permission_set_groups or both")
-	}
-	for i, pat := range g.Include {
-		if _, err := path.Match(pat, ""); err != nil {
-			probs.add(fmt.Sprintf("groups.include[%d]", i), "is not a valid name pattern")
-		}
-	}
-	return probs
-}
-
-// checkPublicURL accepts scheme://host[:port] only: the bridge appends /scim/v2 itself, so a path
-// (often the SCIM base pasted from the IdP) would double it in every Location.
-func checkPublicURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "must be an absolute http(s) URL such as https://scim.example.com"
-	}
-	if u.Path != "" && u.Path != "/" {
-		fix := u.Scheme + "://" + u.Host
-		if strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/scim/v2") {
-			return fmt.Sprintf("must not include /scim/v2, which the bridge adds itself: set it to %s", fix)
-		}
-		return fmt.Sprintf("must have no path: set it to %s (behind a proxy that serves the bridge under a path prefix, leave public_url empty and use trust_proxy_headers with X-Forwarded-Prefix)", fix)
-	}
-	return ""
-}
-
-// checkSalesforceURL allows http:// only for loopback addresses (the emulator).
-func checkSalesforceURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return "must be a base URL such as https://acme.my.salesforce.com"
-	}
-	switch u.Scheme {
-	case "https":
-		return ""
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
-			return ""
-		}
-		return "must be https unless it is a loopback address"
-	default:
-		return "must be https unless it is a loopback address"
-	}
 }
 
 func (c Config) userMapping() scimschema.UserMappingConfig {

@@ -73,80 +73,16 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 	if opts.Logger != nil {
 		logger = *opts.Logger
 	}
-	em := envMap(opts.Env)
-
-	emuCfg := emulator.Config{
-		ClientID:     "scim-bridge-demo",
-		ClientSecret: randomToken(16),
-		RefreshToken: "5Aep" + randomToken(24),
-		// Like a real org: audit datetimes in whole seconds.
-		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
-	}
-	if opts.Emulator != nil {
-		opts.Emulator(&emuCfg)
-	}
-	emu, err := emulator.New(emuCfg)
+	emu, err := startDemoEmulator(opts)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
-	}
-	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
-	}
-	emuURL := "http://" + emuLn.Addr().String()
-	emuSrv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	go func() { _ = emuSrv.Serve(emuLn) }()
-
-	fail := func(err error) (*Demo, error) {
-		_ = emuSrv.Close()
 		return nil, err
 	}
-
-	cfg := defaultConfig()
-	cfg.Listen = ""
-	var probs problems
-	if opts.ConfigFile != "" {
-		data, err := readFile(opts.ConfigFile)
-		if err != nil {
-			return fail(err)
-		}
-		probs = append(probs, decodeYAML(data, &cfg)...)
+	fail := func(err error) (*Demo, error) {
+		_ = emu.server.Close()
+		return nil, err
 	}
-	probs = append(probs, applyEnvironment(&cfg, em)...)
-	token := opts.Token
-	for _, t := range cfg.Auth.Tokens {
-		if token == "" && t.Name == "env" { // SCIM_BRIDGE_TOKEN or SCIM_BRIDGE_TOKEN_FILE
-			token = t.Token
-		}
-	}
-	if token == "" {
-		token = randomToken(24)
-	}
-	cfg.Salesforce.URL = emuURL
-	cfg.Salesforce.LoginURL = ""
-	cfg.Salesforce.Flow = "refresh_token"
-	cfg.Salesforce.ClientID = emuCfg.ClientID
-	cfg.Salesforce.ClientSecret = emuCfg.ClientSecret
-	cfg.Salesforce.RefreshToken = emuCfg.RefreshToken
-	cfg.Salesforce.AccessToken = ""
-	cfg.Salesforce.TokenFile = ""
-	cfg.Salesforce.JWT = JWTConfig{}
-	cfg.Auth.Tokens = []TokenConfig{{Name: "demo", Token: token}}
-	if opts.ConfigYAML != "" {
-		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
-	}
-	adminDefaulted := cfg.AdminListen == "" && opts.DefaultAdminListen != ""
-	if cfg.AdminListen == "" {
-		cfg.AdminListen = opts.DefaultAdminListen
-	}
-	switch {
-	case opts.Listen != "":
-		cfg.Listen = opts.Listen
-	case cfg.Listen == "":
-		cfg.Listen = defaultListen
-	}
-	probs = append(probs, validate(&cfg, forServe)...)
-	if err := probs.err(); err != nil {
+	cfg, token, adminDefaulted, err := demoConfig(opts, emu, defaultListen)
+	if err != nil {
 		return fail(err)
 	}
 
@@ -166,25 +102,11 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 		_ = ln.Close()
 		return fail(fmt.Errorf("the bridge cannot reach its emulator: %w", err))
 	}
-	var adminURL string
-	var stopAdmin func()
-	if cfg.AdminListen != "" {
-		addr, stop2, err := b.startAdmin(runCtx, cfg, logger)
-		if err != nil && adminDefaulted {
-			// The demo's own default port is busy (9090 is also Prometheus's, or another demo
-			// runs): any free port will do, the banner prints it. An admin_listen the user set
-			// is never changed.
-			if host, _, serr := net.SplitHostPort(cfg.AdminListen); serr == nil {
-				cfg.AdminListen = net.JoinHostPort(host, "0")
-				addr, stop2, err = b.startAdmin(runCtx, cfg, logger)
-			}
-		}
-		if err != nil {
-			stop()
-			_ = ln.Close()
-			return fail(err)
-		}
-		adminURL, stopAdmin = "http://"+addr, stop2
+	adminURL, stopAdmin, err := b.startDemoAdmin(runCtx, &cfg, adminDefaulted, logger)
+	if err != nil {
+		stop()
+		_ = ln.Close()
+		return fail(err)
 	}
 	announceDryRun(cfg, logger)
 	root := "http://" + ln.Addr().String()
@@ -194,17 +116,122 @@ func startDemo(ctx context.Context, opts DemoOptions, defaultListen string) (*De
 		BaseURL:     root + "/scim/v2",
 		URL:         root,
 		Token:       token,
-		Emulator:    emu,
-		EmulatorURL: emuURL,
+		Emulator:    emu.emulator,
+		EmulatorURL: emu.url,
 		cfg:         cfg,
 		stop:        stop,
 		done:        make(chan error, 1),
-		emulator:    emuSrv,
+		emulator:    emu.server,
 	}
 	b.ready.tokenObtained.Store(true) // Ready above obtained one
 	// A demo is stopped by hand, not behind a load balancer: no shutdown_delay.
 	go func() { d.done <- serving{handler: b.handler, ready: b.ready, logger: logger}.run(runCtx, ln) }()
 	return d, nil
+}
+
+// demoEmulator is the demo's Salesforce org, serving on a loopback port.
+type demoEmulator struct {
+	emulator *emulator.Emulator
+	config   emulator.Config // its connected app and refresh token
+	server   *http.Server
+	url      string
+}
+
+func startDemoEmulator(opts DemoOptions) (*demoEmulator, error) {
+	emuCfg := emulator.Config{
+		ClientID:     "scim-bridge-demo",
+		ClientSecret: randomToken(16),
+		RefreshToken: "5Aep" + randomToken(24),
+		// Like a real org: audit datetimes in whole seconds.
+		Quirks: emulator.Quirks{SecondResolutionTimestamps: true},
+	}
+	if opts.Emulator != nil {
+		opts.Emulator(&emuCfg)
+	}
+	emu, err := emulator.New(emuCfg)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	emuSrv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = emuSrv.Serve(emuLn) }()
+	return &demoEmulator{emulator: emu, config: emuCfg, server: emuSrv, url: "http://" + emuLn.Addr().String()}, nil
+}
+
+// demoConfig is the demo's validated configuration: opts.ConfigFile and the environment, the
+// connection to emu and the one bearer token (returned too), then opts.ConfigYAML. adminDefaulted
+// says that admin_listen is opts.DefaultAdminListen, not a setting.
+func demoConfig(opts DemoOptions, emu *demoEmulator, defaultListen string) (cfg Config, token string, adminDefaulted bool, err error) {
+	cfg = defaultConfig()
+	cfg.Listen = ""
+	var probs problems
+	if opts.ConfigFile != "" {
+		data, err := readFile(opts.ConfigFile)
+		if err != nil {
+			return cfg, "", false, err
+		}
+		probs = append(probs, decodeYAML(data, &cfg)...)
+	}
+	probs = append(probs, applyEnvironment(&cfg, envMap(opts.Env))...)
+	token = opts.Token
+	for _, t := range cfg.Auth.Tokens {
+		if token == "" && t.Name == "env" { // SCIM_BRIDGE_TOKEN or SCIM_BRIDGE_TOKEN_FILE
+			token = t.Token
+		}
+	}
+	if token == "" {
+		token = randomToken(24)
+	}
+	cfg.Salesforce.URL = emu.url
+	cfg.Salesforce.LoginURL = ""
+	cfg.Salesforce.Flow = "refresh_token"
+	cfg.Salesforce.ClientID = emu.config.ClientID
+	cfg.Salesforce.ClientSecret = emu.config.ClientSecret
+	cfg.Salesforce.RefreshToken = emu.config.RefreshToken
+	cfg.Salesforce.AccessToken = ""
+	cfg.Salesforce.TokenFile = ""
+	cfg.Salesforce.JWT = JWTConfig{}
+	cfg.Auth.Tokens = []TokenConfig{{Name: "demo", Token: token}}
+	if opts.ConfigYAML != "" {
+		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)
+	}
+	switch {
+	case opts.Listen != "":
+		cfg.Listen = opts.Listen
+	case cfg.Listen == "":
+		cfg.Listen = defaultListen
+	}
+	adminDefaulted = cfg.AdminListen == "" && opts.DefaultAdminListen != ""
+	if cfg.AdminListen == "" {
+		cfg.AdminListen = opts.DefaultAdminListen
+	}
+	probs = append(probs, validate(&cfg, forServe)...)
+	return cfg, token, adminDefaulted, probs.err()
+}
+
+// startDemoAdmin starts the admin listener (the status page) when cfg has one, and returns its URL
+// and how to stop it. A busy admin_listen the demo chose itself is replaced by a free port.
+func (b *bridge) startDemoAdmin(ctx context.Context, cfg *Config, adminDefaulted bool, logger zerolog.Logger) (url string, stop func(), err error) {
+	if cfg.AdminListen == "" {
+		return "", nil, nil
+	}
+	addr, stop, err := b.startAdmin(ctx, *cfg, logger)
+	if err != nil && adminDefaulted {
+		// The demo's own default port is busy (9090 is also Prometheus's, or another demo
+		// runs): any free port will do, the banner prints it. An admin_listen the user set
+		// is never changed.
+		if host, _, serr := net.SplitHostPort(cfg.AdminListen); serr == nil {
+			cfg.AdminListen = net.JoinHostPort(host, "0")
+			addr, stop, err = b.startAdmin(ctx, *cfg, logger)
+		}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return "http://" + addr, stop, nil
 }
 
 // Close stops the bridge (draining requests) and then the emulator.

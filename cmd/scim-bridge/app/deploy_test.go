@@ -34,7 +34,7 @@ const repoRoot = "../../.."
 func knownVariable(name string) bool {
 	cfg := defaultConfig()
 	for _, p := range applyEnvironment(&cfg, map[string]string{name: "x"}) {
-		if strings.Contains(p, "names no configuration key") {
+		if strings.Contains(p.Error(), "names no configuration key") {
 			return false
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -218,10 +217,13 @@ func explainThroughServer(ctx context.Context, b *salesforce.Backend, method str
 	if method != "POST" {
 		path += "/" + explainID
 	}
-	req := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
+	if err != nil {
+		return x, "", err
+	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/scim+json")
-	rec := httptest.NewRecorder()
+	rec := server.NewResponseRecorder()
 	h.ServeHTTP(rec, req)
 	if e.err != nil {
 		return x, "", e.err
@@ -231,8 +233,8 @@ func explainThroughServer(ctx context.Context, b *salesforce.Backend, method str
 			Status string `json:"status"`
 			Detail string `json:"detail"`
 		}
-		_ = json.Unmarshal(rec.Body.Bytes(), &scimErr)
-		return x, fmt.Sprintf("%d: %s", rec.Code, scimErr.Detail), nil
+		_ = json.Unmarshal(rec.Body(), &scimErr)
+		return x, fmt.Sprintf("%d: %s", rec.Status(), scimErr.Detail), nil
 	}
 	return *e.got, "", nil
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 	"github.com/scim-bridge/scim-bridge/server"
 )
@@ -50,7 +50,7 @@ func (r *readiness) check(context.Context) error {
 
 // awaitFirstToken asks for an access token until one is obtained or ctx ends, backing off from 1 s
 // to 30 s, and then marks r. Each failure is logged with its cause.
-func awaitFirstToken(ctx context.Context, client *salesforce.Client, r *readiness, logger zerolog.Logger) {
+func awaitFirstToken(ctx context.Context, client *rest.Client, r *readiness, logger zerolog.Logger) {
 	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
 		err := client.Token(ctx)
 		if err == nil {

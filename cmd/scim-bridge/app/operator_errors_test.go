@@ -96,7 +96,7 @@ func TestCheckFailsOnAnUnwritableTokenFile(t *testing.T) {
 	if l := reportLine(report, "token_file writable"); !ok || !strings.HasPrefix(l, "ok") {
 		t.Errorf("check with a writable token_file: line %q\n%s", l, report)
 	}
-	// The lock file that serialises refreshes across replicas (salesforce/tokenrotation.go) stays,
+	// The lock file that serialises refreshes across replicas (salesforce/rest/tokenrotation.go) stays,
 	// as the token file would; nothing else may.
 	entries, _ := os.ReadDir(filepath.Dir(writable))
 	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == filepath.Base(writable)+".lock" })

@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/server"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
@@ -27,7 +31,7 @@ var allowStringBooleans sync.Once
 // bridge is the wired product: Salesforce client, provisioning backend and the HTTP handler, with
 // the bearer tokens (replaced on SIGHUP) and the readiness state behind /readyz.
 type bridge struct {
-	client   *salesforce.Client
+	client   *rest.Client
 	backend  *salesforce.Backend
 	handler  http.Handler
 	tokens   *server.TokenSet
@@ -49,18 +53,11 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 		return nil, err
 	}
 	b.ready = &readiness{}
-	b.handler, err = server.New(server.Config{
-		Users:             b.backend,
-		Groups:            b.backend,
-		TokenSet:          b.tokens,
-		PublicURL:         cfg.PublicURL,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
-		Logger:            logger,
-		Registerer:        reg,
-		Gatherer:          reg,
-		Ready:             b.ready.check,
-		TokenUsed:         b.recorder.TokenUsed,
-	})
+	sc := cfg.serverSettings()
+	sc.Users, sc.Groups, sc.TokenSet = b.backend, b.backend, b.tokens
+	sc.Logger, sc.Registerer, sc.Gatherer = logger, reg, reg
+	sc.Ready, sc.TokenUsed = b.ready.check, b.recorder.TokenUsed
+	b.handler, err = server.New(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +76,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		jwtKey = b
 	}
 	sf := cfg.Salesforce
-	client, err := salesforce.New(ctx, salesforce.Config{
+	client, err := rest.New(ctx, rest.Config{
 		URL:              sf.URL,
 		LoginURL:         sf.LoginURL,
 		APIVersion:       sf.APIVersion,
@@ -101,6 +98,13 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		return nil, err
 	}
 	p := cfg.Provisioning
+	// validate checked these words; parsing them cannot fail here.
+	disableAction, err1 := salesforce.ParseDisableAction(p.DisableAction)
+	membership, err2 := salesforce.ParseMembershipMode(p.PermissionSets)
+	source, err3 := salesforce.ParseGroupSource(cfg.Groups.Source)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, err
+	}
 	recorder := status.NewRecorder(nil)
 	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
 		Provisioning: salesforce.ProvisioningConfig{
@@ -108,8 +112,8 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 			UpdateUsers:      p.UpdateUsers,
 			DisableUsers:     p.DisableUsers,
 			DeprovisionUsers: p.DeprovisionUsers,
-			DisableAction:    p.DisableAction,
-			PermissionSets:   p.PermissionSets,
+			DisableAction:    disableAction,
+			PermissionSets:   membership,
 			DryRun:           p.DryRun,
 			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
@@ -121,7 +125,7 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		Users:              cfg.userMapping(),
 		UserTypes:          cfg.Users.UserTypes,
 		Groups: salesforce.GroupsConfig{
-			Source:      cfg.Groups.Source,
+			Source:      source,
 			Include:     cfg.Groups.Include,
 			AllowCreate: cfg.Groups.AllowCreate,
 			AllowDelete: cfg.Groups.AllowDelete,
@@ -154,21 +158,10 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 	logger := newLogger(stdout, em)
 
 	if *demo {
-		d, err := startDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, defaultConfig().Listen)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return ErrReported
-		}
-		if *printConfig {
-			fmt.Fprint(stdout, d.cfg.redacted())
-			return d.Close()
-		}
-		printDemoBanner(stdout, d)
-		<-ctx.Done()
-		return d.Close()
+		return serveDemo(ctx, DemoOptions{Listen: *listen, ConfigFile: *configFile, Env: env, Logger: &logger, DefaultAdminListen: demoAdminListen}, *printConfig, stdout, stderr)
 	}
-
-	cfg, err := loadConfig(*configFile, em, *listen, forServe)
+	load := func() (Config, error) { return loadConfig(*configFile, em, *listen, forServe) }
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		if *configFile == "" {
@@ -180,39 +173,55 @@ func runServe(ctx context.Context, args []string, env []string, stdout, stderr i
 		fmt.Fprint(stdout, cfg.redacted())
 		return nil
 	}
-	b, err := buildBridge(ctx, cfg, logger, nil)
+	return serveBridge(ctx, cfg, load, sig, logger, stderr)
+}
+
+// serveDemo is serve --demo: the bridge on the built-in emulator until ctx ends.
+func serveDemo(ctx context.Context, opts DemoOptions, printConfig bool, stdout, stderr io.Writer) error {
+	d, err := startDemo(ctx, opts, defaultConfig().Listen)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ErrReported
 	}
+	if printConfig {
+		fmt.Fprint(stdout, d.cfg.redacted())
+		return d.Close()
+	}
+	printDemoBanner(stdout, d)
+	<-ctx.Done()
+	return d.Close()
+}
+
+// serveBridge builds the bridge from cfg and serves it until ctx ends; SIGHUP (sig.Reload) applies
+// load's bearer tokens and certificate. A problem before serving starts is written to stderr.
+func serveBridge(ctx context.Context, cfg Config, load func() (Config, error), sig Signals, logger zerolog.Logger, stderr io.Writer) error {
+	reported := func(err error) error {
+		fmt.Fprintln(stderr, err)
+		return ErrReported
+	}
+	b, err := buildBridge(ctx, cfg, logger, nil)
+	if err != nil {
+		return reported(err)
+	}
 	var cert *certificate
 	if cfg.TLS.CertFile != "" {
 		if cert, err = loadCertificate(cfg.TLS); err != nil {
-			fmt.Fprintln(stderr, err)
-			return ErrReported
+			return reported(err)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		fmt.Fprintf(stderr, "listen: cannot listen on %s: %v\n", cfg.Listen, err)
-		return ErrReported
+		return reported(fmt.Errorf("listen: cannot listen on %s: %v", cfg.Listen, err))
 	}
 	tokenCtx, stopTokens := context.WithCancel(ctx)
 	defer stopTokens()
 	go awaitFirstToken(tokenCtx, b.client, b.ready, logger)
-	rl := &reloader{
-		load:   func() (Config, error) { return loadConfig(*configFile, em, *listen, forServe) },
-		tokens: b.tokens,
-		cert:   cert,
-		cfg:    cfg,
-		logger: logger,
-	}
+	rl := &reloader{load: load, tokens: b.tokens, cert: cert, cfg: cfg, logger: logger}
 	if cfg.AdminListen != "" {
 		addr, stopAdmin, err := b.startAdmin(ctx, cfg, logger)
 		if err != nil {
 			_ = ln.Close()
-			fmt.Fprintln(stderr, err)
-			return ErrReported
+			return reported(err)
 		}
 		defer stopAdmin()
 		logger.Info().Str("admin_listen", addr).Str("status", "http://"+addr+"/status").Msg("admin listener serving")
@@ -243,4 +252,16 @@ func newHTTPServer(h http.Handler, logger zerolog.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          newStdLogger(logger),
 	}
+}
+
+// newStdLogger routes net/http's own error messages (TLS handshakes, bad requests) to zerolog.
+func newStdLogger(logger zerolog.Logger) *log.Logger {
+	return log.New(stdLogWriter{logger}, "", 0)
+}
+
+type stdLogWriter struct{ logger zerolog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	w.logger.Warn().Str("component", "http").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
