@@ -98,7 +98,7 @@ func (b *Backend) audit(ctx context.Context, c Change, err error) {
 		c.Result = ResultError
 	}
 	if err != nil {
-		c.Error = scimschema.AsError(err).Detail
+		c.Error = b.scimError(err).Detail
 	}
 	ev := b.logger(ctx).Info()
 	if err != nil {

@@ -188,11 +188,11 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-// Ready reports whether the backend can serve: a token is obtained and the catalog is loaded
+// ready reports whether the backend can serve: a token is obtained and the catalog is loaded
 // (loading it when the cache is empty or stale).
-func (b *Backend) Ready(ctx context.Context) error {
+func (b *Backend) ready(ctx context.Context) error {
 	if err := b.c.Token(ctx); err != nil {
-		return b.fail(ctx, err)
+		return err
 	}
 	o := b.operation(ctx)
 	if _, err := o.catalog(); err != nil {
@@ -223,57 +223,6 @@ func (b *Backend) dryRun(ctx context.Context, operation, target string) bool {
 	}
 	b.skip(ctx, "dry_run", operation, target)
 	return true
-}
-
-// Retry-After values. Salesforce sends no Retry-After. REQUEST_LIMIT_EXCEEDED is either the
-// rolling 24-hour allowance (calls free up continuously as old ones age out, so a long wait is
-// pointless but an immediate retry is wasteful) or the concurrent long-request limit (clears in
-// seconds). When the last Sforce-Limit-Info shows the allowance used up we ask for 15 minutes,
-// otherwise for one minute.
-const (
-	retryAfterLimited     = time.Minute
-	retryAfterExhausted   = 15 * time.Minute
-	retryAfterUnavailable = 30 * time.Second
-)
-
-// fail turns a client error into a *scimschema.Error with a safe Detail. Errors that are already
-// *scimschema.Error pass through.
-func (b *Backend) fail(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *scimschema.Error
-	if errors.As(err, &se) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) {
-		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the request was cancelled", RetryAfter: retryAfterUnavailable, Err: err}
-	}
-	switch rest.KindOf(err) {
-	case rest.KindNotFound:
-		return &scimschema.Error{Kind: scimschema.KindNotFound, Detail: "resource not found", Err: err}
-	case rest.KindLimited:
-		ra := retryAfterLimited
-		if u := b.c.Usage(); u.Known && u.Max > 0 && u.Used >= u.Max {
-			ra = retryAfterExhausted
-		}
-		return &scimschema.Error{Kind: scimschema.KindLimited, Detail: "the Salesforce API request limit is reached; retry later", RetryAfter: ra, Err: err}
-	case rest.KindAuth:
-		// Salesforce rejected the bridge's own credentials: the bridge's problem, not the IdP's.
-		b.logger(ctx).Error().Err(err).Msg("Salesforce rejected the bridge's credentials")
-		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the bridge cannot authenticate to Salesforce", RetryAfter: retryAfterUnavailable, Err: err}
-	case rest.KindUnavailable:
-		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "Salesforce is unavailable; retry later", RetryAfter: retryAfterUnavailable, Err: err}
-	case rest.KindLocked:
-		return &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the Salesforce record is locked by another operation; retry later", RetryAfter: retryAfterUnavailable, Err: err}
-	case rest.KindInvalid:
-		// A validation refusal no caller explained more precisely: the request's values, not the
-		// bridge, are at fault. The error code is a Salesforce identifier, never its message.
-		return &scimschema.Error{Kind: scimschema.KindInvalidValue, Detail: "Salesforce rejected the change (" + rest.CodeOf(err) + ")", Err: err}
-	case rest.KindConflict:
-		return &scimschema.Error{Kind: scimschema.KindUniqueness, Detail: "Salesforce rejected the change as conflicting with an existing record (" + rest.CodeOf(err) + ")", Err: err}
-	}
-	return &scimschema.Error{Kind: scimschema.KindInternal, Detail: "internal error", Err: err}
 }
 
 // forbidden is the answer when a setting forbids the operation.

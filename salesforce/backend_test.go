@@ -500,7 +500,7 @@ func TestFailMapsEveryClientKind(t *testing.T) {
 		{"wrapped", fmt.Errorf("reading: %w", &rest.Error{Status: 400, Code: "DUPLICATE_USERNAME", Message: secret, Kind: rest.KindConflict}), scimschema.KindUniqueness},
 		{"cancelled", context.Canceled, scimschema.KindUnavailable},
 	} {
-		se := wantKind(t, b.fail(context.Background(), tc.err), tc.want)
+		se := wantKind(t, b.translate(context.Background(), tc.err), tc.want)
 		if strings.Contains(se.Detail, secret) || se.Detail == "" {
 			t.Errorf("%s: Detail %q is empty or shows Salesforce's message", tc.name, se.Detail)
 		}

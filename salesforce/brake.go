@@ -89,7 +89,7 @@ func (b *Backend) reserveDeprovision(ctx context.Context, target, operation stri
 		estimate, fresh := br.estimate(b.now())
 		if attempt > 0 || !fresh || estimate >= br.limit.Max/2 {
 			if err := b.countDeprovisions(ctx); err != nil {
-				return nil, b.fail(ctx, err)
+				return nil, err
 			}
 		}
 		br.mu.Lock()
@@ -103,7 +103,7 @@ func (b *Backend) reserveDeprovision(ctx context.Context, target, operation stri
 			// This replica's own deprovisionings in flight may already be in the count, and would
 			// then be counted twice: let them finish and count again before refusing.
 			if err := br.awaitIdle(ctx); err != nil {
-				return nil, b.fail(ctx, err)
+				return nil, err
 			}
 			continue
 		}

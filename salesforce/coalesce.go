@@ -192,7 +192,7 @@ func (c *coalescer) do(ctx context.Context, kind, variant string, max int, req a
 			c.complete(b)
 		}
 		c.mu.Unlock()
-		// As Backend.fail says it for a cancelled call; a batch already sent still completes for
+		// As translate (seam.go) says it for a cancelled call; a batch already sent still completes for
 		// the others.
 		return nil, &scimschema.Error{Kind: scimschema.KindUnavailable, Detail: "the request was cancelled", RetryAfter: retryAfterUnavailable, Err: ctx.Err()}
 	}

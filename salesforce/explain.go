@@ -37,9 +37,9 @@ type UserExplanation struct {
 	Skipped []string
 }
 
-// ExplainUser explains a user write without making it: attrs is the full representation of a
+// explainUser explains a user write without making it: attrs is the full representation of a
 // create or PUT, ops the operations of a PATCH. Errors are only those of reading the catalog.
-func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[string]any, ops []scimschema.PatchOp) (UserExplanation, error) {
+func (b *Backend) explainUser(ctx context.Context, kind WriteKind, attrs map[string]any, ops []scimschema.PatchOp) (UserExplanation, error) {
 	x := UserExplanation{Kind: kind}
 	p := b.cfg.Provisioning
 	if kind == WriteCreate && !p.CreateUsers {
@@ -62,7 +62,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		attrs = nil
 	}
 	if err != nil {
-		x.Refused = refusal(b.fail(ctx, err))
+		x.Refused = b.refused(ctx, err)
 		return x, nil
 	}
 	x.Fields = b.mapper.ExplainFields(attrs, w)
@@ -74,7 +74,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		fromDefault := kind == WriteCreate && extensionValue(attrs, "profile") == nil
 		prof, err := o.resolveProfile(w.Profile, fromDefault)
 		if err != nil {
-			x.Refused = refusal(err)
+			x.Refused = b.refused(ctx, err)
 			return x, nil
 		}
 		x.Profile, x.ProfileRule = fmt.Sprintf("%s (%s)", prof.Name, prof.ID), "mapping "+scimschema.SalesforceUserURN+":profile"
@@ -87,7 +87,7 @@ func (b *Backend) ExplainUser(ctx context.Context, kind WriteKind, attrs map[str
 		for i, names := range [][]string{w.PermissionSets.Add, w.PermissionSets.Remove} {
 			gs, err := o.resolveGroups(attr, names)
 			if err != nil {
-				x.Refused = refusal(err)
+				x.Refused = b.refused(ctx, err)
 				return x, nil
 			}
 			for _, g := range gs {

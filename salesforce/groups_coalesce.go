@@ -89,7 +89,6 @@ func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int
 		calls++
 		res, err := b.c.Composite(ctx, false, subs)
 		if err != nil {
-			err = b.fail(ctx, err)
 			for _, c := range part {
 				for _, owner := range c.owners {
 					items[owner].err = err
@@ -100,7 +99,6 @@ func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int
 		by := byRef(res)
 		for j, c := range part {
 			if err := addOutcomes(by["add"+strconv.Itoa(j)], c.owners, items); err != nil {
-				err = b.fail(ctx, err)
 				for _, owner := range c.owners {
 					items[owner].err = err
 				}

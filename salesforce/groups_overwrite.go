@@ -56,7 +56,7 @@ func (l *groupLocks) lock(ctx context.Context, id string) (unlock func(), err er
 func (b *Backend) overwriteMembers(o *operation, g group, want []string, label *string, put bool) (scimschema.Resource, error) {
 	unlock, err := b.groupLocks.lock(o.ctx, g.ID)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(o.ctx, err)
+		return scimschema.Resource{}, err
 	}
 	defer unlock()
 	relabelled := label != nil
@@ -87,7 +87,7 @@ func (b *Backend) overwriteMembers(o *operation, g group, want []string, label *
 			b.logger(o.ctx).Debug().Str("target", g.ID).Int("attempt", attempt).
 				Msg("the group's members changed concurrently; planning the replace again")
 			if err := rest.Sleep(o.ctx, time.Duration(rand.Int64N(int64(overwritePause<<(attempt-2))))); err != nil {
-				return scimschema.Resource{}, b.fail(o.ctx, err)
+				return scimschema.Resource{}, err
 			}
 			// What was read before the pause may be stale already.
 			if g, cur, err = o.currentMembers(g, nil); err != nil {
@@ -111,18 +111,18 @@ func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, de
 	b := o.b
 	mq, err := b.memberQuery(*g).String()
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	sr, err := o.writeGroupThenRead(g, label, add, delPSA, delUser, &rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "members"})
 	if err != nil {
 		return nil, err
 	}
 	if sr.Status >= 400 {
-		return nil, b.queryFailure(o.ctx, sr)
+		return nil, queryFailure(sr)
 	}
 	q, err := decodeQuery(sr)
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	members := []groupMember{}
 	err = b.walk(o.ctx, q, func(r map[string]any) bool {
@@ -131,7 +131,7 @@ func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, de
 		return true
 	})
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	return members, nil
 }

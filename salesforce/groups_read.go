@@ -147,11 +147,11 @@ func (o *operation) exposedGroup(id string) (group, error) {
 	return g, nil
 }
 
-// GetGroup reads one group from Salesforce: one call (a composite of the record and the first
+// getGroup reads one group from Salesforce: one call (a composite of the record and the first
 // page of members), plus one per further 2000 members. With members excluded, no assignment is
 // read. A group that is not exposed (profile-owned, a group's aggregate, excluded by
 // groups.source or groups.include) is not found.
-func (b *Backend) GetGroup(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
+func (b *Backend) getGroup(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
 	gid, ok := rest.CanonicalID(id, rest.PrefixPermSet, rest.PrefixPermSetGroup)
 	if !ok {
 		return scimschema.Resource{}, notFound("group")
@@ -194,29 +194,29 @@ func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Co
 	b := o.b
 	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 	if err != nil {
-		return group{}, nil, b.fail(o.ctx, err)
+		return group{}, nil, err
 	}
 	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"}}
 	if withMembers {
 		mq, err := b.memberQuery(g, where...).String()
 		if err != nil {
-			return group{}, nil, b.fail(o.ctx, err)
+			return group{}, nil, err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "members"})
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
-		return group{}, nil, b.fail(o.ctx, err)
+		return group{}, nil, err
 	}
 	for _, s := range res {
 		if s.Status >= 400 {
-			return group{}, nil, b.queryFailure(o.ctx, s)
+			return group{}, nil, queryFailure(s)
 		}
 	}
 	by := byRef(res)
 	rec, err := decodeQuery(by["rec"])
 	if err != nil {
-		return group{}, nil, b.fail(o.ctx, err)
+		return group{}, nil, err
 	}
 	if len(rec.Records) == 0 {
 		b.removeGroup(g.ID) // deleted in Salesforce (perhaps through another replica)
@@ -228,7 +228,7 @@ func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Co
 	}
 	mq, err := decodeQuery(by["members"])
 	if err != nil {
-		return group{}, nil, b.fail(o.ctx, err)
+		return group{}, nil, err
 	}
 	members := []groupMember{}
 	err = b.walkRerun(o.ctx, mq, soqlOf(pathsByRef(subs)["members"]), func(r map[string]any) bool {
@@ -237,7 +237,7 @@ func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Co
 		return true
 	})
 	if err != nil {
-		return group{}, nil, b.fail(o.ctx, err)
+		return group{}, nil, err
 	}
 	return fresh, members, nil
 }
@@ -262,7 +262,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		}
 		q, err := b.groupsQuery(psg, withMembers).String()
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, nil, err
 		}
 		ref := "ps"
 		if psg {
@@ -272,7 +272,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		if psg && withMembers {
 			mq, err := b.psgMembersQuery().String()
 			if err != nil {
-				return nil, nil, b.fail(ctx, err)
+				return nil, nil, err
 			}
 			subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "psgm"})
 		}
@@ -281,13 +281,13 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		q, err := rest.Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
 			Where(rest.In("AssigneeId", users...)).String()
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, nil, err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "mship"})
 	}
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
-		return nil, nil, b.fail(ctx, err)
+		return nil, nil, err
 	}
 	var out []listedGroup
 	paths := pathsByRef(subs)
@@ -304,13 +304,13 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 				continue
 			}
 			if r.Err != nil {
-				return nil, nil, b.fail(ctx, r.Err)
+				return nil, nil, r.Err
 			}
-			return nil, nil, b.fail(ctx, fmt.Errorf("subrequest %s: HTTP %d", r.ReferenceID, r.Status))
+			return nil, nil, fmt.Errorf("subrequest %s: HTTP %d", r.ReferenceID, r.Status)
 		}
 		q, err := decodeQuery(r)
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, nil, err
 		}
 		err = b.walkRerun(ctx, q, soqlOf(paths[r.ReferenceID]), func(rec map[string]any) bool {
 			switch r.ReferenceID {
@@ -330,7 +330,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 			return true
 		})
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, nil, err
 		}
 	}
 	if withMembers {
@@ -364,24 +364,24 @@ func addMembership(m map[string]map[string]bool, r map[string]any) {
 	}
 }
 
-// ListGroups answers GET /Groups from Salesforce: one call, whatever the filter (a members
+// listGroups answers GET /Groups from Salesforce: one call, whatever the filter (a members
 // filter's assignment query rides in the same composite) and with members (child subqueries).
 // Filter, sort and paging run in Go on the exposed groups. Members past a group's first child
 // batch are read, one call per batch, for the page's groups only.
-func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
+func (b *Backend) listGroups(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	var nc scimschema.Cond
 	if q.Filter != nil {
 		var err error
 		if nc, err = scimschema.GroupFilter(q.Filter); err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 	}
 	sortField := ""
 	if q.SortBy != "" {
 		var err error
 		if sortField, err = scimschema.GroupSortField(q.SortBy); err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 	}
 	withMembers := scimschema.Requested("members", q.Attributes, q.ExcludedAttributes) && q.Count > 0
@@ -424,7 +424,7 @@ func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scims
 				err := b.walkChild(ctx, g.members, b.memberQuery(g.group).OrderBy("Id", false),
 					func(r map[string]any) bool { members = append(members, b.memberRef(r)); return true })
 				if err != nil {
-					return empty, b.fail(ctx, err)
+					return empty, err
 				}
 			}
 		}

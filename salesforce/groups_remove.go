@@ -21,11 +21,11 @@ const removeInOneCall = rest.MaxSubrequests - 2
 func (o *operation) removeMembers(g group, users []string) error {
 	b := o.b
 	if len(users) > removeInOneCall {
-		return b.fail(o.ctx, fmt.Errorf("removeMembers: %d users; at most %d", len(users), removeInOneCall))
+		return fmt.Errorf("removeMembers: %d users; at most %d", len(users), removeInOneCall)
 	}
 	rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 	if err != nil {
-		return b.fail(o.ctx, err)
+		return err
 	}
 	ids := make([]any, len(users))
 	for i, u := range users {
@@ -33,7 +33,7 @@ func (o *operation) removeMembers(g group, users []string) error {
 	}
 	mq, err := b.memberQuery(g, rest.In("AssigneeId", ids...)).String()
 	if err != nil {
-		return b.fail(o.ctx, err)
+		return err
 	}
 	subs := []rest.Subrequest{
 		{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"},
@@ -45,19 +45,18 @@ func (o *operation) removeMembers(g group, users []string) error {
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
-		err = b.fail(o.ctx, err)
 		b.auditMembers(o.ctx, g, nil, users, nil, users, err)
 		return err
 	}
 	by := byRef(res)
 	for _, ref := range []string{"rec", "members"} {
 		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
-			return b.queryFailure(o.ctx, s)
+			return queryFailure(s)
 		}
 	}
 	rec, err := decodeQuery(by["rec"])
 	if err != nil {
-		return b.fail(o.ctx, err)
+		return err
 	}
 	if len(rec.Records) == 0 {
 		b.removeGroup(g.ID) // deleted in Salesforce (perhaps through another replica)
@@ -65,7 +64,7 @@ func (o *operation) removeMembers(g group, users []string) error {
 	}
 	members, err := decodeQuery(by["members"])
 	if err != nil {
-		return b.fail(o.ctx, err)
+		return err
 	}
 	var r removal
 	for i, m := range members.Records {

@@ -164,7 +164,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		soql, err := q.String()
 		if err != nil {
-			failAll(b.fail(ctx, err))
+			failAll(err)
 			return
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(soql), ReferenceID: "rec" + strconv.FormatBool(psg)})
@@ -176,7 +176,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		mq, err := b.memberQuery(rg.g, rest.In("AssigneeId", ids...)).String()
 		if err != nil {
-			failAll(b.fail(ctx, err))
+			failAll(err)
 			return
 		}
 		ref := "m" + strconv.Itoa(k)
@@ -188,7 +188,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 	}
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
-		failAll(b.fail(ctx, err))
+		failAll(err)
 		return
 	}
 	by := byRef(res)
@@ -199,12 +199,12 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 			continue
 		}
 		if s.Status >= 400 || s.Status == 0 {
-			failAll(b.queryFailure(ctx, s))
+			failAll(queryFailure(s))
 			return
 		}
 		rec, err := decodeQuery(s)
 		if err != nil {
-			failAll(b.fail(ctx, err))
+			failAll(err)
 			return
 		}
 		for _, r := range rec.Records {
@@ -224,12 +224,12 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		s := by[ref]
 		if s.Status >= 400 || s.Status == 0 {
-			setAll(removalResult{}, b.queryFailure(ctx, s))
+			setAll(removalResult{}, queryFailure(s))
 			continue
 		}
 		members, err := decodeQuery(s)
 		if err != nil {
-			setAll(removalResult{}, b.fail(ctx, err))
+			setAll(removalResult{}, err)
 			continue
 		}
 		for _, i := range rg.items {

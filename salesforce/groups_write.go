@@ -111,9 +111,9 @@ func (o *operation) labelFree(label, except string) (*catalog, error) {
 	return cat, nil
 }
 
-// CreateGroup creates an empty permission set (and assigns the given members) in one composite:
+// createGroup creates an empty permission set (and assigns the given members) in one composite:
 // the PermissionSet create, the assignment collections referencing it, and the read-back.
-func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+func (b *Backend) createGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
 	if !b.cfg.Groups.AllowCreate {
 		return scimschema.Resource{}, forbidden("group creation is disabled (groups.allow_create)")
 	}
@@ -122,7 +122,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	}
 	w, err := scimschema.GroupForCreate(attrs)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	if w.DisplayName == nil {
 		return scimschema.Resource{}, invalid("displayName: required", nil)
@@ -179,12 +179,11 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	subs = append(subs, psaCreates("psa", recs)...)
 	rq, err := groupRecordQuery("@{ps.id}", false).String()
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(rq, "@{ps.id}"), ReferenceID: "rec"})
 	res, err := b.c.Composite(ctx, true, subs)
 	if err != nil {
-		err = b.fail(ctx, err)
 		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
 		return scimschema.Resource{}, err
 	}
@@ -203,14 +202,14 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 		case "STRING_TOO_LONG", "FIELD_INTEGRITY_EXCEPTION", "INVALID_FIELD", "REQUIRED_FIELD_MISSING":
 			err = invalid("displayName: Salesforce refused the permission set (check the name against Salesforce's rules for permission set labels)", e)
 		default:
-			err = b.fail(ctx, e)
+			err = e
 		}
 		b.audit(ctx, Change{Operation: OpCreateGroup, Changed: []string{"displayName"}}, err)
 		return scimschema.Resource{}, err
 	}
 	rec, err := decodeQuery(by["rec"])
 	if err != nil || len(rec.Records) == 0 {
-		return scimschema.Resource{}, b.fail(ctx, fmt.Errorf("reading the created permission set back: %v", err))
+		return scimschema.Resource{}, fmt.Errorf("reading the created permission set back: %v", err)
 	}
 	g := groupFromRecord(rec.Records[0], false)
 	b.addGroup(g)
@@ -226,29 +225,29 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	return scimschema.GroupToResource(g.record(refs, true)), nil
 }
 
-// ReplaceGroup applies a PUT: displayName and the complete member set (overwrite: exactly that
+// replaceGroup applies a PUT: displayName and the complete member set (overwrite: exactly that
 // set; merge: only additions). Two calls: the group with its current members, then one composite
 // with the label change, the assignment writes and the read-back. The answer carries the
 // resulting members without reading them again.
-func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
+func (b *Backend) replaceGroup(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
 	w, err := scimschema.GroupForReplace(attrs)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	return b.updateGroup(ctx, id, w, ifMatch, true)
 }
 
-// PatchGroup applies a PATCH. Adding members is one call (an existing member is a no-op);
+// patchGroup applies a PATCH. Adding members is one call (an existing member is a no-op);
 // removing up to removeInOneCall members and nothing else is one call (groups_remove.go), other
 // removals two (the group with those members' assignments, then their deletion; a non-member
 // is a no-op); replacing is two; a displayName change rides in the last composite. The answer
 // is empty (204) unless displayName changed; then it is the group without members (reading a
 // large group back would cost calls nobody asked for).
-func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+func (b *Backend) patchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
 	defer b.batch.enter(ctx)()
 	w, err := scimschema.GroupForPatch(ops)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	return b.updateGroup(ctx, id, w, ifMatch, false)
 }
@@ -413,7 +412,7 @@ func (o *operation) currentMembers(g group, users []string) (group, []groupMembe
 		}
 		q, err := b.memberQuery(g, rest.In("AssigneeId", ids...)).String()
 		if err != nil {
-			return group{}, nil, b.fail(o.ctx, err)
+			return group{}, nil, err
 		}
 		_, err = b.c.QueryEach(o.ctx, q, 0, func(r rest.Record) error {
 			ref := b.memberRef(r)
@@ -421,7 +420,7 @@ func (o *operation) currentMembers(g group, users []string) (group, []groupMembe
 			return nil
 		})
 		if err != nil {
-			return group{}, nil, b.fail(o.ctx, err)
+			return group{}, nil, err
 		}
 	}
 	return fresh, out, nil
@@ -470,7 +469,7 @@ func (o *operation) writeGroupThenRead(g *group, label *string, add []string, de
 		}
 		rq, err := groupRecordQuery(g.ID, g.IsPSG).String()
 		if err != nil {
-			return rest.SubResponse{}, b.fail(o.ctx, err)
+			return rest.SubResponse{}, err
 		}
 		lead = []rest.Subrequest{{Method: "PATCH", Path: "sobjects/" + g.object() + "/" + g.ID, ReferenceID: "lbl", Body: map[string]any{field: *label}}}
 		tail = []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(rq), ReferenceID: "rec"}}
@@ -525,7 +524,6 @@ func (o *operation) writeGroupThenRead(g *group, label *string, add []string, de
 		}
 		res, err := b.c.Composite(o.ctx, false, subs)
 		if err != nil {
-			err = b.fail(o.ctx, err)
 			audit(err)
 			return rest.SubResponse{}, err
 		}
@@ -551,7 +549,6 @@ func (o *operation) writeGroupThenRead(g *group, label *string, add []string, de
 			}
 			failures, err := collectionFailures(sr, ignore...)
 			if err != nil {
-				err = b.fail(o.ctx, err)
 				audit(err)
 				return rest.SubResponse{}, err
 			}
@@ -581,7 +578,7 @@ func (o *operation) writeGroupThenRead(g *group, label *string, add []string, de
 		if readBackRes == nil {
 			res, err := b.c.Composite(o.ctx, false, []rest.Subrequest{*readBack})
 			if err != nil {
-				return rest.SubResponse{}, b.fail(o.ctx, err)
+				return rest.SubResponse{}, err
 			}
 			readBackRes = &res[0]
 		}
@@ -613,7 +610,7 @@ func (o *operation) labelResult(g *group, lbl, rec rest.SubResponse) error {
 		case rest.KindInvalid:
 			return invalid("displayName: Salesforce refused the permission set (check the name against Salesforce's rules for permission set labels)", e)
 		}
-		return b.fail(o.ctx, e)
+		return e
 	}
 	if q, err := decodeQuery(rec); err == nil && len(q.Records) > 0 {
 		*g = groupFromRecord(q.Records[0], g.IsPSG)
@@ -673,12 +670,12 @@ func (b *Backend) auditMembers(ctx context.Context, g group, add, del, failedAdd
 	line(OpRemoveMembers, del, failedDel)
 }
 
-// DeleteGroup deletes a permission set (groups.allow_delete). The DELETE goes first: an
+// deleteGroup deletes a permission set (groups.allow_delete). The DELETE goes first: an
 // unassigned set goes in one call. Salesforce refuses to delete a set that is still assigned (the
 // error code is not documented); on a refusal the bridge reads the assignments and, when there are
 // any, deletes them and retries the DELETE in the same composite: three calls (more past 800
 // assignments: one composite per 4×200).
-func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) error {
+func (b *Backend) deleteGroup(ctx context.Context, id string, ifMatch string) error {
 	if !b.cfg.Groups.AllowDelete {
 		return forbidden("group deletion is disabled (groups.allow_delete)")
 	}
@@ -707,8 +704,6 @@ func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) er
 		if err != nil {
 			if rest.KindOf(err) == rest.KindNotFound {
 				err = notFound("group") // deleted meanwhile, perhaps through another replica
-			} else {
-				err = b.fail(ctx, err)
 			}
 		}
 		b.audit(ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, err)

@@ -15,7 +15,7 @@ import (
 func (b *Backend) guardIntegrationUser(ctx context.Context, uid, operation string) error {
 	self, err := b.c.IntegrationUser(ctx)
 	if err != nil {
-		return b.fail(ctx, err)
+		return err
 	}
 	if uid != self {
 		return nil

@@ -117,7 +117,7 @@ func (o *operation) assignLicences(pairs []licencePair) error {
 	}
 	res, err := o.b.c.CreateRecords(o.ctx, false, recs)
 	if err != nil {
-		return o.b.fail(o.ctx, err)
+		return err
 	}
 	for i, r := range res {
 		if r.Success || len(r.Errors) == 0 || r.Errors[0].Code == "DUPLICATE_VALUE" {

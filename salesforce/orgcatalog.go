@@ -191,7 +191,7 @@ func (o *operation) load(stale *catalog, startedAfter uint64) (*catalog, error) 
 	}
 	cat, err := b.loadCatalog(o.ctx)
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	cat.seq = seq
 	o.reloaded = true

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -648,4 +653,98 @@ func clientErrorKind(k scimschema.Kind) bool {
 		return false
 	}
 	return true
+}
+
+// Every exported Backend method that returns an error is a wrapper in seam.go that translates
+// it on the way out, and nothing else translates: a new exported method elsewhere, a wrapper that
+// forgets translate, or an inner call of translate fails here (the fault test above shows what
+// the translation gives).
+func TestExportedMethodsTranslateOnTheWayOut(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	seamMethods := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil || !fn.Name.IsExported() || !onBackend(fn) || !returnsError(fn) {
+				continue
+			}
+			if name != "seam.go" {
+				t.Errorf("%s: exported method %s returns an error but is not in seam.go, where errors are translated", fset.Position(fn.Pos()), fn.Name.Name)
+				continue
+			}
+			seamMethods++
+			if !callsTranslate(fn.Body) {
+				t.Errorf("%s: %s does not pass its error through b.translate", fset.Position(fn.Pos()), fn.Name.Name)
+			}
+		}
+		if name == "seam.go" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok && isTranslate(call) {
+				t.Errorf("%s: translate called outside seam.go; inner code returns errors as they are", fset.Position(call.Pos()))
+			}
+			return true
+		})
+	}
+	// Users (6) and Groups (6) of the seam, Ready and ExplainUser.
+	if seamMethods < 14 {
+		t.Errorf("seam.go has %d exported error-returning methods; want at least 14", seamMethods)
+	}
+}
+
+func onBackend(fn *ast.FuncDecl) bool {
+	if fn.Recv == nil || len(fn.Recv.List) != 1 {
+		return false
+	}
+	star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	id, ok := star.X.(*ast.Ident)
+	return ok && id.Name == "Backend"
+}
+
+func returnsError(fn *ast.FuncDecl) bool {
+	if fn.Type.Results == nil {
+		return false
+	}
+	for _, r := range fn.Type.Results.List {
+		if id, ok := r.Type.(*ast.Ident); ok && id.Name == "error" {
+			return true
+		}
+	}
+	return false
+}
+
+func callsTranslate(body *ast.BlockStmt) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && isTranslate(call) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func isTranslate(call *ast.CallExpr) bool {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "translate"
 }

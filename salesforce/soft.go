@@ -125,11 +125,11 @@ func (o *operation) lookupManager(fields map[string]any, fx *softFixes) error {
 	if len(conds) > 0 {
 		q, err := rest.Select(sel...).From("User").Where(rest.Or(conds...)).Limit(10).String()
 		if err != nil {
-			return o.b.fail(o.ctx, err)
+			return err
 		}
 		res, err := o.b.c.Query(o.ctx, q, 0)
 		if err != nil {
-			return o.b.fail(o.ctx, err)
+			return err
 		}
 		rank := 4
 		for _, r := range res.Records {
@@ -208,7 +208,7 @@ func (o *operation) freeNickname(nick string, skip int) (string, error) {
 	prefix := truncateRunes(base, 34)
 	q, err := rest.Select("CommunityNickname").From("User").Where(rest.Like("CommunityNickname", rest.LikeEscape(prefix)+"%")).String()
 	if err != nil {
-		return "", o.b.fail(o.ctx, err)
+		return "", err
 	}
 	taken := map[string]bool{}
 	_, err = o.b.c.QueryEach(o.ctx, q, 0, func(r rest.Record) error {
@@ -216,7 +216,7 @@ func (o *operation) freeNickname(nick string, skip int) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", o.b.fail(o.ctx, err)
+		return "", err
 	}
 	for n := 1; ; n++ {
 		suffix := strconv.Itoa(n)

@@ -121,11 +121,11 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 	where := rest.In(ls[0].field, values...)
 	uq, err := b.userQuery(where, withGroups).OrderBy("Id", false).String()
 	if err != nil {
-		return lookupResult{}, b.fail(ctx, err)
+		return lookupResult{}, err
 	}
 	lq, err := loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(where))))).String()
 	if err != nil {
-		return lookupResult{}, b.fail(ctx, err)
+		return lookupResult{}, err
 	}
 	if (!b.fitsURI(uq) || !b.fitsURI(lq)) && len(ls) > 1 {
 		half := len(ls) / 2
@@ -154,28 +154,28 @@ func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound,
 		{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	if res == nil {
 		return found, nil // the usual answer, decoded into types
 	}
 	for _, s := range res {
 		if s.Status >= 400 {
-			return usersFound{}, b.queryFailure(ctx, s)
+			return usersFound{}, queryFailure(s)
 		}
 	}
 	by := byRef(res)
 	users, err := decodeQuery(by["users"])
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	lg, err := decodeQuery(by["logins"])
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	found = usersFound{logins: logins(lg)}
 	if err := b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, rowOf(r)); return true }); err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	return found, nil
 }
@@ -202,8 +202,6 @@ func (o *operation) readUserCoalesced(id string, withGroups bool) (*userState, e
 			var found usersFound
 			if err == nil {
 				found, err = b.readUsersWith(ctx, uq, lq)
-			} else {
-				err = b.fail(ctx, err)
 			}
 			for _, it := range items {
 				it.res, it.err = found, err
@@ -291,7 +289,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 		}
 	}
 	if err != nil {
-		fail(b.fail(ctx, err))
+		fail(err)
 		return
 	}
 	if !b.fitsURI(uq) || !b.fitsURI(lq) {
@@ -310,7 +308,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 			fail(&createError{lost: err}) // each request reconciles its own user by Username
 			return
 		}
-		fail(b.fail(ctx, err))
+		fail(err)
 		return
 	}
 	by := byRef(res)
@@ -325,7 +323,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 	}
 	var saved []rest.SaveResponse
 	if err := json.Unmarshal(ins.Body, &saved); err != nil || len(saved) != len(items) {
-		fail(b.fail(ctx, fmt.Errorf("decoding the collection insert of %d users: %v", len(items), err)))
+		fail(fmt.Errorf("decoding the collection insert of %d users: %v", len(items), err))
 		return
 	}
 	found, readErr := b.createdUsers(ctx, by)
@@ -355,21 +353,21 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 func (b *Backend) createdUsers(ctx context.Context, by map[string]rest.SubResponse) (usersFound, error) {
 	for _, ref := range []string{"get", "getl"} {
 		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
-			return usersFound{}, b.queryFailure(ctx, s)
+			return usersFound{}, queryFailure(s)
 		}
 	}
 	users, err := decodeQuery(by["get"])
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	lg, err := decodeQuery(by["getl"])
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	found := usersFound{logins: logins(lg)}
 	err = b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, rowOf(r)); return true })
 	if err != nil {
-		return usersFound{}, b.fail(ctx, err)
+		return usersFound{}, err
 	}
 	return found, nil
 }

@@ -12,7 +12,7 @@ import (
 // maxOffset is Salesforce's largest SOQL OFFSET.
 const maxOffset = 2000
 
-// ListUsers answers GET /Users.
+// listUsers answers GET /Users.
 //
 // Calls: count=0 → one COUNT() query. A page starting within Salesforce's 2000-row OFFSET → one
 // composite: the page query (with the assignments as a child subquery), SELECT COUNT() for the
@@ -28,7 +28,7 @@ const maxOffset = 2000
 // Before all that, an active or groups condition that Salesforce cannot take as a semi-join
 // (under OR or NOT, "active eq false", or a third one) costs one query per id set it needs
 // (renderUserFilter); the frozen set then also gives the page's freeze state.
-func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
+func (b *Backend) listUsers(ctx context.Context, q scimschema.ListQuery) (scimschema.Page, error) {
 	defer b.batch.enter(ctx)()
 	empty := scimschema.Page{Resources: []scimschema.Resource{}}
 	o := b.operation(ctx)
@@ -46,7 +46,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	if q.Filter != nil {
 		nc, err := b.mapper.Filter(q.Filter)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		if _, ok := nc.(scimschema.Nothing); ok {
 			return empty, nil
@@ -56,7 +56,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		var sets *resolvedSets
 		if where, sets, err = b.renderUserFilter(ctx, nc); err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		inlined = sets != nil
 		checks = exactChecks(nc)
@@ -69,7 +69,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		case kept != nil:
 			var ok bool
 			if fwhere, ok, err = renderWithin(kept, sets); err != nil {
-				return empty, b.fail(ctx, err)
+				return empty, err
 			} else if !ok {
 				freeze = freezeAfter
 			}
@@ -90,7 +90,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	if q.SortBy != "" {
 		f, err := b.mapper.SortField(q.SortBy)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		sortField = f
 	}
@@ -132,11 +132,11 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 	case len(checks) == 0 && count == 0:
 		cq, err := countQuery()
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		res, err := b.c.Query(ctx, cq, 0)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		return scimschema.Page{TotalResults: res.TotalSize, Resources: []scimschema.Resource{}}, nil
 
@@ -162,13 +162,13 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		ps, err := queryString(pq)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(ps), ReferenceID: "page"}}
 		if !exact {
 			cq, err := countQuery()
 			if err != nil {
-				return empty, b.fail(ctx, err)
+				return empty, err
 			}
 			subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(cq), ReferenceID: "count"})
 		}
@@ -177,7 +177,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 				rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(fwhere))))).String()
 			switch {
 			case err != nil:
-				return empty, b.fail(ctx, err)
+				return empty, err
 			case b.fitsURI(fq):
 				subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(fq), ReferenceID: "frozen"})
 			default:
@@ -186,17 +186,17 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		}
 		res, err := b.c.Composite(ctx, false, subs)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		by := byRef(res)
 		for _, s := range res {
 			if s.Status >= 400 {
-				return empty, b.queryFailure(ctx, s)
+				return empty, queryFailure(s)
 			}
 		}
 		page, err := decodeQuery(by["page"])
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		seen := 0
 		err = b.walkRerun(ctx, page, soqlOf(pathsByRef(subs)["page"]), func(r map[string]any) bool {
@@ -212,13 +212,13 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			return true
 		})
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		total = seen
 		if !exact {
 			cnt, err := decodeQuery(by["count"])
 			if err != nil {
-				return empty, b.fail(ctx, err)
+				return empty, err
 			}
 			total = cnt.TotalSize
 		}
@@ -234,11 +234,11 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 		// Random access past OFFSET 2000 (no cursor): walk the ordered result.
 		oq, err := queryString(ordered())
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		res, err := b.c.Query(ctx, oq, maxOffset)
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		// Past OFFSET 2000: walk the ordered result, one call per 2000 rows, up to the page.
 		seen := 0
@@ -249,7 +249,7 @@ func (b *Backend) ListUsers(ctx context.Context, q scimschema.ListQuery) (scimsc
 			return len(rows) < count
 		})
 		if err != nil {
-			return empty, b.fail(ctx, err)
+			return empty, err
 		}
 		total = res.TotalSize
 	}
@@ -291,15 +291,15 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 		paths := pathsByRef(subs)
 		subs = nil
 		if err != nil {
-			return b.fail(ctx, err)
+			return err
 		}
 		for _, s := range res {
 			if s.Status >= 400 {
-				return b.queryFailure(ctx, s)
+				return queryFailure(s)
 			}
 			q, err := decodeQuery(s)
 			if err != nil {
-				return b.fail(ctx, err)
+				return err
 			}
 			err = b.walkRerun(ctx, q, soqlOf(paths[s.ReferenceID]), func(r map[string]any) bool {
 				if id := str(r["UserId"]); len(id) >= 15 {
@@ -309,7 +309,7 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 				return true
 			})
 			if err != nil {
-				return b.fail(ctx, err)
+				return err
 			}
 		}
 		return nil
@@ -321,7 +321,7 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 		}
 		lq, err := loginQuery(rest.In("UserId", ids...)).String()
 		if err != nil {
-			return nil, b.fail(ctx, err)
+			return nil, err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "l" + strconv.Itoa(len(subs))})
 		if len(subs) == queriesPerCall {
@@ -338,15 +338,15 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 
 // queryFailure explains a failed query subrequest. A query the bridge built that Salesforce
 // refuses (for example a filter on a field the org lacks) is the filter's problem.
-func (b *Backend) queryFailure(ctx context.Context, s rest.SubResponse) error {
+func queryFailure(s rest.SubResponse) error {
 	if s.Err == nil {
-		return b.fail(ctx, errors.New("query subrequest failed"))
+		return errors.New("query subrequest failed")
 	}
 	switch s.Err.Code {
 	case "INVALID_FIELD", "MALFORMED_QUERY", "INVALID_QUERY_FILTER_OPERATOR":
 		return &scimschema.Error{Kind: scimschema.KindInvalidFilter, Detail: "the filter cannot be run on this Salesforce org (a mapped field is missing or not filterable)", Err: s.Err}
 	}
-	return b.fail(ctx, s.Err)
+	return s.Err
 }
 
 // freezePlan says how ListUsers learns the freeze state of a page's users.

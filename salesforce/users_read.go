@@ -115,7 +115,7 @@ func (b *Backend) parseUser(o *operation, row userRow, login loginRow, hasLogin,
 		}
 	})
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	return u, nil
 }
@@ -154,18 +154,18 @@ func (o *operation) readUserBy(where, login rest.Cond, withGroups bool) (*userSt
 	b := o.b
 	uq, err := b.userQuery(where, withGroups).Limit(1).String()
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	lq, err := loginQuery(login).String()
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	found, res, err := b.readUsersTyped(o.ctx, []rest.Subrequest{
 		{Method: "GET", Path: rest.QueryPath(uq), ReferenceID: "users"},
 		{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "logins"},
 	})
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	if res != nil {
 		return o.userFromResponses(byRef(res), "users", "logins", withGroups)
@@ -184,36 +184,36 @@ func (o *operation) userFromResponses(subs map[string]rest.SubResponse, userRef,
 	us, ok1 := subs[userRef]
 	ls, ok2 := subs[loginRef]
 	if !ok1 || !ok2 {
-		return nil, b.fail(o.ctx, fmt.Errorf("composite answer lacks %s or %s", userRef, loginRef))
+		return nil, fmt.Errorf("composite answer lacks %s or %s", userRef, loginRef)
 	}
 	for _, s := range []rest.SubResponse{us, ls} {
 		if s.Status >= 400 {
 			if s.Err != nil {
-				return nil, b.fail(o.ctx, s.Err)
+				return nil, s.Err
 			}
-			return nil, b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", s.ReferenceID, s.Status))
+			return nil, fmt.Errorf("subrequest %s: HTTP %d", s.ReferenceID, s.Status)
 		}
 	}
 	uq, err := decodeQuery(us)
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	if len(uq.Records) == 0 {
 		return nil, notFound("user")
 	}
 	lq, err := decodeQuery(ls)
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	row := rowOf(uq.Records[0])
 	login, has := loginOf(logins(lq), str(row.fields["Id"]))
 	return b.parseUser(o, row, login, has, withGroups)
 }
 
-// GetUser reads one user: one Salesforce call (a composite of the user query, with its
+// getUser reads one user: one Salesforce call (a composite of the user query, with its
 // assignments unless the projection excludes groups, and its UserLogin). A malformed id is
 // "not found", like any unknown id.
-func (b *Backend) GetUser(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
+func (b *Backend) getUser(ctx context.Context, id string, opts scimschema.ReadOptions) (scimschema.Resource, error) {
 	uid, ok := rest.CanonicalID(id, rest.PrefixUser)
 	if !ok {
 		return scimschema.Resource{}, notFound("user")

@@ -40,17 +40,17 @@ func (ch *userChange) empty() bool {
 	return len(ch.fields) == 0 && ch.active == nil && ch.freeze == nil && len(ch.add) == 0 && len(ch.del) == 0
 }
 
-// ReplaceUser applies a PUT: one call (a composite of the update, the freeze or unfreeze and the
+// replaceUser applies a PUT: one call (a composite of the update, the freeze or unfreeze and the
 // read-back); two when permissionSets are given (the current assignments are read first) or when
 // If-Match is given.
-func (b *Backend) ReplaceUser(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
+func (b *Backend) replaceUser(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
 	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
 		return b.mapper.ForReplace(attrs, org)
 	})
 }
 
-// PatchUser applies a PATCH like ReplaceUser, sending only the touched fields.
-func (b *Backend) PatchUser(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
+// patchUser applies a PATCH like ReplaceUser, sending only the touched fields.
+func (b *Backend) patchUser(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
 	return b.updateUser(ctx, id, ifMatch, "update_user", func(org scimschema.UserDescribe) (scimschema.UserWrite, error) {
 		return b.mapper.ForPatch(ops, org)
 	})
@@ -70,7 +70,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 	}
 	w, err := mapWrite(cat.user)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	if len(w.Skipped) > 0 {
 		b.logger(ctx).Debug().Strs("attributes", w.Skipped).Str("target", uid).Msg("attributes with on_update false left unchanged")
@@ -94,7 +94,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the user was modified since the version in If-Match"}
 		}
 		if err := b.mapper.SettleConflicts(&w, cur.rec.Fields); err != nil {
-			return scimschema.Resource{}, b.fail(ctx, err)
+			return scimschema.Resource{}, err
 		}
 		b.mapper.Rederive(&w, cur.rec.Fields)
 	}
@@ -230,10 +230,10 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 
 func ptr[T any](v T) *T { return &v }
 
-// DeleteUser deprovisions: Salesforce cannot delete users, so with deprovision_users on DELETE
+// deleteUser deprovisions: Salesforce cannot delete users, so with deprovision_users on DELETE
 // performs disable_action (the user stays readable with active false); with it off nothing
 // changes. Either way the answer is 204, and an unknown id is 404.
-func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) error {
+func (b *Backend) deleteUser(ctx context.Context, id string, ifMatch string) error {
 	uid, ok := rest.CanonicalID(id, rest.PrefixUser)
 	if !ok {
 		return notFound("user")
@@ -356,8 +356,6 @@ func (o *operation) writeDiff(ch *userChange, cur *userState) (*userState, error
 	res, err := b.c.Composite(o.ctx, true, subs)
 	if err == nil {
 		err = o.writeDiffFailure(ch, byRef(res), res)
-	} else {
-		err = b.fail(o.ctx, err)
 	}
 	o.auditChange(ch, nil, err)
 	if err != nil {
@@ -402,7 +400,7 @@ func (o *operation) writeDiffFailure(ch *userChange, by map[string]rest.SubRespo
 	if res[i].ReferenceID == "upd" {
 		return o.updateError(ch, e, ch.active != nil)
 	}
-	return o.b.fail(o.ctx, e)
+	return e
 }
 
 // writeGuarded writes ch without reading the user first: every write goes through a check query
@@ -412,7 +410,7 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	const user = "@{chk.records[0].Id}"
 	chk, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.Eq("Id", ch.id))).String()
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(chk), ReferenceID: "chk"}}
 	if len(ch.fields) > 0 {
@@ -421,7 +419,7 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	if ch.active != nil {
 		q, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.And(rest.Eq("Id", ch.id), rest.Eq("IsActive", !*ch.active)))).String()
 		if err != nil {
-			return nil, b.fail(o.ctx, err)
+			return nil, err
 		}
 		subs = append(subs,
 			rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "actq"},
@@ -433,7 +431,7 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 		if *ch.freeze {
 			q, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", user)).String()
 			if err != nil {
-				return nil, b.fail(o.ctx, err)
+				return nil, err
 			}
 			subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
 		}
@@ -445,7 +443,7 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 		}
 		q, err := rest.Select("Id").From("UserLogin").Where(rest.And(owner, rest.Eq("IsFrozen", !*ch.freeze))).String()
 		if err != nil {
-			return nil, b.fail(o.ctx, err)
+			return nil, err
 		}
 		subs = append(subs,
 			rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "ul"},
@@ -460,13 +458,12 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
-		err = b.fail(o.ctx, err)
 		o.auditChange(ch, nil, err)
 		return nil, err
 	}
 	by := byRef(res)
 	if c := by["chk"]; c.Status >= 400 {
-		return nil, b.queryFailure(o.ctx, c)
+		return nil, queryFailure(c)
 	}
 	if q, err := decodeQuery(by["chk"]); err != nil || len(q.Records) == 0 {
 		return nil, notFound("user")
@@ -491,9 +488,9 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 			}
 		case failure == nil:
 			if sr.Err == nil {
-				failure = b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", ref, sr.Status))
+				failure = fmt.Errorf("subrequest %s: HTTP %d", ref, sr.Status)
 			} else if ref == "frz" {
-				failure = b.fail(o.ctx, sr.Err)
+				failure = sr.Err
 			} else {
 				failure = o.updateError(ch, sr.Err, ref == "act")
 			}
@@ -534,7 +531,7 @@ func (o *operation) updateError(ch *userChange, e *rest.Error, activating bool) 
 		username, _ := ch.fields["Username"].(string)
 		return o.duplicateUsername(username, e)
 	}
-	return o.b.dmlError(o.ctx, e)
+	return o.b.dmlError(e)
 }
 
 // auditChange writes one audit line per kind of change. done, when not nil, says which

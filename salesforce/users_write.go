@@ -16,10 +16,10 @@ import (
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
-// CreateUser creates a Salesforce User in one call: a composite (allOrNone) of the User create,
+// createUser creates a Salesforce User in one call: a composite (allOrNone) of the User create,
 // its permission-set assignments, the freeze when created inactive under disable_action freeze,
 // and the read-back, so the answer needs no further call.
-func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+func (b *Backend) createUser(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
 	if !b.cfg.Provisioning.CreateUsers {
 		b.skip(ctx, "create_users", "create_user", "")
 		return scimschema.Resource{}, forbidden("user creation is disabled (provisioning.create_users)")
@@ -32,7 +32,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	}
 	w, err := b.mapper.ForCreate(attrs, cat.user)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
 	prof, err := o.resolveProfile(w.Profile, extensionValue(attrs, "profile") == nil)
 	if err != nil {
@@ -170,7 +170,7 @@ func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool
 	if freeze {
 		lq, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", uid)).String()
 		if err != nil {
-			return nil, b.fail(o.ctx, err)
+			return nil, err
 		}
 		subs = append(subs,
 			rest.Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
@@ -185,7 +185,7 @@ func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool
 		if rest.KindOf(err) == rest.KindUnavailable {
 			return nil, &createError{lost: err}
 		}
-		return nil, b.fail(o.ctx, err)
+		return nil, err
 	}
 	subsBy := byRef(res)
 	if failures := createFailures(subsBy, "psa", len(inline)); len(failures) > 0 {
@@ -231,7 +231,7 @@ func (o *operation) assignLater(u *userState, later []group) error {
 	}
 	res, err := o.b.c.CreateRecords(o.ctx, true, recs)
 	if err != nil {
-		return o.b.fail(o.ctx, err)
+		return err
 	}
 	var failures []recordFailure
 	for i, r := range res {
@@ -264,11 +264,11 @@ func (o *operation) readBack(id string, anyType bool) ([]rest.Subrequest, error)
 	}
 	uq, err := q.String()
 	if err != nil {
-		return nil, o.b.fail(o.ctx, err)
+		return nil, err
 	}
 	lq, err := loginQuery(rest.Eq("UserId", id)).String()
 	if err != nil {
-		return nil, o.b.fail(o.ctx, err)
+		return nil, err
 	}
 	return []rest.Subrequest{
 		{Method: "GET", Path: refQueryPath(uq, id), ReferenceID: "get"},
@@ -297,7 +297,7 @@ func (o *operation) createFailure(ce *createError, fields map[string]any, prof p
 			b.logger(o.ctx).Warn().Msg("create answer lost; the user exists, answering as created")
 			return u, nil
 		}
-		return nil, b.fail(o.ctx, ce.lost)
+		return nil, ce.lost
 	}
 	return nil, o.createError(ce, username, prof, psAdd)
 }
@@ -329,7 +329,7 @@ func (o *operation) createError(ce *createError, username string, prof profile, 
 	case ce.e.Code == "DUPLICATE_USERNAME":
 		return o.duplicateUsername(username, ce.e)
 	}
-	return b.dmlError(o.ctx, ce.e)
+	return b.dmlError(ce.e)
 }
 
 // duplicateUsername says whether a taken Username is taken in this org or in another one.
@@ -350,7 +350,7 @@ func (o *operation) duplicateUsername(username string, cause error) error {
 
 // dmlError explains a Salesforce DML error on a User, naming the SCIM attributes mapped from
 // Salesforce's "fields" and never echoing Salesforce's message (it contains values).
-func (b *Backend) dmlError(ctx context.Context, e *rest.Error) error {
+func (b *Backend) dmlError(e *rest.Error) error {
 	names := strings.Join(b.scimNames(e.Fields), ", ")
 	if names == "" {
 		names = "a mapped attribute"
@@ -380,7 +380,7 @@ func (b *Backend) dmlError(ctx context.Context, e *rest.Error) error {
 	case rest.KindInvalid, rest.KindConflict:
 		return invalid(fmt.Sprintf("%s: rejected by Salesforce (%s)", names, e.Code), e)
 	}
-	return b.fail(ctx, e)
+	return e
 }
 
 // uniqueField reports whether e refuses a value of FederationIdentifier that another user has.
