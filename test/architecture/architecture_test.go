@@ -35,9 +35,9 @@ var dataTables = map[string]string{
 // lead empties the list at the end.
 var knownLong = map[string]string{
 	"salesforce.Backend.Check":                "the Salesforce split (lead)",
-	"salesforce.Backend.CreateGroup":          "groups (i11-groups)",
-	"salesforce.Backend.CreateUser":           "users (i11-users)",
-	"salesforce.Backend.ListUsers":            "ListUsers as a planner plus one function per strategy (i11-users)",
+	"salesforce.Backend.createGroup":          "groups (i11-groups)",
+	"salesforce.Backend.createUser":           "users (i11-users)",
+	"salesforce.Backend.listUsers":            "ListUsers as a planner plus one function per strategy (i11-users)",
 	"salesforce.Backend.loadCatalog":          "users (i11-users)",
 	"salesforce.Backend.readGroups":           "groups (i11-groups)",
 	"salesforce.Backend.removeWith":           "groups (i11-groups)",
