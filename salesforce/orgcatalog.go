@@ -120,16 +120,6 @@ func (c *catalog) exposedByID(id string) (group, bool) {
 	return group{}, false
 }
 
-// operation is the state of one SCIM operation: its context and whether it has already reloaded the
-// catalog (a miss reloads at most once per operation).
-type operation struct {
-	b        *Backend
-	ctx      context.Context
-	reloaded bool
-}
-
-func (b *Backend) operation(ctx context.Context) *operation { return &operation{b: b, ctx: ctx} }
-
 // catalog returns the cached catalog, loading it when absent or older than CatalogTTL.
 func (o *operation) catalog() (*catalog, error) {
 	b := o.b
