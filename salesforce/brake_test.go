@@ -17,8 +17,8 @@ import (
 // updates go on, and a reactivated user no longer counts.
 func TestDeprovisionBrakeHoldsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{"disable", "freeze"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []DisableAction{Disable, Freeze} {
+		t.Run(string(action), func(t *testing.T) {
 			t.Parallel()
 			const max = 5
 			h := newHarness(t)

@@ -25,7 +25,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	allPS := []string{"Analytics Viewer", "CRM Analytics Explorer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
 	for _, tc := range []struct {
 		name    string
-		source  string
+		source  GroupSource
 		include []string
 		want    []string
 	}{
@@ -252,8 +252,8 @@ func TestDeleteGroup(t *testing.T) {
 
 func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"merge", "overwrite"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []MembershipMode{Merge, Overwrite} {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
 			ps := h.permSetID("Sales_Ops")
@@ -286,7 +286,7 @@ func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 			if err != nil {
 				t.Fatalf("replace members []: %v", err)
 			}
-			if got, want := len(h.assignees(ps)), map[string]int{"merge": 2, "overwrite": 0}[mode]; got != want {
+			if got, want := len(h.assignees(ps)), map[MembershipMode]int{Merge: 2, Overwrite: 0}[mode]; got != want {
 				t.Errorf("after replace members [] %d assignments; want %d", got, want)
 			}
 		})

@@ -16,8 +16,8 @@ import (
 // before.
 func TestIntegrationUserCannotBeDeprovisioned(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{"disable", "freeze"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []DisableAction{Disable, Freeze} {
+		t.Run(string(action), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
 			self := h.find("User", "Username", "admin@emulator.example.com")["Id"].(string)

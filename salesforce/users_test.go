@@ -175,11 +175,11 @@ func TestDryRunWritesNothing(t *testing.T) {
 
 func TestDeactivateFollowsDisableAction(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{"disable", "freeze"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []DisableAction{Disable, Freeze} {
+		t.Run(string(action), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
-			id := h.insertUser("leaver."+action+"@example.com", "Standard User", nil)
+			id := h.insertUser("leaver."+string(action)+"@example.com", "Standard User", nil)
 			var res scimschema.Resource
 			n := h.calls(func() {
 				var err error
@@ -203,7 +203,7 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 			if err != nil || got.Attributes["active"] != false {
 				t.Errorf("GetUser after deactivation: active=%v err=%v", got.Attributes["active"], err)
 			}
-			wantOp := map[string]string{"disable": "disable_user", "freeze": "freeze_user"}[action]
+			wantOp := map[DisableAction]string{Disable: "disable_user", Freeze: "freeze_user"}[action]
 			if !strings.Contains(h.log.String(), `"operation":"`+wantOp+`","target":"`+id+`","changed":["active"],"result":"ok"`) {
 				t.Errorf("no audit line for %s:\n%s", wantOp, h.log)
 			}
@@ -371,13 +371,13 @@ func TestReplaceUserInOneCall(t *testing.T) {
 
 func TestPermissionSetsMergeAndOverwrite(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"merge", "overwrite"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []MembershipMode{Merge, Overwrite} {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
-			id := h.insertUser("perm."+mode+"@example.com", "Standard User", nil)
+			id := h.insertUser("perm."+string(mode)+"@example.com", "Standard User", nil)
 			h.assign(id, h.permSetID("Marketing_User")) // made in Salesforce by someone else
-			attrs := newUserAttrs("perm."+mode+"@example.com", "Perm", "Sets")
+			attrs := newUserAttrs("perm."+string(mode)+"@example.com", "Perm", "Sets")
 			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Sales_Ops"}}}
 			n := h.calls(func() {
 				if _, err := h.b.ReplaceUser(h.ctx, id, attrs, ""); err != nil {
@@ -618,11 +618,11 @@ func TestLostCreateAnswerNotAppliedIsUnavailable(t *testing.T) {
 
 func TestCreateUserInactiveFollowsDisableAction(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{"disable", "freeze"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []DisableAction{Disable, Freeze} {
+		t.Run(string(action), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
-			attrs := newUserAttrs("inactive."+action+"@example.com", "In", "Active")
+			attrs := newUserAttrs("inactive."+string(action)+"@example.com", "In", "Active")
 			attrs["active"] = false
 			var res scimschema.Resource
 			if n := h.calls(func() {
@@ -700,8 +700,8 @@ func TestProfileOutsideUserTypesIsInvalid(t *testing.T) {
 // UserLogin update, no audit line.
 func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{"disable", "freeze"} {
-		t.Run(action, func(t *testing.T) {
+	for _, action := range []DisableAction{Disable, Freeze} {
+		t.Run(string(action), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
 			id := h.insertUser("steady@example.com", "Standard User", nil)
