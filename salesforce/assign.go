@@ -177,7 +177,7 @@ func (o *operation) planPermissionSets(mc *scimschema.MemberChange, current []as
 			}
 		}
 		if len(extra) > 0 {
-			if o.b.cfg.Provisioning.PermissionSets == "overwrite" {
+			if o.b.cfg.Provisioning.PermissionSets == Overwrite {
 				del = append(del, extra...)
 			} else {
 				o.b.skip(o.ctx, "permission_sets_merge", "unassign_permission_sets", target)

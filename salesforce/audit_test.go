@@ -45,7 +45,7 @@ func withAudit(log *auditLog, identify, dryRun bool) harnessOption {
 		c.Audit = AuditConfig{IdentifyUsers: identify, OnChange: log.add}
 		c.Provisioning.DryRun = dryRun
 		c.Groups.AllowDelete = true
-		c.Provisioning.PermissionSets = "overwrite"
+		c.Provisioning.PermissionSets = Overwrite
 	})
 }
 
@@ -293,7 +293,7 @@ func TestAuditLinesSayWhatHappens(t *testing.T) {
 				log := &auditLog{}
 				f := newAuditFixture(t, withAudit(log, true, dry), withBackend(func(c *BackendConfig) {
 					if tt.freeze {
-						c.Provisioning.DisableAction = "freeze"
+						c.Provisioning.DisableAction = Freeze
 					}
 				}))
 				before := f.h.snapshot()

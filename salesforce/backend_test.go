@@ -55,13 +55,13 @@ func defaultBackendConfig() BackendConfig {
 	return BackendConfig{
 		Provisioning: ProvisioningConfig{
 			CreateUsers: true, UpdateUsers: true, DisableUsers: true, DeprovisionUsers: true,
-			DisableAction: "disable", PermissionSets: "merge",
+			DisableAction: Deactivate, PermissionSets: Merge,
 		},
 		Users: scimschema.UserMappingConfig{Defaults: map[string]string{
 			"profile": "Standard User", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US",
 			"LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 		}},
-		Groups: GroupsConfig{Source: "permission_sets", Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
+		Groups: GroupsConfig{Source: PermissionSets, Include: []string{"*"}, AllowCreate: true, AllowDelete: true},
 		// Coalescing on, as configured by default (salesforce.batch_window: 5ms).
 		BatchWindow: 5 * time.Millisecond,
 	}
@@ -292,9 +292,9 @@ func newUserAttrs(userName, given, family string) map[string]any {
 func TestNewBackendValidates(t *testing.T) {
 	t.Parallel()
 	cfg := defaultBackendConfig()
-	cfg.Provisioning.DisableAction = "delete"
-	cfg.Provisioning.PermissionSets = "replace"
-	cfg.Groups.Source = "roles"
+	cfg.Provisioning.DisableAction = DisableAction(7)
+	cfg.Provisioning.PermissionSets = MembershipMode(-1)
+	cfg.Groups.Source = GroupSource(3)
 	cfg.Groups.Include = []string{"["}
 	_, err := NewBackend(&rest.Client{}, cfg)
 	if err == nil {

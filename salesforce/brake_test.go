@@ -17,13 +17,13 @@ import (
 // updates go on, and a reactivated user no longer counts.
 func TestDeprovisionBrakeHoldsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	for _, action := range []DisableAction{Disable, Freeze} {
-		t.Run(string(action), func(t *testing.T) {
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
 			t.Parallel()
 			const max = 5
 			h := newHarness(t)
 			limited := func(c *BackendConfig) {
-				c.Provisioning.DisableAction = action
+				c.Provisioning.DisableAction = must(ParseDisableAction(action))
 				c.Provisioning.DeprovisionLimit = DeprovisionLimit{Max: max, Window: time.Hour}
 			}
 			replicas := []*Backend{h.replicaWith(limited), h.replicaWith(limited)}

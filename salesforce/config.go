@@ -13,49 +13,20 @@ import (
 	"github.com/scim-bridge/scim-bridge/setting"
 )
 
-// DisableAction is provisioning.disable_action: what active=false (and DELETE, with
-// deprovision_users) does to a Salesforce User.
-type DisableAction string
-
-const (
-	Disable DisableAction = "disable" // IsActive=false
-	Freeze  DisableAction = "freeze"  // UserLogin.IsFrozen=true
-)
-
-// MembershipMode is provisioning.permission_sets: whether a PUT or a replace of a group's
-// members (or of a user's permissionSets) may remove assignments the request does not name.
-type MembershipMode string
-
-const (
-	// Merge never removes an assignment the IdP did not name: replace only adds.
-	Merge MembershipMode = "merge"
-	// Overwrite makes the assignments exactly the requested set.
-	Overwrite MembershipMode = "overwrite"
-)
-
-// GroupSource is groups.source: which Salesforce objects are SCIM Groups.
-type GroupSource string
-
-const (
-	SourcePermissionSets      GroupSource = "permission_sets"
-	SourcePermissionSetGroups GroupSource = "permission_set_groups"
-	SourceBoth                GroupSource = "both"
-)
-
 // ProvisioningConfig is the provisioning section of the configuration: which SCIM writes reach
 // Salesforce and how.
 type ProvisioningConfig struct {
 	CreateUsers, UpdateUsers, DisableUsers, DeprovisionUsers bool
-	DisableAction                                            DisableAction  // "" = Disable
-	PermissionSets                                           MembershipMode // "" = Merge
+	DisableAction                                            DisableAction
+	PermissionSets                                           MembershipMode
 	DryRun                                                   bool
 	DeprovisionLimit                                         DeprovisionLimit
 }
 
 // GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
 type GroupsConfig struct {
-	Source      GroupSource // "" = SourcePermissionSets
-	Include     []string    // name patterns (path.Match on the API Name and on the Label) of what is exposed; empty = all
+	Source      GroupSource
+	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed; empty = all
 	AllowCreate bool
 	AllowDelete bool
 	// AssignPermissionSetLicenses makes the bridge assign the permission set licence a permission
@@ -93,14 +64,14 @@ func DefaultBackendConfig() BackendConfig {
 			CreateUsers:      true,
 			UpdateUsers:      true,
 			DisableUsers:     true,
-			DisableAction:    Disable,
+			DisableAction:    Deactivate,
 			DeprovisionUsers: true,
 			PermissionSets:   Merge,
 			DeprovisionLimit: DeprovisionLimit{Max: 100, Window: time.Hour},
 		},
 		Users:       scimschema.DefaultUserMappingConfig(),
 		UserTypes:   []string{"Standard"},
-		Groups:      GroupsConfig{Source: SourcePermissionSets, Include: []string{"*"}, AllowCreate: true},
+		Groups:      GroupsConfig{Source: PermissionSets, Include: []string{"*"}, AllowCreate: true},
 		CatalogTTL:  defaultCatalogTTL,
 		BatchWindow: 5 * time.Millisecond,
 	}
@@ -109,17 +80,9 @@ func DefaultBackendConfig() BackendConfig {
 const defaultCatalogTTL = 5 * time.Minute
 
 // withDefaults fills the zero values whose zero means "the default" (not the booleans, the
-// deprovision limit or BatchWindow, whose zero is "off").
+// deprovision limit or BatchWindow, whose zero is "off"; the policies' zero values are their
+// defaults already, policy.go).
 func (cfg BackendConfig) withDefaults() BackendConfig {
-	if cfg.Provisioning.DisableAction == "" {
-		cfg.Provisioning.DisableAction = Disable
-	}
-	if cfg.Provisioning.PermissionSets == "" {
-		cfg.Provisioning.PermissionSets = Merge
-	}
-	if cfg.Groups.Source == "" {
-		cfg.Groups.Source = SourcePermissionSets
-	}
 	if len(cfg.Groups.Include) == 0 {
 		cfg.Groups.Include = []string{"*"}
 	}
@@ -136,14 +99,8 @@ func (cfg BackendConfig) withDefaults() BackendConfig {
 // here; the configuration file starts from DefaultBackendConfig) and returns every problem, with
 // full keys: provisioning.disable_action, users.mapping[2].scim, groups.include[0].
 func (cfg BackendConfig) Validate() setting.FieldErrors {
-	var problems setting.FieldErrors
+	problems := policyProblems(cfg.Provisioning, cfg.Groups)
 	p := cfg.Provisioning
-	if p.DisableAction != Disable && p.DisableAction != Freeze {
-		problems.Add("provisioning.disable_action", "must be disable or freeze")
-	}
-	if p.PermissionSets != Merge && p.PermissionSets != Overwrite {
-		problems.Add("provisioning.permission_sets", "must be merge or overwrite")
-	}
 	if p.DeprovisionLimit.Max < 0 {
 		problems.Add("provisioning.deprovision_limit.max", "must be 0 (off) or a positive number of deprovisionings")
 	}
@@ -163,11 +120,6 @@ func (cfg BackendConfig) Validate() setting.FieldErrors {
 		if !isIdentifier(t) {
 			problems.Add(fmt.Sprintf("users.user_types[%d]", i), "%q is not a Salesforce UserType value", t)
 		}
-	}
-	switch cfg.Groups.Source {
-	case SourcePermissionSets, SourcePermissionSetGroups, SourceBoth:
-	default:
-		problems.Add("groups.source", "must be permission_sets, permission_set_groups or both")
 	}
 	for i, pat := range cfg.Groups.Include {
 		if _, err := path.Match(pat, ""); err != nil {

@@ -23,23 +23,23 @@ func TestDefaultBackendConfigIsValid(t *testing.T) {
 func TestBackendConfigValidate(t *testing.T) {
 	t.Parallel()
 	cfg := DefaultBackendConfig()
-	cfg.Provisioning.DisableAction = "delete"
-	cfg.Provisioning.PermissionSets = "replace"
+	cfg.Provisioning.DisableAction = DisableAction(7) // a conversion, not a configuration word (ParseDisableAction refuses those)
+	cfg.Provisioning.PermissionSets = MembershipMode(-1)
 	cfg.Provisioning.DeprovisionLimit = DeprovisionLimit{Max: 5, Window: time.Second}
 	cfg.Users.UsernameSuffix = "uat"
 	cfg.UserTypes = []string{"Standard", "Power Partner"}
 	cfg.AssignableProfiles = []string{" "}
-	cfg.Groups.Source = "roles"
+	cfg.Groups.Source = GroupSource(3)
 	cfg.Groups.Include = []string{"["}
 	cfg.BatchWindow = -time.Millisecond
 	want := setting.FieldErrors{
-		{Key: "provisioning.disable_action", Problem: "must be disable or freeze"},
-		{Key: "provisioning.permission_sets", Problem: "must be merge or overwrite"},
+		{Key: "provisioning.disable_action", Problem: "unknown(7) is not a disable action"},
+		{Key: "provisioning.permission_sets", Problem: "unknown(-1) is not a membership mode"},
+		{Key: "groups.source", Problem: "unknown(3) is not a group source"},
 		{Key: "provisioning.deprovision_limit.window", Problem: "must be between 1m and 24h, such as 1h"},
 		{Key: "users.username_suffix", Problem: "must be a dot and lower-case letters or digits, such as .uat"},
 		{Key: "users.assignable_profiles[0]", Problem: "must be a profile name or id, not empty"},
 		{Key: "users.user_types[1]", Problem: `"Power Partner" is not a Salesforce UserType value`},
-		{Key: "groups.source", Problem: "must be permission_sets, permission_set_groups or both"},
 		{Key: "groups.include[0]", Problem: "is not a valid name pattern"},
 		{Key: "salesforce.batch_window", Problem: "must be 0 (off) or a positive duration such as 5ms"},
 	}
@@ -53,19 +53,19 @@ func TestBackendConfigValidate(t *testing.T) {
 	}
 }
 
-// TestNewBackendFillsZeroValues: a zero policy value means the documented default, to NewBackend
-// (not to Validate, which checks a configuration as it will be used).
+// TestNewBackendFillsZeroValues: an empty list or TTL means the documented default to NewBackend
+// (not to Validate, which checks a configuration as it will be used); a zero policy is its default.
 func TestNewBackendFillsZeroValues(t *testing.T) {
 	t.Parallel()
-	if problems := (BackendConfig{}).Validate(); !problems.Has("provisioning.disable_action") || !problems.Has("users.user_types") {
-		t.Errorf("BackendConfig{}.Validate() = %v; want the zero policy values named", problems)
+	if problems := (BackendConfig{}).Validate(); !problems.Has("users.user_types") || problems.Has("provisioning.disable_action") {
+		t.Errorf("BackendConfig{}.Validate() = %v; want users.user_types named, and no policy", problems)
 	}
 	b, err := NewBackend(&rest.Client{}, BackendConfig{})
 	if err != nil {
 		t.Fatalf("NewBackend(BackendConfig{}) = %v", err)
 	}
 	p, g := b.cfg.Provisioning, b.cfg.Groups
-	if p.DisableAction != Disable || p.PermissionSets != Merge || g.Source != SourcePermissionSets || len(g.Include) != 1 || b.cfg.CatalogTTL != 5*time.Minute {
+	if p.DisableAction != Deactivate || p.PermissionSets != Merge || g.Source != PermissionSets || len(g.Include) != 1 || b.cfg.CatalogTTL != 5*time.Minute {
 		t.Errorf("NewBackend(BackendConfig{}) kept %+v, %+v, ttl %s; want the defaults", p, g, b.cfg.CatalogTTL)
 	}
 }

@@ -139,7 +139,7 @@ func (b *Backend) explainActive(kind WriteKind, active bool) string {
 			return "active true: the user is created active (IsActive=true)"
 		case !p.DisableUsers:
 			return "active false: skipped, provisioning.disable_users is off: the user is created active"
-		case p.DisableAction == "freeze":
+		case p.DisableAction == Freeze:
 			return "active false: the user is created, then UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
 		}
 		return "active false: the user is created with IsActive=false (provisioning.disable_action disable)"
@@ -149,7 +149,7 @@ func (b *Backend) explainActive(kind WriteKind, active bool) string {
 		return "active true: IsActive=true and UserLogin.IsFrozen=false where they differ (reactivate_user)"
 	case !p.DisableUsers:
 		return "active false: skipped, provisioning.disable_users is off"
-	case p.DisableAction == "freeze":
+	case p.DisableAction == Freeze:
 		return "active false: UserLogin.IsFrozen=true (provisioning.disable_action freeze; freeze_user)"
 	}
 	return "active false: IsActive=false (provisioning.disable_action disable; disable_user)"

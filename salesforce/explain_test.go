@@ -29,7 +29,7 @@ func TestExplainActiveOnCreateAndUpdate(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, withBackend(func(c *BackendConfig) {
 				if tt.freeze {
-					c.Provisioning.DisableAction = "freeze"
+					c.Provisioning.DisableAction = Freeze
 				}
 			}))
 			attrs := newUserAttrs("explain.active@example.com", "Ex", "Plain")

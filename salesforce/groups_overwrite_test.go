@@ -17,7 +17,7 @@ func TestConcurrentOverwriteReplacesLeaveOneRequestedSet(t *testing.T) {
 	for _, replicas := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) {
 			t.Parallel()
-			overwrite := withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = "overwrite" })
+			overwrite := withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = Overwrite })
 			h := newHarness(t, overwrite)
 			a, b := h.b, h.b
 			if replicas == 2 {

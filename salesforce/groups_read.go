@@ -119,9 +119,9 @@ func (b *Backend) memberRef(rec map[string]any) scimschema.Ref {
 // when psg).
 func (b *Backend) sourceHolds(psg bool) bool {
 	switch b.cfg.Groups.Source {
-	case "permission_sets":
+	case PermissionSets:
 		return !psg
-	case "permission_set_groups":
+	case PermissionSetGroups:
 		return psg
 	}
 	return true

@@ -25,7 +25,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	allPS := []string{"Analytics Viewer", "CRM Analytics Explorer", "Marketing User", "Sales Cloud User", "Sales Operations", "Support Agent"}
 	for _, tc := range []struct {
 		name    string
-		source  GroupSource
+		source  string
 		include []string
 		want    []string
 	}{
@@ -37,7 +37,7 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = tc.source, tc.include }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = must(ParseGroupSource(tc.source)), tc.include }))
 			var page scimschema.Page
 			n := h.calls(func() {
 				var err error
@@ -252,10 +252,10 @@ func TestDeleteGroup(t *testing.T) {
 
 func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []MembershipMode{Merge, Overwrite} {
-		t.Run(string(mode), func(t *testing.T) {
+	for _, mode := range []string{"merge", "overwrite"} {
+		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = must(ParseMembershipMode(mode)) }))
 			ps := h.permSetID("Sales_Ops")
 			salesforceMade := h.insertUser("local@example.com", "Standard User", nil)
 			h.assign(salesforceMade, ps)
@@ -286,7 +286,7 @@ func TestGroupMembersMergeAndOverwrite(t *testing.T) {
 			if err != nil {
 				t.Fatalf("replace members []: %v", err)
 			}
-			if got, want := len(h.assignees(ps)), map[MembershipMode]int{Merge: 2, Overwrite: 0}[mode]; got != want {
+			if got, want := len(h.assignees(ps)), map[string]int{"merge": 2, "overwrite": 0}[mode]; got != want {
 				t.Errorf("after replace members [] %d assignments; want %d", got, want)
 			}
 		})
@@ -397,7 +397,7 @@ func TestGroupLicenceMismatchIsPartial(t *testing.T) {
 
 func TestPermissionSetGroupAsGroup(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }))
 	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 	u := h.insertUser("team@example.com", "Standard User", nil)
 	_, err := h.b.PatchGroup(h.ctx, psg, []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}, "")
@@ -434,7 +434,7 @@ func TestPermissionSetGroupAsGroup(t *testing.T) {
 // members, then one composite with the label PATCH, the assignment writes and the read-back.
 func TestReplaceGroupRenamesInTheMemberComposite(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = "overwrite" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = Overwrite }))
 	ps := h.permSetID("Support_Agent")
 	leaving := h.insertUser("leaving@example.com", "Standard User", nil)
 	h.assign(leaving, ps)
@@ -537,7 +537,7 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }),
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }),
 				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 			u := h.insertUser("team-member@example.com", "Standard User", nil)

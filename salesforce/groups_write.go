@@ -117,7 +117,7 @@ func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimsc
 	if !b.cfg.Groups.AllowCreate {
 		return scimschema.Resource{}, forbidden("group creation is disabled (groups.allow_create)")
 	}
-	if b.cfg.Groups.Source == "permission_set_groups" {
+	if b.cfg.Groups.Source == PermissionSetGroups {
 		return scimschema.Resource{}, forbidden("groups.source is permission_set_groups: the bridge creates permission sets, which that setting does not expose")
 	}
 	w, err := scimschema.GroupForCreate(attrs)
@@ -292,7 +292,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			return scimschema.Resource{}, err
 		}
 		removes, _ := memberIDs(m.Remove, false)
-		if m.Replace && b.cfg.Provisioning.PermissionSets == "overwrite" && !b.cfg.Provisioning.DryRun {
+		if m.Replace && b.cfg.Provisioning.PermissionSets == Overwrite && !b.cfg.Provisioning.DryRun {
 			return b.overwriteMembers(o, g, adds, newLabel, put)
 		}
 		if m.Replace {
@@ -309,7 +309,7 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			for _, c := range cur {
 				have[c.user[:15]] = true
 				if !want[c.user[:15]] {
-					if b.cfg.Provisioning.PermissionSets == "overwrite" {
+					if b.cfg.Provisioning.PermissionSets == Overwrite {
 						delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
 						continue
 					}

@@ -104,7 +104,7 @@ func TestAssignPermissionSetLicenses(t *testing.T) {
 // group's Status, not by the refusal's code.
 func TestPermissionSetGroupBeingRecalculated(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = "both" }))
+	h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source = PermissionSetsAndGroups }))
 	psg := h.find("PermissionSetGroup", "DeveloperName", "Sales_Team")["Id"].(string)
 	u := h.insertUser("recalc@example.com", "Standard User", nil)
 	add := []scimschema.PatchOp{{Op: "add", Path: parsePath(t, "members"), Value: []any{map[string]any{"value": u}}}}

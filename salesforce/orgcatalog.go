@@ -250,11 +250,11 @@ func (b *Backend) exposes(g group) bool {
 		return false
 	}
 	switch b.cfg.Groups.Source {
-	case "permission_sets":
+	case PermissionSets:
 		if g.IsPSG {
 			return false
 		}
-	case "permission_set_groups":
+	case PermissionSetGroups:
 		if !g.IsPSG {
 			return false
 		}

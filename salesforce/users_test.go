@@ -175,11 +175,11 @@ func TestDryRunWritesNothing(t *testing.T) {
 
 func TestDeactivateFollowsDisableAction(t *testing.T) {
 	t.Parallel()
-	for _, action := range []DisableAction{Disable, Freeze} {
-		t.Run(string(action), func(t *testing.T) {
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
-			id := h.insertUser("leaver."+string(action)+"@example.com", "Standard User", nil)
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
+			id := h.insertUser("leaver."+action+"@example.com", "Standard User", nil)
 			var res scimschema.Resource
 			n := h.calls(func() {
 				var err error
@@ -203,7 +203,7 @@ func TestDeactivateFollowsDisableAction(t *testing.T) {
 			if err != nil || got.Attributes["active"] != false {
 				t.Errorf("GetUser after deactivation: active=%v err=%v", got.Attributes["active"], err)
 			}
-			wantOp := map[DisableAction]string{Disable: "disable_user", Freeze: "freeze_user"}[action]
+			wantOp := map[string]string{"disable": "disable_user", "freeze": "freeze_user"}[action]
 			if !strings.Contains(h.log.String(), `"operation":"`+wantOp+`","target":"`+id+`","changed":["active"],"result":"ok"`) {
 				t.Errorf("no audit line for %s:\n%s", wantOp, h.log)
 			}
@@ -256,7 +256,7 @@ func TestFreezeWithoutUserLoginIsInvalid(t *testing.T) {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t,
-				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = Freeze }),
 				withEmulator(func(c *emulator.Config) { c.Quirks.OmitUserLoginRows = true; c.Profile = profile }))
 			id := h.insertUser("nologin@example.com", "Standard User", nil)
 			_, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")
@@ -371,13 +371,13 @@ func TestReplaceUserInOneCall(t *testing.T) {
 
 func TestPermissionSetsMergeAndOverwrite(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []MembershipMode{Merge, Overwrite} {
-		t.Run(string(mode), func(t *testing.T) {
+	for _, mode := range []string{"merge", "overwrite"} {
+		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = mode }))
-			id := h.insertUser("perm."+string(mode)+"@example.com", "Standard User", nil)
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.PermissionSets = must(ParseMembershipMode(mode)) }))
+			id := h.insertUser("perm."+mode+"@example.com", "Standard User", nil)
 			h.assign(id, h.permSetID("Marketing_User")) // made in Salesforce by someone else
-			attrs := newUserAttrs("perm."+string(mode)+"@example.com", "Perm", "Sets")
+			attrs := newUserAttrs("perm."+mode+"@example.com", "Perm", "Sets")
 			attrs[scimschema.SalesforceUserURN] = map[string]any{"permissionSets": []any{map[string]any{"value": "Sales_Ops"}}}
 			n := h.calls(func() {
 				if _, err := h.b.ReplaceUser(h.ctx, id, attrs, ""); err != nil {
@@ -618,11 +618,11 @@ func TestLostCreateAnswerNotAppliedIsUnavailable(t *testing.T) {
 
 func TestCreateUserInactiveFollowsDisableAction(t *testing.T) {
 	t.Parallel()
-	for _, action := range []DisableAction{Disable, Freeze} {
-		t.Run(string(action), func(t *testing.T) {
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
-			attrs := newUserAttrs("inactive."+string(action)+"@example.com", "In", "Active")
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
+			attrs := newUserAttrs("inactive."+action+"@example.com", "In", "Active")
 			attrs["active"] = false
 			var res scimschema.Resource
 			if n := h.calls(func() {
@@ -700,10 +700,10 @@ func TestProfileOutsideUserTypesIsInvalid(t *testing.T) {
 // UserLogin update, no audit line.
 func TestActiveTrueForActiveUserWritesNothing(t *testing.T) {
 	t.Parallel()
-	for _, action := range []DisableAction{Disable, Freeze} {
-		t.Run(string(action), func(t *testing.T) {
+	for _, action := range []string{"disable", "freeze"} {
+		t.Run(action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = action }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = must(ParseDisableAction(action)) }))
 			id := h.insertUser("steady@example.com", "Standard User", nil)
 			stamp := h.e.Get("User", id)["SystemModstamp"]
 			loginStamp := h.login(id)["LastModifiedDate"]
@@ -829,7 +829,7 @@ func TestFreezeLeavesAnInactiveUserAlone(t *testing.T) {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t,
-				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = "freeze" }),
+				withBackend(func(c *BackendConfig) { c.Provisioning.DisableAction = Freeze }),
 				withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			id := h.insertUser("gone@example.com", "Standard User", map[string]any{"IsActive": false})
 			res, err := h.b.PatchUser(h.ctx, id, []scimschema.PatchOp{{Op: "replace", Path: parsePath(t, "active"), Value: false}}, "")

@@ -207,7 +207,7 @@ func (b *Backend) planActive(ctx context.Context, ch *userChange, active bool, c
 		switch {
 		case !p.DisableUsers:
 			b.skip(ctx, "disable_users", "disable_user", ch.id)
-		case p.DisableAction == "freeze":
+		case p.DisableAction == Freeze:
 			// An inactive user is already deprovisioned; freezing one is refused by real orgs
 			// (docs/salesforce-behaviour.md), so it is left as it is.
 			if cur == nil || !cur.frozen && isActive() {
@@ -260,7 +260,7 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	}
 	// DELETE follows deprovision_users alone (not disable_users).
 	ch := &userChange{id: uid, fields: map[string]any{}, userName: b.userName(cur)}
-	if b.cfg.Provisioning.DisableAction == "freeze" {
+	if b.cfg.Provisioning.DisableAction == Freeze {
 		if cur != nil && cur.loginID == "" {
 			return noLoginError(nil)
 		}

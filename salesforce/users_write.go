@@ -60,7 +60,7 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 		switch {
 		case !b.cfg.Provisioning.DisableUsers:
 			b.skip(ctx, "disable_users", "disable_user", "")
-		case b.cfg.Provisioning.DisableAction == "freeze":
+		case b.cfg.Provisioning.DisableAction == Freeze:
 			freeze = true
 		default:
 			fields["IsActive"] = false

@@ -72,7 +72,10 @@ func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpCl
 		return nil, err
 	}
 	recorder := status.NewRecorder(nil)
-	bc := cfg.backendSettings()
+	bc, probs := cfg.backendSettings()
+	if err := probs.err(); err != nil {
+		return nil, err // validate reported it already
+	}
 	bc.Audit.OnChange = func(c salesforce.Change) { recorder.Audit(auditEvent(c)) }
 	bc.Registerer, bc.Logger = reg, logger
 	backend, err := salesforce.NewBackend(client, bc)

@@ -36,7 +36,9 @@ func validate(cfg *Config, use purpose) problems {
 		return probs
 	}
 	probs = append(probs, cfg.restSettings().Validate().In("salesforce")...)
-	probs = append(probs, cfg.backendSettings().Validate()...)
+	backend, wordProbs := cfg.backendSettings()
+	probs = append(probs, wordProbs...)
+	probs = append(probs, backend.Validate()...)
 	if cfg.Salesforce.BatchWindow > time.Second {
 		// The operator's bound (every single-resource write may wait this long); the library
 		// allows longer windows, which its tests use to hold a batch open.
@@ -66,18 +68,30 @@ func (c Config) restSettings() rest.Config {
 }
 
 // backendSettings is the provisioning, users, groups and audit sections and salesforce.batch_window
-// as a salesforce.BackendConfig; buildBackend adds the wiring. The policy values are handed over as
-// they are: BackendConfig.Validate is where they are checked.
-func (c Config) backendSettings() salesforce.BackendConfig {
+// as a salesforce.BackendConfig; buildBackend adds the wiring. The policy words become policies
+// through salesforce.ParseX, the one place that reads them; a word that is none is a problem.
+func (c Config) backendSettings() (salesforce.BackendConfig, problems) {
+	var probs problems
+	parse := func(key string, err error) {
+		if err != nil {
+			probs.add(key, "%v", err)
+		}
+	}
 	p, g := c.Provisioning, c.Groups
+	disableAction, err := salesforce.ParseDisableAction(p.DisableAction)
+	parse("provisioning.disable_action", err)
+	membership, err := salesforce.ParseMembershipMode(p.PermissionSets)
+	parse("provisioning.permission_sets", err)
+	source, err := salesforce.ParseGroupSource(g.Source)
+	parse("groups.source", err)
 	return salesforce.BackendConfig{
 		Provisioning: salesforce.ProvisioningConfig{
 			CreateUsers:      p.CreateUsers,
 			UpdateUsers:      p.UpdateUsers,
 			DisableUsers:     p.DisableUsers,
 			DeprovisionUsers: p.DeprovisionUsers,
-			DisableAction:    salesforce.DisableAction(p.DisableAction),
-			PermissionSets:   salesforce.MembershipMode(p.PermissionSets),
+			DisableAction:    disableAction,
+			PermissionSets:   membership,
 			DryRun:           p.DryRun,
 			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
@@ -85,7 +99,7 @@ func (c Config) backendSettings() salesforce.BackendConfig {
 		UserTypes:          c.Users.UserTypes,
 		AssignableProfiles: c.Users.AssignableProfiles,
 		Groups: salesforce.GroupsConfig{
-			Source:                      salesforce.GroupSource(g.Source),
+			Source:                      source,
 			Include:                     g.Include,
 			AllowCreate:                 g.AllowCreate,
 			AllowDelete:                 g.AllowDelete,
@@ -93,7 +107,7 @@ func (c Config) backendSettings() salesforce.BackendConfig {
 		},
 		Audit:       salesforce.AuditConfig{IdentifyUsers: c.Audit.IdentifyUsers},
 		BatchWindow: c.Salesforce.BatchWindow,
-	}
+	}, probs
 }
 
 // serverKeys names the configuration key of each server.Config field the file sets.

@@ -75,7 +75,7 @@ provisioning:
 		"salesforce.jwt.private_key_file: cannot read: no such file or directory (line 9)",
 		"salesforce.batch_window: must be between 0 (off) and 1s, such as 5ms (line 10)",
 		`users.user_types[1]: "Power Partner" is not a Salesforce UserType value (line 12)`,
-		"provisioning.disable_action: must be disable or freeze (line 14)",
+		`provisioning.disable_action: must be disable or freeze, not "delete" (line 14)`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
