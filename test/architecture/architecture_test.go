@@ -43,8 +43,6 @@ var knownLong = map[string]string{
 	"salesforce.Backend.removeWith":           "groups (i11-groups)",
 	"salesforce.Backend.updateGroup":          "groups (i11-groups)",
 	"salesforce.Backend.updateUser":           "users (i11-users)",
-	"salesforce/rest.New":                     "rest.Config validated once (i11-config)",
-	"salesforce.NewBackend":                   "BackendConfig validated once (i11-config)",
 	"salesforce.operation.writeGuarded":       "the two write strategies (i11-users)",
 	"salesforce.operation.writeGroupThenRead": "groups (i11-groups)",
 }
