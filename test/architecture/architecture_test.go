@@ -38,8 +38,6 @@ var knownLong = map[string]string{
 	"salesforce.Backend.readGroups":           "groups (i11-groups)",
 	"salesforce.Backend.removeWith":           "groups (i11-groups)",
 	"salesforce.Backend.updateGroup":          "groups (i11-groups)",
-	"salesforce/rest.New":                     "rest.Config validated once (i11-config)",
-	"salesforce.NewBackend":                   "BackendConfig validated once (i11-config)",
 	"salesforce.operation.writeGroupThenRead": "groups (i11-groups)",
 }
 
