@@ -141,7 +141,7 @@ func defaultConfig() Config {
 		ShutdownDelay: 5 * time.Second,
 		Salesforce: SalesforceConf{
 			APIVersion:     sf.APIVersion,
-			Flow:           sf.Flow,
+			Flow:           string(sf.Flow),
 			MaxConcurrency: sf.MaxConcurrency,
 			Timeout:        sf.Timeout,
 			BatchWindow:    be.BatchWindow,
