@@ -15,7 +15,7 @@ import (
 	"github.com/scim-bridge/scim-bridge/salesforce"
 	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // Config is the whole configuration file. Its YAML keys are public interface (DESIGN.md
