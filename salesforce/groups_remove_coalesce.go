@@ -244,11 +244,3 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 	}
 }
-
-// canonical is the 15-character form of a Salesforce id, for comparing ids of either length.
-func canonical(id string) string {
-	if len(id) > 15 {
-		return id[:15]
-	}
-	return id
-}

@@ -300,35 +300,13 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 			if g, cur, err = o.currentMembers(g, nil); err != nil {
 				return scimschema.Resource{}, err
 			}
-			want := map[string]bool{}
-			for _, u := range adds {
-				want[u[:15]] = true
-			}
-			have := map[string]bool{}
-			kept := 0 // members the IdP did not name, kept under merge
-			for _, c := range cur {
-				have[c.user[:15]] = true
-				if !want[c.user[:15]] {
-					if b.cfg.Provisioning.PermissionSets == Overwrite {
-						delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
-						continue
-					}
-					kept++
-				}
-				final = append(final, scimschema.Ref{ID: c.user, Display: c.display})
-			}
-			if kept > 0 {
+			plan := planMembership(b.cfg.Provisioning.PermissionSets, cur, membershipChange[string]{replace: true, add: adds}, groupMember.member, userID)
+			if len(plan.kept) > 0 {
 				b.skip(ctx, "permission_sets_merge", "remove_members", g.ID)
 			}
-			for _, u := range adds {
-				if !have[u[:15]] {
-					add = append(add, u)
-					final = append(final, scimschema.Ref{ID: u})
-				}
-			}
-			if final == nil {
-				final = []scimschema.Ref{}
-			}
+			add = plan.assign
+			delPSA, delUser = unassignments(plan.unassign)
+			final = memberRefs(plan.stay, plan.assign)
 		} else {
 			add = adds
 			if len(removes) > 0 && len(adds) == 0 && newLabel == nil && len(removes) <= removeInOneCall && !b.cfg.Provisioning.DryRun {
@@ -344,18 +322,14 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 				if err != nil {
 					return scimschema.Resource{}, err
 				}
-				add = slices.DeleteFunc(slices.Clone(adds), func(u string) bool {
-					return slices.ContainsFunc(cur, func(c groupMember) bool { return rest.SameID(c.user, u) })
-				})
+				add = planMembership(b.cfg.Provisioning.PermissionSets, cur, membershipChange[string]{add: adds}, groupMember.member, userID).assign
 			}
 			if len(removes) > 0 {
 				var cur []groupMember
 				if g, cur, err = o.currentMembers(g, removes); err != nil {
 					return scimschema.Resource{}, err
 				}
-				for _, c := range cur {
-					delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
-				}
+				delPSA, delUser = unassignments(planMembership(b.cfg.Provisioning.PermissionSets, cur, membershipChange[string]{remove: removes}, groupMember.member, userID).unassign)
 			}
 		}
 	}
