@@ -284,69 +284,114 @@ func (m *UserMapper) translate(expr filter.Expression) (Cond, error) {
 	return nil, invalidFilter("unsupported filter expression")
 }
 
+// attributeExpression translates `attr op value`: attributes the bridge filters on itself first,
+// then the attribute's mapped field.
 func (m *UserMapper) attributeExpression(e *filter.AttributeExpression) (Cond, error) {
 	ref, err := m.schemas.resolve(e.AttributePath, "")
 	if err != nil {
 		return nil, invalidFilter("%v", err)
 	}
-	attr := ref.attr.Name()
-	path := ref.path()
+	var c Cond
+	ok := false
 	switch ref.urn {
 	case "":
-		switch attr {
-		case "id":
-			return compareID(path, "Id", e)
-		case "meta":
-			switch {
-			case ref.sub != nil && ref.sub.Name() == "created":
-				return compareTime(path, "CreatedDate", e)
-			case ref.sub != nil && ref.sub.Name() == "lastModified":
-				return compareTime(path, "LastModifiedDate", e)
-			}
-			return nil, invalidFilter("cannot filter on %s", path)
-		case "active":
-			switch e.Operator {
-			case filter.PR:
-				return constant(true), nil
-			case filter.EQ, filter.NE:
-				b, err := toBool(e.CompareValue)
-				if err != nil {
-					return nil, invalidFilter("active needs true or false")
-				}
-				return ActiveIs{Value: b == (e.Operator == filter.EQ)}, nil
-			}
-			return nil, invalidFilter("active can only be compared with eq, ne or pr")
-		case "groups":
-			return m.valuePath(ref, subExpression(ref, e, "value"))
-		case "password", "schemas":
-			return nil, invalidFilter("cannot filter on %s", attr)
-		case "userName":
-			return m.userNameCompare(e)
-		}
-		if isTypedMulti(ref) {
-			if e.Operator == filter.PR && ref.sub == nil {
-				return m.anyPresent(ref), nil
-			}
-			return m.valuePath(ref, subExpression(ref, e, "value"))
-		}
+		c, ok, err = m.coreAttributeCond(ref, e)
 	case SalesforceUserURN:
-		switch attr {
-		case "permissionSets":
-			return m.valuePath(ref, subExpression(ref, e, "value"))
-		case "profile":
-			if s, ok := e.CompareValue.(string); ok && looksLikeID(s, "00e") && (e.Operator == filter.EQ || e.Operator == filter.NE) {
-				return Compare{Field: "ProfileId", Op: string(e.Operator), Value: s}, nil
-			}
-			if e.Operator == filter.PR {
-				return constant(true), nil
-			}
-			return compareField(path, "Profile.Name", e, false)
-		case "userType":
-			return compareField(path, "UserType", e, false)
-		case "frozen":
-			return nil, invalidFilter("cannot filter on %s", path)
-		}
+		c, ok, err = m.salesforceAttributeCond(ref, e)
 	}
+	if ok {
+		return c, err
+	}
+	return m.mappedAttributeCond(ref, e)
+}
+
+// coreAttributeCond translates a comparison on a core attribute the bridge filters on itself (id,
+// meta, active, groups, userName, the typed multi-valued ones); the bool is false for the others.
+func (m *UserMapper) coreAttributeCond(ref attrRef, e *filter.AttributeExpression) (Cond, bool, error) {
+	attr := ref.attr.Name()
+	switch attr {
+	case "id":
+		return handled(compareID(ref.path(), "Id", e))
+	case "meta":
+		return handled(metaCond(ref, e))
+	case "active":
+		return handled(activeCond(e))
+	case "groups":
+		return handled(m.valuePath(ref, subExpression(ref, e, "value")))
+	case "password", "schemas":
+		return nil, true, invalidFilter("cannot filter on %s", attr)
+	case "userName":
+		return handled(m.userNameCompare(e))
+	}
+	if !isTypedMulti(ref) {
+		return nil, false, nil
+	}
+	if e.Operator == filter.PR && ref.sub == nil {
+		return m.anyPresent(ref), true, nil
+	}
+	return handled(m.valuePath(ref, subExpression(ref, e, "value")))
+}
+
+// handled marks a condition (or its error) as translated by the bridge itself.
+func handled(c Cond, err error) (Cond, bool, error) { return c, true, err }
+
+// metaCond compares meta.created or meta.lastModified; meta's other sub-attributes are not
+// filterable.
+func metaCond(ref attrRef, e *filter.AttributeExpression) (Cond, error) {
+	switch {
+	case ref.sub != nil && ref.sub.Name() == "created":
+		return compareTime(ref.path(), "CreatedDate", e)
+	case ref.sub != nil && ref.sub.Name() == "lastModified":
+		return compareTime(ref.path(), "LastModifiedDate", e)
+	}
+	return nil, invalidFilter("cannot filter on %s", ref.path())
+}
+
+// activeCond compares active, which is IsActive and not frozen (ActiveIs).
+func activeCond(e *filter.AttributeExpression) (Cond, error) {
+	switch e.Operator {
+	case filter.PR:
+		return constant(true), nil
+	case filter.EQ, filter.NE:
+		b, err := toBool(e.CompareValue)
+		if err != nil {
+			return nil, invalidFilter("active needs true or false")
+		}
+		return ActiveIs{Value: b == (e.Operator == filter.EQ)}, nil
+	}
+	return nil, invalidFilter("active can only be compared with eq, ne or pr")
+}
+
+// salesforceAttributeCond translates a comparison on an attribute of the Salesforce extension
+// the bridge filters on itself (permissionSets, profile, userType, frozen); the bool is false for
+// the mapped ones.
+func (m *UserMapper) salesforceAttributeCond(ref attrRef, e *filter.AttributeExpression) (Cond, bool, error) {
+	path := ref.path()
+	switch ref.attr.Name() {
+	case "permissionSets":
+		return handled(m.valuePath(ref, subExpression(ref, e, "value")))
+	case "profile":
+		if s, ok := e.CompareValue.(string); ok && looksLikeID(s, "00e") && (e.Operator == filter.EQ || e.Operator == filter.NE) {
+			return Compare{Field: "ProfileId", Op: string(e.Operator), Value: s}, true, nil
+		}
+		if e.Operator == filter.PR {
+			return constant(true), true, nil
+		}
+		return handled(compareField(path, "Profile.Name", e, false))
+	case "userType":
+		return handled(compareField(path, "UserType", e, false))
+	case "frozen":
+		return nil, true, invalidFilter("cannot filter on %s", path)
+	}
+	return nil, false, nil
+}
+
+// mappedAttributeCond compares the Salesforce field users.mapping maps the attribute to. A complex
+// attribute is only tested for presence; displayName, unless mapped, reads as Name; an attribute
+// the mapping never fills is absent.
+func (m *UserMapper) mappedAttributeCond(ref attrRef, e *filter.AttributeExpression) (Cond, error) {
+	attr := ref.attr.Name()
+	path := ref.path()
 	sub := ""
 	if ref.sub != nil {
 		sub = ref.sub.Name()

@@ -35,7 +35,8 @@ func stringAttr(name, description string) schema.CoreAttribute {
 }
 
 // UserSchema is the core User schema as the bridge supports it: only the attributes it can map to
-// Salesforce (no profileUrl, ims, photos, entitlements, roles or x509Certificates).
+// Salesforce (no profileUrl, ims, photos, entitlements, roles or x509Certificates). It is a data
+// table (one entry per attribute, as RFC 7643 §4.1 lists them), long by nature and not split.
 func UserSchema() schema.Schema {
 	return schema.Schema{
 		ID:          UserSchemaURN,

@@ -88,79 +88,120 @@ func (m *UserMapper) patchObject(c *collected, op, urn string, obj map[string]an
 	return nil
 }
 
-// patchPath applies one operation on a path.
+// patchPath applies one operation on a path: a whole extension, an attribute the bridge handles
+// itself (active, profile, permissionSets, the read-only ones) or a mapped attribute.
 func (m *UserMapper) patchPath(c *collected, op string, p filter.Path, value any) error {
 	if ext, ok := m.schemas.wholeExtension(p.AttributePath); ok && p.ValueExpression == nil && p.SubAttribute == nil {
-		if op == "remove" {
-			for _, s := range m.slots {
-				if s.urn == ext.ID {
-					if err := c.setSlot(modePatch, s, nil); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}
-		obj, ok := toMap(value)
-		if !ok {
-			return Errorf(KindInvalidValue, "%s must be an object", ext.ID)
-		}
-		return m.patchObject(c, op, ext.ID, obj)
+		return m.patchExtension(c, op, ext.ID, value)
 	}
 	ref, err := m.schemas.resolve(p.AttributePath, p.SubAttributeName())
 	if err != nil {
 		return Errorf(KindInvalidPath, "%v", err)
 	}
-	remove := op == "remove"
-	attr := ref.attr.Name()
-	if ref.urn == "" && checkedAttributes[attr] && !remove {
-		path := attr
-		if ref.sub != nil {
-			path += "." + ref.sub.Name()
-		}
-		if err := checkCharacters(path, value); err != nil {
+	if op != "remove" {
+		if err := checkPatchCharacters(ref, value); err != nil {
 			return err
 		}
 	}
+	if handled, err := m.patchBridgeAttribute(c, op, ref, p, value); handled {
+		return err
+	}
+	return m.patchMapped(c, op, ref, p, value)
+}
 
+// patchExtension applies an operation whose path is an extension's URN: remove clears every slot
+// of the extension, add and replace apply the value's keys.
+func (m *UserMapper) patchExtension(c *collected, op, urn string, value any) error {
+	if op == "remove" {
+		for _, s := range m.slots {
+			if s.urn == urn {
+				if err := c.setSlot(modePatch, s, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	obj, ok := toMap(value)
+	if !ok {
+		return Errorf(KindInvalidValue, "%s must be an object", urn)
+	}
+	return m.patchObject(c, op, urn, obj)
+}
+
+// checkPatchCharacters refuses a value of a core attribute whose text must be visible text
+// (checkedAttributes) when it holds a character hard data never holds.
+func checkPatchCharacters(ref attrRef, value any) error {
+	attr := ref.attr.Name()
+	if ref.urn != "" || !checkedAttributes[attr] {
+		return nil
+	}
+	path := attr
+	if ref.sub != nil {
+		path += "." + ref.sub.Name()
+	}
+	return checkCharacters(path, value)
+}
+
+// patchBridgeAttribute applies an operation on an attribute that users.mapping does not map
+// because the bridge handles it itself; handled is false for any other attribute.
+func (m *UserMapper) patchBridgeAttribute(c *collected, op string, ref attrRef, p filter.Path, value any) (handled bool, err error) {
+	remove := op == "remove"
+	attr := ref.attr.Name()
 	switch ref.urn {
 	case "":
 		switch attr {
 		case "groups", "id", "meta", "schemas":
-			return Errorf(KindMutability, "%s is read-only", attr)
+			return true, Errorf(KindMutability, "%s is read-only", attr)
 		case "password":
-			return nil // accepted, never sent to Salesforce
+			return true, nil // accepted, never sent to Salesforce
 		case "active":
-			if remove {
-				return Errorf(KindInvalidValue, "active cannot be removed: replace it with false")
-			}
-			b, err := toBool(value)
-			if err != nil {
-				return Errorf(KindInvalidValue, "active must be a boolean")
-			}
-			c.active = &b
-			return nil
+			return true, patchActive(c, remove, value)
 		}
 	case SalesforceUserURN:
 		switch attr {
 		case "userType", "frozen":
-			return Errorf(KindMutability, "%s is read-only", ref.path())
+			return true, Errorf(KindMutability, "%s is read-only", ref.path())
 		case "profile":
-			if remove {
-				return Errorf(KindInvalidValue, "%s cannot be removed: every Salesforce user has a profile", profilePath)
-			}
-			s, err := toString(value)
-			if err != nil || strings.TrimSpace(s) == "" {
-				return Errorf(KindInvalidValue, "%s must be a profile name or id", profilePath)
-			}
-			s = strings.TrimSpace(s)
-			c.profile = &s
-			return nil
+			return true, patchProfile(c, remove, value)
 		case "permissionSets":
-			return m.patchPermissionSets(c, op, p, value)
+			return true, m.patchPermissionSets(c, op, p, value)
 		}
 	}
+	return false, nil
+}
 
+// patchActive applies an operation on active, which can be replaced but not removed.
+func patchActive(c *collected, remove bool, value any) error {
+	if remove {
+		return Errorf(KindInvalidValue, "active cannot be removed: replace it with false")
+	}
+	b, err := toBool(value)
+	if err != nil {
+		return Errorf(KindInvalidValue, "active must be a boolean")
+	}
+	c.active = &b
+	return nil
+}
+
+// patchProfile applies an operation on the Salesforce extension's profile: a name or id, never
+// removed.
+func patchProfile(c *collected, remove bool, value any) error {
+	if remove {
+		return Errorf(KindInvalidValue, "%s cannot be removed: every Salesforce user has a profile", profilePath)
+	}
+	s, err := toString(value)
+	if err != nil || strings.TrimSpace(s) == "" {
+		return Errorf(KindInvalidValue, "%s must be a profile name or id", profilePath)
+	}
+	s = strings.TrimSpace(s)
+	c.profile = &s
+	return nil
+}
+
+// patchMapped applies an operation on an attribute the mapping may use: a typed multi-valued one,
+// a complex one or a simple one. Attributes the mapping does not use are accepted and ignored.
+func (m *UserMapper) patchMapped(c *collected, op string, ref attrRef, p filter.Path, value any) error {
 	if ref.sub != nil && ref.sub.Mutability() == "readOnly" {
 		return nil // e.g. manager.displayName: informational, never written
 	}
@@ -172,8 +213,8 @@ func (m *UserMapper) patchPath(c *collected, op string, p filter.Path, value any
 	case ref.attr.HasSubAttributes():
 		return m.patchComplex(c, op, ref, value)
 	}
-	if s := m.slot(ref.urn, attr, "", ""); s != nil {
-		if remove {
+	if s := m.slot(ref.urn, ref.attr.Name(), "", ""); s != nil {
+		if op == "remove" {
 			value = nil
 		}
 		return c.setSlot(modePatch, s, value)
@@ -237,52 +278,10 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 			return nil // element bookkeeping, not mapped
 		}
 	}
-	remove := op == "remove"
-
-	if p.ValueExpression != nil {
-		typ, ok := typeOfFilter(p.ValueExpression)
-		if !ok {
-			return Errorf(KindInvalidPath, "%s: only [type eq \"…\"] filters are supported", attr)
-		}
-		var targets []*slot
-		for _, s := range slots {
-			if s.typ == typ && (sub == "" || strings.EqualFold(s.sub, sub)) {
-				targets = append(targets, s)
-			}
-		}
-		if op == "replace" && len(targets) == 0 && !canonicalType(attr, typ) {
-			// RFC 7644 §3.5.2.3: a value filter that matches nothing is noTarget. Canonical types
-			// the mapping does not store (a "home" email, a "fax" number) are accepted and ignored
-			// like other unmapped attributes, so IdPs' default mappings keep working.
-			return Errorf(KindNoTarget, "%s: no value matches the filter", attr)
-		}
-		if sub != "" || remove {
-			return c.setSlots(targets, value, remove)
-		}
-		// A whole element: replace clears the sub-attributes it does not give.
-		el, ok := toMap(value)
-		if !ok {
-			list := toList(value)
-			if len(list) == 1 {
-				el, ok = toMap(list[0])
-			}
-			if !ok {
-				return Errorf(KindInvalidValue, "%s must be an object", p.String())
-			}
-		}
-		for _, s := range targets {
-			v, present := get(el, s.sub)
-			if !present && op == "add" {
-				continue
-			}
-			if err := c.setSlot(modePatch, s, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	if sub != "" {
+	switch {
+	case p.ValueExpression != nil:
+		return patchTypedElement(c, op, attr, slots, sub, p, value)
+	case sub != "":
 		// emails.value means the primary email; phoneNumbers.value every mapped number.
 		var targets []*slot
 		for _, s := range slots {
@@ -290,9 +289,60 @@ func (m *UserMapper) patchMulti(c *collected, op string, ref attrRef, p filter.P
 				targets = append(targets, s)
 			}
 		}
-		return c.setSlots(targets, value, remove)
+		return c.setSlots(targets, value, op == "remove")
 	}
+	return patchWholeList(c, op, slots, value)
+}
 
+// patchTypedElement applies an operation through a type filter (`emails[type eq "work"]`,
+// `phoneNumbers[type eq "mobile"].value`) to the slots of that type.
+func patchTypedElement(c *collected, op, attr string, slots []*slot, sub string, p filter.Path, value any) error {
+	typ, ok := typeOfFilter(p.ValueExpression)
+	if !ok {
+		return Errorf(KindInvalidPath, "%s: only [type eq \"…\"] filters are supported", attr)
+	}
+	var targets []*slot
+	for _, s := range slots {
+		if s.typ == typ && (sub == "" || strings.EqualFold(s.sub, sub)) {
+			targets = append(targets, s)
+		}
+	}
+	if op == "replace" && len(targets) == 0 && !canonicalType(attr, typ) {
+		// RFC 7644 §3.5.2.3: a value filter that matches nothing is noTarget. Canonical types
+		// the mapping does not store (a "home" email, a "fax" number) are accepted and ignored
+		// like other unmapped attributes, so IdPs' default mappings keep working.
+		return Errorf(KindNoTarget, "%s: no value matches the filter", attr)
+	}
+	if sub != "" || op == "remove" {
+		return c.setSlots(targets, value, op == "remove")
+	}
+	// A whole element: replace clears the sub-attributes it does not give.
+	el, ok := toMap(value)
+	if !ok {
+		list := toList(value)
+		if len(list) == 1 {
+			el, ok = toMap(list[0])
+		}
+		if !ok {
+			return Errorf(KindInvalidValue, "%s must be an object", p.String())
+		}
+	}
+	for _, s := range targets {
+		v, present := get(el, s.sub)
+		if !present && op == "add" {
+			continue
+		}
+		if err := c.setSlot(modePatch, s, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchWholeList applies an operation on a whole multi-valued attribute (path "emails", or its
+// key in a path-less value) to every slot of it.
+func patchWholeList(c *collected, op string, slots []*slot, value any) error {
+	remove := op == "remove"
 	list := toList(value)
 	if remove && len(list) > 0 {
 		// Remove with the elements to remove as value: clear the slots those elements feed.

@@ -248,141 +248,179 @@ func designatedElement(s *slot, list []any) (map[string]any, bool) {
 	return nil, false
 }
 
+// assembly is a UserWrite being assembled, with what assemble tracks beside it.
+type assembly struct {
+	w         UserWrite
+	written   map[string]bool   // attribute paths the write takes into account
+	source    map[string]string // field → attribute path for messages
+	userName  string
+	conflicts []Conflict
+}
+
+// markWritten records the slots' attribute paths as written.
+func (a *assembly) markWritten(slots []*slot) {
+	for _, s := range slots {
+		a.written[s.key()] = true
+	}
+}
+
 // assemble turns collected values into a UserWrite: it picks, per Salesforce field, the value of
 // its highest-priority slot, applies the mode's rules for absent values, fills defaults and
 // derivations on create and validates every value.
 func (m *UserMapper) assemble(c *collected, mode writeMode, attrs map[string]any, org UserDescribe) (UserWrite, error) {
-	w := UserWrite{Fields: map[string]any{}, Active: c.active, PermissionSets: c.permSets}
-	written := map[string]bool{}
+	a := &assembly{
+		w:       UserWrite{Fields: map[string]any{}, Active: c.active, PermissionSets: c.permSets},
+		written: map[string]bool{},
+		source:  map[string]string{},
+	}
 	for k := range c.written {
-		written[k] = true
+		a.written[k] = true
 	}
-	source := map[string]string{} // field → attribute path for messages
-	var userName string
-	var conflicts []Conflict
-
 	for _, field := range m.fields {
-		var consider []*slot
-		for _, s := range m.fieldSlots[field] {
-			if mode == modeCreate || s.onUpdate {
-				consider = append(consider, s)
-			}
-		}
-		if len(consider) == 0 {
-			continue
-		}
-		source[field] = displayPath(consider[len(consider)-1])
-		var val any
-		var from *slot
-		var mentioned []*slot
-		conflict := Conflict{Field: field}
-		for _, s := range consider {
-			v, ok := c.values[s]
-			if !ok {
-				continue
-			}
-			mentioned = append(mentioned, s)
-			if v == nil {
-				continue
-			}
-			if val == nil {
-				val, from = v, s
-			}
-			if !slices.Contains(conflict.Values, v.(string)) {
-				conflict.Attributes = append(conflict.Attributes, displayPath(s))
-				conflict.Values = append(conflict.Values, v.(string))
-			}
-		}
-		if val != nil {
-			source[field] = displayPath(from)
-			if field == "Username" {
-				userName = val.(string)
-			}
-			w.Fields[field] = val
-			for _, s := range mentioned {
-				written[s.key()] = true
-			}
-			if mode == modeReplace && len(conflict.Values) > 1 {
-				conflicts = append(conflicts, conflict)
-			}
-			continue
-		}
-		// No value for the field.
-		override, overridden := m.requiredOverride[field]
-		switch mode {
-		case modeCreate:
-			continue // defaults and derivations below
-		case modePatch:
-			if len(mentioned) == 0 {
-				continue
-			}
-			switch {
-			case overridden && override:
-				return UserWrite{}, Errorf(KindInvalidValue, "%s cannot be removed: users.mapping makes %s required", source[field], field)
-			case derivedField(field):
-				w.Rederive = append(w.Rederive, field)
-				for _, s := range mentioned {
-					written[s.key()] = true
-				}
-				continue
-			case fallbackField(field), overridden && !override && requiredField(field):
-				continue // left as it is
-			case requiredField(field):
-				return UserWrite{}, Errorf(KindInvalidValue, "%s cannot be removed: Salesforce needs %s", source[field], field)
-			}
-		case modeReplace:
-			keep := false
-			for _, s := range consider {
-				if s.urn == "" && s.attr == "externalId" && len(mentioned) == 0 {
-					keep = true
-				}
-			}
-			switch {
-			case overridden && override:
-				return UserWrite{}, Errorf(KindInvalidValue, "%s is required: users.mapping makes %s required", source[field], field)
-			case field == "Username":
-				return UserWrite{}, Errorf(KindInvalidValue, "userName is required")
-			case keep || requiredField(field):
-				continue // left as it is
-			}
-		}
-		w.Fields[field] = nil
-		for _, s := range consider {
-			written[s.key()] = true
-		}
-	}
-
-	if mode == modeCreate {
-		if err := m.fillCreate(&w, attrs, userName, source); err != nil {
+		if err := m.assembleField(a, c, mode, field); err != nil {
 			return UserWrite{}, err
 		}
 	}
-	if err := m.validateFields(&w, org, source, mode); err != nil {
-		return UserWrite{}, err
-	}
-	for _, cf := range conflicts {
-		m.keepConflict(&w, cf, org)
-	}
-
-	if c.profile != nil {
-		w.Profile = *c.profile
-		written[profilePath] = true
-	}
-	if mode == modeCreate && w.Profile == "" {
-		w.Profile = m.defaultProfile
-		if w.Profile == "" {
-			return UserWrite{}, Errorf(KindInvalidValue, "%s is required: Salesforce needs a profile; set users.defaults.profile", profilePath)
+	if mode == modeCreate {
+		if err := m.fillCreate(&a.w, attrs, a.userName, a.source); err != nil {
+			return UserWrite{}, err
 		}
 	}
+	if err := m.validateFields(&a.w, org, a.source, mode); err != nil {
+		return UserWrite{}, err
+	}
+	for _, cf := range a.conflicts {
+		m.keepConflict(&a.w, cf, org)
+	}
+	if err := m.assembleProfile(a, c, mode); err != nil {
+		return UserWrite{}, err
+	}
 	if c.active != nil {
-		written["active"] = true
+		a.written["active"] = true
 	}
 	if c.permSets != nil {
-		written[permissionSetsPath] = true
+		a.written[permissionSetsPath] = true
 	}
-	w.Attributes = sortedKeys(written)
-	w.Skipped = sortedKeys(c.skipped)
-	return w, nil
+	a.w.Attributes = sortedKeys(a.written)
+	a.w.Skipped = sortedKeys(c.skipped)
+	return a.w, nil
+}
+
+// assembleField sets one Salesforce field from the slots the mode writes: the value of the first
+// slot that has one (slots are in priority order); without one, assembleAbsent decides.
+func (m *UserMapper) assembleField(a *assembly, c *collected, mode writeMode, field string) error {
+	var consider []*slot
+	for _, s := range m.fieldSlots[field] {
+		if mode == modeCreate || s.onUpdate {
+			consider = append(consider, s)
+		}
+	}
+	if len(consider) == 0 {
+		return nil
+	}
+	a.source[field] = displayPath(consider[len(consider)-1])
+	val, from, mentioned, conflict := chooseValue(c, field, consider)
+	if val == nil {
+		return m.assembleAbsent(a, mode, field, consider, mentioned)
+	}
+	a.source[field] = displayPath(from)
+	if field == "Username" {
+		a.userName = val.(string)
+	}
+	a.w.Fields[field] = val
+	a.markWritten(mentioned)
+	if mode == modeReplace && len(conflict.Values) > 1 {
+		a.conflicts = append(a.conflicts, conflict)
+	}
+	return nil
+}
+
+// chooseValue picks a field's value among its slots: the first non-empty value, from the slot
+// from. mentioned are the slots the request gave (with a value or cleared); conflict lists the
+// distinct values they gave, for a PUT whose attributes disagree.
+func chooseValue(c *collected, field string, consider []*slot) (val any, from *slot, mentioned []*slot, conflict Conflict) {
+	conflict = Conflict{Field: field}
+	for _, s := range consider {
+		v, ok := c.values[s]
+		if !ok {
+			continue
+		}
+		mentioned = append(mentioned, s)
+		if v == nil {
+			continue
+		}
+		if val == nil {
+			val, from = v, s
+		}
+		if !slices.Contains(conflict.Values, v.(string)) {
+			conflict.Attributes = append(conflict.Attributes, displayPath(s))
+			conflict.Values = append(conflict.Values, v.(string))
+		}
+	}
+	return val, from, mentioned, conflict
+}
+
+// assembleAbsent applies the mode's rule to a field none of whose slots has a value. A create
+// leaves it to fillCreate's defaults and derivations. A PATCH that removed its attributes
+// re-derives a derived field, leaves a field the bridge fills or Salesforce requires as it is (or
+// refuses the removal) and clears the others. A PUT clears it unless Salesforce requires it,
+// users.mapping makes it required (a 400) or it is externalId's field and externalId is absent.
+func (m *UserMapper) assembleAbsent(a *assembly, mode writeMode, field string, consider, mentioned []*slot) error {
+	override, overridden := m.requiredOverride[field]
+	switch mode {
+	case modeCreate:
+		return nil
+	case modePatch:
+		if len(mentioned) == 0 {
+			return nil
+		}
+		switch {
+		case overridden && override:
+			return Errorf(KindInvalidValue, "%s cannot be removed: users.mapping makes %s required", a.source[field], field)
+		case derivedField(field):
+			a.w.Rederive = append(a.w.Rederive, field)
+			a.markWritten(mentioned)
+			return nil
+		case fallbackField(field), overridden && !override && requiredField(field):
+			return nil // left as it is
+		case requiredField(field):
+			return Errorf(KindInvalidValue, "%s cannot be removed: Salesforce needs %s", a.source[field], field)
+		}
+	case modeReplace:
+		keep := false
+		for _, s := range consider {
+			if s.urn == "" && s.attr == "externalId" && len(mentioned) == 0 {
+				keep = true
+			}
+		}
+		switch {
+		case overridden && override:
+			return Errorf(KindInvalidValue, "%s is required: users.mapping makes %s required", a.source[field], field)
+		case field == "Username":
+			return Errorf(KindInvalidValue, "userName is required")
+		case keep || requiredField(field):
+			return nil // left as it is
+		}
+	}
+	a.w.Fields[field] = nil
+	a.markWritten(consider)
+	return nil
+}
+
+// assembleProfile sets the profile the request names; a create without one takes
+// users.defaults.profile, and without that default it is refused.
+func (m *UserMapper) assembleProfile(a *assembly, c *collected, mode writeMode) error {
+	if c.profile != nil {
+		a.w.Profile = *c.profile
+		a.written[profilePath] = true
+	}
+	if mode == modeCreate && a.w.Profile == "" {
+		a.w.Profile = m.defaultProfile
+		if a.w.Profile == "" {
+			return Errorf(KindInvalidValue, "%s is required: Salesforce needs a profile; set users.defaults.profile", profilePath)
+		}
+	}
+	return nil
 }
 
 // displayPath names a slot in messages: the primary email is simply "emails".

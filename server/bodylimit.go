@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
 // Bounds on what the bridge reads and throws away before it answers 413. Many HTTP clients (Go's,
@@ -92,6 +94,26 @@ func drainBody(w http.ResponseWriter, r *http.Request, body io.Reader) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainMaxBytes))
 	_ = rc.SetReadDeadline(time.Time{})
+}
+
+// readBody reads the whole (size-limited) request body. Over the limit it answers 413 and returns
+// false. Bodies are read here, not by the SCIM library, because the library swallows read errors
+// and would answer 400 for an oversized body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.Body == nil {
+		return nil, true
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			tooLargeWhileReading(w, r, tooLarge)
+			return nil, false
+		}
+		writeError(w, r, &scimschema.Error{Kind: scimschema.KindInvalidSyntax, Detail: "the request body could not be read", Err: err})
+		return nil, false
+	}
+	return body, true
 }
 
 // noStore marks every SCIM response as uncacheable and not to be content-sniffed: the bodies carry

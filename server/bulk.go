@@ -356,9 +356,9 @@ func walkStrings(v any, f func(string) string) any {
 	return v
 }
 
-// bulkPath checks an operation's method and path: POST goes to /Users or /Groups, the other
-// methods to /Users/{id} or /Groups/{id}.
-func bulkPath(method, path string) bool {
+// validBulkTarget reports whether an operation's method and path go together: POST goes to /Users
+// or /Groups, the other methods to /Users/{id} or /Groups/{id}.
+func validBulkTarget(method, path string) bool {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if !strings.HasPrefix(path, "/") || (parts[0] != "Users" && parts[0] != "Groups") || strings.ContainsAny(path, "?#") {
 		return false
@@ -394,7 +394,7 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 	if err != nil {
 		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "path is not a valid URL path"), 0)
 	}
-	rec := NewRecorder()
+	rec := NewResponseRecorder()
 	s.serveSCIM(rec, inner)
 	return s.bulkResultOf(r, op, method, path, rec)
 }
@@ -421,7 +421,7 @@ func resolveBulkPath(opPath string, created map[string]string) string {
 // bulkId, and a write without data.
 func checkBulkOperation(method, path string, op bulkOperation) error {
 	switch {
-	case !bulkPath(method, path):
+	case !validBulkTarget(method, path):
 		return scimschema.Errorf(scimschema.KindInvalidValue,
 			"method must be POST (to /Users or /Groups), PUT, PATCH or DELETE (to /Users/{id} or /Groups/{id})")
 	case method == http.MethodPost && op.BulkID == "":
@@ -455,7 +455,7 @@ func bulkSubrequest(r *http.Request, method, path, version string, body []byte) 
 
 // bulkResultOf is the operation's result from its recorded response: status, version (ETag), the
 // response body, and on success its location and the id it created or addressed.
-func (s *server) bulkResultOf(r *http.Request, op bulkOperation, method, path string, rec *Recorder) bulkResult {
+func (s *server) bulkResultOf(r *http.Request, op bulkOperation, method, path string, rec *ResponseRecorder) bulkResult {
 	res := bulkResult{
 		Method:  method,
 		BulkID:  op.BulkID,

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -67,63 +66,6 @@ func (s *server) libraryConfig() *scim.ServiceProviderConfig {
 	}
 }
 
-// serveSCIM normalises the IdP dialects in r (see normalize.go) and hands it to the SCIM library.
-func (s *server) serveSCIM(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
-		body, ok := readBody(w, r)
-		if !ok {
-			return
-		}
-		path := strings.TrimPrefix(r.URL.Path, scimPrefix)
-		if err := checkBody(r.Method, path, body); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		body = normalizeBody(r.Method, path, body)
-		r = withBody(r, body)
-	}
-	if r.Method == http.MethodGet {
-		if err := checkPaging(r.URL.Query()); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	if f := r.URL.Query().Get("filter"); f != "" {
-		if endpoint := metricResource(r.URL.Path); endpoint == "Schemas" || endpoint == "ResourceTypes" {
-			// RFC 7644 §4 lets discovery ignore filters. The library's evaluator answers a filtered
-			// /Schemas with "Resources": null (Entra rejects nulls) and can panic on type mismatches.
-			q := r.URL.Query()
-			q.Del("filter")
-			r = r.Clone(r.Context())
-			r.URL.RawQuery = q.Encode()
-		} else if rewritten := rewriteFilter(f); rewritten != f {
-			q := r.URL.Query()
-			q.Set("filter", rewritten)
-			r = r.Clone(r.Context())
-			r.URL.RawQuery = q.Encode()
-		}
-	}
-	s.library(w, r)
-}
-
-// library serves r with the SCIM library. The library's base URL is fixed per instance and ours
-// depends on the request (Host, X-Forwarded-*), so an instance is made per request: that is a copy
-// of a small struct, the resource types and schemas are built once in New.
-func (s *server) library(w http.ResponseWriter, r *http.Request) {
-	f := &failure{}
-	r = r.WithContext(withFailure(r.Context(), f))
-	lib, err := scim.NewServer(
-		&scim.ServerArgs{ServiceProviderConfig: s.libraryConfig(), ResourceTypes: s.resourceTypes},
-		scim.WithBaseURL(s.scimBase(r)),
-		scim.WithLogger(libraryLogger{zerolog.Ctx(r.Context())}),
-	)
-	if err != nil {
-		writeError(w, r, fmt.Errorf("building the SCIM library server: %w", err))
-		return
-	}
-	http.StripPrefix(scimPrefix, lib).ServeHTTP(&failureWriter{ResponseWriter: w, failure: f}, r)
-}
-
 // libraryLogger receives the SCIM library's own failures (marshalling, writing). Its arguments are a
 // message and key/value pairs some of which hold whole resources, so only the message and the
 // "error" value are logged.
@@ -148,59 +90,10 @@ func (l libraryLogger) Error(args ...any) {
 }
 
 // resourceHandler adapts one backend to the SCIM library's ResourceHandler. Every error leaves
-// through handlerError; every resource through s.resource.
+// through handlerError, every resource through projection.resource (both in scimlib_response.go).
 type resourceHandler struct {
 	backend    backend
 	maxResults int
-}
-
-// projection is the request's attributes / excludedAttributes query parameters (RFC 7644 §3.9),
-// which the library ignores.
-type projection struct {
-	attributes, excluded []string
-}
-
-func projectionOf(r *http.Request) projection {
-	q := r.URL.Query()
-	return projection{attributes: splitList(q.Get("attributes")), excluded: splitList(q.Get("excludedAttributes"))}
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, part := range strings.Split(v, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
-// resource converts a backend resource for the library: password stripped (write-only), the
-// projection applied, externalId only when requested.
-func (p projection) resource(res scimschema.Resource) scim.Resource {
-	attrs := make(map[string]any, len(res.Attributes))
-	for k, v := range res.Attributes {
-		if !strings.EqualFold(k, "password") {
-			attrs[k] = v
-		}
-	}
-	projected := scimschema.Project(attrs, p.attributes, p.excluded)
-	if projected == nil {
-		projected = map[string]any{}
-	}
-	out := scim.Resource{ID: res.ID, Attributes: projected, Meta: scim.Meta{Version: res.Version}}
-	if res.ExternalID != "" && scimschema.Requested("externalId", p.attributes, p.excluded) {
-		out.ExternalID = optional.NewString(res.ExternalID)
-	}
-	if !res.Created.IsZero() {
-		t := res.Created
-		out.Meta.Created = &t
-	}
-	if !res.LastModified.IsZero() {
-		t := res.LastModified
-		out.Meta.LastModified = &t
-	}
-	return out
 }
 
 func (h *resourceHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
@@ -219,43 +112,38 @@ func (h *resourceHandler) Get(r *http.Request, id string) (scim.Resource, error)
 	}
 	noteCanonicalID(r, id, res.ID)
 	if notModified(r, res.Version) {
-		if f, ok := r.Context().Value(failureKey{}).(*failure); ok {
-			f.notModified = true
-		}
+		noteNotModified(r)
 	}
 	return p.resource(res), nil
 }
 
 func (h *resourceHandler) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
+	sortBy, descending, err := sortOf(r)
+	if err != nil {
+		return scim.Page{}, handlerError(r, err)
+	}
 	p := projectionOf(r)
 	q := scimschema.ListQuery{
 		StartIndex:         max(params.StartIndex, 1),
 		Count:              min(max(params.Count, 0), h.maxResults),
-		SortBy:             strings.TrimSpace(r.URL.Query().Get("sortBy")),
+		SortBy:             sortBy,
+		Descending:         descending,
 		Attributes:         p.attributes,
 		ExcludedAttributes: p.excluded,
 	}
 	if params.FilterValidator != nil {
 		q.Filter = params.FilterValidator.GetFilter()
 	}
-	switch order := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("sortOrder"))); order {
-	case "", "ascending":
-	case "descending":
-		q.Descending = true
-	default:
-		return scim.Page{}, handlerError(r, scimschema.Errorf(scimschema.KindInvalidValue, `sortOrder must be "ascending" or "descending"`))
-	}
 	page, err := h.backend.list(r.Context(), q)
 	if err != nil {
 		return scim.Page{}, handlerError(r, err)
 	}
+	// Never a nil slice: the library writes it as "Resources": null (scimlib.go).
 	out := scim.Page{TotalResults: page.TotalResults, Resources: make([]scim.Resource, 0, len(page.Resources))}
 	for _, res := range page.Resources {
 		out.Resources = append(out.Resources, p.resource(res))
 	}
-	if f, ok := r.Context().Value(failureKey{}).(*failure); ok {
-		f.isList, f.itemsPerPage = true, len(out.Resources)
-	}
+	noteItemsPerPage(r, len(out.Resources))
 	return out, nil
 }
 

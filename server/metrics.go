@@ -58,12 +58,11 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, err
 }
 
-var metricResources = []string{"Users", "Groups", "Bulk", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Me"}
-
-// metricResource names the resource of a /scim/v2 path for metric labels.
-func metricResource(path string) string {
+// scimEndpoint names the endpoint of a /scim/v2 path (one of endpointNames, "other" for any other
+// path): the resource label of the metrics.
+func scimEndpoint(path string) string {
 	first, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(path, scimPrefix), "/"), "/")
-	for _, r := range metricResources {
+	for _, r := range endpointNames {
 		if first == r {
 			return r
 		}
@@ -85,7 +84,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		resource, method := metricResource(r.URL.Path), metricMethod(r.Method)
+		resource, method := scimEndpoint(r.URL.Path), metricMethod(r.Method)
 		s.metrics.requests.WithLabelValues(resource, method, strconv.Itoa(rec.statusOrOK())).Inc()
 		s.metrics.duration.WithLabelValues(resource, method).Observe(time.Since(start).Seconds())
 	})

@@ -5,39 +5,39 @@ import (
 	"net/http"
 )
 
-// Recorder is an http.ResponseWriter that keeps the response in memory: its status, headers and
-// body. The bridge serves requests in process through it (each Bulk operation, `scim-bridge
+// ResponseRecorder is an http.ResponseWriter that keeps the response in memory: its status, headers
+// and body. The bridge serves requests in process through it (each Bulk operation, `scim-bridge
 // explain`), where the response is read rather than sent.
 //
 // Like a connection, it keeps the first status written and answers 200 when the body is written
 // without one. Header returns the live header map: what the handler set, read after it returns.
-type Recorder struct {
+type ResponseRecorder struct {
 	status int
 	header http.Header
 	body   bytes.Buffer
 }
 
-// NewRecorder returns an empty Recorder.
-func NewRecorder() *Recorder { return &Recorder{header: http.Header{}} }
+// NewResponseRecorder returns an empty ResponseRecorder.
+func NewResponseRecorder() *ResponseRecorder { return &ResponseRecorder{header: http.Header{}} }
 
 // Header returns the response headers.
-func (rec *Recorder) Header() http.Header { return rec.header }
+func (rec *ResponseRecorder) Header() http.Header { return rec.header }
 
 // WriteHeader records status unless one is recorded already.
-func (rec *Recorder) WriteHeader(status int) {
+func (rec *ResponseRecorder) WriteHeader(status int) {
 	if rec.status == 0 {
 		rec.status = status
 	}
 }
 
 // Write appends b to the body.
-func (rec *Recorder) Write(b []byte) (int, error) {
+func (rec *ResponseRecorder) Write(b []byte) (int, error) {
 	rec.WriteHeader(http.StatusOK)
 	return rec.body.Write(b)
 }
 
 // Status is the status written, 200 when nothing was.
-func (rec *Recorder) Status() int {
+func (rec *ResponseRecorder) Status() int {
 	if rec.status == 0 {
 		return http.StatusOK
 	}
@@ -45,4 +45,4 @@ func (rec *Recorder) Status() int {
 }
 
 // Body is the body written.
-func (rec *Recorder) Body() []byte { return rec.body.Bytes() }
+func (rec *ResponseRecorder) Body() []byte { return rec.body.Bytes() }

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// The Recorder answers as a connection would: the first status wins, a body without a status is a
-// 200, and the headers set before the status are kept.
-func TestRecorder(t *testing.T) {
+// A ResponseRecorder records as a connection sends: the first status wins, a body without a status
+// is a 200, and the headers set before the status are kept.
+func TestResponseRecorder(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
@@ -28,7 +28,7 @@ func TestRecorder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := NewRecorder()
+			rec := NewResponseRecorder()
 			tt.serve(rec, nil)
 			if rec.Status() != tt.wantStatus || string(rec.Body()) != tt.wantBody || rec.Header().Get("Etag") != tt.wantETag {
 				t.Errorf("recorded %d %q ETag %q; want %d %q ETag %q", rec.Status(), rec.Body(), rec.Header().Get("Etag"), tt.wantStatus, tt.wantBody, tt.wantETag)

@@ -1,6 +1,7 @@
 // Package server is the HTTP face of scim-bridge: the chi router, its middleware (request id, access
 // log, panic recovery, bearer auth, body limit, metrics), the SCIM 2.0 endpoints built on
 // github.com/elimity-com/scim, Bulk, discovery, the one error mapping, and /healthz, /readyz, /metrics.
+// Every workaround of a behaviour of the SCIM library is in the scimlib*.go files, listed in scimlib.go.
 //
 // It speaks SCIM only and reaches provisioning through scimschema.Users and scimschema.Groups.
 package server

@@ -3,67 +3,36 @@
 package bench
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"testing"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 type bridge struct {
-	d      *app.Demo
-	client *http.Client
+	*harness.Bridge
 }
 
 func start(b *testing.B) *bridge {
 	b.Helper()
-	d, err := app.StartDemo(context.Background(), app.DemoOptions{
-		Token:      "bench-token-0123456789abcdef",
-		ConfigYAML: "groups:\n  allow_delete: true\n",
-		Emulator: func(c *emulator.Config) {
-			// Enough seats and API allowance for b.N users.
-			seed := emulator.DefaultSeed()
-			for i := range seed.Licenses {
-				seed.Licenses[i].TotalLicenses = 1_000_000
-			}
-			c.Seed = seed
-			c.APILimit = 100_000_000
-		},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = d.Close() })
-	return &bridge{d: d, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	return &bridge{harness.Start(b, harness.Options{
+		Token:  "bench-token-0123456789abcdef",
+		Config: "groups:\n  allow_delete: true\n",
+		// Enough seats and API allowance for b.N users.
+		Seats:    1_000_000,
+		APILimit: 100_000_000,
+		HTTP:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
+	})}
 }
 
 func (br *bridge) do(b *testing.B, method, path string, body any, want int) map[string]any {
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
+	resp := br.SCIM.Do(b, method, path, body)
+	if resp.Status != want {
+		b.Fatalf("%s %s = %d %s; want %d", method, path, resp.Status, resp.Raw, want)
 	}
-	req, _ := http.NewRequest(method, br.d.BaseURL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+br.d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := br.client.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		b.Fatalf("%s %s = %d %s; want %d", method, path, resp.StatusCode, raw, want)
-	}
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return out
+	return resp.Doc
 }
 
 func user(i int) map[string]any {
@@ -79,14 +48,14 @@ func user(i int) map[string]any {
 // measure runs op b.N times and reports Salesforce API calls per operation next to ns/op.
 func (br *bridge) measure(b *testing.B, op func(i int)) {
 	b.Helper()
-	before := br.d.Emulator.Stats().APICalls
+	before := br.Org.APICalls()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		op(i)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(br.d.Emulator.Stats().APICalls-before)/float64(b.N), "sfcalls/op")
+	b.ReportMetric(float64(br.Org.APICalls()-before)/float64(b.N), "sfcalls/op")
 }
 
 func BenchmarkCreateUser(b *testing.B) {

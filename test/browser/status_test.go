@@ -7,7 +7,6 @@ package browser
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // chromium finds a Chromium or Chrome executable, or "".
@@ -31,22 +30,13 @@ func chromium() string {
 	return ""
 }
 
-func scim(t *testing.T, d *app.Demo, method, path, body string) map[string]any {
+func scim(t *testing.T, b *harness.Bridge, method, path, body string) map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest(method, d.BaseURL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	resp := b.SCIM.Do(t, method, path, body)
+	if resp.Status >= 300 {
+		t.Fatalf("%s %s = %d", method, path, resp.Status)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s = %d", method, path, resp.StatusCode)
-	}
-	out := map[string]any{}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return out
+	return resp.Doc
 }
 
 func user(userName, given, family string) string {
@@ -64,14 +54,10 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	d, err := app.StartDemo(ctx, app.DemoOptions{
-		Token: "browser-token-0123456789abcdef", DefaultAdminListen: "127.0.0.1:0",
-		ConfigYAML: "audit: {identify_users: true}\nprovisioning: {permission_sets: overwrite}\n",
+	d := harness.Start(t, harness.Options{
+		Token: "browser-token-0123456789abcdef", AdminListen: "127.0.0.1:0",
+		Config: "audit: {identify_users: true}\nprovisioning: {permission_sets: overwrite}\n",
 	})
-	if err != nil {
-		t.Fatalf("StartDemo: %v", err)
-	}
-	defer d.Close()
 
 	// What an IdP does in its first minute: create people, put one in a group, deactivate one.
 	ada := scim(t, d, http.MethodPost, "/Users", user("ada.lovelace@example.com", "Ada", "Lovelace"))["id"].(string)

@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/test/conformance"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 var (
@@ -69,20 +68,7 @@ func TestConformance(t *testing.T) {
 	}
 	inProcess := target.BaseURL == ""
 	if inProcess {
-		profile, err := emulator.ProfileFromEnv(os.Getenv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		demo, err := app.StartDemo(t.Context(), app.DemoOptions{ConfigYAML: bridgeConfig,
-			Emulator: func(c *emulator.Config) { c.Profile = profile }})
-		if err != nil {
-			t.Fatalf("StartDemo: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := demo.Close(); err != nil {
-				t.Errorf("demo.Close: %v", err)
-			}
-		})
+		demo := harness.Start(t, harness.Options{Config: bridgeConfig})
 		target.BaseURL, target.Token = demo.BaseURL, demo.Token
 		if _, set := os.LookupEnv("SCIM_TEST_DEVIATIONS"); !set {
 			target.Deviations = bridgeDeviations

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // The creates of one BulkRequest are coalesced: one sObject Collections insert with the read-back
@@ -13,7 +15,7 @@ import (
 // the batch is sent as soon as every create has joined it.
 func TestBulkCreatesShareOneCall(t *testing.T) {
 	t.Parallel()
-	b := startWith(t, appOptions("salesforce:\n  batch_window: 1s\n", bigSeed(1000)))
+	b := startWith(t, harness.Options{Config: "salesforce:\n  batch_window: 1s\n", Seats: 1000})
 	b.warm(t)
 	b.insertUser(t, "taken")
 	const n = 60
@@ -24,7 +26,7 @@ func TestBulkCreatesShareOneCall(t *testing.T) {
 			name = "taken@e2e.example.com"
 		}
 		ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprintf("u%d", i), "data": map[string]any{
-			"schemas": []any{userURN}, "userName": name, "name": map[string]any{"givenName": "Bulk", "familyName": fmt.Sprint(i)},
+			"schemas": []any{harness.UserURN}, "userName": name, "name": map[string]any{"givenName": "Bulk", "familyName": fmt.Sprint(i)},
 			"emails": []any{map[string]any{"value": name, "primary": true}},
 		}})
 	}
@@ -65,9 +67,9 @@ func TestBulkCreatesShareOneCall(t *testing.T) {
 // never costs more calls than the same requests one by one (4 per user).
 func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
 	t.Parallel()
-	b := startWith(t, appOptions("", bigSeed(1000)))
+	b := startWith(t, harness.Options{Seats: 1000})
 	b.warm(t)
-	groups := []string{b.permissionSet(t, "Sales Operations"), b.permissionSet(t, "Analytics Viewer")}
+	groups := []string{b.Org.PermissionSet(t, "Sales Operations"), b.Org.PermissionSet(t, "Analytics Viewer")}
 	const users, workers = 48, 8
 	ids := make([]string, users)
 	next := make(chan int, users)
@@ -89,7 +91,7 @@ func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
 						continue
 					}
 					status, doc = b.do(t, http.MethodPost, "/Users", map[string]any{
-						"schemas": []any{userURN}, "userName": name, "externalId": fmt.Sprintf("ext-%03d", i),
+						"schemas": []any{harness.UserURN}, "userName": name, "externalId": fmt.Sprintf("ext-%03d", i),
 						"name":   map[string]any{"givenName": "Sync", "familyName": fmt.Sprint(i)},
 						"emails": []any{map[string]any{"value": name, "primary": true}},
 					})
@@ -115,7 +117,7 @@ func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
 	t.Logf("%d users, %d Salesforce calls (%.2f per user)", users, calls, float64(calls)/users)
 	for _, g := range groups {
 		members := map[string]bool{}
-		for _, m := range b.members(g) {
+		for _, m := range b.Org.Members(g) {
 			members[m] = true
 		}
 		for i, id := range ids {
@@ -128,7 +130,7 @@ func TestConcurrentSyncIsCoalescedCorrectly(t *testing.T) {
 		if id == "" {
 			continue
 		}
-		doc := b.user(t, id)
+		doc := b.Org.User(t, id)
 		if want := fmt.Sprintf("sync%03d@e2e.example.com", i); doc["Username"] != want {
 			t.Errorf("user %s has Username %v; want %s", id, doc["Username"], want)
 		}

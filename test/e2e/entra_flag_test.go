@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Microsoft Entra ID with the aadOptscim062020 feature flag: lower-case ops, real booleans,
@@ -18,14 +20,14 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 	b.assertMatch(t, "/Users", `userName eq "dan.ortiz@contoso.com"`, nil)
 
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", map[string]any{
-		"schemas":    []any{userURN, enterpriseURN},
+		"schemas":    []any{harness.UserURN, harness.EnterpriseURN},
 		"externalId": "dan-oid-42",
 		"userName":   "dan.ortiz@contoso.com",
 		"active":     true,
 		"emails":     []any{map[string]any{"primary": true, "type": "work", "value": "dan.ortiz@contoso.com"}},
 		"name":       map[string]any{"familyName": "Ortiz", "givenName": "Dan"},
 		"addresses":  []any{map[string]any{"type": "work", "locality": "Redmond", "country": "US", "primary": true}},
-		enterpriseURN: map[string]any{
+		harness.EnterpriseURN: map[string]any{
 			"department": "Sales",
 			"manager":    map[string]any{"value": admin},
 		},
@@ -34,7 +36,7 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":             "dan.ortiz@contoso.com",
 		"FirstName":            "Dan",
@@ -65,9 +67,9 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 			name:   "path-less replace with dotted and URN-prefixed keys and active false",
 			budget: 2, // + the deprovision brake's count (provisioning.deprovision_limit)
 			body: patch(op("replace", "", map[string]any{
-				"name.givenName":              "Daniel",
-				enterpriseURN + ":department": "Legal",
-				"active":                      false,
+				"name.givenName":                      "Daniel",
+				harness.EnterpriseURN + ":department": "Legal",
+				"active":                              false,
 			})),
 			want:   map[string]any{"FirstName": "Daniel", "Department": "Legal", "LastName": "Ortiz", "IsActive": false},
 			frozen: ptr(false),
@@ -89,12 +91,12 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "path-less replace of the manager as a bare string",
-			body: patch(op("replace", "", map[string]any{enterpriseURN + ":manager": admin})),
+			body: patch(op("replace", "", map[string]any{harness.EnterpriseURN + ":manager": admin})),
 			want: map[string]any{"ManagerId": admin},
 		},
 		{
 			name: "remove manager",
-			body: patch(op("remove", enterpriseURN+":manager", nil)),
+			body: patch(op("remove", harness.EnterpriseURN+":manager", nil)),
 			want: map[string]any{"ManagerId": nil},
 		},
 		{
@@ -111,7 +113,7 @@ func TestEntraFlagUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if boolAttr(t, doc, "active") {
 		t.Errorf("GET /Users/%s after DELETE active = true; want false", id)
@@ -124,21 +126,21 @@ func TestEntraFlagGroupMembership(t *testing.T) {
 	b.warm(t)
 	dan := b.insertUser(t, "dan")
 	eve := b.insertUser(t, "eve")
-	support := b.permissionSet(t, "Support Agent")
+	support := b.Org.PermissionSet(t, "Support Agent")
 
 	status, doc := b.within(t, 1, http.MethodPatch, "/Groups/"+support,
 		patch(op("add", "members", memberValues(dan, eve))))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH add members = %d; want 200 or 204; body %v", status, doc)
 	}
-	assertIDs(t, "assignees after add", b.members(support), ids(dan, eve))
+	assertIDs(t, "assignees after add", b.Org.Members(support), ids(dan, eve))
 
 	status, doc = b.within(t, 2, http.MethodPatch, "/Groups/"+support,
 		patch(op("remove", `members[value eq "`+dan+`"]`, nil)))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH remove members[value eq] = %d; want 200 or 204; body %v", status, doc)
 	}
-	assertIDs(t, "assignees after filtered remove", b.members(support), ids(eve))
+	assertIDs(t, "assignees after filtered remove", b.Org.Members(support), ids(eve))
 
 	// Membership filter as Entra's group reconciliation uses it.
 	p := filterPath("/Groups", `members[value eq "`+eve+`"]`, "excludedAttributes=members")

@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Microsoft Entra ID without the aadOptscim062020 feature flag (the default for older apps):
@@ -13,7 +15,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	t.Parallel()
 	b := start(t, "")
 	b.warm(t)
-	standardUser := b.profile(t, "Standard User")
+	standardUser := b.Org.Profile(t, "Standard User")
 	admin := b.adminID(t)
 
 	// Entra matches before it creates: zero hits are a 200 ListResponse, never 404.
@@ -21,15 +23,15 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	b.assertMatch(t, "/Users", `externalId eq "6a1f7d2e-entra"`, nil)
 
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", map[string]any{
-		"schemas":     []any{userURN, enterpriseURN},
-		"externalId":  "6a1f7d2e-entra",
-		"userName":    "Alice.Wong@contoso.com",
-		"active":      true,
-		"displayName": "Alice Wong",
-		"title":       "Engineer",
-		"emails":      []any{map[string]any{"primary": true, "type": "work", "value": "alice.wong@contoso.com"}},
-		"name":        map[string]any{"formatted": "Alice Wong", "familyName": "Wong", "givenName": "Alice"},
-		enterpriseURN: map[string]any{"department": "Research", "employeeNumber": "E1001"},
+		"schemas":             []any{harness.UserURN, harness.EnterpriseURN},
+		"externalId":          "6a1f7d2e-entra",
+		"userName":            "Alice.Wong@contoso.com",
+		"active":              true,
+		"displayName":         "Alice Wong",
+		"title":               "Engineer",
+		"emails":              []any{map[string]any{"primary": true, "type": "work", "value": "alice.wong@contoso.com"}},
+		"name":                map[string]any{"formatted": "Alice Wong", "familyName": "Wong", "givenName": "Alice"},
+		harness.EnterpriseURN: map[string]any{"department": "Research", "employeeNumber": "E1001"},
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
@@ -38,7 +40,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	if len(id) != 18 {
 		t.Fatalf("POST /Users id = %q; want the 18-character Salesforce User id", id)
 	}
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":             "alice.wong@contoso.com", // Salesforce lower-cases usernames
 		"FirstName":            "Alice",
@@ -57,7 +59,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		"EmailEncodingKey":     "UTF-8",
 	})
 	assertAlias(t, row)
-	if b.frozen(t, id) {
+	if b.Org.Frozen(t, id) {
 		t.Errorf("a new user is frozen")
 	}
 
@@ -80,7 +82,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 			body: patch(
 				op("Replace", `emails[type eq "work"].value`, "alice.lee@contoso.com"),
 				op("Replace", "name.familyName", "Lee"),
-				op("Add", enterpriseURN+":department", "Finance"),
+				op("Add", harness.EnterpriseURN+":department", "Finance"),
 			),
 			want: map[string]any{"Email": "alice.lee@contoso.com", "LastName": "Lee", "Department": "Finance",
 				"FirstName": "Alice", "Username": "alice.wong@contoso.com"},
@@ -92,12 +94,12 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "Add manager as a bare id string",
-			body: patch(op("Add", enterpriseURN+":manager", admin)),
+			body: patch(op("Add", harness.EnterpriseURN+":manager", admin)),
 			want: map[string]any{"ManagerId": admin},
 		},
 		{
 			name: "Remove manager without a value",
-			body: patch(op("Remove", enterpriseURN+":manager", nil)),
+			body: patch(op("Remove", harness.EnterpriseURN+":manager", nil)),
 			want: map[string]any{"ManagerId": nil},
 		},
 		{
@@ -133,7 +135,7 @@ func TestEntraLegacyUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if boolAttr(t, doc, "active") {
 		t.Errorf("GET /Users/%s after DELETE active = true; want false", id)
@@ -146,7 +148,7 @@ func TestEntraLegacyGroupMembership(t *testing.T) {
 	b.warm(t)
 	alice := b.insertUser(t, "alice")
 	bob := b.insertUser(t, "bob")
-	salesOps := b.permissionSet(t, "Sales Operations")
+	salesOps := b.Org.PermissionSet(t, "Sales Operations")
 
 	// Entra reads groups by displayName and without members; no match is an empty ListResponse.
 	b.assertMatch(t, "/Groups", `displayName eq "No Such Group"`, []string{"excludedAttributes=members"})
@@ -202,7 +204,7 @@ func TestEntraLegacyGroupMembership(t *testing.T) {
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH /Groups/%s = %d; want 200 or 204; body %v", salesOps, status, doc)
 			}
-			assertIDs(t, "assignees of Sales Operations", b.members(salesOps), s.want)
+			assertIDs(t, "assignees of Sales Operations", b.Org.Members(salesOps), s.want)
 			if s.label != "" {
 				if got := b.Emulator.Get("PermissionSet", salesOps)["Label"]; got != s.label {
 					t.Errorf("PermissionSet.Label = %v; want %q", got, s.label)

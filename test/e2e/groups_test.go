@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Groups ⇄ permission sets (DESIGN.md): every membership operation under merge and overwrite,
@@ -18,9 +20,9 @@ func TestMembershipModes(t *testing.T) {
 			b := start(t, "provisioning:\n  permission_sets: "+mode+"\n")
 			b.warm(t)
 			u1, u2, u3 := b.insertUser(t, "member1"), b.insertUser(t, "member2"), b.insertUser(t, "member3")
-			gid := b.permissionSet(t, "Marketing User")
+			gid := b.Org.PermissionSet(t, "Marketing User")
 			// u3 was given the permission set by a Salesforce admin, not by the IdP.
-			b.assign(t, u3, gid)
+			b.Org.Assign(t, u3, gid)
 
 			steps := []struct {
 				name        string
@@ -36,7 +38,7 @@ func TestMembershipModes(t *testing.T) {
 					body:  patch(op("replace", "members", memberValues(u2))),
 					merge: ids(u1, u2, u3), over: ids(u2)},
 				{name: "PUT members", method: http.MethodPut, budget: 2,
-					body:  map[string]any{"schemas": []any{groupURN}, "id": gid, "displayName": "Marketing User", "members": memberValues(u1)},
+					body:  map[string]any{"schemas": []any{harness.GroupURN}, "id": gid, "displayName": "Marketing User", "members": memberValues(u1)},
 					merge: ids(u1, u2, u3), over: ids(u1)},
 				{name: "Okta replace members []", budget: 2,
 					body:  patch(op("replace", "members", []any{})),
@@ -67,7 +69,7 @@ func TestMembershipModes(t *testing.T) {
 				if status != http.StatusOK && status != http.StatusNoContent {
 					t.Fatalf("step %q: %s /Groups/%s = %d; want 200 or 204; body %v", s.name, method, gid, status, doc)
 				}
-				assertIDs(t, fmt.Sprintf("step %q: assignees of Marketing User", s.name), b.members(gid), want)
+				assertIDs(t, fmt.Sprintf("step %q: assignees of Marketing User", s.name), b.Org.Members(gid), want)
 
 				status, doc = b.within(t, 1, http.MethodGet, "/Groups/"+gid, nil)
 				if status != http.StatusOK {
@@ -87,12 +89,12 @@ func TestUserPermissionSetsModes(t *testing.T) {
 			b := start(t, "provisioning:\n  permission_sets: "+mode+"\n")
 			b.warm(t)
 			salesOps, support, analytics, marketing :=
-				b.permissionSet(t, "Sales Operations"), b.permissionSet(t, "Support Agent"),
-				b.permissionSet(t, "Analytics Viewer"), b.permissionSet(t, "Marketing User")
+				b.Org.PermissionSet(t, "Sales Operations"), b.Org.PermissionSet(t, "Support Agent"),
+				b.Org.PermissionSet(t, "Analytics Viewer"), b.Org.PermissionSet(t, "Marketing User")
 			user := func(sets ...string) map[string]any {
 				u := simpleUser("ps.user@example.com", "Perm", "Sets")
-				u["schemas"] = []any{userURN, salesforceURN}
-				u[salesforceURN] = map[string]any{"permissionSets": memberValues(sets...)}
+				u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+				u[harness.SalesforceURN] = map[string]any{"permissionSets": memberValues(sets...)}
 				return u
 			}
 
@@ -102,9 +104,9 @@ func TestUserPermissionSetsModes(t *testing.T) {
 				t.Fatalf("POST /Users with permissionSets = %d; want 201; body %v", status, doc)
 			}
 			id := str(doc["id"])
-			assertIDs(t, "assignments after create", b.assignedSets(id), ids(salesOps))
+			assertIDs(t, "assignments after create", b.Org.AssignedSets(id), ids(salesOps))
 			// A Salesforce admin assigns Support Agent directly.
-			b.assign(t, id, support)
+			b.Org.Assign(t, id, support)
 
 			// The IdP's PUT names only Analytics Viewer: merge keeps the others, overwrite removes them.
 			status, doc = b.within(t, 2, http.MethodPut, "/Users/"+id, user(analytics))
@@ -115,21 +117,21 @@ func TestUserPermissionSetsModes(t *testing.T) {
 			if mode == "overwrite" {
 				want = ids(analytics)
 			}
-			assertIDs(t, "assignments after PUT", b.assignedSets(id), want)
+			assertIDs(t, "assignments after PUT", b.Org.AssignedSets(id), want)
 
 			status, doc = b.within(t, 2, http.MethodPatch, "/Users/"+id,
-				patch(op("add", salesforceURN+":permissionSets", memberValues(marketing))))
+				patch(op("add", harness.SalesforceURN+":permissionSets", memberValues(marketing))))
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH add permissionSets = %d; body %v", status, doc)
 			}
-			assertIDs(t, "assignments after PATCH add", b.assignedSets(id), append(ids(want...), marketing))
+			assertIDs(t, "assignments after PATCH add", b.Org.AssignedSets(id), append(ids(want...), marketing))
 
 			status, doc = b.within(t, 2, http.MethodPatch, "/Users/"+id,
-				patch(op("remove", fmt.Sprintf("%s:permissionSets[value eq %q]", salesforceURN, marketing), nil)))
+				patch(op("remove", fmt.Sprintf("%s:permissionSets[value eq %q]", harness.SalesforceURN, marketing), nil)))
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("PATCH remove permissionSets[value eq] = %d; body %v", status, doc)
 			}
-			assertIDs(t, "assignments after PATCH remove", b.assignedSets(id), want)
+			assertIDs(t, "assignments after PATCH remove", b.Org.AssignedSets(id), want)
 
 			// User.groups (read-only) shows the exposed assignments.
 			doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
@@ -146,7 +148,7 @@ func TestUserPermissionSetsModes(t *testing.T) {
 func TestGroupCallBudgets(t *testing.T) {
 	t.Parallel()
 	const k = 200
-	b := startWith(t, appOptions("provisioning:\n  permission_sets: overwrite\ngroups:\n  allow_delete: true\n", bigSeed(k+20)))
+	b := startWith(t, harness.Options{Config: "provisioning:\n  permission_sets: overwrite\ngroups:\n  allow_delete: true\n", Seats: k + 20})
 	b.warm(t)
 	var users []string
 	for i := range k {
@@ -157,7 +159,7 @@ func TestGroupCallBudgets(t *testing.T) {
 		t.Errorf("GET /Groups cost %d calls; budget 1 (0 with a cached catalog)", n)
 	}
 
-	status, doc := b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Bulk Group"})
+	status, doc := b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Bulk Group"})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Groups = %d; body %v", status, doc)
 	}
@@ -167,7 +169,7 @@ func TestGroupCallBudgets(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH add %d members = %d; body %v", k, status, doc)
 	}
-	assertIDs(t, "assignees after adding 200", b.members(gid), users)
+	assertIDs(t, "assignees after adding 200", b.Org.Members(gid), users)
 
 	status, doc = b.within(t, 1, http.MethodGet, "/Groups/"+gid, nil)
 	if status != http.StatusOK {
@@ -179,23 +181,23 @@ func TestGroupCallBudgets(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH remove 50 members = %d; body %v", status, doc)
 	}
-	assertIDs(t, "assignees after removing 50", b.members(gid), users[50:])
+	assertIDs(t, "assignees after removing 50", b.Org.Members(gid), users[50:])
 
 	// PUT swaps 50 members in and 100 out: still two calls.
 	want := append(append([]string{}, users[:50]...), users[150:]...)
 	status, doc = b.within(t, 2, http.MethodPut, "/Groups/"+gid, map[string]any{
-		"schemas": []any{groupURN}, "displayName": "Bulk Group Renamed", "members": memberValues(want...),
+		"schemas": []any{harness.GroupURN}, "displayName": "Bulk Group Renamed", "members": memberValues(want...),
 	})
 	if status != http.StatusOK {
 		t.Fatalf("PUT /Groups/%s = %d; body %v", gid, status, doc)
 	}
-	assertIDs(t, "assignees after PUT", b.members(gid), want)
+	assertIDs(t, "assignees after PUT", b.Org.Members(gid), want)
 	if got := b.Emulator.Get("PermissionSet", gid)["Label"]; got != "Bulk Group Renamed" {
 		t.Errorf("PermissionSet.Label after PUT = %v; want Bulk Group Renamed", got)
 	}
 
 	// An empty permission set is deleted in one call.
-	status, doc = b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Short Lived"})
+	status, doc = b.within(t, 1, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Short Lived"})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Groups = %d; body %v", status, doc)
 	}
@@ -215,7 +217,7 @@ func TestGroupCallBudgets(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Groups/%s with members = %d; want 204; body %v", gid, status, doc)
 	}
-	if b.Emulator.Get("PermissionSet", gid) != nil || len(b.members(gid)) != 0 {
+	if b.Emulator.Get("PermissionSet", gid) != nil || len(b.Org.Members(gid)) != 0 {
 		t.Errorf("DELETE /Groups/%s left the permission set or its assignments", gid)
 	}
 }
@@ -225,18 +227,18 @@ func TestUserCallBudgets(t *testing.T) {
 	t.Parallel()
 	b := start(t, "provisioning:\n  disable_action: freeze\n")
 	b.warm(t)
-	salesOps := b.permissionSet(t, "Sales Operations")
-	support := b.permissionSet(t, "Support Agent")
+	salesOps := b.Org.PermissionSet(t, "Sales Operations")
+	support := b.Org.PermissionSet(t, "Support Agent")
 
 	body := simpleUser("budget@example.com", "Bud", "Get")
-	body["schemas"] = []any{userURN, salesforceURN}
-	body[salesforceURN] = map[string]any{"permissionSets": memberValues(salesOps, support)}
+	body["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+	body[harness.SalesforceURN] = map[string]any{"permissionSets": memberValues(salesOps, support)}
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", body)
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Users = %d; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertIDs(t, "assignments after create", b.assignedSets(id), ids(salesOps, support))
+	assertIDs(t, "assignments after create", b.Org.AssignedSets(id), ids(salesOps, support))
 
 	requests := []struct {
 		method, path string
@@ -270,14 +272,14 @@ func TestGroupSwitches(t *testing.T) {
 	var status int
 	var doc map[string]any
 	n := b.calls(func() {
-		status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Not Allowed"})
+		status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Not Allowed"})
 	})
 	assertError(t, "POST /Groups with allow_create off", status, doc, http.StatusForbidden, "", "allow_create")
 	if n != 0 {
 		t.Errorf("POST /Groups with allow_create off cost %d calls; want 0", n)
 	}
 
-	gid := b.permissionSet(t, "Analytics Viewer")
+	gid := b.Org.PermissionSet(t, "Analytics Viewer")
 	status, doc = b.do(t, http.MethodDelete, "/Groups/"+gid, nil)
 	assertError(t, "DELETE /Groups with allow_delete off", status, doc, http.StatusForbidden, "", "allow_delete")
 	if b.Emulator.Get("PermissionSet", gid) == nil {
@@ -294,7 +296,7 @@ func TestGroupErrorsNameTheirCause(t *testing.T) {
 	b.warm(t)
 	standard := b.insertUser(t, "licensed")
 	chatter := b.insertUser(t, "chatter", "Chatter Free User")
-	salesCloud := b.permissionSet(t, "Sales Cloud User") // needs the Salesforce licence
+	salesCloud := b.Org.PermissionSet(t, "Sales Cloud User") // needs the Salesforce licence
 
 	t.Run("partial failure names the failed members and keeps the rest", func(t *testing.T) {
 		status, doc := b.do(t, http.MethodPatch, "/Groups/"+salesCloud, patch(op("add", "members", memberValues(standard, chatter, unknownUserID))))
@@ -302,12 +304,12 @@ func TestGroupErrorsNameTheirCause(t *testing.T) {
 		if detail := str(doc["detail"]); containsID(detail, standard) {
 			t.Errorf("detail %q names %s, which was assigned", detail, standard)
 		}
-		assertIDs(t, "Sales Cloud User assignees", b.members(salesCloud), ids(standard))
+		assertIDs(t, "Sales Cloud User assignees", b.Org.Members(salesCloud), ids(standard))
 	})
 
 	t.Run("profile-owned permission set is refused, named", func(t *testing.T) {
-		owned := b.profilePermissionSet(t, "Standard User")
-		body := patch(op("add", salesforceURN+":permissionSets", memberValues(owned)))
+		owned := b.Org.ProfilePermissionSet(t, "Standard User")
+		body := patch(op("add", harness.SalesforceURN+":permissionSets", memberValues(owned)))
 		status, doc := b.do(t, http.MethodPatch, "/Users/"+standard, body)
 		assertError(t, "PATCH /Users add a profile-owned permission set", status, doc, http.StatusBadRequest, "", id15(owned)+"|permissionSets[0]")
 
@@ -316,7 +318,7 @@ func TestGroupErrorsNameTheirCause(t *testing.T) {
 	})
 
 	t.Run("displayName must be unique", func(t *testing.T) {
-		status, doc := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Support Agent"})
+		status, doc := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Support Agent"})
 		assertError(t, "POST /Groups with an existing displayName", status, doc, http.StatusConflict, "uniqueness")
 	})
 }
@@ -325,11 +327,11 @@ func TestExcludedMembersReadsNoAssignments(t *testing.T) {
 	t.Parallel()
 	// More than one query page of members (2,000) makes any member read cost at least two calls.
 	const k = 2001
-	b := startWith(t, appOptions("", bigSeed(k+20)))
+	b := startWith(t, harness.Options{Seats: k + 20})
 	b.warm(t)
-	gid := b.permissionSet(t, "Analytics Viewer")
+	gid := b.Org.PermissionSet(t, "Analytics Viewer")
 	for i := range k {
-		b.assign(t, b.insertUser(t, fmt.Sprintf("crowd%04d", i)), gid)
+		b.Org.Assign(t, b.insertUser(t, fmt.Sprintf("crowd%04d", i)), gid)
 	}
 
 	full := b.calls(func() {

@@ -5,33 +5,19 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 const (
-	userURN       = "urn:ietf:params:scim:schemas:core:2.0:User"
-	groupURN      = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	salesforceURN = "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User"
-	patchURN      = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	errorURN      = "urn:ietf:params:scim:api:messages:2.0:Error"
-
 	// adminUsername is the emulator's seeded integration user.
 	adminUsername = "admin@emulator.example.com"
 	// unknownUserID is a well-formed (case-safe) User id that no org holds (Entra's "Test
@@ -40,46 +26,23 @@ const (
 	unknownGroupID = "0PS000000000zZZGAY"
 )
 
-// bridge is one running bridge + emulator pair.
+// bridge is one running bridge + emulator pair (test/harness) with the e2e dialect: requests
+// whose answers must be JSON objects, call budgets, Salesforce-side fixtures.
 type bridge struct {
-	*app.Demo
-	client *http.Client
+	*harness.Bridge
 }
 
 // start runs a bridge whose configuration is the demo's plus configYAML (DESIGN.md key names).
 func start(t *testing.T, configYAML string) *bridge {
 	t.Helper()
-	return startWith(t, app.DemoOptions{ConfigYAML: configYAML})
+	return startWith(t, harness.Options{Config: configYAML})
 }
 
 // startWith runs a bridge with the given options; the token is always set here.
-func startWith(t *testing.T, opts app.DemoOptions) *bridge {
+func startWith(t *testing.T, opts harness.Options) *bridge {
 	t.Helper()
 	opts.Token = "e2e-bearer-token-0123456789"
-	opts.Emulator = withTestProfile(t, opts.Emulator)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	d, err := app.StartDemo(ctx, opts)
-	if err != nil {
-		t.Fatalf("StartDemo: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("Demo.Close: %v", err)
-		}
-	})
-	return &bridge{Demo: d, client: &http.Client{Timeout: 20 * time.Second}}
-}
-
-// bigSeed is the default org with enough Salesforce licences for tests that need many users.
-func bigSeed(seats int) func(*emulator.Config) {
-	return func(c *emulator.Config) {
-		s := emulator.DefaultSeed()
-		for i := range s.Licenses {
-			s.Licenses[i].TotalLicenses = seats
-		}
-		c.Seed = s
-	}
+	return &bridge{harness.Start(t, opts)}
 }
 
 // do sends one SCIM request. body is nil, a string (sent verbatim) or a value marshalled to JSON.
@@ -92,44 +55,11 @@ func (b *bridge) do(t testing.TB, method, path string, body any) (int, map[strin
 
 func (b *bridge) doHeader(t testing.TB, method, path string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	default:
-		raw, err := json.Marshal(v)
-		if err != nil {
-			t.Fatalf("marshal %s %s body: %v", method, path, err)
-		}
-		rd = bytes.NewReader(raw)
+	r := b.SCIM.Do(t, method, path, body)
+	if r.DecodeErr != nil {
+		t.Fatalf("%s %s = %d with a body that is not a JSON object: %q", method, path, r.Status, r.Raw)
 	}
-	req, err := http.NewRequest(method, b.BaseURL+path, rd)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+b.Token)
-	req.Header.Set("Accept", "application/scim+json")
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := b.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, path, err)
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return resp.StatusCode, resp.Header, nil
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s %s = %d with a body that is not a JSON object: %q", method, path, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, resp.Header, doc
+	return r.Status, r.Header, r.Doc
 }
 
 // must sends a request and fails the test unless the status is one of want.
@@ -152,9 +82,9 @@ var (
 
 // calls returns how many Salesforce API calls fn cost (token calls are not API calls).
 func (b *bridge) calls(fn func()) int {
-	before := b.Emulator.Stats().APICalls
+	before := b.Org.APICalls()
 	fn()
-	return b.Emulator.Stats().APICalls - before
+	return b.Org.APICalls() - before
 }
 
 // within runs one SCIM request and fails when it costs more Salesforce calls than budget
@@ -177,123 +107,13 @@ func (b *bridge) warm(t testing.TB) {
 	b.must(t, ok200, http.MethodGet, "/Groups?excludedAttributes=members", nil)
 }
 
-// user returns the emulator's User row; the test fails when there is none.
-func (b *bridge) user(t testing.TB, id string) map[string]any {
-	t.Helper()
-	row := b.Emulator.Get("User", id)
-	if row == nil {
-		t.Fatalf("Salesforce has no User %s", id)
-	}
-	return row
-}
-
-// frozen reports UserLogin.IsFrozen of a user; the test fails when the user has no UserLogin row.
-func (b *bridge) frozen(t testing.TB, userID string) bool {
-	t.Helper()
-	for _, row := range b.Emulator.List("UserLogin") {
-		if sameID(str(row["UserId"]), userID) {
-			v, _ := row["IsFrozen"].(bool)
-			return v
-		}
-	}
-	t.Fatalf("Salesforce has no UserLogin row for User %s", userID)
-	return false
-}
-
 // userCount is the number of User rows in the org.
-func (b *bridge) userCount() int { return len(b.Emulator.List("User")) }
-
-// profileOwned is the set of permission set ids owned by profiles.
-func (b *bridge) profileOwned() map[string]bool {
-	out := map[string]bool{}
-	for _, ps := range b.Emulator.List("PermissionSet") {
-		if owned, _ := ps["IsOwnedByProfile"].(bool); owned {
-			out[id15(str(ps["Id"]))] = true
-		}
-	}
-	return out
-}
-
-// assignedSets returns the ids (18 characters, sorted) of the non-profile permission sets assigned
-// to a user.
-func (b *bridge) assignedSets(userID string) []string {
-	owned := b.profileOwned()
-	out := []string{}
-	for _, a := range b.Emulator.List("PermissionSetAssignment") {
-		ps := str(a["PermissionSetId"])
-		if sameID(str(a["AssigneeId"]), userID) && ps != "" && !owned[id15(ps)] {
-			out = append(out, ps)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// members returns the ids (sorted) of the users assigned a permission set.
-func (b *bridge) members(psID string) []string {
-	out := []string{}
-	for _, a := range b.Emulator.List("PermissionSetAssignment") {
-		if sameID(str(a["PermissionSetId"]), psID) {
-			out = append(out, str(a["AssigneeId"]))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// permissionSet returns the id of the permission set with that Label.
-func (b *bridge) permissionSet(t testing.TB, label string) string {
-	t.Helper()
-	for _, ps := range b.Emulator.List("PermissionSet") {
-		if ps["Label"] == label {
-			return str(ps["Id"])
-		}
-	}
-	t.Fatalf("Salesforce has no permission set labelled %q", label)
-	return ""
-}
-
-// profile returns the id of the profile with that Name.
-func (b *bridge) profile(t testing.TB, name string) string {
-	t.Helper()
-	for _, p := range b.Emulator.List("Profile") {
-		if p["Name"] == name {
-			return str(p["Id"])
-		}
-	}
-	t.Fatalf("Salesforce has no profile %q", name)
-	return ""
-}
-
-// profilePermissionSet returns the id of the permission set owned by the named profile.
-func (b *bridge) profilePermissionSet(t testing.TB, profileName string) string {
-	t.Helper()
-	prof := b.profile(t, profileName)
-	for _, ps := range b.Emulator.List("PermissionSet") {
-		if owned, _ := ps["IsOwnedByProfile"].(bool); owned && sameID(str(ps["ProfileId"]), prof) {
-			return str(ps["Id"])
-		}
-	}
-	t.Fatalf("Salesforce has no permission set owned by profile %q", profileName)
-	return ""
-}
+func (b *bridge) userCount() int { return len(b.Org.List("User")) }
 
 // adminID is the id of the seeded integration user.
 func (b *bridge) adminID(t testing.TB) string {
 	t.Helper()
-	return b.userByUsername(t, adminUsername)
-}
-
-// userByUsername returns the id of the User with that Username.
-func (b *bridge) userByUsername(t testing.TB, username string) string {
-	t.Helper()
-	for _, u := range b.Emulator.List("User") {
-		if strings.EqualFold(str(u["Username"]), username) {
-			return str(u["Id"])
-		}
-	}
-	t.Fatalf("Salesforce has no User %q", username)
-	return ""
+	return b.Org.UserByUsername(t, adminUsername)
 }
 
 // insertUser creates a User directly in Salesforce (as an admin would), with the Standard User
@@ -308,23 +128,15 @@ func (b *bridge) insertUser(t testing.TB, local string, profile ...string) strin
 	if len(alias) > 8 {
 		alias = alias[:8]
 	}
-	id, err := b.Emulator.Insert("User", map[string]any{
+	id, err := b.Org.Insert("User", map[string]any{
 		"Username": local + "@e2e.example.com", "LastName": local, "Email": local + "@e2e.example.com",
-		"Alias": alias, "CommunityNickname": local, "ProfileId": b.profile(t, prof), "TimeZoneSidKey": "America/Los_Angeles",
+		"Alias": alias, "CommunityNickname": local, "ProfileId": b.Org.Profile(t, prof), "TimeZoneSidKey": "America/Los_Angeles",
 		"LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
 	})
 	if err != nil {
 		t.Fatalf("inserting User %s: %v", local, err)
 	}
 	return id
-}
-
-// assign makes a permission set assignment directly in Salesforce (not through the bridge).
-func (b *bridge) assign(t testing.TB, userID, psID string) {
-	t.Helper()
-	if _, err := b.Emulator.Insert("PermissionSetAssignment", map[string]any{"AssigneeId": userID, "PermissionSetId": psID}); err != nil {
-		t.Fatalf("assigning %s to %s in Salesforce: %v", psID, userID, err)
-	}
 }
 
 // assertFields compares the fields named in want with got; a nil want means "empty or absent".
@@ -355,8 +167,8 @@ func assertError(t testing.TB, op string, status int, doc map[string]any, wantSt
 		t.Errorf("%s = %d with no body; want a SCIM error body", op, status)
 		return
 	}
-	if !hasSchema(doc, errorURN) {
-		t.Errorf("%s error body schemas = %v; want %s", op, doc["schemas"], errorURN)
+	if !hasSchema(doc, harness.ErrorURN) {
+		t.Errorf("%s error body schemas = %v; want %s", op, doc["schemas"], harness.ErrorURN)
 	}
 	if got := fmt.Sprint(doc["status"]); got != fmt.Sprint(wantStatus) {
 		t.Errorf("%s error body status = %q; want %q", op, got, fmt.Sprint(wantStatus))
@@ -386,7 +198,7 @@ func hasSchema(doc map[string]any, urn string) bool {
 // resources returns a ListResponse's Resources, failing on anything else.
 func resources(t testing.TB, doc map[string]any) []map[string]any {
 	t.Helper()
-	if !hasSchema(doc, "urn:ietf:params:scim:api:messages:2.0:ListResponse") {
+	if !hasSchema(doc, harness.ListURN) {
 		t.Fatalf("not a ListResponse: %v", doc)
 	}
 	var out []map[string]any
@@ -420,35 +232,10 @@ func filterPath(path, f string, extra ...string) string {
 	return path + "?" + q
 }
 
-// patch builds a PatchOp message from operations.
-func patch(ops ...map[string]any) map[string]any {
-	list := make([]any, len(ops))
-	for i, op := range ops {
-		list[i] = op
-	}
-	return map[string]any{"schemas": []any{patchURN}, "Operations": list}
-}
-
-// op is one PATCH operation; a nil value is omitted, path "" is a path-less operation.
-func op(name, path string, value any) map[string]any {
-	m := map[string]any{"op": name}
-	if path != "" {
-		m["path"] = path
-	}
-	if value != nil {
-		m["value"] = value
-	}
-	return m
-}
-
-// memberValues is the SCIM members/value array for ids.
-func memberValues(ids ...string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = map[string]any{"value": id}
-	}
-	return out
-}
+// patch, op and memberValues are harness.Patch, harness.Op and harness.Members.
+func patch(ops ...map[string]any) map[string]any     { return harness.Patch(ops...) }
+func op(name, path string, value any) map[string]any { return harness.Op(name, path, value) }
+func memberValues(ids ...string) []any               { return harness.Members(ids...) }
 
 // memberIDs returns the sorted member values of a SCIM Group.
 func memberIDs(doc map[string]any) []string {
@@ -489,27 +276,12 @@ func assertIDs(t testing.TB, what string, got, want []string) {
 	}
 }
 
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func id15(id string) string {
-	if len(id) == 18 {
-		return id[:15]
-	}
-	return id
-}
-
-func sameID(a, b string) bool { return a != "" && id15(a) == id15(b) }
+func str(v any) string        { return harness.Str(v) }
+func id15(id string) string   { return harness.ID15(id) }
+func sameID(a, b string) bool { return harness.SameID(a, b) }
 
 // containsID reports whether text mentions id in its 15- or 18-character form.
 func containsID(text, id string) bool { return strings.Contains(text, id15(id)) }
-
-// appOptions is the demo options for a configuration overlay and an emulator tweak.
-func appOptions(configYAML string, emu func(*emulator.Config)) app.DemoOptions {
-	return app.DemoOptions{ConfigYAML: configYAML, Emulator: emu}
-}
 
 // boolAttr reads a boolean SCIM attribute, failing when it is missing or not a boolean.
 func boolAttr(t testing.TB, doc map[string]any, name string) bool {
@@ -552,9 +324,9 @@ func (b *bridge) runUserSteps(t *testing.T, id string, steps []userStep) {
 			if !slices.Contains(want, status) {
 				t.Fatalf("%s /Users/%s = %d; want %v; body %v", method, id, status, want, doc)
 			}
-			assertFields(t, "User", b.user(t, id), s.want)
+			assertFields(t, "User", b.Org.User(t, id), s.want)
 			if s.frozen != nil {
-				if got := b.frozen(t, id); got != *s.frozen {
+				if got := b.Org.Frozen(t, id); got != *s.frozen {
 					t.Errorf("UserLogin.IsFrozen = %v; want %v", got, *s.frozen)
 				}
 			}
@@ -595,20 +367,4 @@ func (b *bridge) assertMatch(t testing.TB, path, f string, extra []string, wantI
 		got = append(got, str(r["id"]))
 	}
 	assertIDs(t, "GET "+p+" ids", got, wantIDs)
-}
-
-// withTestProfile runs the emulator under the profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names
-// (.ci/run runs the suite under both), then applies tweak.
-func withTestProfile(t testing.TB, tweak func(*emulator.Config)) func(*emulator.Config) {
-	t.Helper()
-	profile, err := emulator.ProfileFromEnv(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(c *emulator.Config) {
-		c.Profile = profile
-		if tweak != nil {
-			tweak(c)
-		}
-	}
 }

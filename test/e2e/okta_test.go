@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Okta: paged match before create, password on create, PUT as the update (with id in the body),
@@ -13,7 +15,7 @@ import (
 
 func oktaUser(id string, active bool, title string) map[string]any {
 	u := map[string]any{
-		"schemas":     []any{userURN},
+		"schemas":     []any{harness.UserURN},
 		"userName":    "bob.jones@example.com",
 		"name":        map[string]any{"givenName": "Robert", "familyName": "Jones"},
 		"emails":      []any{map[string]any{"primary": true, "value": "robert.jones@example.com", "type": "work"}},
@@ -39,7 +41,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 
 	const password = "Okta-S3cret-Passw0rd!"
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", map[string]any{
-		"schemas":     []any{userURN},
+		"schemas":     []any{harness.UserURN},
 		"userName":    "bob.jones@example.com",
 		"name":        map[string]any{"givenName": "Bob", "familyName": "Jones"},
 		"emails":      []any{map[string]any{"primary": true, "value": "bob.jones@example.com", "type": "work"}},
@@ -56,7 +58,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 	if _, has := doc["password"]; has {
 		t.Errorf("POST /Users response contains the password (writeOnly, returned never)")
 	}
-	row := b.user(t, id)
+	row := b.Org.User(t, id)
 	assertFields(t, "created User", row, map[string]any{
 		"Username":          "bob.jones@example.com",
 		"FirstName":         "Bob",
@@ -131,7 +133,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": false})
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": false})
 }
 
 func TestOktaGroupPush(t *testing.T) {
@@ -142,7 +144,7 @@ func TestOktaGroupPush(t *testing.T) {
 	u2 := b.insertUser(t, "okta2")
 
 	status, doc := b.within(t, 1, http.MethodPost, "/Groups", map[string]any{
-		"schemas": []any{groupURN}, "displayName": "Okta Engineering", "members": []any{},
+		"schemas": []any{harness.GroupURN}, "displayName": "Okta Engineering", "members": []any{},
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("POST /Groups = %d; want 201; body %v", status, doc)
@@ -157,7 +159,7 @@ func TestOktaGroupPush(t *testing.T) {
 	}
 
 	// Okta pushes the same displayName again only after matching; a duplicate is refused.
-	status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Okta Engineering"})
+	status, doc = b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Okta Engineering"})
 	assertError(t, "POST /Groups with a taken displayName", status, doc, http.StatusConflict, "uniqueness")
 
 	steps := []struct {
@@ -170,7 +172,7 @@ func TestOktaGroupPush(t *testing.T) {
 		{"add members", http.MethodPatch, patch(op("add", "members", memberValues(u1, u2))), 1, ids(u1, u2)},
 		{"remove a member by filter without value", http.MethodPatch, patch(op("remove", fmt.Sprintf("members[value eq %q]", u2), nil)), 2, ids(u1)},
 		{"PUT from an older integration adds (merge)", http.MethodPut, map[string]any{
-			"schemas": []any{groupURN}, "id": gid, "displayName": "Okta Engineering", "members": memberValues(u2),
+			"schemas": []any{harness.GroupURN}, "id": gid, "displayName": "Okta Engineering", "members": memberValues(u2),
 		}, 2, ids(u1, u2)},
 	}
 	for _, s := range steps {
@@ -179,7 +181,7 @@ func TestOktaGroupPush(t *testing.T) {
 			if status != http.StatusOK && status != http.StatusNoContent {
 				t.Fatalf("%s /Groups/%s = %d; want 200 or 204; body %v", s.method, gid, status, doc)
 			}
-			assertIDs(t, "assignees of Okta Engineering", b.members(gid), s.want)
+			assertIDs(t, "assignees of Okta Engineering", b.Org.Members(gid), s.want)
 		})
 	}
 

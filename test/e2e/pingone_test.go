@@ -3,6 +3,8 @@ package e2e
 import (
 	"net/http"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // A PingOne-shaped client: it maps every Salesforce-specific field (Alias, Profile Id, Email
@@ -12,7 +14,7 @@ import (
 
 func pingUser(profileID, alias, tz string, active bool) map[string]any {
 	return map[string]any{
-		"schemas":           []any{userURN, salesforceURN},
+		"schemas":           []any{harness.UserURN, harness.SalesforceURN},
 		"userName":          "carol.danvers@ping.example.com",
 		"name":              map[string]any{"givenName": "Carol", "familyName": "Danvers"},
 		"emails":            []any{map[string]any{"value": "carol.danvers@ping.example.com", "type": "work", "primary": true}},
@@ -20,7 +22,7 @@ func pingUser(profileID, alias, tz string, active bool) map[string]any {
 		"preferredLanguage": "de",
 		"locale":            "de_DE",
 		"timezone":          tz,
-		salesforceURN: map[string]any{
+		harness.SalesforceURN: map[string]any{
 			"profile":          profileID,
 			"alias":            alias,
 			"emailEncodingKey": "ISO-8859-1",
@@ -32,7 +34,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 	t.Parallel()
 	b := start(t, "provisioning:\n  disable_action: freeze\n")
 	b.warm(t)
-	sysAdmin := b.profile(t, "System Administrator")
+	sysAdmin := b.Org.Profile(t, "System Administrator")
 
 	b.assertMatch(t, "/Users", `userName eq "carol.danvers@ping.example.com"`, nil)
 
@@ -41,7 +43,7 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		t.Fatalf("POST /Users = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertFields(t, "created User", b.user(t, id), map[string]any{
+	assertFields(t, "created User", b.Org.User(t, id), map[string]any{
 		"Username":          "carol.danvers@ping.example.com",
 		"FirstName":         "Carol",
 		"LastName":          "Danvers",
@@ -54,14 +56,14 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		"TimeZoneSidKey":    "Europe/Berlin",
 		"IsActive":          true,
 	})
-	if b.frozen(t, id) {
+	if b.Org.Frozen(t, id) {
 		t.Errorf("a new user is frozen")
 	}
 
 	b.assertMatch(t, "/Users", `userName eq "carol.danvers@ping.example.com"`, nil, id)
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
-	if ext, _ := doc[salesforceURN].(map[string]any); ext["alias"] != "cdanvers" {
-		t.Errorf("GET /Users/%s %s = %v; want alias cdanvers", id, salesforceURN, doc[salesforceURN])
+	if ext, _ := doc[harness.SalesforceURN].(map[string]any); ext["alias"] != "cdanvers" {
+		t.Errorf("GET /Users/%s %s = %v; want alias cdanvers", id, harness.SalesforceURN, doc[harness.SalesforceURN])
 	}
 
 	b.runUserSteps(t, id, []userStep{
@@ -83,8 +85,8 @@ func TestPingOneUserLifecycle(t *testing.T) {
 		},
 		{
 			name: "replace profile by name through the extension",
-			body: patch(op("replace", salesforceURN+":profile", "Standard User")),
-			want: map[string]any{"ProfileId": b.profile(t, "Standard User")},
+			body: patch(op("replace", harness.SalesforceURN+":profile", "Standard User")),
+			want: map[string]any{"ProfileId": b.Org.Profile(t, "Standard User")},
 		},
 		{
 			name:   "disable freezes and keeps IsActive",
@@ -114,15 +116,15 @@ func TestPingOneUserLifecycle(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH /Groups/%s add = %d; body %v", gid, status, doc)
 	}
-	assertIDs(t, "Support Agent assignees", b.members(gid), ids(id))
+	assertIDs(t, "Support Agent assignees", b.Org.Members(gid), ids(id))
 
 	// DELETE with the freeze action freezes; the user stays readable as inactive.
 	status, doc = b.within(t, 1, http.MethodDelete, "/Users/"+id, nil)
 	if status != http.StatusNoContent {
 		t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 	}
-	assertFields(t, "deleted User", b.user(t, id), map[string]any{"IsActive": true})
-	if !b.frozen(t, id) {
+	assertFields(t, "deleted User", b.Org.User(t, id), map[string]any{"IsActive": true})
+	if !b.Org.Frozen(t, id) {
 		t.Errorf("DELETE with disable_action freeze left the user unfrozen")
 	}
 	doc = b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // The provisioning settings (DESIGN.md "Configuration" and "Users"): what each switch lets reach
@@ -14,7 +14,7 @@ import (
 // simpleUser is a minimal valid SCIM User.
 func simpleUser(userName, given, family string) map[string]any {
 	return map[string]any{
-		"schemas":  []any{userURN},
+		"schemas":  []any{harness.UserURN},
 		"userName": userName,
 		"name":     map[string]any{"givenName": given, "familyName": family},
 		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
@@ -59,7 +59,7 @@ func TestUpdateUsersOff(t *testing.T) {
 	body := simpleUser("omar@example.com", "Omar", "Little")
 	body["title"] = "Analyst"
 	id := b.createUser(t, body)
-	before := b.user(t, id)
+	before := b.Org.User(t, id)
 
 	// active is governed by disable_users, not update_users, so it is left out here.
 	changed := simpleUser("omar@example.com", "Omari", "Little")
@@ -73,7 +73,7 @@ func TestUpdateUsersOff(t *testing.T) {
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH /Users/%s with update_users off = %d; want 200 or 204; body %v", id, status, doc)
 	}
-	assertFields(t, "User after skipped updates", b.user(t, id), map[string]any{
+	assertFields(t, "User after skipped updates", b.Org.User(t, id), map[string]any{
 		"FirstName": "Omar", "Title": "Analyst", "IsActive": true, "SystemModstamp": before["SystemModstamp"],
 	})
 }
@@ -92,8 +92,8 @@ func TestDisableUsersOff(t *testing.T) {
 				t.Fatalf("PATCH /Users/%s = %d; want 200 or 204; body %v", id, status, doc)
 			}
 			// Only the active change is skipped; the rest of the update applies.
-			assertFields(t, "User", b.user(t, id), map[string]any{"Title": "Auditor", "IsActive": true})
-			if b.frozen(t, id) {
+			assertFields(t, "User", b.Org.User(t, id), map[string]any{"Title": "Auditor", "IsActive": true})
+			if b.Org.Frozen(t, id) {
 				t.Errorf("disable_users off but the user was frozen")
 			}
 		})
@@ -122,7 +122,7 @@ func TestDisableAction(t *testing.T) {
 				{name: "active true", body: patch(op("replace", "active", true)),
 					want: map[string]any{"IsActive": true}, frozen: ptr(false), active: ptr(true)},
 				{name: "PUT active false", method: http.MethodPut, body: map[string]any{
-					"schemas": []any{userURN}, "userName": "quinn@example.com", "active": false,
+					"schemas": []any{harness.UserURN}, "userName": "quinn@example.com", "active": false,
 					"name":   map[string]any{"givenName": "Quinn", "familyName": "Hughes"},
 					"emails": []any{map[string]any{"value": "quinn@example.com", "type": "work", "primary": true}},
 				}, want: map[string]any{"IsActive": tt.wantIsActive}, frozen: ptr(tt.wantFrozen), active: ptr(false)},
@@ -136,8 +136,8 @@ func TestDisableAction(t *testing.T) {
 				t.Fatalf("POST /Users active false = %d; want 201; body %v", status, doc)
 			}
 			rid := str(doc["id"])
-			assertFields(t, "User created inactive", b.user(t, rid), map[string]any{"IsActive": tt.wantIsActive})
-			if got := b.frozen(t, rid); got != tt.wantFrozen {
+			assertFields(t, "User created inactive", b.Org.User(t, rid), map[string]any{"IsActive": tt.wantIsActive})
+			if got := b.Org.Frozen(t, rid); got != tt.wantFrozen {
 				t.Errorf("User created inactive: IsFrozen = %v; want %v", got, tt.wantFrozen)
 			}
 			if boolAttr(t, doc, "active") {
@@ -167,15 +167,15 @@ func TestDeprovision(t *testing.T) {
 			b := start(t, tt.config)
 			b.warm(t)
 			id := b.createUser(t, simpleUser("sam@example.com", "Sam", "Wise"))
-			before := b.user(t, id)
+			before := b.Org.User(t, id)
 			// 2: the DELETE and, when it deprovisions, the brake's count (provisioning.deprovision_limit).
 			status, doc := b.within(t, 2, http.MethodDelete, "/Users/"+id, nil)
 			if status != http.StatusNoContent {
 				t.Fatalf("DELETE /Users/%s = %d; want 204; body %v", id, status, doc)
 			}
-			after := b.user(t, id)
+			after := b.Org.User(t, id)
 			assertFields(t, "User after DELETE", after, map[string]any{"IsActive": tt.wantIsActive})
-			if got := b.frozen(t, id); got != tt.wantFrozen {
+			if got := b.Org.Frozen(t, id); got != tt.wantFrozen {
 				t.Errorf("UserLogin.IsFrozen after DELETE = %v; want %v", got, tt.wantFrozen)
 			}
 			if tt.wantSCIM && after["SystemModstamp"] != before["SystemModstamp"] {
@@ -194,9 +194,9 @@ func TestDryRunWritesNothing(t *testing.T) {
 	b := start(t, "provisioning:\n  dry_run: true\n  permission_sets: overwrite\ngroups:\n  allow_delete: true\n")
 	b.warm(t)
 	existing := b.insertUser(t, "tess")
-	salesOps := b.permissionSet(t, "Sales Operations")
-	support := b.permissionSet(t, "Support Agent")
-	b.assign(t, existing, support)
+	salesOps := b.Org.PermissionSet(t, "Sales Operations")
+	support := b.Org.PermissionSet(t, "Support Agent")
+	b.Org.Assign(t, existing, support)
 
 	snapshot := func() map[string]int {
 		return map[string]int{
@@ -206,7 +206,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	rows := snapshot()
-	userBefore := b.user(t, existing)
+	userBefore := b.Org.User(t, existing)
 
 	requests := []struct {
 		method, path string
@@ -217,7 +217,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		{http.MethodPut, "/Users/" + existing, simpleUser("tess@e2e.example.com", "Tess", "Renamed"), ok200},
 		{http.MethodPatch, "/Users/" + existing, patch(op("replace", "title", "Boss"), op("replace", "active", false)), patched},
 		{http.MethodDelete, "/Users/" + existing, nil, noContent},
-		{http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Dry Run Group"}, created},
+		{http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Dry Run Group"}, created},
 		{http.MethodPatch, "/Groups/" + salesOps, patch(op("add", "members", memberValues(existing))), patched},
 		{http.MethodPatch, "/Groups/" + support, patch(op("replace", "members", []any{})), patched},
 		{http.MethodDelete, "/Groups/" + salesOps, nil, noContent},
@@ -231,15 +231,15 @@ func TestDryRunWritesNothing(t *testing.T) {
 			t.Errorf("dry_run: Salesforce has %d %s rows; want %d (nothing written)", n, object, rows[object])
 		}
 	}
-	userAfter := b.user(t, existing)
+	userAfter := b.Org.User(t, existing)
 	assertFields(t, "User under dry_run", userAfter, map[string]any{
 		"LastName": "tess", "Title": nil, "IsActive": true, "SystemModstamp": userBefore["SystemModstamp"],
 	})
-	if b.frozen(t, existing) {
+	if b.Org.Frozen(t, existing) {
 		t.Errorf("dry_run froze the user")
 	}
-	assertIDs(t, "Support Agent assignees under dry_run", b.members(support), ids(existing))
-	assertIDs(t, "Sales Operations assignees under dry_run", b.members(salesOps), ids())
+	assertIDs(t, "Support Agent assignees under dry_run", b.Org.Members(support), ids(existing))
+	assertIDs(t, "Sales Operations assignees under dry_run", b.Org.Members(salesOps), ids())
 }
 
 func TestOnUpdateFalse(t *testing.T) {
@@ -249,7 +249,7 @@ func TestOnUpdateFalse(t *testing.T) {
 	body := simpleUser("vera@example.com", "Vera", "Wang")
 	body["title"] = "Designer"
 	id := b.createUser(t, body)
-	assertFields(t, "created User", b.user(t, id), map[string]any{"Title": "Designer"}) // on_update only governs updates
+	assertFields(t, "created User", b.Org.User(t, id), map[string]any{"Title": "Designer"}) // on_update only governs updates
 
 	put := simpleUser("vera@example.com", "Verena", "Wang")
 	put["title"] = "Chief Designer"
@@ -280,8 +280,8 @@ func TestUserDefaults(t *testing.T) {
 `)
 	b.warm(t)
 	id := b.createUser(t, simpleUser("walt@example.com", "Walt", "Whitman"))
-	assertFields(t, "User created with defaults", b.user(t, id), map[string]any{
-		"ProfileId":         b.profile(t, "Chatter Free User"),
+	assertFields(t, "User created with defaults", b.Org.User(t, id), map[string]any{
+		"ProfileId":         b.Org.Profile(t, "Chatter Free User"),
 		"TimeZoneSidKey":    "Europe/London",
 		"LocaleSidKey":      "en_GB",
 		"LanguageLocaleKey": "fr",
@@ -310,7 +310,7 @@ func TestDerivedAliasFitsEightCharacters(t *testing.T) {
 			t.Errorf("POST /Users %s = %d; want 201; body %v", tt.userName, status, doc)
 			continue
 		}
-		assertAlias(t, b.user(t, str(doc["id"])))
+		assertAlias(t, b.Org.User(t, str(doc["id"])))
 	}
 }
 
@@ -330,8 +330,8 @@ func TestCreateRejectsInvalidBeforeCallingSalesforce(t *testing.T) {
 		{"bidi override in displayName", func(u map[string]any) { u["displayName"] = "\u202eXena" }, "displayName", 0},
 		{"control character in givenName", func(u map[string]any) { u["name"] = map[string]any{"givenName": "Xe\u0000na", "familyName": "W"} }, "name.givenName", 0},
 		{"unknown profile", func(u map[string]any) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"profile": "No Such Profile"}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"profile": "No Such Profile"}
 		}, "profile", 1},
 		{"userName not an email", func(u map[string]any) { u["userName"] = "xena" }, "userName", 0},
 	}
@@ -356,7 +356,7 @@ func TestCreateRejectsInvalidBeforeCallingSalesforce(t *testing.T) {
 
 func TestUserNameUniqueness(t *testing.T) {
 	t.Parallel()
-	b := startWith(t, app.DemoOptions{Emulator: func(c *emulator.Config) {
+	b := startWith(t, harness.Options{Emulator: func(c *emulator.Config) {
 		c.OtherOrgUsernames = []string{"taken@elsewhere.example.com"}
 	}})
 	b.warm(t)
@@ -376,7 +376,7 @@ func TestUsernameTransforms(t *testing.T) {
 	body := simpleUser("jdoe", "John", "Doe")
 	body["emails"] = []any{map[string]any{"value": "john.doe@corp.example.com", "type": "work", "primary": true}}
 	id := b.createUser(t, body)
-	assertFields(t, "User", b.user(t, id), map[string]any{"Username": "jdoe@corp.example.com.uat", "Email": "john.doe@corp.example.com"})
+	assertFields(t, "User", b.Org.User(t, id), map[string]any{"Username": "jdoe@corp.example.com.uat", "Email": "john.doe@corp.example.com"})
 	doc := b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
 	if doc["userName"] != "jdoe" {
 		t.Errorf("GET /Users/%s userName = %v; want jdoe (transforms reversed)", id, doc["userName"])

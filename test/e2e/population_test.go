@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // The "real directory" population (issue 9): 300 generated users with what real directories hold —
@@ -121,15 +123,15 @@ func (p person) body() map[string]any {
 		name["familyName"] = p.family
 	}
 	u := map[string]any{
-		"schemas":           []any{userURN, enterpriseURN},
-		"userName":          p.userName,
-		"name":              name,
-		"emails":            []any{map[string]any{"value": p.userName, "type": "work", "primary": true}},
-		"preferredLanguage": populationLanguages[p.language].sent,
-		"locale":            populationLocales[p.locale].sent,
-		"timezone":          populationZones[p.zone].sent,
-		"active":            true,
-		enterpriseURN:       map[string]any{"department": "Dept " + p.local},
+		"schemas":             []any{harness.UserURN, harness.EnterpriseURN},
+		"userName":            p.userName,
+		"name":                name,
+		"emails":              []any{map[string]any{"value": p.userName, "type": "work", "primary": true}},
+		"preferredLanguage":   populationLanguages[p.language].sent,
+		"locale":              populationLocales[p.locale].sent,
+		"timezone":            populationZones[p.zone].sent,
+		"active":              true,
+		harness.EnterpriseURN: map[string]any{"department": "Dept " + p.local},
 	}
 	if p.disp != "" {
 		u["displayName"] = p.disp
@@ -174,7 +176,7 @@ func TestRealDirectoryPopulation(t *testing.T) {
 	for _, dialect := range []string{"entra", "okta"} {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			b := startWith(t, appOptions("", bigSeed(2*populationSize)))
+			b := startWith(t, harness.Options{Seats: 2 * populationSize})
 			b.warm(t)
 			held := b.rehires(t)
 			people := population()
@@ -183,7 +185,7 @@ func TestRealDirectoryPopulation(t *testing.T) {
 			for i, p := range people {
 				body := p.body()
 				if dialect == "okta" && p.managerBy != "" {
-					body[enterpriseURN].(map[string]any)["manager"] = map[string]any{"value": p.managerValue(people, ids)}
+					body[harness.EnterpriseURN].(map[string]any)["manager"] = map[string]any{"value": p.managerValue(people, ids)}
 				}
 				if dialect == "entra" {
 					// Entra matches before it creates.
@@ -201,7 +203,7 @@ func TestRealDirectoryPopulation(t *testing.T) {
 				}
 				if dialect == "entra" && p.managerBy != "" {
 					// Entra sets the manager afterwards, as a bare string, in its legacy PATCH form.
-					status, doc := b.do(t, http.MethodPatch, "/Users/"+ids[i], patch(op("Add", enterpriseURN+":manager", p.managerValue(people, ids))))
+					status, doc := b.do(t, http.MethodPatch, "/Users/"+ids[i], patch(op("Add", harness.EnterpriseURN+":manager", p.managerValue(people, ids))))
 					if status != http.StatusOK && status != http.StatusNoContent {
 						refused++
 						t.Errorf("%s: PATCH manager of %s = %d; body %v", dialect, p.userName, status, doc)
@@ -212,7 +214,7 @@ func TestRealDirectoryPopulation(t *testing.T) {
 					put := p.body()
 					put["id"], put["title"] = ids[i], "Updated"
 					if p.managerBy != "" {
-						put[enterpriseURN].(map[string]any)["manager"] = map[string]any{"value": p.managerValue(people, ids)}
+						put[harness.EnterpriseURN].(map[string]any)["manager"] = map[string]any{"value": p.managerValue(people, ids)}
 					}
 					if status, doc := b.do(t, http.MethodPut, "/Users/"+ids[i], put); status != http.StatusOK {
 						refused++
@@ -247,7 +249,7 @@ func (b *bridge) checkPopulation(t *testing.T, people []person, ids []string, he
 		}
 	}
 	for i, p := range people {
-		row := b.user(t, ids[i])
+		row := b.Org.User(t, ids[i])
 		what := p.userName
 		assertFields(t, what, row, map[string]any{
 			"Username": p.userName, "FirstName": p.given, "LastName": p.wantLastName(), "Email": p.userName,

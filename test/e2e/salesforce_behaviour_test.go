@@ -52,7 +52,7 @@ func TestPermissionSetLicenceThroughSCIM(t *testing.T) {
 			cfg = "groups: {assign_permission_set_licenses: true}\n"
 		}
 		b := start(t, cfg)
-		ps := b.permissionSet(t, "CRM Analytics Explorer")
+		ps := b.Org.PermissionSet(t, "CRM Analytics Explorer")
 		u := b.insertUser(t, "analyst")
 		status, doc := b.do(t, http.MethodPatch, "/Groups/"+ps, patch(op("add", "members", memberValues(u))))
 		if !assign {
@@ -62,7 +62,7 @@ func TestPermissionSetLicenceThroughSCIM(t *testing.T) {
 		if status != http.StatusNoContent && status != http.StatusOK {
 			t.Fatalf("adding a member with assign_permission_set_licenses = %d %v", status, doc)
 		}
-		if members := b.members(ps); len(members) != 1 || !sameID(members[0], u) {
+		if members := b.Org.Members(ps); len(members) != 1 || !sameID(members[0], u) {
 			t.Errorf("members = %v; want the analyst", members)
 		}
 		held := false

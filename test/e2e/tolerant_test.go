@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,34 +9,18 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Soft data never refuses a person (issue 9; README "What the IdP sent → what Salesforce gets"):
 // each test pushes what real directories hold and checks what Salesforce received, the audit
 // line and the metric, and that the common path keeps its call budget.
 
-// logBuffer collects the bridge's JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
 // audits returns the audit lines about target with the given result ("adjusted", "ok", …).
-func (l *logBuffer) audits(t testing.TB, target, result string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func audits(logs *harness.Logs, target, result string) []map[string]any {
 	var out []map[string]any
-	for _, line := range bytes.Split(l.buf.Bytes(), []byte("\n")) {
-		var m map[string]any
-		if json.Unmarshal(line, &m) != nil || m["audit"] != true {
+	for _, m := range logs.Lines() {
+		if m["audit"] != true {
 			continue
 		}
 		if (target == "" || sameID(str(m["target"]), target)) && str(m["result"]) == result {
@@ -50,23 +31,22 @@ func (l *logBuffer) audits(t testing.TB, target, result string) []map[string]any
 }
 
 // startLogged runs a bridge whose logs are kept.
-func startLogged(t *testing.T, configYAML string) (*bridge, *logBuffer) {
+func startLogged(t *testing.T, configYAML string) (*bridge, *harness.Logs) {
 	t.Helper()
-	logs := &logBuffer{}
-	l := zerolog.New(logs).Level(zerolog.InfoLevel)
-	return startWith(t, app.DemoOptions{ConfigYAML: configYAML, Logger: &l}), logs
+	b := startWith(t, harness.Options{Config: configYAML, Logs: true, LogLevel: zerolog.InfoLevel})
+	return b, b.Logs
 }
 
 // adjusted returns the names the audit lines of target list under key (defaulted, truncated,
 // deduplicated, unresolved): the soft data a create or update settled is named on the one line of
 // that change, never on a line of its own.
-func adjusted(t testing.TB, logs *logBuffer, target, key string) []string {
+func adjusted(t testing.TB, logs *harness.Logs, target, key string) []string {
 	t.Helper()
-	if got := logs.audits(t, "", "adjusted"); len(got) > 0 {
+	if got := audits(logs, "", "adjusted"); len(got) > 0 {
 		t.Errorf("an audit line of its own for soft data (one line per change): %v", got)
 	}
 	var out []string
-	for _, m := range logs.audits(t, target, "ok") {
+	for _, m := range audits(logs, target, "ok") {
 		list, _ := m[key].([]any)
 		for _, v := range list {
 			out = append(out, str(v))
@@ -78,19 +58,8 @@ func adjusted(t testing.TB, logs *logBuffer, target, key string) []string {
 // metric reads one sample of the bridge's /metrics ("name{label=\"v\"}"); 0 when absent.
 func (b *bridge) metric(t testing.TB, sample string) float64 {
 	t.Helper()
-	resp, err := b.client.Get(b.URL + "/metrics")
-	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return f
-		}
-	}
-	return 0
+	v, _ := harness.Metric(t, b.URL, sample)
+	return v
 }
 
 func contains(list []string, s string) bool {
@@ -117,7 +86,7 @@ func TestNicknamesNeverConflict(t *testing.T) {
 	if got := str(doc["displayName"]); got != "John Smith" {
 		t.Errorf("displayName = %q; want Salesforce's Name %q", got, "John Smith")
 	}
-	assertFields(t, "first John Smith", b.user(t, str(doc["id"])), map[string]any{"CommunityNickname": "john.smith", "Name": "John Smith"})
+	assertFields(t, "first John Smith", b.Org.User(t, str(doc["id"])), map[string]any{"CommunityNickname": "john.smith", "Name": "John Smith"})
 
 	// Same local part in another domain: the nickname collides and gets the first free suffix
 	// (a failed create, one query for the taken suffixes, the create again).
@@ -128,7 +97,7 @@ func TestNicknamesNeverConflict(t *testing.T) {
 		t.Fatalf("POST second John Smith = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertFields(t, "second John Smith", b.user(t, id), map[string]any{"CommunityNickname": "john.smith1"})
+	assertFields(t, "second John Smith", b.Org.User(t, id), map[string]any{"CommunityNickname": "john.smith1"})
 	if got := adjusted(t, logs, id, "deduplicated"); !contains(got, "CommunityNickname") {
 		t.Errorf("audit of the second John Smith lists deduplicated %v; want CommunityNickname", got)
 	}
@@ -139,10 +108,10 @@ func TestNicknamesNeverConflict(t *testing.T) {
 		t.Fatalf("deactivating jane.doe: %v", err)
 	}
 	doc = b.must(t, created, http.MethodPost, "/Users", simpleUser("jane.doe@acme.example.com", "Jane", "Doe"))
-	assertFields(t, "rehired Jane Doe", b.user(t, str(doc["id"])), map[string]any{"CommunityNickname": "jane.doe1"})
+	assertFields(t, "rehired Jane Doe", b.Org.User(t, str(doc["id"])), map[string]any{"CommunityNickname": "jane.doe1"})
 
 	// displayName filters and sorts read Name.
-	b.assertMatch(t, "/Users", `displayName eq "John Smith"`, nil, b.userByUsername(t, "john.smith@acme.example.com"), id)
+	b.assertMatch(t, "/Users", `displayName eq "John Smith"`, nil, b.Org.UserByUsername(t, "john.smith@acme.example.com"), id)
 	list := b.must(t, ok200, http.MethodGet, filterPath("/Users", `displayName sw "J"`, "sortBy=displayName", "sortOrder=descending"), nil)
 	var names []string
 	for _, r := range resources(t, list) {
@@ -156,7 +125,7 @@ func TestNicknamesNeverConflict(t *testing.T) {
 
 func TestConcurrentCreatesOfOneLocalPartAllSucceed(t *testing.T) {
 	t.Parallel()
-	b := startWith(t, appOptions("", bigSeed(50)))
+	b := startWith(t, harness.Options{Seats: 50})
 	b.warm(t)
 	const n = 8
 	ids := make([]string, n)
@@ -179,7 +148,7 @@ func TestConcurrentCreatesOfOneLocalPartAllSucceed(t *testing.T) {
 		if id == "" {
 			continue
 		}
-		nick := str(b.user(t, id)["CommunityNickname"])
+		nick := str(b.Org.User(t, id)["CommunityNickname"])
 		if rest, ok := strings.CutPrefix(nick, "sam.lee"); !ok || strings.Trim(rest, "0123456789") != "" || seen[nick] {
 			t.Errorf("CommunityNickname %q: want sam.lee with a numeric suffix, unique", nick)
 		}
@@ -203,14 +172,14 @@ users:
 		ids = append(ids, str(doc["id"]))
 	}
 	for i, want := range []string{"Ann Lee", "Ann Lee1", "Ann Lee2"} {
-		assertFields(t, "Ann Lee #"+strconv.Itoa(i+1), b.user(t, ids[i]), map[string]any{"CommunityNickname": want})
+		assertFields(t, "Ann Lee #"+strconv.Itoa(i+1), b.Org.User(t, ids[i]), map[string]any{"CommunityNickname": want})
 	}
 	// A rename into a taken nickname is de-duplicated too.
 	b.must(t, patched, http.MethodPatch, "/Users/"+ids[2], patch(op("replace", "displayName", "Ann Lee")))
-	assertFields(t, "renamed Ann Lee", b.user(t, ids[2]), map[string]any{"CommunityNickname": "Ann Lee3"})
+	assertFields(t, "renamed Ann Lee", b.Org.User(t, ids[2]), map[string]any{"CommunityNickname": "Ann Lee3"})
 	// Removing displayName derives the nickname again from userName, and answers with it.
 	doc := b.must(t, ok200, http.MethodPatch, "/Users/"+ids[1], patch(op("remove", "displayName", nil)))
-	assertFields(t, "Ann Lee after remove displayName", b.user(t, ids[1]), map[string]any{"CommunityNickname": "ann.lee2"})
+	assertFields(t, "Ann Lee after remove displayName", b.Org.User(t, ids[1]), map[string]any{"CommunityNickname": "ann.lee2"})
 	if got := str(doc["displayName"]); got != "ann.lee2" {
 		t.Errorf("PATCH remove displayName answered displayName %q; want the derived %q", got, "ann.lee2")
 	}
@@ -241,7 +210,7 @@ func TestPicklistValuesAreNormalised(t *testing.T) {
 			t.Errorf("POST %s = %d; want 201; body %v", tt.userName, status, doc)
 			continue
 		}
-		row := b.user(t, str(doc["id"]))
+		row := b.Org.User(t, str(doc["id"]))
 		for field, want := range tt.want {
 			if got := str(row[field]); !contains(want, got) {
 				t.Errorf("%s: %s = %q; want one of %q", tt.userName, field, got, want)
@@ -261,7 +230,7 @@ func TestPicklistValuesAreNormalised(t *testing.T) {
 		t.Fatalf("POST with unknown picklist values = %d; want 201; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertFields(t, "defaulted user", b.user(t, id), map[string]any{"LanguageLocaleKey": "en_US", "LocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles"})
+	assertFields(t, "defaulted user", b.Org.User(t, id), map[string]any{"LanguageLocaleKey": "en_US", "LocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles"})
 	if got := adjusted(t, logs, id, "defaulted"); len(got) != 3 {
 		t.Errorf("audit defaulted %v; want LanguageLocaleKey, LocaleSidKey, TimeZoneSidKey", got)
 	}
@@ -270,7 +239,7 @@ func TestPicklistValuesAreNormalised(t *testing.T) {
 	}
 	// An update too.
 	b.must(t, patched, http.MethodPatch, "/Users/"+id, patch(op("replace", "timezone", "Europe/Atlantis")))
-	assertFields(t, "defaulted on update", b.user(t, id), map[string]any{"TimeZoneSidKey": "America/Los_Angeles"})
+	assertFields(t, "defaulted on update", b.Org.User(t, id), map[string]any{"TimeZoneSidKey": "America/Los_Angeles"})
 }
 
 func TestStrictPicklistsRefuse(t *testing.T) {
@@ -288,7 +257,7 @@ func TestStrictPicklistsRefuse(t *testing.T) {
 	// A normalisable value is still taken.
 	body["timezone"] = "US/Pacific"
 	doc = b.must(t, created, http.MethodPost, "/Users", body)
-	assertFields(t, "strict user", b.user(t, str(doc["id"])), map[string]any{"TimeZoneSidKey": "America/Los_Angeles"})
+	assertFields(t, "strict user", b.Org.User(t, str(doc["id"])), map[string]any{"TimeZoneSidKey": "America/Los_Angeles"})
 }
 
 func TestManagersAreResolved(t *testing.T) {
@@ -301,8 +270,8 @@ func TestManagersAreResolved(t *testing.T) {
 
 	withManager := func(userName string, manager any) map[string]any {
 		u := simpleUser(userName, "E", "Mployee")
-		u["schemas"] = []any{userURN, enterpriseURN}
-		u[enterpriseURN] = map[string]any{"manager": manager}
+		u["schemas"] = []any{harness.UserURN, harness.EnterpriseURN}
+		u[harness.EnterpriseURN] = map[string]any{"manager": manager}
 		return u
 	}
 	tests := []struct {
@@ -326,12 +295,12 @@ func TestManagersAreResolved(t *testing.T) {
 			t.Errorf("%s: POST = %d; want 201; body %v", tt.name, status, doc)
 			continue
 		}
-		row := b.user(t, str(doc["id"]))
+		row := b.Org.User(t, str(doc["id"]))
 		if tt.want == nil {
 			if str(row["ManagerId"]) != "" {
 				t.Errorf("%s: ManagerId = %v; want unset", tt.name, row["ManagerId"])
 			}
-			if got := adjusted(t, logs, str(doc["id"]), "unresolved"); !contains(got, enterpriseURN+":manager") {
+			if got := adjusted(t, logs, str(doc["id"]), "unresolved"); !contains(got, harness.EnterpriseURN+":manager") {
 				t.Errorf("%s: audit unresolved %v; want the manager attribute", tt.name, got)
 			}
 		} else if !sameID(str(row["ManagerId"]), tt.want.(string)) {
@@ -348,21 +317,21 @@ func TestManagersAreResolved(t *testing.T) {
 	fedID := b.createUser(t, fed)
 	b.createUser(t, simpleUser("shared.name@acme.example.com", "Shared", "Name"))
 	doc := b.must(t, created, http.MethodPost, "/Users", withManager("prec@acme.example.com", map[string]any{"value": "shared.name@acme.example.com"}))
-	if row := b.user(t, str(doc["id"])); !sameID(str(row["ManagerId"]), fedID) {
+	if row := b.Org.User(t, str(doc["id"])); !sameID(str(row["ManagerId"]), fedID) {
 		t.Errorf("manager by a value that is one user's FederationIdentifier and another's Username: ManagerId = %v; want the FederationIdentifier holder %s", row["ManagerId"], fedID)
 	}
 
 	// An unresolved manager on update leaves ManagerId as it is (Entra's legacy PATCH forms).
 	id := b.createUser(t, withManager("report@acme.example.com", map[string]any{"value": bossID}))
-	status, doc := b.within(t, 2, http.MethodPatch, "/Users/"+id, patch(op("Replace", enterpriseURN+":manager", "someone-else@elsewhere.example")))
+	status, doc := b.within(t, 2, http.MethodPatch, "/Users/"+id, patch(op("Replace", harness.EnterpriseURN+":manager", "someone-else@elsewhere.example")))
 	if status != http.StatusOK && status != http.StatusNoContent {
 		t.Fatalf("PATCH unresolved manager = %d; body %v", status, doc)
 	}
-	if row := b.user(t, id); !sameID(str(row["ManagerId"]), bossID) {
+	if row := b.Org.User(t, id); !sameID(str(row["ManagerId"]), bossID) {
 		t.Errorf("ManagerId after an unresolved PATCH = %v; want unchanged %s", row["ManagerId"], bossID)
 	}
-	b.within(t, 1, http.MethodPatch, "/Users/"+id, patch(op("Remove", enterpriseURN+":manager", nil)))
-	if row := b.user(t, id); str(row["ManagerId"]) != "" {
+	b.within(t, 1, http.MethodPatch, "/Users/"+id, patch(op("Remove", harness.EnterpriseURN+":manager", nil)))
+	if row := b.Org.User(t, id); str(row["ManagerId"]) != "" {
 		t.Errorf("ManagerId after Remove = %v; want unset", row["ManagerId"])
 	}
 }
@@ -376,14 +345,14 @@ func TestLengthsAndDerivedFields(t *testing.T) {
 	u := simpleUser("chris@acme.example.com", "Christopher", "Long")
 	u["nickName"] = "Christopher"
 	u["title"] = long
-	u["schemas"] = []any{userURN, enterpriseURN}
-	u[enterpriseURN] = map[string]any{"department": long}
+	u["schemas"] = []any{harness.UserURN, harness.EnterpriseURN}
+	u[harness.EnterpriseURN] = map[string]any{"department": long}
 	status, doc := b.within(t, 1, http.MethodPost, "/Users", u)
 	if status != http.StatusCreated {
 		t.Fatalf("POST long soft values = %d; body %v", status, doc)
 	}
 	id := str(doc["id"])
-	assertFields(t, "truncated", b.user(t, id), map[string]any{"Alias": "Christop", "Title": strings.Repeat("Ω", 80), "Department": strings.Repeat("Ω", 80)})
+	assertFields(t, "truncated", b.Org.User(t, id), map[string]any{"Alias": "Christop", "Title": strings.Repeat("Ω", 80), "Department": strings.Repeat("Ω", 80)})
 	if got := adjusted(t, logs, id, "truncated"); len(got) != 3 {
 		t.Errorf("audit truncated %v; want Alias, Department, Title", got)
 	}
@@ -403,18 +372,18 @@ func TestLengthsAndDerivedFields(t *testing.T) {
 	}
 
 	// No familyName: displayName's last word, else userName's local part.
-	room := map[string]any{"schemas": []any{userURN}, "userName": "room.4b@acme.example.com", "displayName": "Meeting Room 4B"}
+	room := map[string]any{"schemas": []any{harness.UserURN}, "userName": "room.4b@acme.example.com", "displayName": "Meeting Room 4B"}
 	doc = b.must(t, created, http.MethodPost, "/Users", room)
-	assertFields(t, "meeting room", b.user(t, str(doc["id"])), map[string]any{"LastName": "4B", "Email": "room.4b@acme.example.com"})
-	svc := map[string]any{"schemas": []any{userURN}, "userName": "svc-backup@acme.example.com"}
+	assertFields(t, "meeting room", b.Org.User(t, str(doc["id"])), map[string]any{"LastName": "4B", "Email": "room.4b@acme.example.com"})
+	svc := map[string]any{"schemas": []any{harness.UserURN}, "userName": "svc-backup@acme.example.com"}
 	doc = b.must(t, created, http.MethodPost, "/Users", svc)
 	svcID := str(doc["id"])
-	assertFields(t, "service account", b.user(t, svcID), map[string]any{"LastName": "svc-backup"})
+	assertFields(t, "service account", b.Org.User(t, svcID), map[string]any{"LastName": "svc-backup"})
 
 	// A PUT without emails (nor familyName) keeps Email and LastName.
 	b.runUserSteps(t, svcID, []userStep{{
 		name: "PUT without emails", method: http.MethodPut,
-		body: map[string]any{"schemas": []any{userURN}, "userName": "svc-backup@acme.example.com", "title": "Robot"},
+		body: map[string]any{"schemas": []any{harness.UserURN}, "userName": "svc-backup@acme.example.com", "title": "Robot"},
 		want: map[string]any{"Email": "svc-backup@acme.example.com", "LastName": "svc-backup", "Title": "Robot"},
 	}})
 }
@@ -427,7 +396,7 @@ users:
     - {scim: name.familyName, required: true}
 `)
 	b.warm(t)
-	status, doc := b.do(t, http.MethodPost, "/Users", map[string]any{"schemas": []any{userURN}, "userName": "x@acme.example.com", "displayName": "X Y"})
+	status, doc := b.do(t, http.MethodPost, "/Users", map[string]any{"schemas": []any{harness.UserURN}, "userName": "x@acme.example.com", "displayName": "X Y"})
 	assertError(t, "POST without familyName (required: true)", status, doc, http.StatusBadRequest, "invalidValue", "familyName")
 }
 
@@ -441,7 +410,7 @@ func TestOneFieldTwoAttributes(t *testing.T) {
 
 	// GET-modify-PUT: the echoed extension alias is unchanged, the new nickName wins.
 	doc := b.must(t, ok200, http.MethodGet, "/Users/"+id, nil)
-	if ext, _ := doc[salesforceURN].(map[string]any); str(ext["alias"]) != "gina" {
+	if ext, _ := doc[harness.SalesforceURN].(map[string]any); str(ext["alias"]) != "gina" {
 		t.Fatalf("GET echoes alias %v; want gina", ext["alias"])
 	}
 	doc["nickName"] = "gg"
@@ -449,20 +418,20 @@ func TestOneFieldTwoAttributes(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("GET-modify-PUT = %d; body %v", status, got)
 	}
-	assertFields(t, "after GET-modify-PUT of nickName", b.user(t, id), map[string]any{"Alias": "gg"})
+	assertFields(t, "after GET-modify-PUT of nickName", b.Org.User(t, id), map[string]any{"Alias": "gg"})
 	if got["nickName"] != "gg" {
 		t.Errorf("PUT answered nickName %v; want gg", got["nickName"])
 	}
 
 	// Both changed, to different values: a 400 naming both, nothing written.
 	doc["nickName"] = "one"
-	doc[salesforceURN].(map[string]any)["alias"] = "two"
+	doc[harness.SalesforceURN].(map[string]any)["alias"] = "two"
 	status, got = b.do(t, http.MethodPut, "/Users/"+id, doc)
 	assertError(t, "PUT with nickName and alias disagreeing", status, got, http.StatusBadRequest, "invalidValue", "nickName")
 	if !strings.Contains(str(got["detail"]), "alias") {
 		t.Errorf("detail %q does not name alias", got["detail"])
 	}
-	assertFields(t, "after the refused PUT", b.user(t, id), map[string]any{"Alias": "gg"})
+	assertFields(t, "after the refused PUT", b.Org.User(t, id), map[string]any{"Alias": "gg"})
 }
 
 func TestRemovingDerivedAttributesDerivesThemAgain(t *testing.T) {
@@ -478,7 +447,7 @@ func TestRemovingDerivedAttributesDerivesThemAgain(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("PATCH remove nickName = %d; body %v", status, doc)
 	}
-	assertFields(t, "after remove nickName", b.user(t, id), map[string]any{"Alias": "ghopper"})
+	assertFields(t, "after remove nickName", b.Org.User(t, id), map[string]any{"Alias": "ghopper"})
 	if doc["nickName"] != "ghopper" {
 		t.Errorf("PATCH remove nickName answered nickName %v; want the derived ghopper", doc["nickName"])
 	}
@@ -521,7 +490,7 @@ func TestInvisibleCharactersAreRefused(t *testing.T) {
 		body := simpleUser("script"+strconv.Itoa(i)+"@acme.example.com", n[0], n[1])
 		body["displayName"] = n[0] + " " + n[1]
 		doc := b.must(t, created, http.MethodPost, "/Users", body)
-		assertFields(t, n[0], b.user(t, str(doc["id"])), map[string]any{"FirstName": n[0], "LastName": n[1]})
+		assertFields(t, n[0], b.Org.User(t, str(doc["id"])), map[string]any{"FirstName": n[0], "LastName": n[1]})
 	}
 }
 
@@ -538,5 +507,5 @@ func TestResourcePathsIgnoreCaseAndTrailingSlash(t *testing.T) {
 		}
 	}
 	b.must(t, patched, http.MethodPatch, "/users/"+id+"/", patch(op("replace", "title", "Slash")))
-	assertFields(t, "after PATCH through /users/{id}/", b.user(t, id), map[string]any{"Title": "Slash"})
+	assertFields(t, "after PATCH through /users/{id}/", b.Org.User(t, id), map[string]any{"Title": "Slash"})
 }

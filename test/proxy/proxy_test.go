@@ -3,15 +3,12 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +20,7 @@ import (
 	"time"
 
 	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 const token = "proxy-test-token-0123456789abcdef"
@@ -76,6 +73,7 @@ func waitHealthy(t *testing.T, url string) {
 // stack is nginx in front of two replicas in front of one emulator.
 type stack struct {
 	url      string // nginx root
+	scim     *harness.Client
 	replicas []string
 }
 
@@ -84,6 +82,7 @@ func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 	nginxPath(t) // skip before starting anything when nginx is absent
 	np := freePort(t)
 	st := &stack{url: fmt.Sprintf("http://127.0.0.1:%d", np), replicas: startReplicas(t, bridgeYAML(np))}
+	st.scim = &harness.Client{BaseURL: st.url + "/scim/v2", Token: token}
 	var upstream strings.Builder
 	for _, r := range st.replicas {
 		fmt.Fprintf(&upstream, "    server %s;\n", strings.TrimPrefix(r, "http://"))
@@ -109,15 +108,10 @@ func startStack(t *testing.T, bridgeYAML func(nginxPort int) string) *stack {
 // their root URLs.
 func startReplicas(t *testing.T, extraYAML string) []string {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{ClientID: "proxy-client", ClientSecret: "proxy-secret", RefreshToken: "5Aep-proxy-refresh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	emuSrv := httptest.NewServer(emu.Handler())
-	t.Cleanup(emuSrv.Close)
+	emu := harness.StartEmulator(t, harness.EmulatorOptions{ClientID: "proxy-client", ClientSecret: "proxy-secret", RefreshToken: "5Aep-proxy-refresh"})
 
 	cfgFile := filepath.Join(t.TempDir(), "bridge.yaml")
-	yaml := fmt.Sprintf("salesforce:\n  url: %s\n  client_id: proxy-client\n", emuSrv.URL) + extraYAML
+	yaml := fmt.Sprintf("salesforce:\n  url: %s\n  client_id: proxy-client\n", emu.URL) + extraYAML
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -207,29 +201,15 @@ http {
 	}
 }
 
-func do(t *testing.T, method, url string, body any) (*http.Response, map[string]any) {
+// do sends one SCIM request through nginx; path is under /scim/v2. The answer must be empty or a
+// JSON object.
+func (st *stack) do(t *testing.T, method, path string, body any) (harness.Response, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	resp := st.scim.Do(t, method, path, body)
+	if resp.DecodeErr != nil {
+		t.Fatalf("%s %s: body is not JSON: %q", method, path, resp.Raw)
 	}
-	req, _ := http.NewRequest(method, url, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
-		}
-	}
-	return resp, out
+	return resp, resp.Doc
 }
 
 func newUser(userName string) map[string]any {
@@ -262,9 +242,9 @@ func requestsServed(t *testing.T, replica, resource string) int {
 func TestPublicURLBehindNginxWithTwoReplicas(t *testing.T) {
 	st := startStack(t, func(int) string { return "public_url: https://scim.example.com\n" })
 
-	resp, body := do(t, http.MethodPost, st.url+"/scim/v2/Users", newUser("grace@example.com"))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.StatusCode, body)
+	resp, body := st.do(t, http.MethodPost, "/Users", newUser("grace@example.com"))
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.Status, body)
 	}
 	id, _ := body["id"].(string)
 	want := "https://scim.example.com/scim/v2/Users/" + id
@@ -277,9 +257,9 @@ func TestPublicURLBehindNginxWithTwoReplicas(t *testing.T) {
 
 	// nginx balances round-robin: every replica reads the user the other one created.
 	for i := 0; i < 6; i++ {
-		resp, got := do(t, http.MethodGet, st.url+"/scim/v2/Users/"+id, nil)
-		if resp.StatusCode != http.StatusOK || got["userName"] != "grace@example.com" {
-			t.Fatalf("GET %d through nginx = %d %v", i, resp.StatusCode, got)
+		resp, got := st.do(t, http.MethodGet, "/Users/"+id, nil)
+		if resp.Status != http.StatusOK || got["userName"] != "grace@example.com" {
+			t.Fatalf("GET %d through nginx = %d %v", i, resp.Status, got)
 		}
 	}
 	for _, r := range st.replicas {
@@ -292,17 +272,17 @@ func TestPublicURLBehindNginxWithTwoReplicas(t *testing.T) {
 func TestForwardedHeadersBehindNginx(t *testing.T) {
 	st := startStack(t, func(int) string { return "trust_proxy_headers: true\n" })
 
-	resp, body := do(t, http.MethodPost, st.url+"/scim/v2/Users", newUser("ada@example.com"))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.StatusCode, body)
+	resp, body := st.do(t, http.MethodPost, "/Users", newUser("ada@example.com"))
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("POST /Users through nginx = %d %v; want 201", resp.Status, body)
 	}
 	id, _ := body["id"].(string)
 	want := "https://scim.example.test/scim/v2/Users/" + id
 	if got := resp.Header.Get("Location"); got != want {
 		t.Errorf("Location = %q; want %q (from X-Forwarded-Proto/Host)", got, want)
 	}
-	resp, got := do(t, http.MethodGet, st.url+"/scim/v2/Users?filter="+strings.ReplaceAll(`userName eq "ada@example.com"`, " ", "%20"), nil)
-	if resp.StatusCode != http.StatusOK || got["totalResults"] != float64(1) {
-		t.Fatalf("filter through nginx = %d %v; want one result", resp.StatusCode, got)
+	resp, got := st.do(t, http.MethodGet, "/Users?filter="+strings.ReplaceAll(`userName eq "ada@example.com"`, " ", "%20"), nil)
+	if resp.Status != http.StatusOK || got["totalResults"] != float64(1) {
+		t.Fatalf("filter through nginx = %d %v; want one result", resp.Status, got)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // Two replicas split a mass deactivation (alternating, as a load balancer would): together they
@@ -21,24 +23,24 @@ func TestReplicasShareTheDeprovisionBrake(t *testing.T) {
 	done := 0
 	for i, id := range ids {
 		r := f.replicas[i%2]
-		var ans answer
+		var ans harness.Response
 		if i%2 == 0 {
 			ans = r.do(t, "PATCH", "/Users/"+id, patchOp("replace", "active", false))
 		} else {
 			ans = r.do(t, "DELETE", "/Users/"+id, nil)
 		}
 		switch {
-		case ans.status/100 == 2:
+		case ans.Status/100 == 2:
 			done++
-		case ans.status == 503:
-			if ans.header.Get("Retry-After") == "" || !strings.Contains(ans.raw, "provisioning.deprovision_limit") {
-				t.Errorf("%s: refusal = %d %v %s; want Retry-After and a detail naming the setting", r.name, ans.status, ans.header, ans.raw)
+		case ans.Status == 503:
+			if ans.Header.Get("Retry-After") == "" || !strings.Contains(string(ans.Raw), "provisioning.deprovision_limit") {
+				t.Errorf("%s: refusal = %d %v %s; want Retry-After and a detail naming the setting", r.name, ans.Status, ans.Header, ans.Raw)
 			}
-			if got := r.do(t, "GET", "/Users/"+id, nil); got.body["active"] != true {
-				t.Errorf("user %d is active=%v after a refused deprovisioning; want true", i, got.body["active"])
+			if got := r.do(t, "GET", "/Users/"+id, nil); got.Doc["active"] != true {
+				t.Errorf("user %d is active=%v after a refused deprovisioning; want true", i, got.Doc["active"])
 			}
 		default:
-			t.Fatalf("%s: deprovisioning user %d = %d %s", r.name, i, ans.status, ans.raw)
+			t.Fatalf("%s: deprovisioning user %d = %d %s", r.name, i, ans.Status, ans.Raw)
 		}
 	}
 	if done != max {
@@ -53,10 +55,10 @@ func TestReplicasShareTheDeprovisionBrake(t *testing.T) {
 		}
 	}
 	// Reactivation and attribute updates go on.
-	if ans := b.do(t, "PATCH", "/Users/"+ids[0], patchOp("replace", "active", true)); ans.status != 200 {
-		t.Errorf("reactivation while braked = %d %s", ans.status, ans.raw)
+	if ans := b.do(t, "PATCH", "/Users/"+ids[0], patchOp("replace", "active", true)); ans.Status != 200 {
+		t.Errorf("reactivation while braked = %d %s", ans.Status, ans.Raw)
 	}
-	if ans := a.do(t, "PATCH", "/Users/"+ids[len(ids)-1], patchOp("replace", "title", "Kept")); ans.status != 200 {
-		t.Errorf("attribute update while braked = %d %s", ans.status, ans.raw)
+	if ans := a.do(t, "PATCH", "/Users/"+ids[len(ids)-1], patchOp("replace", "title", "Kept")); ans.Status != 200 {
+		t.Errorf("attribute update while braked = %d %s", ans.Status, ans.Raw)
 	}
 }

@@ -8,13 +8,11 @@ package replicas
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -27,6 +25,7 @@ import (
 
 	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // replicaArgsEnv, when set, makes the test binary run "scim-bridge" with these arguments (a JSON
@@ -62,8 +61,7 @@ const (
 
 // fleet is one emulator and the bridge processes in front of it.
 type fleet struct {
-	emu      *emulator.Emulator
-	sfURL    string
+	emu      *harness.Emulator
 	dir      string // holds the config and the shared token_file
 	replicas []*replica
 }
@@ -72,25 +70,9 @@ type fleet struct {
 type replica struct {
 	name string
 	url  string // http://127.0.0.1:port
+	scim *harness.Client
 	cmd  *exec.Cmd
-	logs *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *harness.Logs
 }
 
 // startFleet starts an emulator (configured by emu) and n bridge processes sharing one config file
@@ -104,29 +86,11 @@ func startFleet(t *testing.T, n int, emu func(*emulator.Config), extraYAML strin
 // faults the test decides per request.
 func startFleetWith(t *testing.T, n int, emu func(*emulator.Config), extraYAML string, wrap func(*emulator.Emulator, http.Handler) http.Handler) *fleet {
 	t.Helper()
-	seed := emulator.DefaultSeed()
-	for i := range seed.Licenses {
-		seed.Licenses[i].TotalLicenses = 2000
-	}
-	profile, err := emulator.ProfileFromEnv(os.Getenv) // .ci/run runs these tests under both profiles
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := emulator.Config{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken, APILimit: 1_000_000, Seed: seed, Profile: profile}
-	if emu != nil {
-		emu(&cfg)
-	}
-	e, err := emulator.New(cfg)
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	var h http.Handler = e.Handler()
-	if wrap != nil {
-		h = wrap(e, h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	f := &fleet{emu: e, sfURL: srv.URL, dir: t.TempDir()}
+	e := harness.StartEmulator(t, harness.EmulatorOptions{
+		ClientID: clientID, ClientSecret: clientSecret, RefreshToken: refreshToken,
+		Seats: 2000, APILimit: 1_000_000, Emulator: emu, Wrap: wrap,
+	})
+	f := &fleet{emu: e, dir: t.TempDir()}
 	config := filepath.Join(f.dir, "bridge.yaml")
 	yaml := fmt.Sprintf(`auth:
   tokens: [{name: idp, token: %q}]
@@ -136,7 +100,7 @@ salesforce:
   client_secret: %s
   refresh_token: %s
   token_file: %s
-`, bearer, srv.URL, clientID, clientSecret, refreshToken, filepath.Join(f.dir, "sf-refresh-token")) + extraYAML
+`, bearer, e.URL, clientID, clientSecret, refreshToken, filepath.Join(f.dir, "sf-refresh-token")) + extraYAML
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +135,7 @@ func startReplica(t *testing.T, name, config string) (*replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &replica{name: name, cmd: cmd, logs: &lockedBuffer{}}
+	r := &replica{name: name, cmd: cmd, logs: &harness.Logs{}}
 	cmd.Stderr = r.logs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
@@ -208,6 +172,7 @@ func startReplica(t *testing.T, name, config string) (*replica, error) {
 	select {
 	case a := <-addr:
 		r.url = "http://" + a
+		r.scim = &harness.Client{BaseURL: r.url + "/scim/v2", Token: bearer, HTTP: client}
 		return r, nil
 	case <-time.After(60 * time.Second):
 		return nil, fmt.Errorf("%s did not start serving within 60s:\n%s", name, tail(r.logs.String(), 40))
@@ -224,42 +189,15 @@ func tail(s string, lines int) string {
 
 var client = &http.Client{Timeout: 60 * time.Second}
 
-// answer is one SCIM response.
-type answer struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    string
-}
-
-// do sends one SCIM request with the bearer token; path is relative to /scim/v2.
-func (r *replica) do(t testing.TB, method, path string, body any) answer {
+// do sends one SCIM request with the bearer token; path is relative to /scim/v2. A request that
+// gets no answer is an error of the test and answers status 0 (callers may run in goroutines).
+func (r *replica) do(t testing.TB, method, path string, body any) harness.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, r.url+"/scim/v2"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := client.Do(req)
+	a, err := r.scim.Send(harness.Request{Method: method, Path: path, Body: harness.Body(t, body)})
 	if err != nil {
 		t.Errorf("%s: %s %s: %v", r.name, method, path, err)
-		return answer{}
+		return harness.Response{}
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &a.body)
 	return a
 }
 
@@ -273,9 +211,9 @@ func (r *replica) createUser(t testing.TB, userName string) string {
 		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
 		"active":   true,
 	})
-	id, _ := a.body["id"].(string)
-	if a.status != http.StatusCreated || id == "" {
-		t.Fatalf("%s: POST /Users %s = %d %s", r.name, userName, a.status, a.raw)
+	id, _ := a.Doc["id"].(string)
+	if a.Status != http.StatusCreated || id == "" {
+		t.Fatalf("%s: POST /Users %s = %d %s", r.name, userName, a.Status, a.Raw)
 	}
 	return id
 }
@@ -283,19 +221,8 @@ func (r *replica) createUser(t testing.TB, userName string) string {
 // metric returns the value of an unlabelled metric on r's /metrics, -1 when absent.
 func (r *replica) metric(t testing.TB, name string) float64 {
 	t.Helper()
-	resp, err := client.Get(r.url + "/metrics")
-	if err != nil {
-		t.Fatalf("%s: GET /metrics: %v", r.name, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			var f float64
-			if _, err := fmt.Sscan(v, &f); err == nil {
-				return f
-			}
-		}
+	if v, ok := harness.Metric(t, r.url, name); ok {
+		return v
 	}
 	return -1
 }

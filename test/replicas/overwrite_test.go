@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // With permission_sets: overwrite, two replicas receive concurrent complete replaces of one group
@@ -16,9 +18,9 @@ func TestReplicasAgreeOnConcurrentOverwriteReplaces(t *testing.T) {
 	f := startFleet(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n")
 	a, b := f.replicas[0], f.replicas[1]
 	list := a.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.body["Resources"].([]any)
+	resources, _ := list.Doc["Resources"].([]any)
 	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s; want the Analytics Viewer group", list.status, list.raw)
+		t.Fatalf("GET /Groups?filter = %d %s; want the Analytics Viewer group", list.Status, list.Raw)
 	}
 	gid := resources[0].(map[string]any)["id"].(string)
 	var users []string
@@ -37,7 +39,7 @@ func TestReplicasAgreeOnConcurrentOverwriteReplaces(t *testing.T) {
 		first := []string{users[round%6], users[(round+1)%6], users[(round+2)%6]}
 		second := []string{users[(round+2)%6], users[(round+3)%6], users[(round+4)%6]}
 		var wg sync.WaitGroup
-		answers := make([]answer, 2)
+		answers := make([]harness.Response, 2)
 		wg.Go(func() {
 			answers[0] = a.do(t, "PUT", "/Groups/"+gid, map[string]any{
 				"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
@@ -46,8 +48,8 @@ func TestReplicasAgreeOnConcurrentOverwriteReplaces(t *testing.T) {
 		wg.Go(func() { answers[1] = b.do(t, "PATCH", "/Groups/"+gid, patchOp("replace", "members", values(second))) })
 		wg.Wait()
 		for i, ans := range answers {
-			if ans.status/100 != 2 {
-				t.Fatalf("round %d: %s = %d %s", round, f.replicas[i].name, ans.status, ans.raw)
+			if ans.Status/100 != 2 {
+				t.Fatalf("round %d: %s = %d %s", round, f.replicas[i].name, ans.Status, ans.Raw)
 			}
 		}
 		var got []string

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // soakOpsEnv scales TestFaultedReplicasLoseNothing: the number of SCIM operations (default 240,
@@ -78,9 +79,9 @@ func TestFaultedReplicasLoseNothing(t *testing.T) {
 	c := &chaos{rate: 0.2}
 	f := startFleetWith(t, 2, nil, "provisioning:\n  deprovision_limit: {max: 1000000, window: 1h}\n", c.wrap)
 	list := f.replicas[0].do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.body["Resources"].([]any)
+	resources, _ := list.Doc["Resources"].([]any)
 	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s", list.status, list.raw)
+		t.Fatalf("GET /Groups?filter = %d %s", list.Status, list.Raw)
 	}
 	gid := resources[0].(map[string]any)["id"].(string)
 
@@ -88,15 +89,15 @@ func TestFaultedReplicasLoseNothing(t *testing.T) {
 	start := time.Now()
 	var requests, retried atomic.Int64
 	// send repeats one request, to either replica, until the answer is definite (not 5xx or 429).
-	send := func(t *testing.T, method, path string, body any) answer {
+	send := func(t *testing.T, method, path string, body any) harness.Response {
 		for attempt := 1; ; attempt++ {
 			requests.Add(1)
 			a := f.replicas[rand.IntN(len(f.replicas))].do(t, method, path, body)
-			if a.status != 0 && a.status < 500 && a.status != http.StatusTooManyRequests {
+			if a.Status != 0 && a.Status < 500 && a.Status != http.StatusTooManyRequests {
 				return a
 			}
 			if attempt == 50 {
-				t.Errorf("%s %s still failing after %d attempts: %d %s", method, path, attempt, a.status, a.raw)
+				t.Errorf("%s %s still failing after %d attempts: %d %s", method, path, attempt, a.Status, a.Raw)
 				return a
 			}
 			retried.Add(1)
@@ -122,43 +123,43 @@ func TestFaultedReplicasLoseNothing(t *testing.T) {
 						"name":   map[string]any{"givenName": "Soak", "familyName": "Test"},
 						"emails": []any{map[string]any{"value": u.userName, "type": "work", "primary": true}},
 					})
-					switch a.status {
+					switch a.Status {
 					case http.StatusCreated:
-						u.id, _ = a.body["id"].(string)
+						u.id, _ = a.Doc["id"].(string)
 					case http.StatusConflict: // an earlier attempt was created; its answer was lost
 						found := send(t, "GET", "/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq %q`, u.userName)), nil)
-						if rs, _ := found.body["Resources"].([]any); len(rs) == 1 {
+						if rs, _ := found.Doc["Resources"].([]any); len(rs) == 1 {
 							u.id, _ = rs[0].(map[string]any)["id"].(string)
 						}
 					}
 					if u.id == "" {
-						t.Errorf("creating %s: %d %s", u.userName, a.status, a.raw)
+						t.Errorf("creating %s: %d %s", u.userName, a.Status, a.Raw)
 						return
 					}
 				case n%4 == 0:
 					title := fmt.Sprintf("t%d-%d", w, n)
-					if a := send(t, "PATCH", "/Users/"+u.id, patchOp("replace", "title", title)); a.status/100 == 2 {
+					if a := send(t, "PATCH", "/Users/"+u.id, patchOp("replace", "title", title)); a.Status/100 == 2 {
 						u.title = title
 					} else {
-						t.Errorf("PATCH title: %d %s", a.status, a.raw)
+						t.Errorf("PATCH title: %d %s", a.Status, a.Raw)
 					}
 				case n%4 == 1:
-					if a := send(t, "PATCH", "/Users/"+u.id, patchOp("replace", "active", !u.active)); a.status/100 == 2 {
+					if a := send(t, "PATCH", "/Users/"+u.id, patchOp("replace", "active", !u.active)); a.Status/100 == 2 {
 						u.active = !u.active
 					} else {
-						t.Errorf("PATCH active: %d %s", a.status, a.raw)
+						t.Errorf("PATCH active: %d %s", a.Status, a.Raw)
 					}
 				case n%4 == 2:
-					var a answer
+					var a harness.Response
 					if u.member {
 						a = send(t, "PATCH", "/Groups/"+gid, patchOp("remove", fmt.Sprintf("members[value eq %q]", u.id), nil))
 					} else {
 						a = send(t, "PATCH", "/Groups/"+gid, patchOp("add", "members", []any{map[string]any{"value": u.id}}))
 					}
-					if a.status/100 == 2 {
+					if a.Status/100 == 2 {
 						u.member = !u.member
 					} else {
-						t.Errorf("PATCH members: %d %s", a.status, a.raw)
+						t.Errorf("PATCH members: %d %s", a.Status, a.Raw)
 					}
 				default:
 					a := send(t, "GET", "/Users/"+u.id, nil)
@@ -220,20 +221,20 @@ func TestFaultedReplicasLoseNothing(t *testing.T) {
 }
 
 // checkRead compares a user read during the run with the IdP's last successful writes.
-func checkRead(t *testing.T, u *soakUser, gid string, a answer) {
+func checkRead(t *testing.T, u *soakUser, gid string, a harness.Response) {
 	t.Helper()
-	if a.status != http.StatusOK {
-		t.Errorf("GET %s: %d %s", u.userName, a.status, a.raw)
+	if a.Status != http.StatusOK {
+		t.Errorf("GET %s: %d %s", u.userName, a.Status, a.Raw)
 		return
 	}
-	if title, _ := a.body["title"].(string); title != u.title {
+	if title, _ := a.Doc["title"].(string); title != u.title {
 		t.Errorf("GET %s: title %q; want the last written %q", u.userName, title, u.title)
 	}
-	if a.body["active"] != u.active {
-		t.Errorf("GET %s: active %v; want %v", u.userName, a.body["active"], u.active)
+	if a.Doc["active"] != u.active {
+		t.Errorf("GET %s: active %v; want %v", u.userName, a.Doc["active"], u.active)
 	}
 	member := false
-	groups, _ := a.body["groups"].([]any)
+	groups, _ := a.Doc["groups"].([]any)
 	for _, g := range groups {
 		if m, _ := g.(map[string]any); m["value"] == gid {
 			member = true
@@ -253,9 +254,9 @@ func TestFaultedReplicasReplaceGroupsExactly(t *testing.T) {
 	f := startFleetWith(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n", c.wrap)
 	a, b := f.replicas[0], f.replicas[1]
 	list := a.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.body["Resources"].([]any)
+	resources, _ := list.Doc["Resources"].([]any)
 	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s", list.status, list.raw)
+		t.Fatalf("GET /Groups?filter = %d %s", list.Status, list.Raw)
 	}
 	gid := resources[0].(map[string]any)["id"].(string)
 	var users []string
@@ -273,11 +274,11 @@ func TestFaultedReplicasReplaceGroupsExactly(t *testing.T) {
 	until := func(r *replica, method, path string, body any) {
 		for attempt := 1; ; attempt++ {
 			ans := r.do(t, method, path, body)
-			if ans.status/100 == 2 {
+			if ans.Status/100 == 2 {
 				return
 			}
-			if (ans.status != 0 && ans.status < 500 && ans.status != http.StatusTooManyRequests) || attempt == 50 {
-				t.Errorf("%s %s %s = %d %s", r.name, method, path, ans.status, ans.raw)
+			if (ans.Status != 0 && ans.Status < 500 && ans.Status != http.StatusTooManyRequests) || attempt == 50 {
+				t.Errorf("%s %s %s = %d %s", r.name, method, path, ans.Status, ans.Raw)
 				return
 			}
 		}

@@ -28,9 +28,9 @@ func TestReplicasShareARotatingRefreshToken(t *testing.T) {
 					if i%2 == 1 {
 						path = "/Groups?count=1&excludedAttributes=members"
 					}
-					if a := r.do(t, "GET", path, nil); a.status/100 != 2 {
+					if a := r.do(t, "GET", path, nil); a.Status/100 != 2 {
 						mu.Lock()
-						failures = append(failures, fmt.Sprintf("%s GET %s = %d %s", r.name, path, a.status, a.raw))
+						failures = append(failures, fmt.Sprintf("%s GET %s = %d %s", r.name, path, a.Status, a.Raw))
 						mu.Unlock()
 					}
 				})

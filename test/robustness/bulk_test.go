@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 func bulkBody(ops ...map[string]any) map[string]any {
@@ -14,7 +16,7 @@ func bulkBody(ops ...map[string]any) map[string]any {
 	for i, o := range ops {
 		list[i] = o
 	}
-	return map[string]any{"schemas": []any{bulkURN}, "Operations": list}
+	return map[string]any{"schemas": []any{harness.BulkURN}, "Operations": list}
 }
 
 // TestBulkRejectsJunkRequests sends malformed Bulk envelopes: each is a SCIM 4xx.
@@ -31,7 +33,7 @@ func TestBulkRejectsJunkRequests(t *testing.T) {
 		want expect
 	}{
 		{"malformed JSON", func(m string) any {
-			return `{"schemas":["` + bulkURN + `"],"Operations":[{"method":"POST","data":"` + m
+			return `{"schemas":["` + harness.BulkURN + `"],"Operations":[{"method":"POST","data":"` + m
 		}, bad400},
 		{"empty body", func(string) any { return "" }, bad400},
 		{"trailing garbage", func(m string) any {
@@ -39,14 +41,14 @@ func TestBulkRejectsJunkRequests(t *testing.T) {
 			return string(raw) + "{"
 		}, bad400},
 		{"an array", func(string) any { return []any{} }, bad400},
-		{"Operations missing", func(string) any { return map[string]any{"schemas": []any{bulkURN}} }, bad400},
+		{"Operations missing", func(string) any { return map[string]any{"schemas": []any{harness.BulkURN}} }, bad400},
 		{"Operations empty", func(string) any { return bulkBody() }, bad400},
 		{"Operations an object", func(string) any {
-			return map[string]any{"schemas": []any{bulkURN}, "Operations": map[string]any{"method": "DELETE"}}
+			return map[string]any{"schemas": []any{harness.BulkURN}, "Operations": map[string]any{"method": "DELETE"}}
 		}, bad400},
-		{"Operations numbers", func(string) any { return map[string]any{"schemas": []any{bulkURN}, "Operations": []any{1, 2}} }, bad400},
+		{"Operations numbers", func(string) any { return map[string]any{"schemas": []any{harness.BulkURN}, "Operations": []any{1, 2}} }, bad400},
 		{"wrong schema", func(string) any {
-			return map[string]any{"schemas": []any{userURN}, "Operations": []any{map[string]any{"method": "DELETE", "path": "/Users/x"}}}
+			return map[string]any{"schemas": []any{harness.UserURN}, "Operations": []any{map[string]any{"method": "DELETE", "path": "/Users/x"}}}
 		}, bad400},
 		{"failOnErrors a string", func(string) any {
 			body := bulkBody(map[string]any{"method": "DELETE", "path": "/Users/x"})
@@ -60,7 +62,7 @@ func TestBulkRejectsJunkRequests(t *testing.T) {
 		}, bad400},
 		{"101 operations", func(string) any { return bulkBody(tooMany...) }, expect{status: []int{http.StatusRequestEntityTooLarge}}},
 		{"method a number", func(string) any {
-			return map[string]any{"schemas": []any{bulkURN}, "Operations": []any{map[string]any{"method": 5, "path": "/Users"}}}
+			return map[string]any{"schemas": []any{harness.BulkURN}, "Operations": []any{map[string]any{"method": 5, "path": "/Users"}}}
 		}, bad400},
 	}
 	for _, tc := range cases {
@@ -69,8 +71,8 @@ func TestBulkRejectsJunkRequests(t *testing.T) {
 			m := b.marker("b")
 			resp := b.do(t, http.MethodPost, "/Bulk", tc.body(m))
 			b.check(t, "POST /Bulk ("+tc.name+")", resp, tc.want)
-			if ids := b.usersWith(m); len(ids) > 0 {
-				t.Errorf("POST /Bulk (%s) = %d but Salesforce holds User %v", tc.name, resp.status, ids)
+			if ids := b.Org.UsersWith(m); len(ids) > 0 {
+				t.Errorf("POST /Bulk (%s) = %d but Salesforce holds User %v", tc.name, resp.Status, ids)
 			}
 		})
 	}
@@ -82,9 +84,9 @@ func TestBulkJunkOperations(t *testing.T) {
 	t.Parallel()
 	b := start(t, options{})
 	userID := b.createUser(t, b.marker("b"))
-	before := b.userState(userID)
+	before := b.Org.UserState(userID)
 	seeded := b.groupID(t, "Sales Operations")
-	groupBefore := b.groupState(seeded)
+	groupBefore := b.Org.GroupState(seeded)
 	m := b.marker("b")
 	bad := func(u map[string]any, key string, v any) map[string]any { u[key] = v; return u }
 	ops := []map[string]any{
@@ -113,19 +115,19 @@ func TestBulkJunkOperations(t *testing.T) {
 		{"method": "DELETE", "path": "/Users/" + m},
 		{"method": "DELETE", "path": "/Groups/" + seeded},
 		{"method": "POST", "path": "/Users", "bulkId": "c1", "data": bad(validUser(m+"c1"), "manager", "bulkId:c2")},
-		{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": map[string]any{"schemas": []any{groupURN}, "displayName": 5}},
+		{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": map[string]any{"schemas": []any{harness.GroupURN}, "displayName": 5}},
 		{"method": "POST", "path": "/Groups", "bulkId": "g2", "data": map[string]any{
-			"schemas": []any{groupURN}, "displayName": m + "g2", "members": members("bulkId:b8")}},
+			"schemas": []any{harness.GroupURN}, "displayName": m + "g2", "members": members("bulkId:b8")}},
 	}
 	resp := b.do(t, http.MethodPost, "/Bulk", bulkBody(ops...))
 	b.check(t, "POST /Bulk with junk operations", resp, expect{status: []int{http.StatusOK}})
-	results, _ := resp.doc["Operations"].([]any)
+	results, _ := resp.Doc["Operations"].([]any)
 	if len(results) != len(ops) {
 		t.Fatalf("POST /Bulk with %d junk operations answered %d results: %s", len(ops), len(results), resp)
 	}
 	for i, r := range results {
 		res, _ := r.(map[string]any)
-		what := fmt.Sprintf("Bulk operation %d (%v %v)", i, ops[i]["method"], shorten(fmt.Sprint(ops[i]["path"])))
+		what := fmt.Sprintf("Bulk operation %d (%v %v)", i, ops[i]["method"], harness.Shorten(fmt.Sprint(ops[i]["path"])))
 		s, ok := res["status"].(string)
 		status, err := strconv.Atoi(s)
 		if !ok || err != nil {
@@ -144,12 +146,12 @@ func TestBulkJunkOperations(t *testing.T) {
 		// RFC 7644 §3.7.3 answers an unresolvable bulkId with 409, whose scimType is not uniqueness.
 		b.checkErrorBody(t, what, status, nil, raw, expect{scimType: scimTypes})
 	}
-	if ids := b.usersWith(m); len(ids) > 0 {
+	if ids := b.Org.UsersWith(m); len(ids) > 0 {
 		t.Errorf("junk Bulk operations created User %v", ids)
 	}
 	if ids := b.permissionSetsLabelled(m); len(ids) > 0 {
 		t.Errorf("junk Bulk operations created permission set %v", ids)
 	}
-	assertUnchanged(t, "junk Bulk operations", before, b.userState(userID))
-	assertUnchanged(t, "junk Bulk operations (group)", groupBefore, b.groupState(seeded))
+	assertUnchanged(t, "junk Bulk operations", before, b.Org.UserState(userID))
+	assertUnchanged(t, "junk Bulk operations (group)", groupBefore, b.Org.GroupState(seeded))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // TestSalesforceFaultsDuringWrites makes Salesforce fail every write (POST and PATCH on the REST API)
@@ -51,14 +52,14 @@ func TestSalesforceFaultsDuringWrites(t *testing.T) {
 				userID := b.createUser(t, b.marker("w"))
 				groupID := b.groupID(t, "Analytics Viewer")
 				b.do(t, http.MethodGet, "/Groups?excludedAttributes=members", nil)
-				userBefore, groupBefore := b.userState(userID), b.groupState(groupID)
+				userBefore, groupBefore := b.Org.UserState(userID), b.Org.GroupState(groupID)
 				for _, method := range []string{http.MethodPost, http.MethodPatch, http.MethodDelete} {
 					f := tc.fault
 					f.Method, f.PathPattern = method, "/services/data/*"
 					b.Emulator.InjectFault(f)
 				}
 				m := b.marker("w")
-				var resp response
+				var resp harness.Response
 				switch operation {
 				case "create user":
 					resp = b.do(t, http.MethodPost, "/Users", validUser(m))
@@ -70,18 +71,18 @@ func TestSalesforceFaultsDuringWrites(t *testing.T) {
 				}
 				what := operation + " while Salesforce answers " + tc.name
 				b.check(t, what, resp, tc.want)
-				if resp.status < 400 || tc.applied {
+				if resp.Status < 400 || tc.applied {
 					return
 				}
 				switch operation {
 				case "create user":
-					if ids := b.usersWith(m); len(ids) > 0 {
-						t.Errorf("%s = %d but Salesforce holds User %v", what, resp.status, ids)
+					if ids := b.Org.UsersWith(m); len(ids) > 0 {
+						t.Errorf("%s = %d but Salesforce holds User %v", what, resp.Status, ids)
 					}
 				case "patch user":
-					assertUnchanged(t, what, userBefore, b.userState(userID))
+					assertUnchanged(t, what, userBefore, b.Org.UserState(userID))
 				case "add member":
-					assertUnchanged(t, what, groupBefore, b.groupState(groupID))
+					assertUnchanged(t, what, groupBefore, b.Org.GroupState(groupID))
 				}
 			})
 		}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // filterAttributes are the filterable attributes of Users and the JSON type of their values.
@@ -19,8 +21,8 @@ var filterAttributes = []struct{ path, kind string }{
 	{"emails.value", "string"},
 	{`emails[type eq "work"].value`, "string"},
 	{"id", "string"},
-	{enterpriseURN + ":department", "string"},
-	{enterpriseURN + ":manager.value", "string"},
+	{harness.EnterpriseURN + ":department", "string"},
+	{harness.EnterpriseURN + ":manager.value", "string"},
 	{"active", "bool"},
 	{"meta.lastModified", "dateTime"},
 	{"meta.created", "dateTime"},
@@ -82,10 +84,10 @@ func TestFilterOperators(t *testing.T) {
 				}
 				resp := b.do(t, http.MethodGet, "/Users?filter="+url.QueryEscape(f), nil)
 				b.check(t, "GET /Users?filter="+f, resp, expect{status: []int{http.StatusOK, http.StatusBadRequest}, scimType: []string{"invalidFilter"}})
-				if resp.status == http.StatusOK {
+				if resp.Status == http.StatusOK {
 					checkListResponse(t, "GET /Users?filter="+f, resp)
 					if compare == "eq" && attr.kind == "string" && total(resp) != 0 {
-						t.Errorf("GET /Users?filter=%s matched %v users; want 0", f, resp.doc["totalResults"])
+						t.Errorf("GET /Users?filter=%s matched %v users; want 0", f, resp.Doc["totalResults"])
 					}
 				}
 			})
@@ -93,18 +95,18 @@ func TestFilterOperators(t *testing.T) {
 	}
 }
 
-func checkListResponse(t testing.TB, what string, resp response) {
+func checkListResponse(t testing.TB, what string, resp harness.Response) {
 	t.Helper()
-	if schemas, _ := resp.doc["schemas"].([]any); len(schemas) != 1 || schemas[0] != "urn:ietf:params:scim:api:messages:2.0:ListResponse" {
-		t.Errorf("%s = 200 with schemas %v; want a ListResponse", what, resp.doc["schemas"])
+	if schemas, _ := resp.Doc["schemas"].([]any); len(schemas) != 1 || schemas[0] != harness.ListURN {
+		t.Errorf("%s = 200 with schemas %v; want a ListResponse", what, resp.Doc["schemas"])
 	}
-	if _, ok := resp.doc["totalResults"].(float64); !ok {
+	if _, ok := resp.Doc["totalResults"].(float64); !ok {
 		t.Errorf("%s = 200 without totalResults: %s", what, resp)
 	}
 }
 
-func total(resp response) int {
-	n, _ := resp.doc["totalResults"].(float64)
+func total(resp harness.Response) int {
+	n, _ := resp.Doc["totalResults"].(float64)
 	return int(n)
 }
 
@@ -181,12 +183,12 @@ func TestFilterSyntaxAndInjection(t *testing.T) {
 		{filter: "   ", want: expect{status: []int{http.StatusOK, http.StatusBadRequest}}},
 	}
 	for i, tc := range cases {
-		t.Run(fmt.Sprintf("%02d %s", i, shorten(tc.filter)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%02d %s", i, harness.Shorten(tc.filter)), func(t *testing.T) {
 			t.Parallel()
-			what := "GET /Users?filter=" + shorten(tc.filter)
+			what := "GET /Users?filter=" + harness.Shorten(tc.filter)
 			resp := b.do(t, http.MethodGet, "/Users?filter="+url.QueryEscape(tc.filter), nil)
 			b.check(t, what, resp, tc.want)
-			if resp.status == http.StatusOK {
+			if resp.Status == http.StatusOK {
 				checkListResponse(t, what, resp)
 				if tc.zero && total(resp) != 0 {
 					t.Errorf("%s matched %d users; want 0 (a literal comparison)", what, total(resp))
@@ -217,14 +219,14 @@ func TestListParameters(t *testing.T) {
 	}
 	for _, resource := range []string{"/Users", "/Groups"} {
 		for _, q := range queries {
-			t.Run(resource+"?"+shorten(q), func(t *testing.T) {
+			t.Run(resource+"?"+harness.Shorten(q), func(t *testing.T) {
 				t.Parallel()
-				what := "GET " + resource + "?" + shorten(q)
+				what := "GET " + resource + "?" + harness.Shorten(q)
 				resp := b.do(t, http.MethodGet, resource+"?"+q, nil)
 				b.check(t, what, resp, lenient)
-				if resp.status == http.StatusOK {
+				if resp.Status == http.StatusOK {
 					checkListResponse(t, what, resp)
-					if rs, ok := resp.doc["Resources"]; ok && rs == nil {
+					if rs, ok := resp.Doc["Resources"]; ok && rs == nil {
 						t.Errorf("%s = 200 with Resources null", what)
 					}
 				}
@@ -260,12 +262,12 @@ func TestGroupFilters(t *testing.T) {
 		{filter: `(displayName eq "` + m + `"`, want: filter400},
 	}
 	for i, tc := range cases {
-		t.Run(fmt.Sprintf("%02d %s", i, shorten(tc.filter)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%02d %s", i, harness.Shorten(tc.filter)), func(t *testing.T) {
 			t.Parallel()
-			what := "GET /Groups?filter=" + shorten(tc.filter)
+			what := "GET /Groups?filter=" + harness.Shorten(tc.filter)
 			resp := b.do(t, http.MethodGet, "/Groups?excludedAttributes=members&filter="+url.QueryEscape(tc.filter), nil)
 			b.check(t, what, resp, tc.want)
-			if resp.status == http.StatusOK {
+			if resp.Status == http.StatusOK {
 				checkListResponse(t, what, resp)
 				if tc.zero && total(resp) != 0 {
 					t.Errorf("%s matched %d groups; want 0", what, total(resp))

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // salesforceID returns the 18-character form of a 15-character Salesforce id (the suffix encodes
@@ -33,14 +35,6 @@ func unknownUserIDs(n int) []string {
 	return ids
 }
 
-func members(ids ...string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = map[string]any{"value": id}
-	}
-	return out
-}
-
 // permissionSetsLabelled returns the ids of permission sets whose Label or Name contains s.
 func (b *bridge) permissionSetsLabelled(s string) []string {
 	var ids []string
@@ -57,11 +51,11 @@ func (b *bridge) permissionSetsLabelled(s string) []string {
 // createGroup makes a permission set through SCIM and returns its id.
 func (b *bridge) createGroup(t testing.TB, m string) string {
 	t.Helper()
-	resp := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": m})
-	if resp.status != http.StatusCreated {
+	resp := b.do(t, http.MethodPost, "/Groups", map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m})
+	if resp.Status != http.StatusCreated {
 		t.Fatalf("POST /Groups (fixture) = %s; want 201", resp)
 	}
-	return resp.doc["id"].(string)
+	return resp.Doc["id"].(string)
 }
 
 // TestCreateGroupRejectsBadBodies checks POST /Groups with bad names and members: a rejected create
@@ -71,58 +65,58 @@ func TestCreateGroupRejectsBadBodies(t *testing.T) {
 	b := start(t, options{})
 	userID := b.createUser(t, b.marker("m"))
 	groupID := b.groupID(t, "Support Agent")
-	userBefore := b.userState(userID)
+	userBefore := b.Org.UserState(userID)
 	cases := []struct {
 		name string
 		body func(m string) any
 		want expect
 	}{
-		{"displayName missing", func(m string) any { return map[string]any{"schemas": []any{groupURN}, "externalId": m} }, bad400},
+		{"displayName missing", func(m string) any { return map[string]any{"schemas": []any{harness.GroupURN}, "externalId": m} }, bad400},
 		{"displayName empty", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": "", "externalId": m}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "", "externalId": m}
 		}, bad400},
 		{"displayName blank", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": "   ", "externalId": m}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "   ", "externalId": m}
 		}, bad400},
 		{"displayName a number", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": 5, "externalId": m}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": 5, "externalId": m}
 		}, bad400},
-		{"displayName an array", func(m string) any { return map[string]any{"schemas": []any{groupURN}, "displayName": []any{m}} }, bad400},
+		{"displayName an array", func(m string) any { return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": []any{m}} }, bad400},
 		{"displayName 100k", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m + strings.Repeat("g", 100_000)}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m + strings.Repeat("g", 100_000)}
 		}, bad400},
 		{"displayName 81 characters", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m + strings.Repeat("g", 81-len(m))}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m + strings.Repeat("g", 81-len(m))}
 		}, bad400},
 		{"displayName control characters", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m + "\x00\x07\n"}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m + "\x00\x07\n"}
 		}, expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
 		{"displayName of a seeded group", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": "Sales Operations", "externalId": m}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": "Sales Operations", "externalId": m}
 		}, expect{status: []int{http.StatusConflict}}},
 		{"member not a user id", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": members(m)}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": members(m)}
 		}, badOr404},
 		{"member an unknown user", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": members(userID, "005000000000zZZAAY")}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": members(userID, "005000000000zZZAAY")}
 		}, badOr404},
 		{"member a group id", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": members(userID, groupID)}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": members(userID, groupID)}
 		}, badOr404},
 		{"member value a number", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": []any{map[string]any{"value": 5}}}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": []any{map[string]any{"value": 5}}}
 		}, bad400},
 		{"members a string", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": userID}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": userID}
 		}, bad400},
 		// RFC 7643 §8.7.1 makes members.value optional, so a member naming nobody may be ignored.
 		{"member without value", func(m string) any {
-			return map[string]any{"schemas": []any{groupURN}, "displayName": m, "members": []any{map[string]any{"display": m + "x"}}}
+			return map[string]any{"schemas": []any{harness.GroupURN}, "displayName": m, "members": []any{map[string]any{"display": m + "x"}}}
 		}, expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
 		{"unknown schema", func(m string) any { return map[string]any{"schemas": []any{"urn:bad:" + m}, "displayName": m} }, bad400},
-		{"a User schema", func(m string) any { return map[string]any{"schemas": []any{userURN}, "displayName": m} }, bad400},
-		{"malformed JSON", func(m string) any { return `{"schemas":["` + groupURN + `"],"displayName":"` + m }, bad400},
-		{"trailing garbage", func(m string) any { return `{"schemas":["` + groupURN + `"],"displayName":"` + m + `"}}` }, bad400},
+		{"a User schema", func(m string) any { return map[string]any{"schemas": []any{harness.UserURN}, "displayName": m} }, bad400},
+		{"malformed JSON", func(m string) any { return `{"schemas":["` + harness.GroupURN + `"],"displayName":"` + m }, bad400},
+		{"trailing garbage", func(m string) any { return `{"schemas":["` + harness.GroupURN + `"],"displayName":"` + m + `"}}` }, bad400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,9 +125,9 @@ func TestCreateGroupRejectsBadBodies(t *testing.T) {
 			resp := b.do(t, http.MethodPost, "/Groups", tc.body(m))
 			what := "POST /Groups (" + tc.name + ")"
 			b.check(t, what, resp, tc.want)
-			if resp.status >= 400 {
+			if resp.Status >= 400 {
 				if ids := b.permissionSetsLabelled(m); len(ids) > 0 {
-					t.Errorf("%s = %d but Salesforce now holds permission set %v", what, resp.status, ids)
+					t.Errorf("%s = %d but Salesforce now holds permission set %v", what, resp.Status, ids)
 				}
 			}
 		})
@@ -142,17 +136,17 @@ func TestCreateGroupRejectsBadBodies(t *testing.T) {
 		t.Parallel()
 		m := b.marker("g")
 		resp := b.do(t, http.MethodPost, "/Groups", map[string]any{
-			"schemas": []any{groupURN}, "displayName": m, "members": members(userID, userID, strings.ToLower(userID)),
+			"schemas": []any{harness.GroupURN}, "displayName": m, "members": members(userID, userID, strings.ToLower(userID)),
 		})
 		b.check(t, "POST /Groups with duplicate members", resp, expect{status: []int{http.StatusCreated, http.StatusBadRequest}})
-		if resp.status == http.StatusCreated {
-			if got := b.groupState(resp.doc["id"].(string))["assignees"].([]string); len(got) != 1 {
+		if resp.Status == http.StatusCreated {
+			if got := b.Org.GroupState(resp.Doc["id"].(string))["assignees"].([]string); len(got) != 1 {
 				t.Errorf("POST /Groups with one user three times assigned %v; want one assignment", got)
 			}
 		}
 	})
 	t.Cleanup(func() {
-		after := b.userState(userID)
+		after := b.Org.UserState(userID)
 		if diff := len(after["assignments"].([]string)) - len(userBefore["assignments"].([]string)); diff > 1 {
 			t.Errorf("rejected group creates assigned the user %d permission sets", diff)
 		}
@@ -224,20 +218,20 @@ func TestPatchGroupRejectsBadOperations(t *testing.T) {
 			t.Parallel()
 			m := b.marker("g")
 			id := b.createGroup(t, m)
-			before := b.groupState(id)
+			before := b.Org.GroupState(id)
 			resp := b.do(t, http.MethodPatch, "/Groups/"+id, tc.body(m))
 			what := "PATCH /Groups/{id} (" + tc.name + ")"
 			b.check(t, what, resp, tc.want)
 			switch {
 			case partial[tc.name]:
-				after := b.groupState(id)
-				if got := after["assignees"].([]string); len(got) != 1 || !sameID(got[0], userID) {
+				after := b.Org.GroupState(id)
+				if got := after["assignees"].([]string); len(got) != 1 || !harness.SameID(got[0], userID) {
 					t.Errorf("%s: assignees = %v; want only the valid user %s", what, got, userID)
 				}
 				after["assignees"] = before["assignees"]
 				assertUnchanged(t, what+" apart from the valid member", before, after)
-			case resp.status >= 400:
-				assertUnchanged(t, what, before, b.groupState(id))
+			case resp.Status >= 400:
+				assertUnchanged(t, what, before, b.Org.GroupState(id))
 			}
 		})
 	}
@@ -251,11 +245,11 @@ func TestPatchGroupRejectsBadOperations(t *testing.T) {
 		resp := b.do(t, http.MethodPatch, "/Groups/"+id, patchBody(op("add", "members", members(same...))))
 		b.check(t, "PATCH /Groups/{id} adding one user 1000 times", resp,
 			expect{status: []int{http.StatusOK, http.StatusNoContent, http.StatusBadRequest}})
-		got := b.groupState(id)["assignees"].([]string)
+		got := b.Org.GroupState(id)["assignees"].([]string)
 		switch {
-		case resp.status < 300 && len(got) != 1:
+		case resp.Status < 300 && len(got) != 1:
 			t.Errorf("PATCH adding one user 1000 times left assignees %v; want exactly that user", got)
-		case resp.status >= 400 && len(got) != 0:
+		case resp.Status >= 400 && len(got) != 0:
 			t.Errorf("PATCH adding one user 1000 times was rejected but assigned %v", got)
 		}
 	})

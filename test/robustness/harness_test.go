@@ -7,38 +7,23 @@ package robustness
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
-	"github.com/scim-bridge/scim-bridge/cmd/scim-bridge/app"
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
-)
-
-const (
-	userURN       = "urn:ietf:params:scim:schemas:core:2.0:User"
-	groupURN      = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	salesforceURN = "urn:scim-bridge:params:scim:schemas:extension:salesforce:2.0:User"
-	patchURN      = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	bulkURN       = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
-	errorURN      = "urn:ietf:params:scim:api:messages:2.0:Error"
-	scimJSON      = "application/scim+json"
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // leakedText is what must never appear in an error detail: raw Go error text and Salesforce error
@@ -64,30 +49,10 @@ var scimTypes = []string{
 // salesforceAccessToken matches the emulator's (and Salesforce's) access tokens: "<org id>!<secret>".
 var salesforceAccessToken = regexp.MustCompile(`00D[0-9A-Za-z]{12}![0-9A-Za-z._]{20,}`)
 
-// syncBuffer is the log sink: zerolog writes from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// bridge is one running bridge + emulator with its captured log and the secrets and markers that
-// must not leak.
+// bridge is one running bridge + emulator (test/harness) with the secrets and markers that must
+// not leak.
 type bridge struct {
-	*app.Demo
-	client *http.Client
-	log    *syncBuffer
+	*harness.Bridge
 
 	mu      sync.Mutex
 	secrets []string // never in a log or a response
@@ -100,49 +65,27 @@ type options struct {
 }
 
 // start runs a bridge on a roomy org (many licences, a large API allowance) and, when the test and
-// its subtests are done, checks the captured log for secrets and submitted values.
+// its subtests are done and the bridge has stopped, checks the captured log for secrets and
+// submitted values.
 func start(t *testing.T, opts options) *bridge {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	b := &bridge{log: logs, secrets: []string{}, markers: []string{}}
-	token := "rb-bearer-" + randomHex(16)
-	var emuSecret, emuRefresh string
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	d, err := app.StartDemo(ctx, app.DemoOptions{
-		Token:      token,
-		Logger:     &logger,
-		ConfigYAML: opts.configYAML,
-		Emulator: func(c *emulator.Config) {
-			seed := emulator.DefaultSeed()
-			for i := range seed.Licenses {
-				seed.Licenses[i].TotalLicenses = 2000
-			}
-			c.Seed = seed
-			c.APILimit = 1_000_000
-			c.Profile = testProfile(t)
-			if opts.emulator != nil {
-				opts.emulator(c)
-			}
-			emuSecret, emuRefresh = c.ClientSecret, c.RefreshToken
-		},
-	})
-	if err != nil {
-		t.Fatalf("StartDemo: %v", err)
-	}
-	b.Demo = d
-	b.client = &http.Client{
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	b.secrets = append(b.secrets, token, emuSecret, emuRefresh)
+	var b *bridge
+	// Registered before harness.Start's own cleanup, so it runs after the bridge has stopped.
 	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("Demo.Close: %v", err)
+		if b != nil {
+			b.checkLog(t)
 		}
-		b.checkLog(t)
 	})
+	hb := harness.Start(t, harness.Options{
+		Token:    "rb-bearer-" + randomHex(16),
+		Config:   opts.configYAML,
+		Seats:    2000,
+		APILimit: 1_000_000,
+		Emulator: opts.emulator,
+		Logs:     true,
+		LogLevel: zerolog.DebugLevel,
+	})
+	b = &bridge{Bridge: hb, secrets: slices.Clone(hb.Secrets), markers: []string{}}
 	return b
 }
 
@@ -150,7 +93,7 @@ func start(t *testing.T, opts options) *bridge {
 // attribute value.
 func (b *bridge) checkLog(t *testing.T) {
 	t.Helper()
-	logs := b.log.String()
+	logs := b.Logs.String()
 	if logs == "" {
 		t.Errorf("the bridge logged nothing; the log checks would be vacuous")
 	}
@@ -213,90 +156,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(p)
 }
 
-// request is one raw HTTP request to the SCIM base.
-type request struct {
-	method      string
-	path        string // under BaseURL, query included
-	body        []byte // nil = no body
-	contentType string // "" = application/scim+json when there is a body; "-" = none
-	token       string // "" = the bridge's token; "-" = no Authorization header
-}
-
-// response is what came back.
-type response struct {
-	status int
-	header http.Header
-	raw    []byte
-	doc    map[string]any // nil when the body is empty or not a JSON object
-}
-
-func (r response) String() string {
-	raw := string(r.raw)
-	if len(raw) > 800 {
-		raw = raw[:800] + "…"
-	}
-	return fmt.Sprintf("%d %s", r.status, raw)
-}
-
-func (b *bridge) send(t testing.TB, req request) response {
+// send sends one raw request and fails the test when no answer comes.
+func (b *bridge) send(t testing.TB, req harness.Request) harness.Response {
 	t.Helper()
-	var rd io.Reader
-	if req.body != nil {
-		rd = bytes.NewReader(req.body)
-	}
-	hr, err := http.NewRequest(req.method, b.BaseURL+req.path, rd)
+	resp, err := b.SCIM.Send(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", req.method, req.path, err)
+		t.Fatalf("%s %s: %v", req.Method, harness.Shorten(req.Path), err)
 	}
-	switch req.token {
-	case "":
-		hr.Header.Set("Authorization", "Bearer "+b.Token)
-	case "-":
-	default:
-		hr.Header.Set("Authorization", "Bearer "+req.token)
-	}
-	hr.Header.Set("Accept", scimJSON)
-	switch {
-	case req.contentType == "-":
-	case req.contentType != "":
-		hr.Header.Set("Content-Type", req.contentType)
-	case req.body != nil:
-		hr.Header.Set("Content-Type", scimJSON)
-	}
-	resp, err := b.client.Do(hr)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.method, shorten(req.path), err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the answer: %v", req.method, shorten(req.path), err)
-	}
-	out := response{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		_ = json.Unmarshal(raw, &out.doc)
-	}
-	return out
+	return resp
 }
 
 // do sends a JSON-marshalled (or, for []byte and string, verbatim) body.
-func (b *bridge) do(t testing.TB, method, path string, body any) response {
+func (b *bridge) do(t testing.TB, method, path string, body any) harness.Response {
 	t.Helper()
-	req := request{method: method, path: path}
-	switch v := body.(type) {
-	case nil:
-	case []byte:
-		req.body = v
-	case string:
-		req.body = []byte(v)
-	default:
-		raw, err := json.Marshal(v)
-		if err != nil {
-			t.Fatalf("marshal: %v", err)
-		}
-		req.body = raw
-	}
-	return b.send(t, req)
+	return b.SCIM.Do(t, method, path, body)
 }
 
 // expect describes an acceptable answer.
@@ -314,28 +187,28 @@ func (e expect) accepts(status int) bool {
 
 // check applies the house rule to one answer: an acceptable status, SCIM content type, and for an
 // error a proper RFC 7644 body without raw Go or Salesforce text, secrets or submitted values.
-func (b *bridge) check(t testing.TB, what string, resp response, want expect) {
+func (b *bridge) check(t testing.TB, what string, resp harness.Response, want expect) {
 	t.Helper()
-	if !want.accepts(resp.status) {
+	if !want.accepts(resp.Status) {
 		t.Errorf("%s = %s; want status %v", what, resp, statusList(want))
 	}
-	if resp.status >= 500 && resp.status != http.StatusServiceUnavailable && resp.status != http.StatusNotImplemented {
-		t.Errorf("%s answered %d: a server error for client input", what, resp.status)
+	if resp.Status >= 500 && resp.Status != http.StatusServiceUnavailable && resp.Status != http.StatusNotImplemented {
+		t.Errorf("%s answered %d: a server error for client input", what, resp.Status)
 	}
-	b.checkNoSecrets(t, what, resp.raw)
-	if resp.status == http.StatusNoContent || (len(resp.raw) == 0 && resp.status < 300) {
+	b.checkNoSecrets(t, what, resp.Raw)
+	if resp.Status == http.StatusNoContent || (len(resp.Raw) == 0 && resp.Status < 300) {
 		return
 	}
-	if ct := resp.header.Get("Content-Type"); !strings.HasPrefix(ct, scimJSON) {
-		t.Errorf("%s = %d with Content-Type %q; want %s", what, resp.status, ct, scimJSON)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, harness.SCIMJSON) {
+		t.Errorf("%s = %d with Content-Type %q; want %s", what, resp.Status, ct, harness.SCIMJSON)
 	}
-	if resp.status < 400 {
-		if resp.doc == nil {
+	if resp.Status < 400 {
+		if resp.Doc == nil {
 			t.Errorf("%s = %s: the body is not a JSON object", what, resp)
 		}
 		return
 	}
-	b.checkErrorBody(t, what, resp.status, resp.header, resp.raw, want)
+	b.checkErrorBody(t, what, resp.Status, resp.Header, resp.Raw, want)
 }
 
 // checkErrorBody checks one RFC 7644 §3.12 error body (also those embedded in Bulk answers).
@@ -347,8 +220,8 @@ func (b *bridge) checkErrorBody(t testing.TB, what string, status int, header ht
 		return
 	}
 	schemas, _ := doc["schemas"].([]any)
-	if len(schemas) != 1 || schemas[0] != errorURN {
-		t.Errorf("%s = %d: schemas = %v; want [%s]", what, status, doc["schemas"], errorURN)
+	if len(schemas) != 1 || schemas[0] != harness.ErrorURN {
+		t.Errorf("%s = %d: schemas = %v; want [%s]", what, status, doc["schemas"], harness.ErrorURN)
 	}
 	if s, ok := doc["status"].(string); !ok || s != strconv.Itoa(status) {
 		t.Errorf("%s = %d: body status = %#v; want the string %q", what, status, doc["status"], strconv.Itoa(status))
@@ -411,13 +284,6 @@ func statusList(e expect) string {
 	return fmt.Sprint(e.status)
 }
 
-func shorten(s string) string {
-	if len(s) > 120 {
-		return s[:120] + fmt.Sprintf("…(%d bytes)", len(s))
-	}
-	return s
-}
-
 var (
 	bad400 = expect{status: []int{http.StatusBadRequest}}
 	// soft data is normalised, defaulted, truncated or left unresolved, never refused.
@@ -430,15 +296,15 @@ var (
 // validUser is a complete, valid POST /Users body whose every string carries marker m.
 func validUser(m string) map[string]any {
 	return map[string]any{
-		"schemas":     []any{userURN, enterpriseURN},
-		"userName":    m + "@example.com",
-		"externalId":  m + "ext",
-		"name":        map[string]any{"givenName": m + "gn", "familyName": m + "fn"},
-		"emails":      []any{map[string]any{"value": m + "@example.com", "type": "work", "primary": true}},
-		"displayName": m + "dn",
-		"title":       m + "title",
-		"active":      true,
-		enterpriseURN: map[string]any{"department": m + "dep"},
+		"schemas":             []any{harness.UserURN, harness.EnterpriseURN},
+		"userName":            m + "@example.com",
+		"externalId":          m + "ext",
+		"name":                map[string]any{"givenName": m + "gn", "familyName": m + "fn"},
+		"emails":              []any{map[string]any{"value": m + "@example.com", "type": "work", "primary": true}},
+		"displayName":         m + "dn",
+		"title":               m + "title",
+		"active":              true,
+		harness.EnterpriseURN: map[string]any{"department": m + "dep"},
 	}
 }
 
@@ -446,79 +312,20 @@ func validUser(m string) map[string]any {
 func (b *bridge) createUser(t testing.TB, m string) string {
 	t.Helper()
 	resp := b.do(t, http.MethodPost, "/Users", validUser(m))
-	if resp.status != http.StatusCreated {
+	if resp.Status != http.StatusCreated {
 		t.Fatalf("POST /Users (fixture) = %s; want 201", resp)
 	}
-	id, _ := resp.doc["id"].(string)
+	id, _ := resp.Doc["id"].(string)
 	if id == "" {
 		t.Fatalf("POST /Users (fixture) = %s: no id", resp)
 	}
 	return id
 }
 
-// usersWith returns the ids of Salesforce Users any of whose text fields contains s.
-func (b *bridge) usersWith(s string) []string {
-	var ids []string
-	for _, row := range b.Emulator.List("User") {
-		for _, v := range row {
-			if str, ok := v.(string); ok && strings.Contains(strings.ToLower(str), strings.ToLower(s)) {
-				ids = append(ids, fmt.Sprint(row["Id"]))
-				break
-			}
-		}
-	}
-	return ids
-}
-
-// userState is everything Salesforce holds about one user: the User row, its UserLogin and its
-// permission-set assignments.
-func (b *bridge) userState(id string) map[string]any {
-	state := map[string]any{"User": b.Emulator.Get("User", id)}
-	for _, row := range b.Emulator.List("UserLogin") {
-		if sameID(fmt.Sprint(row["UserId"]), id) {
-			state["UserLogin"] = row
-		}
-	}
-	var assigned []string
-	for _, row := range b.Emulator.List("PermissionSetAssignment") {
-		if sameID(fmt.Sprint(row["AssigneeId"]), id) {
-			assigned = append(assigned, fmt.Sprint(row["PermissionSetId"]))
-		}
-	}
-	slices.Sort(assigned)
-	state["assignments"] = assigned
-	return state
-}
-
-// groupState is a permission set's row and its assignee ids.
-func (b *bridge) groupState(id string) map[string]any {
-	state := map[string]any{"PermissionSet": b.Emulator.Get("PermissionSet", id)}
-	var assignees []string
-	for _, row := range b.Emulator.List("PermissionSetAssignment") {
-		if sameID(fmt.Sprint(row["PermissionSetId"]), id) {
-			assignees = append(assignees, fmt.Sprint(row["AssigneeId"]))
-		}
-	}
-	slices.Sort(assignees)
-	state["assignees"] = assignees
-	return state
-}
-
-// sameID compares Salesforce ids by their case-sensitive 15-character form.
-func sameID(a, b string) bool {
-	return len(a) >= 15 && len(b) >= 15 && a[:15] == b[:15]
-}
-
 // groupID returns the SCIM id of the seeded permission set with that label.
 func (b *bridge) groupID(t testing.TB, label string) string {
 	t.Helper()
-	for _, row := range b.Emulator.List("PermissionSet") {
-		if row["Label"] == label {
-			return fmt.Sprint(row["Id"])
-		}
-	}
-	t.Fatalf("the emulator has no permission set %q", label)
-	return ""
+	return b.Org.PermissionSet(t, label)
 }
 
 // assertUnchanged fails when a rejected request changed Salesforce's state.
@@ -527,15 +334,4 @@ func assertUnchanged(t testing.TB, what string, before, after map[string]any) {
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("%s was rejected but changed Salesforce (-before +after):\n%s", what, diff)
 	}
-}
-
-// testProfile is the emulator profile SCIM_BRIDGE_TEST_EMULATOR_PROFILE names (.ci/run runs the
-// suite under both).
-func testProfile(t testing.TB) emulator.Profile {
-	t.Helper()
-	p, err := emulator.ProfileFromEnv(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

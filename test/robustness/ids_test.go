@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // TestMalformedIDs addresses users and groups by junk ids with every method: each is a SCIM 404 (or
@@ -43,13 +45,13 @@ func TestMalformedIDs(t *testing.T) {
 		"query-looking":         url.PathEscape("?filter=x"),
 		"user id with a suffix": userID + ".json",
 	}
-	userBefore := b.userState(userID)
-	adminBefore := b.userState(admin)
-	groupBefore := b.groupState(groupID)
+	userBefore := b.Org.UserState(userID)
+	adminBefore := b.Org.UserState(admin)
+	groupBefore := b.Org.GroupState(groupID)
 	patch := patchBody(op("replace", "title", b.marker("i")))
 	put := validUser(b.marker("i"))
 	groupPatch := patchBody(op("add", "members", []any{map[string]any{"value": userID}}))
-	groupPut := map[string]any{"schemas": []any{groupURN}, "displayName": b.marker("i")}
+	groupPut := map[string]any{"schemas": []any{harness.GroupURN}, "displayName": b.marker("i")}
 	for name, id := range ids {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -70,7 +72,7 @@ func TestMalformedIDs(t *testing.T) {
 				if (name == "group id" && r.resource == "/Groups/") || (name == "user id" && r.resource == "/Users/") {
 					continue
 				}
-				what := r.method + " " + r.resource + shorten(id) + " (" + name + ")"
+				what := r.method + " " + r.resource + harness.Shorten(id) + " (" + name + ")"
 				resp := b.do(t, r.method, r.resource+id, r.body)
 				want := badOr404
 				if r.method == http.MethodDelete && r.resource == "/Groups/" {
@@ -87,9 +89,9 @@ func TestMalformedIDs(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		assertUnchanged(t, "requests to malformed user ids", userBefore, b.userState(userID))
-		assertUnchanged(t, "requests to malformed user ids (admin)", adminBefore, b.userState(admin))
-		assertUnchanged(t, "requests to malformed group ids", groupBefore, b.groupState(groupID))
+		assertUnchanged(t, "requests to malformed user ids", userBefore, b.Org.UserState(userID))
+		assertUnchanged(t, "requests to malformed user ids (admin)", adminBefore, b.Org.UserState(admin))
+		assertUnchanged(t, "requests to malformed group ids", groupBefore, b.Org.GroupState(groupID))
 	})
 }
 
@@ -102,18 +104,18 @@ func TestAlternativeIDForms(t *testing.T) {
 	id := b.createUser(t, b.marker("f"))
 	resp := b.do(t, http.MethodGet, "/Users/"+id[:15], nil)
 	b.check(t, "GET /Users/{15-char id}", resp, expect{status: []int{http.StatusOK, http.StatusNotFound}})
-	if resp.status == http.StatusOK && resp.doc["id"] != id {
-		t.Errorf("GET /Users/{15-char id} answered id %v; want the 18-character %s", resp.doc["id"], id)
+	if resp.Status == http.StatusOK && resp.Doc["id"] != id {
+		t.Errorf("GET /Users/{15-char id} answered id %v; want the 18-character %s", resp.Doc["id"], id)
 	}
 	resp = b.do(t, http.MethodGet, "/Users/"+strings.ToLower(id), nil)
 	b.check(t, "GET /Users/{lower-cased id}", resp, expect{status: []int{http.StatusOK, http.StatusNotFound}})
-	if resp.status == http.StatusOK && resp.doc["id"] != id {
-		t.Errorf("GET /Users/{lower-cased id} answered id %v; want %s", resp.doc["id"], id)
+	if resp.Status == http.StatusOK && resp.Doc["id"] != id {
+		t.Errorf("GET /Users/{lower-cased id} answered id %v; want %s", resp.Doc["id"], id)
 	}
-	before := b.userState(id)
+	before := b.Org.UserState(id)
 	resp = b.do(t, http.MethodPatch, "/Users/"+id[:15], patchBody(op("replace", "title", 5)))
 	b.check(t, "PATCH /Users/{15-char id} with a bad value", resp, badOr404)
-	assertUnchanged(t, "PATCH /Users/{15-char id} with a bad value", before, b.userState(id))
+	assertUnchanged(t, "PATCH /Users/{15-char id} with a bad value", before, b.Org.UserState(id))
 }
 
 // TestAuthentication checks that missing and wrong bearer tokens are SCIM 401s and that a wrong
@@ -123,18 +125,18 @@ func TestAuthentication(t *testing.T) {
 	b := start(t, options{})
 	wrong := "rb-wrong-" + randomHex(16)
 	b.secret(wrong)
-	for name, req := range map[string]request{
-		"no header":        {method: http.MethodGet, path: "/Users", token: "-"},
-		"wrong token":      {method: http.MethodGet, path: "/Users", token: wrong},
-		"token prefix":     {method: http.MethodGet, path: "/Users", token: b.Token[:len(b.Token)-1]},
-		"token with space": {method: http.MethodGet, path: "/Users", token: b.Token + " x"},
-		"wrong on POST":    {method: http.MethodPost, path: "/Users", token: wrong, body: []byte(`{"userName":"` + b.marker("a") + `"}`)},
+	for name, req := range map[string]harness.Request{
+		"no header":        {Method: http.MethodGet, Path: "/Users", Token: "-"},
+		"wrong token":      {Method: http.MethodGet, Path: "/Users", Token: wrong},
+		"token prefix":     {Method: http.MethodGet, Path: "/Users", Token: b.Token[:len(b.Token)-1]},
+		"token with space": {Method: http.MethodGet, Path: "/Users", Token: b.Token + " x"},
+		"wrong on POST":    {Method: http.MethodPost, Path: "/Users", Token: wrong, Body: []byte(`{"userName":"` + b.marker("a") + `"}`)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			resp := b.send(t, req)
 			b.check(t, name, resp, expect{status: []int{http.StatusUnauthorized}})
-			if resp.header.Get("WWW-Authenticate") == "" {
+			if resp.Header.Get("WWW-Authenticate") == "" {
 				t.Errorf("%s = 401 without WWW-Authenticate", name)
 			}
 		})
@@ -143,7 +145,7 @@ func TestAuthentication(t *testing.T) {
 		t.Parallel()
 		req, _ := http.NewRequest(http.MethodGet, b.BaseURL+"/Users", nil)
 		req.SetBasicAuth("admin", wrong)
-		resp, err := b.client.Do(req)
+		resp, err := harness.NewHTTPClient().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

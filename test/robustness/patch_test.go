@@ -5,27 +5,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
-// patchBody is a PatchOp request with the given operations.
-func patchBody(ops ...map[string]any) map[string]any {
-	list := make([]any, len(ops))
-	for i, op := range ops {
-		list[i] = op
-	}
-	return map[string]any{"schemas": []any{patchURN}, "Operations": list}
-}
-
-func op(name, path string, value any) map[string]any {
-	o := map[string]any{"op": name}
-	if path != "" {
-		o["path"] = path
-	}
-	if value != nil {
-		o["value"] = value
-	}
-	return o
-}
+// patchBody, op and members are harness.Patch, harness.Op and harness.Members.
+func patchBody(ops ...map[string]any) map[string]any { return harness.Patch(ops...) }
+func op(name, path string, value any) map[string]any { return harness.Op(name, path, value) }
+func members(ids ...string) []any                    { return harness.Members(ids...) }
 
 // TestPatchUserRejectsBadOperations sends every malformed PATCH shape to a fresh user: each must be
 // a SCIM 4xx and change nothing in Salesforce (not even the operations before the bad one).
@@ -46,22 +33,22 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 	}{
 		// Envelope.
 		{"malformed JSON", func(m string) any {
-			return `{"schemas":["` + patchURN + `"],"Operations":[{"op":"replace","value":"` + m
+			return `{"schemas":["` + harness.PatchURN + `"],"Operations":[{"op":"replace","value":"` + m
 		}, bad400},
 		{"empty body", func(string) any { return "" }, bad400},
 		{"trailing garbage", func(m string) any {
 			raw, _ := json.Marshal(patchBody(op("replace", "title", m)))
 			return string(raw) + `]]`
 		}, bad400},
-		{"Operations missing", func(string) any { return map[string]any{"schemas": []any{patchURN}} }, bad400},
+		{"Operations missing", func(string) any { return map[string]any{"schemas": []any{harness.PatchURN}} }, bad400},
 		{"Operations empty", func(string) any { return patchBody() }, bad400},
 		{"Operations an object", func(m string) any {
-			return map[string]any{"schemas": []any{patchURN}, "Operations": op("replace", "title", m)}
+			return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": op("replace", "title", m)}
 		}, bad400},
-		{"Operations strings", func(m string) any { return map[string]any{"schemas": []any{patchURN}, "Operations": []any{m}} }, bad400},
-		{"Operations null", func(string) any { return map[string]any{"schemas": []any{patchURN}, "Operations": nil} }, bad400},
+		{"Operations strings", func(m string) any { return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": []any{m}} }, bad400},
+		{"Operations null", func(string) any { return map[string]any{"schemas": []any{harness.PatchURN}, "Operations": nil} }, bad400},
 		{"wrong schema", func(m string) any {
-			return map[string]any{"schemas": []any{userURN}, "Operations": []any{op("replace", "title", m)}}
+			return map[string]any{"schemas": []any{harness.UserURN}, "Operations": []any{op("replace", "title", m)}}
 		}, bad400},
 		{"a User body instead of a PatchOp", func(m string) any { return validUser(m) }, bad400},
 		// Ops.
@@ -86,7 +73,7 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 		{"path three levels", func(m string) any { return patchBody(op("replace", "name.givenName.first", m)) }, badPath},
 		{"path unknown attribute", func(m string) any { return patchBody(op("replace", "nope", m)) }, badPath},
 		{"path unknown sub-attribute", func(m string) any { return patchBody(op("replace", "name.nope", m)) }, badPath},
-		{"path unknown core URN attribute", func(m string) any { return patchBody(op("replace", userURN+":nope", m)) }, badPath},
+		{"path unknown core URN attribute", func(m string) any { return patchBody(op("replace", harness.UserURN+":nope", m)) }, badPath},
 		{"path filter on a singular", func(m string) any { return patchBody(op("replace", `userName[value eq "x"]`, m)) }, badPath},
 		{"path filter on unknown sub-attribute", func(m string) any {
 			return patchBody(op("replace", `emails[nope eq "x"].value`, m+"@example.com"))
@@ -141,18 +128,18 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 		{"title 100k", func(m string) any { return patchBody(op("replace", "title", m+huge)) }, softOK},
 		{"timezone unknown", func(m string) any { return patchBody(op("replace", "timezone", "Mars/"+m)) }, softOK},
 		{"locale a number", func(string) any { return patchBody(op("replace", "locale", 12)) }, badValue},
-		{"department a number", func(string) any { return patchBody(op("replace", enterpriseURN+":department", 12)) }, badValue},
-		{"manager a number", func(string) any { return patchBody(op("replace", enterpriseURN+":manager", 12)) }, badValue},
-		{"manager not an id", func(m string) any { return patchBody(op("replace", enterpriseURN+":manager", m)) },
+		{"department a number", func(string) any { return patchBody(op("replace", harness.EnterpriseURN+":department", 12)) }, badValue},
+		{"manager a number", func(string) any { return patchBody(op("replace", harness.EnterpriseURN+":manager", 12)) }, badValue},
+		{"manager not an id", func(m string) any { return patchBody(op("replace", harness.EnterpriseURN+":manager", m)) },
 			softOK},
 		{"manager an unknown id", func(string) any {
-			return patchBody(op("replace", enterpriseURN+":manager", map[string]any{"value": "005000000000zZZAAY"}))
+			return patchBody(op("replace", harness.EnterpriseURN+":manager", map[string]any{"value": "005000000000zZZAAY"}))
 		}, softOK},
-		{"profile unknown", func(m string) any { return patchBody(op("replace", salesforceURN+":profile", m)) }, badValue},
-		{"emailEncodingKey unknown", func(m string) any { return patchBody(op("replace", salesforceURN+":emailEncodingKey", m)) }, softOK},
-		{"alias 100k", func(m string) any { return patchBody(op("replace", salesforceURN+":alias", m+huge)) }, softOK},
+		{"profile unknown", func(m string) any { return patchBody(op("replace", harness.SalesforceURN+":profile", m)) }, badValue},
+		{"emailEncodingKey unknown", func(m string) any { return patchBody(op("replace", harness.SalesforceURN+":emailEncodingKey", m)) }, softOK},
+		{"alias 100k", func(m string) any { return patchBody(op("replace", harness.SalesforceURN+":alias", m+huge)) }, softOK},
 		{"permissionSets unknown", func(m string) any {
-			return patchBody(op("add", salesforceURN+":permissionSets", []any{map[string]any{"value": m}}))
+			return patchBody(op("add", harness.SalesforceURN+":permissionSets", []any{map[string]any{"value": m}}))
 		}, expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}},
 		// Path-less operations.
 		{"path-less with a string", func(m string) any { return patchBody(op("replace", "", m)) }, badValue},
@@ -182,7 +169,7 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 			return patchBody(op("Replace", "", map[string]any{"meta.created": "2020-01-01T00:00:00Z", "title": m}))
 		}, mutability},
 		{"Entra enterprise key with wrong type", func(string) any {
-			return patchBody(op("replace", "", map[string]any{enterpriseURN + ":department": []any{1}}))
+			return patchBody(op("replace", "", map[string]any{harness.EnterpriseURN + ":department": []any{1}}))
 		}, badValue},
 		{"Entra remove members on a user", func(string) any {
 			return patchBody(op("Remove", "members", []any{map[string]any{"value": "005000000000zZZAAY"}}))
@@ -199,12 +186,12 @@ func TestPatchUserRejectsBadOperations(t *testing.T) {
 			t.Parallel()
 			m := b.marker("u")
 			id := b.createUser(t, m)
-			before := b.userState(id)
+			before := b.Org.UserState(id)
 			resp := b.do(t, http.MethodPatch, "/Users/"+id, tc.body(m))
 			what := "PATCH /Users/{id} (" + tc.name + ")"
 			b.check(t, what, resp, tc.want)
-			if resp.status >= 400 {
-				assertUnchanged(t, what, before, b.userState(id))
+			if resp.Status >= 400 {
+				assertUnchanged(t, what, before, b.Org.UserState(id))
 			}
 		})
 	}

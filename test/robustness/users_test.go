@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scim-bridge/scim-bridge/test/harness"
 )
 
 // TestCreateUserRejectsBadBodies sends malformed and hostile POST /Users bodies. Each must be a
@@ -43,7 +45,7 @@ func TestCreateUserRejectsBadBodies(t *testing.T) {
 		{"not an object: string", func(m string) []byte { return marshal(m) }, "", bad400},
 		{"not an object: null", func(string) []byte { return []byte("null") }, "", bad400},
 		{"single quotes", func(m string) []byte {
-			return []byte(`{'schemas':['` + userURN + `'],'userName':'` + m + `@example.com'}`)
+			return []byte(`{'schemas':['` + harness.UserURN + `'],'userName':'` + m + `@example.com'}`)
 		}, "", bad400},
 		{"byte order mark", func(m string) []byte { return append([]byte("\xef\xbb\xbf"), marshal(validUser(m))...) },
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
@@ -62,25 +64,25 @@ func TestCreateUserRejectsBadBodies(t *testing.T) {
 			return []byte(strings.Replace(raw, `"userName"`, `"userName":"`+m+`dup@example.com","userName"`, 1))
 		}, "", expect{status: []int{http.StatusCreated, http.StatusBadRequest, http.StatusConflict}}},
 		{"deeply nested JSON", func(m string) []byte {
-			return []byte(`{"schemas":["` + userURN + `"],"userName":"` + m + `@example.com","name":` +
+			return []byte(`{"schemas":["` + harness.UserURN + `"],"userName":"` + m + `@example.com","name":` +
 				strings.Repeat(`{"a":`, 20_000) + `1` + strings.Repeat(`}`, 20_000) + `}`)
 		}, "", bad400},
 		{"deeply nested arrays", func(m string) []byte {
-			return []byte(`{"schemas":["` + userURN + `"],"userName":"` + m + `@example.com","emails":` +
+			return []byte(`{"schemas":["` + harness.UserURN + `"],"userName":"` + m + `@example.com","emails":` +
 				strings.Repeat(`[`, 50_000) + strings.Repeat(`]`, 50_000) + `}`)
 		}, "", bad400},
 		{"unknown schema", with(func(u map[string]any, m string) { u["schemas"] = []any{"urn:bad:" + m} }), "", bad400},
 		{"unknown extension schema with data", with(func(u map[string]any, m string) {
-			u["schemas"] = []any{userURN, "urn:bad:ext"}
+			u["schemas"] = []any{harness.UserURN, "urn:bad:ext"}
 			u["urn:bad:ext"] = map[string]any{"x": m}
 		}), "", bad400},
-		{"schemas not an array", with(func(u map[string]any, m string) { u["schemas"] = userURN }),
+		{"schemas not an array", with(func(u map[string]any, m string) { u["schemas"] = harness.UserURN }),
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
 		{"schemas empty", with(func(u map[string]any, m string) { u["schemas"] = []any{} }),
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
 		{"schemas missing", with(func(u map[string]any, m string) { delete(u, "schemas") }),
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
-		{"Group schema on /Users", with(func(u map[string]any, m string) { u["schemas"] = []any{groupURN} }), "", bad400},
+		{"Group schema on /Users", with(func(u map[string]any, m string) { u["schemas"] = []any{harness.GroupURN} }), "", bad400},
 		{"userName missing", with(func(u map[string]any, m string) { delete(u, "userName") }), "", bad400},
 		{"userName empty", with(func(u map[string]any, m string) { u["userName"] = "" }), "", bad400},
 		{"userName not an email", with(func(u map[string]any, m string) { u["userName"] = m + " not an email" }), "", bad400},
@@ -101,7 +103,7 @@ func TestCreateUserRejectsBadBodies(t *testing.T) {
 			u["emails"] = []any{map[string]any{"value": m + " at example", "primary": true}}
 		}), "", bad400},
 		{"department 100k characters", with(func(u map[string]any, m string) {
-			u[enterpriseURN] = map[string]any{"department": m + huge}
+			u[harness.EnterpriseURN] = map[string]any{"department": m + huge}
 		}), "", softCreated},
 		{"nickName longer than an Alias", with(func(u map[string]any, m string) { u["nickName"] = m + "toolongalias" }),
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
@@ -109,22 +111,22 @@ func TestCreateUserRejectsBadBodies(t *testing.T) {
 		{"unknown timezone", with(func(u map[string]any, m string) { u["timezone"] = "Mars/" + m }), "", softCreated},
 		{"unknown preferredLanguage", with(func(u map[string]any, m string) { u["preferredLanguage"] = "zz-" + m }), "", softCreated},
 		{"unknown profile", with(func(u map[string]any, m string) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"profile": m + "profile"}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"profile": m + "profile"}
 		}), "", bad400},
 		{"unknown permission set", with(func(u map[string]any, m string) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"permissionSets": []any{m + "ps"}}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"permissionSets": []any{m + "ps"}}
 		}), "", expect{status: []int{http.StatusBadRequest, http.StatusNotFound}}},
 		{"unknown emailEncodingKey", with(func(u map[string]any, m string) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"emailEncodingKey": m}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"emailEncodingKey": m}
 		}), "", softCreated},
 		{"manager is not a user id", with(func(u map[string]any, m string) {
-			u[enterpriseURN] = map[string]any{"manager": map[string]any{"value": m}}
+			u[harness.EnterpriseURN] = map[string]any{"manager": map[string]any{"value": m}}
 		}), "", softCreated},
 		{"manager is a group id", with(func(u map[string]any, m string) {
-			u[enterpriseURN] = map[string]any{"manager": map[string]any{"value": b.groupID(t, "Sales Operations")}}
+			u[harness.EnterpriseURN] = map[string]any{"manager": map[string]any{"value": b.groupID(t, "Sales Operations")}}
 		}), "", softCreated},
 		{"id supplied", with(func(u map[string]any, m string) { u["id"] = "005" + m }),
 			"", expect{status: []int{http.StatusCreated, http.StatusBadRequest}}},
@@ -152,11 +154,11 @@ func TestCreateUserRejectsBadBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			m := b.marker("c")
-			resp := b.send(t, request{method: http.MethodPost, path: "/Users", body: tc.body(m), contentType: tc.contentType})
+			resp := b.send(t, harness.Request{Method: http.MethodPost, Path: "/Users", Body: tc.body(m), ContentType: tc.contentType})
 			b.check(t, "POST /Users ("+tc.name+")", resp, tc.want)
-			if resp.status >= 400 {
-				if ids := b.usersWith(m); len(ids) > 0 {
-					t.Errorf("POST /Users (%s) = %d but Salesforce now holds User %v", tc.name, resp.status, ids)
+			if resp.Status >= 400 {
+				if ids := b.Org.UsersWith(m); len(ids) > 0 {
+					t.Errorf("POST /Users (%s) = %d but Salesforce now holds User %v", tc.name, resp.Status, ids)
 				}
 			}
 		})
@@ -207,16 +209,16 @@ var userAttributes = []struct {
 	{[]string{"emails"}, "multi"},
 	{[]string{"phoneNumbers"}, "multi"},
 	{[]string{"addresses"}, "multi"},
-	{[]string{enterpriseURN, "employeeNumber"}, "string"},
-	{[]string{enterpriseURN, "department"}, "string"},
-	{[]string{enterpriseURN, "division"}, "string"},
-	{[]string{enterpriseURN, "organization"}, "string"},
-	{[]string{enterpriseURN, "manager"}, "complex"},
-	{[]string{salesforceURN, "profile"}, "string"},
-	{[]string{salesforceURN, "alias"}, "string"},
-	{[]string{salesforceURN, "emailEncodingKey"}, "string"},
-	{[]string{salesforceURN, "federationIdentifier"}, "string"},
-	{[]string{salesforceURN, "permissionSets"}, "multi"},
+	{[]string{harness.EnterpriseURN, "employeeNumber"}, "string"},
+	{[]string{harness.EnterpriseURN, "department"}, "string"},
+	{[]string{harness.EnterpriseURN, "division"}, "string"},
+	{[]string{harness.EnterpriseURN, "organization"}, "string"},
+	{[]string{harness.EnterpriseURN, "manager"}, "complex"},
+	{[]string{harness.SalesforceURN, "profile"}, "string"},
+	{[]string{harness.SalesforceURN, "alias"}, "string"},
+	{[]string{harness.SalesforceURN, "emailEncodingKey"}, "string"},
+	{[]string{harness.SalesforceURN, "federationIdentifier"}, "string"},
+	{[]string{harness.SalesforceURN, "permissionSets"}, "multi"},
 }
 
 // setPath sets a nested attribute, creating the intermediate objects.
@@ -250,7 +252,7 @@ func TestCreateUserRejectsWrongTypes(t *testing.T) {
 				t.Parallel()
 				m := b.marker("t")
 				u := validUser(m)
-				u["schemas"] = []any{userURN, enterpriseURN, salesforceURN}
+				u["schemas"] = []any{harness.UserURN, harness.EnterpriseURN, harness.SalesforceURN}
 				v := wrongValues(attr.kind, m)[variant]
 				setPath(u, attr.path, v)
 				want := bad400
@@ -277,9 +279,9 @@ func TestCreateUserRejectsWrongTypes(t *testing.T) {
 				}
 				resp := b.do(t, http.MethodPost, "/Users", u)
 				b.check(t, "POST /Users with "+name+" = "+variant, resp, want)
-				if resp.status >= 400 {
-					if ids := b.usersWith(m); len(ids) > 0 {
-						t.Errorf("POST /Users with %s = %s was rejected (%d) but Salesforce holds User %v", name, variant, resp.status, ids)
+				if resp.Status >= 400 {
+					if ids := b.Org.UsersWith(m); len(ids) > 0 {
+						t.Errorf("POST /Users with %s = %s was rejected (%d) but Salesforce holds User %v", name, variant, resp.Status, ids)
 					}
 				}
 			})
@@ -312,8 +314,8 @@ func TestReplaceUserRejectsBadBodies(t *testing.T) {
 		{name: "unknown schema", edit: func(u map[string]any, m string) { u["schemas"] = []any{"urn:bad:" + m} }, want: bad400},
 		{name: "unknown timezone", edit: func(u map[string]any, m string) { u["timezone"] = "Mars/" + m }, want: softOK},
 		{name: "unknown profile", edit: func(u map[string]any, m string) {
-			u["schemas"] = []any{userURN, salesforceURN}
-			u[salesforceURN] = map[string]any{"profile": m}
+			u["schemas"] = []any{harness.UserURN, harness.SalesforceURN}
+			u[harness.SalesforceURN] = map[string]any{"profile": m}
 		}, want: bad400},
 		{name: "userName of another user", edit: func(u map[string]any, m string) { u["userName"] = "admin@emulator.example.com" },
 			want: expect{status: []int{http.StatusConflict}}},
@@ -323,7 +325,7 @@ func TestReplaceUserRejectsBadBodies(t *testing.T) {
 			t.Parallel()
 			m := b.marker("p")
 			id := b.createUser(t, m)
-			before := b.userState(id)
+			before := b.Org.UserState(id)
 			var body []byte
 			if tc.raw != nil {
 				body = tc.raw(m)
@@ -335,10 +337,10 @@ func TestReplaceUserRejectsBadBodies(t *testing.T) {
 				tc.edit(u, m)
 				body, _ = json.Marshal(u)
 			}
-			resp := b.send(t, request{method: http.MethodPut, path: "/Users/" + id, body: body})
+			resp := b.send(t, harness.Request{Method: http.MethodPut, Path: "/Users/" + id, Body: body})
 			b.check(t, "PUT /Users/{id} ("+tc.name+")", resp, tc.want)
-			if resp.status >= 400 {
-				assertUnchanged(t, "PUT /Users/{id} ("+tc.name+")", before, b.userState(id))
+			if resp.Status >= 400 {
+				assertUnchanged(t, "PUT /Users/{id} ("+tc.name+")", before, b.Org.UserState(id))
 			}
 		})
 	}

@@ -223,7 +223,7 @@ func explainThroughServer(ctx context.Context, b *salesforce.Backend, method str
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/scim+json")
-	rec := server.NewRecorder()
+	rec := server.NewResponseRecorder()
 	h.ServeHTTP(rec, req)
 	if e.err != nil {
 		return x, "", e.err

@@ -14,27 +14,56 @@ import (
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
-// This file rewrites what IdPs send into what the SCIM library accepts, before it sees the request
-// (see /work/shared/reference/idp-clients.md).
+// The request side of the SCIM library's workarounds (catalogue in scimlib.go): what the library
+// would refuse is rewritten into what it accepts (IdP dialects, see the reference idp-clients.md),
+// and what it would accept but must not is refused, before it sees the request.
 
-// readBody reads the whole (size-limited) request body. Over the limit it answers 413 and returns
-// false. Bodies are read here, not by the SCIM library, because the library swallows read errors
-// and would answer 400 for an oversized body.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if r.Body == nil {
-		return nil, true
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			tooLargeWhileReading(w, r, tooLarge)
+// correctRequest applies the request-side corrections to a request for the library. It reads the
+// body itself (the library would answer an oversized body with 400, not 413), refuses bodies and
+// paging numbers the library does not check, rewrites bodies and filters it would wrongly refuse,
+// and drops filters on discovery endpoints. When ok is false the answer is written.
+func correctRequest(w http.ResponseWriter, r *http.Request) (_ *http.Request, ok bool) {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		body, ok := readBody(w, r)
+		if !ok {
 			return nil, false
 		}
-		writeError(w, r, &scimschema.Error{Kind: scimschema.KindInvalidSyntax, Detail: "the request body could not be read", Err: err})
-		return nil, false
+		path := strings.TrimPrefix(r.URL.Path, scimPrefix)
+		if err := checkBody(r.Method, path, body); err != nil {
+			writeError(w, r, err)
+			return nil, false
+		}
+		r = withBody(r, normalizeBody(r.Method, path, body))
+	case http.MethodGet:
+		if err := checkPaging(r.URL.Query()); err != nil {
+			writeError(w, r, err)
+			return nil, false
+		}
 	}
-	return body, true
+	return correctFilter(r), true
+}
+
+// correctFilter drops the filter of a /Schemas or /ResourceTypes request (RFC 7644 §4 lets discovery
+// ignore filters; the library's in-memory evaluator answers a filtered /Schemas with
+// "Resources": null, which Entra rejects, and can panic on type mismatches) and rewrites the
+// value-path filters the library refuses (rewriteFilter).
+func correctFilter(r *http.Request) *http.Request {
+	f := r.URL.Query().Get("filter")
+	if f == "" {
+		return r
+	}
+	q := r.URL.Query()
+	if endpoint := scimEndpoint(r.URL.Path); endpoint == "Schemas" || endpoint == "ResourceTypes" {
+		q.Del("filter")
+	} else if rewritten := rewriteFilter(f); rewritten != f {
+		q.Set("filter", rewritten)
+	} else {
+		return r
+	}
+	r = r.Clone(r.Context())
+	r.URL.RawQuery = q.Encode()
+	return r
 }
 
 // withBody returns a shallow copy of r whose body is b.
@@ -230,184 +259,120 @@ func listValue(m map[string]any, key string) []any {
 	return list
 }
 
-// rewriteFilter turns each `attr[expr].sub OP value` (Entra, and RFC 7644 §3.10-style paths in
-// filters) into the equivalent `attr[expr and sub OP value]`, which the SCIM library accepts; it
-// rejects the former. The scan respects quoted strings with escapes, so brackets and keywords inside
-// values are left alone. The filter grammar allows no parentheses inside brackets, so an expr with
-// a top-level "or" is distributed: `(attr[a and sub OP value] or attr[b and sub OP value])`.
-func rewriteFilter(f string) string {
-	var out []byte
-	for i := 0; i < len(f); {
-		switch f[i] {
-		case '"':
-			end := stringEnd(f, i)
-			out = append(out, f[i:end]...)
-			i = end
-		case '[':
-			closeAt := closingBracket(f, i)
-			if closeAt < 0 {
-				out = append(out, f[i:]...)
-				i = len(f)
-				continue
-			}
-			cmp, next, ok := trailingComparison(f, closeAt+1)
-			if !ok {
-				out = append(out, f[i:closeAt+1]...)
-				i = closeAt + 1
-				continue
-			}
-			start := i
-			for start > 0 && (isNameChar(f[start-1]) || f[start-1] == ':' || f[start-1] == '.') {
-				start--
-			}
-			attr := f[start:i]
-			out = out[:len(out)-len(attr)]
-			terms := splitOr(f[i+1 : closeAt])
-			parts := make([]string, len(terms))
-			for k, term := range terms {
-				parts[k] = attr + "[" + term + " and " + cmp + "]"
-			}
-			if len(parts) == 1 {
-				out = append(out, parts[0]...)
-			} else {
-				out = append(out, "("+strings.Join(parts, " or ")+")"...)
-			}
-			i = next
-		default:
-			out = append(out, f[i])
-			i++
-		}
-	}
-	return string(out)
+// Checks the SCIM library does not make: it decodes only the first JSON value of a body (so data
+// after it would be ignored), drops attributes under extension schemas it does not know (so a
+// misspelt or foreign extension would be lost without a word), names no attribute when a required
+// one is missing, and answers unparsable paging numbers without a scimType.
+
+// resourceSchemas are the schema URIs a resource body may declare, by endpoint.
+var resourceSchemas = map[string][]string{
+	"Users":  {scimschema.UserSchemaURN, scimschema.EnterpriseUserURN, scimschema.SalesforceUserURN},
+	"Groups": {scimschema.GroupSchemaURN},
 }
 
-// splitOr splits f at the keyword "or" outside quoted strings and parentheses; terms are trimmed.
-func splitOr(f string) []string {
-	var terms []string
-	depth, from := 0, 0
-	for i := 0; i < len(f); {
-		switch c := f[i]; {
-		case c == '"':
-			i = stringEnd(f, i)
+// checkBody refuses a body with data after its JSON document, and a POST or PUT resource that names
+// a schema, or holds an extension object, the resource type does not have.
+func checkBody(method, path string, body []byte) *scimschema.Error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil // the SCIM library reports the missing body
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil // the SCIM library reports the syntax error
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return scimschema.Errorf(scimschema.KindInvalidSyntax, "the request body holds data after its JSON document")
+	}
+	if method != http.MethodPost && method != http.MethodPut {
+		return nil
+	}
+	endpoint, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	known, ok := resourceSchemas[endpoint]
+	obj, isObj := doc.(map[string]any)
+	if !ok || !isObj {
+		return nil
+	}
+	isKnown := func(urn string) bool {
+		for _, k := range known {
+			if strings.EqualFold(k, urn) {
+				return true
+			}
+		}
+		return false
+	}
+	if err := checkRequired(endpoint, obj); err != nil {
+		return err
+	}
+	for key, v := range obj {
+		switch {
+		case strings.EqualFold(key, "schemas"):
+			list, _ := v.([]any)
+			for _, s := range list {
+				if urn, _ := s.(string); urn != "" && !isKnown(urn) {
+					return scimschema.Errorf(scimschema.KindInvalidValue, "schemas: names a schema that %s does not have (they are %s)", endpoint, strings.Join(known, ", "))
+				}
+			}
+		case strings.HasPrefix(strings.ToLower(key), "urn:") && !isKnown(key):
+			return scimschema.Errorf(scimschema.KindInvalidValue, "the body holds an extension that %s does not have (its schemas are %s)", endpoint, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// checkPaging refuses startIndex and count values that are not whole numbers (RFC 7644 §3.4.2.4;
+// negative ones are allowed and clamped by the SCIM library).
+func checkPaging(q url.Values) *scimschema.Error {
+	for _, name := range []string{"startIndex", "count"} {
+		if v, ok := q[name]; ok && len(v) > 0 {
+			if _, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32); err != nil {
+				return scimschema.Errorf(scimschema.KindInvalidValue, "%s must be a whole number", name)
+			}
+		}
+	}
+	return nil
+}
+
+// requiredAttributes are the attributes a POST or PUT body must hold, per endpoint (RFC 7643 §4:
+// userName and displayName are required). The SCIM library refuses a body without them with a
+// generic "a required value was missing" that names nothing; this names the attribute.
+var requiredAttributes = map[string][]string{"Users": {"schemas", "userName"}, "Groups": {"schemas", "displayName"}}
+
+// checkRequired refuses a resource body that lacks a required attribute or gives it as something
+// other than a non-empty string (schemas: a list), naming the attribute.
+func checkRequired(endpoint string, obj map[string]any) *scimschema.Error {
+	for _, name := range requiredAttributes[endpoint] {
+		_, v := lookup(obj, name)
+		if name == "schemas" {
+			if list, ok := v.([]any); !ok || len(list) == 0 {
+				return scimschema.Errorf(scimschema.KindInvalidValue, "schemas is required: list the resource's schema URNs (%s)", strings.Join(resourceSchemas[endpoint], ", "))
+			}
 			continue
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case isLetter(c):
-			j := i
-			for j < len(f) && isNameChar(f[j]) {
-				j++
-			}
-			if depth == 0 && strings.EqualFold(f[i:j], "or") && i > 0 && j < len(f) {
-				terms = append(terms, strings.TrimSpace(f[from:i]))
-				from = j
-			}
-			i = j
-			continue
 		}
-		i++
+		switch s, isString := v.(string); {
+		case v == nil:
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s is required", name)
+		case !isString:
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s must be a string", name)
+		case strings.TrimSpace(s) == "":
+			return scimschema.Errorf(scimschema.KindInvalidValue, "%s is required and must not be empty", name)
+		}
 	}
-	return append(terms, strings.TrimSpace(f[from:]))
+	return nil
 }
 
-// stringEnd returns the index just past the quoted string starting at f[i] == '"' (len(f) when it
-// is unterminated).
-func stringEnd(f string, i int) int {
-	for j := i + 1; j < len(f); j++ {
-		switch f[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(f)
-}
-
-// closingBracket returns the index of the ']' matching f[i] == '[', or -1.
-func closingBracket(f string, i int) int {
-	depth := 0
-	for j := i; j < len(f); {
-		switch f[j] {
-		case '"':
-			j = stringEnd(f, j)
-			continue
-		case '[':
-			depth++
-		case ']':
-			depth--
-			if depth == 0 {
-				return j
-			}
-		}
-		j++
-	}
-	return -1
-}
-
-// trailingComparison parses `.sub OP value` (or `.sub pr`) starting at f[p] and returns it as
-// `sub OP value` with the index after it.
-func trailingComparison(f string, p int) (string, int, bool) {
-	if p >= len(f) || f[p] != '.' {
-		return "", 0, false
-	}
-	i := p + 1
-	for i < len(f) && isNameChar(f[i]) {
-		i++
-	}
-	sub := f[p+1 : i]
-	if sub == "" {
-		return "", 0, false
-	}
-	j := skipSpaces(f, i)
-	if j == i {
-		return "", 0, false
-	}
-	k := j
-	for k < len(f) && isLetter(f[k]) {
-		k++
-	}
-	op := strings.ToLower(f[j:k])
-	switch op {
-	case "pr":
-		if k < len(f) && f[k] != ' ' && f[k] != ')' {
-			return "", 0, false
-		}
-		return sub + " pr", k, true
-	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
+// sortOf reads sortBy and sortOrder from the query (RFC 7644 §3.4.2.3): the library ignores both
+// and passes neither to GetAll.
+func sortOf(r *http.Request) (sortBy string, descending bool, err error) {
+	q := r.URL.Query()
+	switch order := strings.ToLower(strings.TrimSpace(q.Get("sortOrder"))); order {
+	case "", "ascending":
+	case "descending":
+		descending = true
 	default:
-		return "", 0, false
+		return "", false, scimschema.Errorf(scimschema.KindInvalidValue, `sortOrder must be "ascending" or "descending"`)
 	}
-	v := skipSpaces(f, k)
-	if v == k || v >= len(f) {
-		return "", 0, false
-	}
-	end := v
-	if f[v] == '"' {
-		end = stringEnd(f, v)
-	} else {
-		for end < len(f) && f[end] != ' ' && f[end] != ')' && f[end] != ']' {
-			end++
-		}
-	}
-	if end == v {
-		return "", 0, false
-	}
-	return sub + " " + f[j:k] + " " + f[v:end], end, true
-}
-
-func skipSpaces(f string, i int) int {
-	for i < len(f) && f[i] == ' ' {
-		i++
-	}
-	return i
-}
-
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func isNameChar(c byte) bool {
-	return isLetter(c) || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$'
+	return strings.TrimSpace(q.Get("sortBy")), descending, nil
 }
 
 const searchRequestSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
