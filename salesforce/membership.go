@@ -1,7 +1,5 @@
 package salesforce
 
-import "github.com/scim-bridge/scim-bridge/scimschema"
-
 // The membership policy, in one place. A membership is a set of PermissionSetAssignment rows
 // seen from one side: the users of a group (members), or the groups of a user (permissionSets).
 // Both are written by the same rule, provisioning.permission_sets (MembershipMode): a change that
@@ -96,23 +94,3 @@ func (g group) member() string       { return g.ID }
 
 // userID names a requested group member: a user id, as the request gives it.
 func userID(id string) string { return id }
-
-// unassignments are the assignment ids and the users of a group's members to remove.
-func unassignments(members []groupMember) (psa, users []string) {
-	for _, m := range members {
-		psa, users = append(psa, m.psa), append(users, m.user)
-	}
-	return psa, users
-}
-
-// memberRefs are a group's members after a write: those that stay, then those assigned.
-func memberRefs(stay []groupMember, assigned []string) []scimschema.Ref {
-	refs := []scimschema.Ref{}
-	for _, m := range stay {
-		refs = append(refs, scimschema.Ref{ID: m.user, Display: m.display})
-	}
-	for _, u := range assigned {
-		refs = append(refs, scimschema.Ref{ID: u})
-	}
-	return refs
-}
