@@ -267,7 +267,7 @@ func (b *Backend) handOutRemovals(ctx context.Context, rg *removalGroup, ref str
 		for j, m := range members.Records {
 			member := str(m["AssigneeId"])
 			if j < len(rg.users) && containsID(items[i].req.(memberRemovals).users, member) {
-				r.add(member, by[ref+"_"+strconv.Itoa(j)])
+				r.record(member, by[ref+"_"+strconv.Itoa(j)])
 			}
 		}
 		items[i].res = removalResult{r: r}
