@@ -13,10 +13,13 @@
 //   - attrpath.go: SCIM attribute paths resolved in the User schemas, and the slots (mappable
 //     values) they name; userfields.go: facts about Salesforce User fields (the default mapping,
 //     lengths, required, reserved).
-//   - userwrite.go (SCIM User → Salesforce fields), userpatch.go (PATCH on a User), userread.go
-//     (Salesforce record → SCIM User), explain.go (which attributes fed which field).
+//   - userwrite.go (SCIM User → Salesforce fields), userderive.go (the defaults and derived values
+//     the bridge fills in), userpatch.go (PATCH on a User), userread.go (Salesforce record → SCIM
+//     User), explain.go (which attributes fed which field).
 //   - group.go: Group create, replace, PATCH and read; members.go: member ids and member changes.
-//   - filter.go: SCIM filter → neutral query; project.go: attributes/excludedAttributes.
-//   - values.go: reading SCIM JSON values (and small list helpers); characters.go: the characters hard data never holds;
-//     picklist.go: soft values matched to Salesforce picklists; pathmemo.go: parsed-path memo.
+//   - filter.go: SCIM filter on Users → the neutral query of query.go (Cond), and sortBy;
+//     groupfilter.go: the same for Groups; project.go: attributes/excludedAttributes.
+//   - values.go: reading SCIM JSON values (and small list helpers); characters.go: the characters
+//     hard data never holds; picklist.go: soft values matched to Salesforce picklists;
+//     pathmemo.go: the memo of parsed attribute paths.
 package scimschema

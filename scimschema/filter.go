@@ -1,137 +1,43 @@
 package scimschema
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/scim2/filter-parser/v2"
 )
 
-// Cond is a neutral query condition over Salesforce records, rendered to SOQL by the backend.
-type Cond interface{ cond() }
+// This file translates SCIM filters on Users into the neutral query of query.go (Filter) and maps
+// their sortBy (SortField). The comparison builders below serve groupfilter.go too.
 
-// And matches when every condition matches.
-type And struct{ Conds []Cond }
-
-// Or matches when any condition matches.
-type Or struct{ Conds []Cond }
-
-// Not matches when Cond does not.
-type Not struct{ Cond Cond }
-
-// Compare compares a Salesforce field with a value.
-type Compare struct {
-	Field string // Salesforce field name: "Username", "Email", "Id", "SystemModstamp", "Label", …
-	Op    string // "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"
-	// Value is a string, bool, float64 or, for datetime fields, a time.Time; already transformed
-	// (Username domain and suffix).
-	Value any
-	// CaseExact is set for caseExact SCIM attributes (externalId). SOQL compares case-insensitively,
-	// so the backend must re-check these rows exactly.
-	CaseExact bool
-}
-
-// Present matches when the field is not null.
-type Present struct{ Field string }
-
-// ActiveIs matches users whose SCIM active (IsActive ∧ ¬UserLogin.IsFrozen) is Value.
-type ActiveIs struct{ Value bool }
-
-// MemberOf matches users assigned the permission set (or group) GroupID.
-type MemberOf struct{ GroupID string }
-
-// HasMember matches groups that have UserID as a member.
-type HasMember struct{ UserID string }
-
-// Nothing matches no record (e.g. id eq a malformed id).
-type Nothing struct{}
-
-func (And) cond()       {}
-func (Or) cond()        {}
-func (Not) cond()       {}
-func (Compare) cond()   {}
-func (Present) cond()   {}
-func (ActiveIs) cond()  {}
-func (MemberOf) cond()  {}
-func (HasMember) cond() {}
-func (Nothing) cond()   {}
-
-// constant is a condition known while translating; it never leaves this package.
-type constant bool
-
-func (constant) cond() {}
-
-// everything is how a condition that always holds leaves the package: every record has an Id.
-func everything() Cond { return Present{Field: "Id"} }
-
-func and(a, b Cond) Cond {
-	var out []Cond
-	for _, c := range []Cond{a, b} {
-		switch c := c.(type) {
-		case constant:
-			if !c {
-				return constant(false)
-			}
-		case And:
-			out = append(out, c.Conds...)
-		default:
-			out = append(out, c)
+// foldFilter translates the and, or and not of a filter and leaves the rest (comparisons, value
+// paths) to leaf, the translation of one resource type.
+func foldFilter(expr filter.Expression, leaf func(filter.Expression) (Cond, error)) (Cond, error) {
+	switch e := expr.(type) {
+	case *filter.LogicalExpression:
+		l, err := foldFilter(e.Left, leaf)
+		if err != nil {
+			return nil, err
 		}
-	}
-	switch len(out) {
-	case 0:
-		return constant(true)
-	case 1:
-		return out[0]
-	}
-	return And{Conds: out}
-}
-
-func or(a, b Cond) Cond {
-	var out []Cond
-	for _, c := range []Cond{a, b} {
-		switch c := c.(type) {
-		case constant:
-			if c {
-				return constant(true)
-			}
-		case Or:
-			out = append(out, c.Conds...)
-		default:
-			out = append(out, c)
+		r, err := foldFilter(e.Right, leaf)
+		if err != nil {
+			return nil, err
 		}
-	}
-	switch len(out) {
-	case 0:
-		return constant(false)
-	case 1:
-		return out[0]
-	}
-	return Or{Conds: out}
-}
-
-func not(c Cond) Cond {
-	switch c := c.(type) {
-	case constant:
-		return !c
-	case Not:
-		return c.Cond
-	}
-	return Not{Cond: c}
-}
-
-// finish replaces a constant result by what the backend understands.
-func finish(c Cond) Cond {
-	if k, ok := c.(constant); ok {
-		if k {
-			return everything()
+		if e.Operator == filter.OR {
+			return or(l, r), nil
 		}
-		return Nothing{}
+		return and(l, r), nil
+	case *filter.NotExpression:
+		c, err := foldFilter(e.Expression, leaf)
+		if err != nil {
+			return nil, err
+		}
+		return not(c), nil
 	}
-	return c
+	return leaf(expr)
 }
 
+// invalidFilter is the KindInvalidFilter *Error of a filter that cannot be translated.
 func invalidFilter(format string, args ...any) error {
 	return Errorf(KindInvalidFilter, format, args...)
 }
@@ -249,27 +155,13 @@ func (m *UserMapper) Filter(expr filter.Expression) (Cond, error) {
 	return finish(c), nil
 }
 
+// translate translates a filter on Users; translateLeaf does its comparisons and value paths.
 func (m *UserMapper) translate(expr filter.Expression) (Cond, error) {
+	return foldFilter(expr, m.translateLeaf)
+}
+
+func (m *UserMapper) translateLeaf(expr filter.Expression) (Cond, error) {
 	switch e := expr.(type) {
-	case *filter.LogicalExpression:
-		l, err := m.translate(e.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := m.translate(e.Right)
-		if err != nil {
-			return nil, err
-		}
-		if e.Operator == filter.OR {
-			return or(l, r), nil
-		}
-		return and(l, r), nil
-	case *filter.NotExpression:
-		c, err := m.translate(e.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return not(c), nil
 	case *filter.ValuePath:
 		ref, err := m.schemas.resolve(e.AttributePath, "")
 		if err != nil {
@@ -567,26 +459,11 @@ func impliesPresence(c Cond) bool {
 // element evaluates a value filter against the element of type typ ("" for a singular complex
 // attribute): type and primary are known, other sub-attributes are its mapped fields.
 func (m *UserMapper) element(ref attrRef, typ string, expr filter.Expression) (Cond, error) {
+	return foldFilter(expr, func(leaf filter.Expression) (Cond, error) { return m.elementLeaf(ref, typ, leaf) })
+}
+
+func (m *UserMapper) elementLeaf(ref attrRef, typ string, expr filter.Expression) (Cond, error) {
 	switch e := expr.(type) {
-	case *filter.LogicalExpression:
-		l, err := m.element(ref, typ, e.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := m.element(ref, typ, e.Right)
-		if err != nil {
-			return nil, err
-		}
-		if e.Operator == filter.OR {
-			return or(l, r), nil
-		}
-		return and(l, r), nil
-	case *filter.NotExpression:
-		c, err := m.element(ref, typ, e.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return not(c), nil
 	case *filter.AttributeExpression:
 		p := e.AttributePath
 		if p.URIPrefix != nil || p.SubAttribute != nil {
@@ -724,132 +601,4 @@ func (m *UserMapper) SortField(path string) (string, error) {
 		return "", unsortable
 	}
 	return s.field, nil
-}
-
-// GroupFilter translates a SCIM filter on Groups: displayName (→ Label), id (→ Id), externalId
-// (→ Name, the API name), members[value eq "…"] and members.value eq "…" (→ HasMember),
-// meta.created and meta.lastModified, with and, or, not.
-func GroupFilter(expr filter.Expression) (Cond, error) {
-	c, err := groupTranslate(expr)
-	if err != nil {
-		return nil, err
-	}
-	return finish(c), nil
-}
-
-func groupTranslate(expr filter.Expression) (Cond, error) {
-	switch e := expr.(type) {
-	case *filter.LogicalExpression:
-		l, err := groupTranslate(e.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := groupTranslate(e.Right)
-		if err != nil {
-			return nil, err
-		}
-		if e.Operator == filter.OR {
-			return or(l, r), nil
-		}
-		return and(l, r), nil
-	case *filter.NotExpression:
-		c, err := groupTranslate(e.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return not(c), nil
-	case *filter.ValuePath:
-		name, _, err := groupAttr(e.AttributePath)
-		if err != nil {
-			return nil, err
-		}
-		if name != "members" {
-			return nil, invalidFilter("%s takes no value filter", name)
-		}
-		return memberCond("members", e.ValueFilter, func(id string) Cond { return HasMember{UserID: id} })
-	case *filter.AttributeExpression:
-		name, sub, err := groupAttr(e.AttributePath)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case name == "displayName" && sub == "":
-			return compareField(name, "Label", e, false)
-		case name == "id" && sub == "":
-			return compareID(name, "Id", e)
-		case name == "externalId" && sub == "":
-			return compareField(name, "Name", e, true)
-		case name == "members" && (sub == "" || sub == "value"):
-			if e.Operator != filter.EQ {
-				return nil, invalidFilter("members can only be filtered by value eq \"…\"")
-			}
-			id, ok := e.CompareValue.(string)
-			if !ok {
-				return nil, invalidFilter("members.value needs a string value")
-			}
-			return HasMember{UserID: id}, nil
-		case name == "meta" && sub == "created":
-			return compareTime("meta.created", "CreatedDate", e)
-		case name == "meta" && sub == "lastModified":
-			return compareTime("meta.lastModified", "LastModifiedDate", e)
-		}
-		label := name
-		if sub != "" {
-			label += "." + sub
-		}
-		return nil, invalidFilter("cannot filter on %s", label)
-	}
-	return nil, invalidFilter("unsupported filter expression")
-}
-
-// groupAttr resolves a Group attribute path case-insensitively to its schema-cased name.
-func groupAttr(p filter.AttributePath) (name, sub string, err error) {
-	if u := p.URI(); u != "" && !strings.EqualFold(u, GroupSchemaURN) {
-		return "", "", invalidFilter("unknown SCIM attribute %q", p.String())
-	}
-	for _, known := range []string{"displayName", "id", "externalId", "members", "meta"} {
-		if strings.EqualFold(p.AttributeName, known) {
-			name = known
-		}
-	}
-	if name == "" {
-		return "", "", invalidFilter("unknown SCIM attribute %q", p.String())
-	}
-	sub = p.SubAttributeName()
-	for _, known := range []string{"value", "display", "type", "$ref", "created", "lastModified"} {
-		if strings.EqualFold(sub, known) {
-			sub = known
-		}
-	}
-	return name, sub, nil
-}
-
-// GroupSortField maps a sortBy path on Groups to a PermissionSet field ("" for "").
-func GroupSortField(path string) (string, error) {
-	path = strings.TrimSpace(path)
-	if path == "" {
-		return "", nil
-	}
-	unsortable := Errorf(KindInvalidValue, "cannot sort by %q", path)
-	p, err := filter.ParseAttrPath([]byte(path))
-	if err != nil {
-		return "", unsortable
-	}
-	name, sub, err := groupAttr(p)
-	if err != nil {
-		return "", unsortable
-	}
-	switch fmt.Sprintf("%s.%s", name, sub) {
-	case "displayName.":
-		return "Label", nil
-	case "id.":
-		return "Id", nil
-	case "externalId.":
-		return "Name", nil
-	case "meta.created":
-		return "CreatedDate", nil
-	case "meta.lastModified":
-		return "LastModifiedDate", nil
-	}
-	return "", unsortable
 }

@@ -38,9 +38,9 @@ func normalizePicklist(field string, values []string, v string, zones *ZoneMatch
 		return zones.match(v)
 	case "EmailEncodingKey":
 		// "utf8", "UTF8", "iso-8859-1": compare without punctuation.
-		want := alnumFold(v)
+		want := asciiAlnum(v)
 		for _, a := range values {
-			if alnumFold(a) == want {
+			if asciiAlnum(a) == want {
 				return a, true
 			}
 		}
@@ -178,16 +178,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func alnumFold(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // ZoneMatcher finds the org's time zone key for a tz database name the org does not list: a link

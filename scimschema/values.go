@@ -130,3 +130,15 @@ func looksLikeID(s, prefix string) bool {
 	}
 	return prefix == "" || strings.HasPrefix(s, prefix)
 }
+
+// asciiAlnum is s lower-cased, with everything but ASCII letters and digits dropped: the form in
+// which a picklist value is compared loosely ("UTF8" = "utf-8") and from which an Alias is built.
+func asciiAlnum(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -98,7 +98,7 @@ func drainBody(w http.ResponseWriter, r *http.Request, body io.Reader) {
 
 // readBody reads the whole (size-limited) request body. Over the limit it answers 413 and returns
 // false. Bodies are read here, not by the SCIM library, because the library swallows read errors
-// and would answer 400 for an oversized body.
+// and would answer 400 for an oversized body (scimlib.go, entry 1).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Body == nil {
 		return nil, true

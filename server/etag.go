@@ -43,10 +43,10 @@ func weakTag(t string) string {
 	return "W/" + t
 }
 
-// ifMatch turns the request's If-Match header into what the backend compares with the resource's
-// version: "" when absent or "*" (any version; a missing resource stays a 404), the one tag given,
-// or, for a list, the tag that names the current version (the first one when none does, which the
-// backend then refuses with 412).
+// ifMatch turns the request's If-Match header, which the SCIM library ignores (scimlib.go, entry
+// 22), into what the backend compares with the resource's version: "" when absent or "*" (any
+// version; a missing resource stays a 404), the one tag given, or, for a list, the tag that names
+// the current version (the first one when none does, which the backend then refuses with 412).
 func (h *resourceHandler) ifMatch(r *http.Request, id string) (string, error) {
 	tags := entityTags(r.Header.Values("If-Match"))
 	for _, t := range tags {

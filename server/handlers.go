@@ -138,7 +138,7 @@ func (h *resourceHandler) GetAll(r *http.Request, params scim.ListRequestParams)
 	if err != nil {
 		return scim.Page{}, handlerError(r, err)
 	}
-	// Never a nil slice: the library writes it as "Resources": null (scimlib.go).
+	// Never a nil slice: the library writes it as "Resources": null (scimlib.go, entry 18).
 	out := scim.Page{TotalResults: page.TotalResults, Resources: make([]scim.Resource, 0, len(page.Resources))}
 	for _, res := range page.Resources {
 		out.Resources = append(out.Resources, p.resource(res))

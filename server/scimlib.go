@@ -10,10 +10,11 @@ import (
 )
 
 // The workarounds of the SCIM library, github.com/elimity-com/scim at the version pinned in go.mod
-// (v0.0.0-20260728105928-2641426a1539), all in the scimlib*.go files. Each entry names the library
-// behaviour (as described in the project's reference on the library, elimity-scim.md), the code
-// that corrects it, and the test that fails without it. When the library is fixed, delete the code
-// and keep the test.
+// (v0.0.0-20260728105928-2641426a1539), in the scimlib*.go files; three sit where they are used and
+// say so (readBody in bodylimit.go, GetAll's slice in handlers.go, ifMatch in etag.go). Each entry
+// names the library behaviour (as described in the project's reference on the library,
+// elimity-scim.md), the code that corrects it, and the test that fails without it. When the library
+// is fixed, delete the code and keep the test.
 //
 // Before the library sees the request (scimlib_request.go, correctRequest):
 //
@@ -40,8 +41,9 @@ import (
 //  9. It evaluates a filter on /Schemas and /ResourceTypes in memory: "Resources": null (Entra
 //     rejects nulls) and a panic on type mismatches. correctFilter drops it (RFC 7644 §4 allows).
 //     TestDiscoveryIgnoresFilters.
-//  10. Its POST …/.search validates the filter against the schema without the common attributes
-//     (id, externalId, meta). search serves .search as the equivalent GET. TestSearch.
+//  10. Its POST …/.search needs a Search method besides GetAll (without one it answers 501), and
+//     validates the filter without the common attributes (id, externalId, meta). search serves
+//     .search as the equivalent GET. TestSearch.
 //  11. It ignores sortBy and sortOrder. sortOf, called by GetAll. TestListQuery.
 //
 // What a resource handler hands the library and what the library writes (scimlib_response.go):

@@ -121,22 +121,48 @@ func ago(now, t time.Time) string {
 
 // WriteText renders a snapshot for a terminal: what the page shows, in the same order.
 func WriteText(w io.Writer, s Snapshot) error {
-	var b strings.Builder
-	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("scim-bridge %s — status at %s", s.Version, s.Time.UTC().Format(time.RFC3339))
+	t := &textPage{}
+	t.line("scim-bridge %s — status at %s", s.Version, s.Time.UTC().Format(time.RFC3339))
 	if s.DryRun {
-		line("DRY RUN: nothing is written to Salesforce; the audit shows what would have been done")
+		t.line("DRY RUN: nothing is written to Salesforce; the audit shows what would have been done")
 	}
-	line("")
-	sf := s.Salesforce
+	t.line("")
+	t.salesforce(s.Time, s.Salesforce)
+	t.line("")
+	t.policy(s.Policy)
+	t.line("")
+	t.counts(s.Counts)
+	t.line("")
+	t.line("IdP tokens")
+	if len(s.Tokens) == 0 {
+		t.line("  none used since the start")
+	}
+	for _, tok := range s.Tokens {
+		t.line("  %-20s last used %s, %d requests", tok.Name, ago(s.Time, tok.LastUsed), tok.Requests)
+	}
+	t.line("")
+	t.line("Last %d audit events (newest first)", len(s.Events))
+	for _, e := range s.Events {
+		t.line("  %s", eventText(s.Time, e))
+	}
+	_, err := io.WriteString(w, t.String())
+	return err
+}
+
+// textPage is the text status page being written, one section at a time.
+type textPage struct{ strings.Builder }
+
+func (t *textPage) line(format string, args ...any) { fmt.Fprintf(t, format+"\n", args...) }
+
+func (t *textPage) salesforce(now time.Time, sf Salesforce) {
 	state := "DOWN"
 	if sf.Up {
 		state = "up"
 	}
-	line("Salesforce  %s  %s", sf.URL, state)
-	line("  last successful call  %s", ago(s.Time, sf.LastSuccess))
+	t.line("Salesforce  %s  %s", sf.URL, state)
+	t.line("  last successful call  %s", ago(now, sf.LastSuccess))
 	if !sf.LastFailure.IsZero() {
-		line("  last failed call      %s", ago(s.Time, sf.LastFailure))
+		t.line("  last failed call      %s", ago(now, sf.LastFailure))
 	}
 	token := "ok"
 	if !sf.TokenOK {
@@ -145,46 +171,34 @@ func WriteText(w io.Writer, s Snapshot) error {
 	if sf.TokenAt.IsZero() {
 		token = "none requested yet"
 	}
-	line("  token (%s)  %s, last request %s, %d requests", sf.Flow, token, ago(s.Time, sf.TokenAt), sf.TokenRequests)
+	t.line("  token (%s)  %s, last request %s, %d requests", sf.Flow, token, ago(now, sf.TokenAt), sf.TokenRequests)
 	if sf.APIKnown {
-		line("  API allowance         %d of %d used (%s)", sf.APIUsed, sf.APIMax, pct(sf.APIUsed, sf.APIMax))
+		t.line("  API allowance         %d of %d used (%s)", sf.APIUsed, sf.APIMax, pct(sf.APIUsed, sf.APIMax))
 	} else {
-		line("  API allowance         not known yet (no Salesforce answer carried Sforce-Limit-Info)")
+		t.line("  API allowance         not known yet (no Salesforce answer carried Sforce-Limit-Info)")
 	}
-	line("")
-	p := s.Policy
-	line("Policy")
-	line("  create users %s, update users %s, disable users %s (action %s), deprovision users %s",
+}
+
+func (t *textPage) policy(p Policy) {
+	t.line("Policy")
+	t.line("  create users %s, update users %s, disable users %s (action %s), deprovision users %s",
 		onoff(p.CreateUsers), onoff(p.UpdateUsers), onoff(p.DisableUsers), p.DisableAction, onoff(p.DeprovisionUsers))
-	line("  permission sets %s, dry run %s, deprovision brake %s", p.PermissionSets, onoff(p.DryRun), brake(p.DeprovisionLimit))
-	line("  groups: create %s, delete %s; audit identifies users %s", onoff(p.AllowCreateGroup), onoff(p.AllowDeleteGroup), onoff(p.IdentifyUsers))
-	line("")
-	line("Counts since start  skipped %g, defaulted %g, unresolved %g", total(s.Counts.Skipped), total(s.Counts.Defaulted), total(s.Counts.Unresolved))
+	t.line("  permission sets %s, dry run %s, deprovision brake %s", p.PermissionSets, onoff(p.DryRun), brake(p.DeprovisionLimit))
+	t.line("  groups: create %s, delete %s; audit identifies users %s", onoff(p.AllowCreateGroup), onoff(p.AllowDeleteGroup), onoff(p.IdentifyUsers))
+}
+
+func (t *textPage) counts(c Counts) {
+	t.line("Counts since start  skipped %g, defaulted %g, unresolved %g", total(c.Skipped), total(c.Defaulted), total(c.Unresolved))
 	for _, group := range []struct {
 		name string
 		m    map[string]float64
-	}{{"skipped", s.Counts.Skipped}, {"defaulted", s.Counts.Defaulted}, {"unresolved", s.Counts.Unresolved}} {
+	}{{"skipped", c.Skipped}, {"defaulted", c.Defaulted}, {"unresolved", c.Unresolved}} {
 		for _, r := range sortedCounts(group.m) {
 			if r.Value > 0 {
-				line("  %s %s: %g", group.name, r.Label, r.Value)
+				t.line("  %s %s: %g", group.name, r.Label, r.Value)
 			}
 		}
 	}
-	line("")
-	line("IdP tokens")
-	if len(s.Tokens) == 0 {
-		line("  none used since the start")
-	}
-	for _, t := range s.Tokens {
-		line("  %-20s last used %s, %d requests", t.Name, ago(s.Time, t.LastUsed), t.Requests)
-	}
-	line("")
-	line("Last %d audit events (newest first)", len(s.Events))
-	for _, e := range s.Events {
-		line("  %s", eventText(s.Time, e))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func brake(limit string) string {
