@@ -17,6 +17,12 @@ import (
 // groupMember is one assignment of a group.
 type groupMember struct{ psa, user, display string }
 
+// groupMemberOf is the member an assignment row of memberQuery names.
+func (b *Backend) groupMemberOf(r map[string]any) groupMember {
+	ref := b.memberRef(r)
+	return groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display}
+}
+
 // memberIDs validates member values as user ids. Malformed ids are an error for additions and
 // ignored for removals (they cannot be members).
 func memberIDs(values []string, strict bool) ([]string, error) {
@@ -86,8 +92,7 @@ func (o *operation) currentMembers(g group, users []string) (group, []groupMembe
 			return group{}, nil, b.fail(o.ctx, err)
 		}
 		_, err = b.c.QueryEach(o.ctx, q, 0, func(r rest.Record) error {
-			ref := b.memberRef(r)
-			out = append(out, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+			out = append(out, b.groupMemberOf(r))
 			return nil
 		})
 		if err != nil {

@@ -122,8 +122,7 @@ func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, de
 	}
 	members := []groupMember{}
 	err = b.walk(o.ctx, q, func(r map[string]any) bool {
-		ref := b.memberRef(r)
-		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+		members = append(members, b.groupMemberOf(r))
 		return true
 	})
 	if err != nil {

@@ -232,8 +232,7 @@ func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Co
 	}
 	members := []groupMember{}
 	err = b.walkRerun(o.ctx, mq, soqlOf(pathsByRef(subs)["members"]), func(r map[string]any) bool {
-		ref := b.memberRef(r)
-		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+		members = append(members, b.groupMemberOf(r))
 		return true
 	})
 	if err != nil {
