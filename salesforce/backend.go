@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,47 +13,6 @@ import (
 	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 )
-
-// ProvisioningConfig is the provisioning section of the configuration: which SCIM writes reach
-// Salesforce and how.
-type ProvisioningConfig struct {
-	CreateUsers, UpdateUsers, DisableUsers, DeprovisionUsers bool
-	DisableAction                                            DisableAction
-	PermissionSets                                           MembershipMode
-	DryRun                                                   bool
-	DeprovisionLimit                                         DeprovisionLimit
-}
-
-// GroupsConfig is the groups section of the configuration: which permission sets are SCIM Groups.
-type GroupsConfig struct {
-	Source      GroupSource
-	Include     []string // name patterns (path.Match on the API Name and on the Label) of what is exposed
-	AllowCreate bool
-	AllowDelete bool
-	// AssignPermissionSetLicenses makes the bridge assign the permission set licence a permission
-	// set needs (PermissionSetLicenseAssign) before assigning the permission set. The bridge
-	// never removes a licence assignment.
-	AssignPermissionSetLicenses bool
-}
-
-// BackendConfig configures a Backend.
-type BackendConfig struct {
-	Provisioning ProvisioningConfig
-	Users        scimschema.UserMappingConfig
-	UserTypes    []string // Salesforce UserType values SCIM sees; empty = ["Standard"]
-	// AssignableProfiles (users.assignable_profiles) are the profiles, by name or id, that a create
-	// or update may name; empty = any.
-	AssignableProfiles []string
-	Groups             GroupsConfig
-	Audit              AuditConfig
-	CatalogTTL         time.Duration // 0 = 5m
-	// BatchWindow is salesforce.batch_window: how long concurrent single-resource operations may
-	// wait to be combined into one Salesforce call (coalesce.go); 0 = off.
-	BatchWindow time.Duration
-	Registerer  prometheus.Registerer
-	Logger      zerolog.Logger
-	Now         func() time.Time
-}
 
 // Backend is the Salesforce provisioning backend: it implements scimschema.Users and
 // scimschema.Groups on top of a Client.
@@ -88,45 +45,20 @@ var (
 	_ scimschema.Groups = (*Backend)(nil)
 )
 
-// NewBackend validates cfg and returns a Backend. It does not call the network.
+// NewBackend fills the zero values BackendConfig's fields document, validates cfg (Validate, every
+// problem at once) and returns a Backend. It does not call the network.
 func NewBackend(c *rest.Client, cfg BackendConfig) (*Backend, error) {
-	var problems []string
+	cfg = cfg.withDefaults()
+	problems := cfg.Validate()
 	if c == nil {
-		problems = append(problems, "salesforce: a client is required")
+		problems.Add("salesforce", "a client is required")
 	}
-	p, g := &cfg.Provisioning, &cfg.Groups
-	problems = append(problems, policyProblems(*p, *g)...)
-	if len(g.Include) == 0 {
-		g.Include = []string{"*"}
-	}
-	for i, pat := range g.Include {
-		if _, err := path.Match(pat, ""); err != nil {
-			problems = append(problems, fmt.Sprintf("groups.include[%d]: malformed pattern %q", i, pat))
-		}
-	}
-	if len(cfg.UserTypes) == 0 {
-		cfg.UserTypes = []string{"Standard"}
-	}
-	for i, t := range cfg.UserTypes {
-		if !isIdentifier(t) {
-			problems = append(problems, fmt.Sprintf("users.user_types[%d]: %q is not a Salesforce UserType value", i, t))
-		}
-	}
-	if cfg.CatalogTTL < 0 {
-		problems = append(problems, "catalog TTL: must not be negative")
-	}
-	if cfg.CatalogTTL == 0 {
-		cfg.CatalogTTL = 5 * time.Minute
-	}
-	if cfg.BatchWindow < 0 {
-		problems = append(problems, "salesforce.batch_window: must not be negative")
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	mapper, err := scimschema.NewUserMapper(cfg.Users)
 	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
+		return nil, err
 	}
 	b := &Backend{
 		c:       c,
@@ -163,10 +95,7 @@ func NewBackend(c *rest.Client, cfg BackendConfig) (*Backend, error) {
 	if b.soft, err = newSoftMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	if p.DeprovisionLimit.Max < 0 || (p.DeprovisionLimit.Max > 0 && p.DeprovisionLimit.Window <= 0) {
-		return nil, errors.New("provisioning.deprovision_limit: max must not be negative, and window must be positive when max is set")
-	}
-	if b.brake, err = newBrake(p.DeprovisionLimit, cfg.Registerer); err != nil {
+	if b.brake, err = newBrake(cfg.Provisioning.DeprovisionLimit, cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	// Every series exists from the start at 0, so alerts on increase() see the first skip.
@@ -174,18 +103,6 @@ func NewBackend(c *rest.Client, cfg BackendConfig) (*Backend, error) {
 		b.skipped.WithLabelValues(setting)
 	}
 	return b, nil
-}
-
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Ready reports whether the backend can serve: a token is obtained and the catalog is loaded

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
@@ -70,42 +71,13 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 	if path := b.c.RotatingTokenFile(); path != "" {
 		r.step(stepTokenFile, nil, func() (bool, string) { return checkTokenFile(path) })
 	}
-
-	r.step(stepToken, nil, func() (bool, string) {
-		err := b.c.Token(ctx)
-		switch {
-		case err == nil:
-			return true, "OAuth token accepted by Salesforce"
-		case rest.KindOf(err) == rest.KindAuth:
-			return false, safeText(err) // the client's message already names the setting to fix
-		}
-		return false, safeText(err) + "; check salesforce.url and salesforce.login_url"
-	})
-
-	version := b.c.APIVersion()
-	r.step(stepVersion, []string{stepToken}, func() (bool, string) {
-		vs, err := b.c.Versions(ctx)
-		if err != nil {
-			return false, fmt.Sprintf("listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
-		}
-		if !slices.ContainsFunc(vs, func(v rest.Version) bool { return v.Version == version }) {
-			newest := ""
-			if len(vs) > 0 {
-				newest = vs[len(vs)-1].Version
-			}
-			return false, fmt.Sprintf("API version %s is not offered by this org (newest %s); set salesforce.api_version", version, newest)
-		}
-		return true, "API version " + version
-	})
+	r.step(stepToken, nil, func() (bool, string) { return b.checkToken(ctx) })
+	r.step(stepVersion, []string{stepToken}, func() (bool, string) { return b.checkVersion(ctx) })
 
 	var fields map[string]rest.DescribeField
-	r.step(stepDescribe, []string{stepVersion}, func() (bool, string) {
-		d, err := b.c.Describe(ctx, "User")
-		if err != nil {
-			return false, fmt.Sprintf("%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
-		}
-		fields = describedFields(d)
-		return true, fmt.Sprintf("%d User fields", len(d.Fields))
+	r.step(stepDescribe, []string{stepVersion}, func() (ok bool, detail string) {
+		fields, ok, detail = b.checkDescribe(ctx)
+		return ok, detail
 	})
 	r.step(stepUserFields, []string{stepDescribe}, func() (bool, string) {
 		if problems := append(b.checkDefaults(fields), b.checkMapping(fields)...); len(problems) > 0 {
@@ -114,52 +86,93 @@ func (b *Backend) Check(ctx context.Context) []CheckStep {
 		return true, "every users.defaults value and mapped field exists in this org"
 	})
 
-	var cat *catalog
-	var catErr error
-	loadCatalog := func() {
-		if cat == nil && catErr == nil {
-			cat, catErr = b.operation(ctx).load(nil, 0)
-		}
-	}
-	r.step(stepProfile, []string{stepVersion}, func() (bool, string) {
-		if loadCatalog(); catErr != nil {
-			return false, fmt.Sprintf("loading profiles and permission sets failed: %s; %s", safeText(catErr), fixFor(catErr, "the integration user needs Manage Users and Assign Permission Sets"))
-		}
-		return b.checkDefaultProfile(cat)
-	})
+	// The catalog steps share one load, made by the first of them that runs.
+	cat := sync.OnceValues(func() (*catalog, error) { return b.operation(ctx).load(nil, 0) })
+	r.step(stepProfile, []string{stepVersion}, func() (bool, string) { return b.checkProfile(cat) })
 	if len(b.cfg.AssignableProfiles) > 0 {
-		r.step(stepAssignable, []string{stepVersion}, func() (bool, string) {
-			if loadCatalog(); catErr != nil {
-				return false, fmt.Sprintf("loading profiles failed: %s", safeText(catErr))
-			}
-			if missing := b.missingAssignable(cat); len(missing) > 0 {
-				return false, "users.assignable_profiles names profiles this org lacks: " + strings.Join(missing, ", ")
-			}
-			return true, fmt.Sprintf("%d profiles", len(b.cfg.AssignableProfiles))
-		})
+		r.step(stepAssignable, []string{stepVersion}, func() (bool, string) { return b.checkAssignable(cat) })
 	}
-	r.step(stepPermSets, []string{stepVersion}, func() (bool, string) {
-		if loadCatalog(); catErr != nil {
-			return false, fmt.Sprintf("loading permission sets failed: %s", safeText(catErr))
-		}
-		if n := len(cat.exposed); n > 0 {
-			return true, fmt.Sprintf("%d exposed as SCIM Groups", n)
-		}
-		return false, fmt.Sprintf("no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)
-	})
-
-	r.step(stepAllowance, []string{stepVersion}, func() (bool, string) {
-		u := b.c.Usage()
-		if !u.Known {
-			return false, "Salesforce sent no Sforce-Limit-Info header; check that salesforce.url is the org's My Domain URL"
-		}
-		detail := fmt.Sprintf("%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
-		if u.Used >= u.Max {
-			detail += "; the org's daily allowance is used up: wait for it to recover or buy more API calls"
-		}
-		return u.Used < u.Max, detail
-	})
+	r.step(stepPermSets, []string{stepVersion}, func() (bool, string) { return b.checkPermSets(cat) })
+	r.step(stepAllowance, []string{stepVersion}, b.checkAllowance)
 	return r.steps
+}
+
+func (b *Backend) checkToken(ctx context.Context) (bool, string) {
+	err := b.c.Token(ctx)
+	switch {
+	case err == nil:
+		return true, "OAuth token accepted by Salesforce"
+	case rest.KindOf(err) == rest.KindAuth:
+		return false, safeText(err) // the client's message already names the setting to fix
+	}
+	return false, safeText(err) + "; check salesforce.url and salesforce.login_url"
+}
+
+func (b *Backend) checkVersion(ctx context.Context) (bool, string) {
+	version := b.c.APIVersion()
+	vs, err := b.c.Versions(ctx)
+	if err != nil {
+		return false, fmt.Sprintf("listing API versions failed: %s; %s", safeText(err), fixFor(err, "check salesforce.url"))
+	}
+	if !slices.ContainsFunc(vs, func(v rest.Version) bool { return v.Version == version }) {
+		newest := ""
+		if len(vs) > 0 {
+			newest = vs[len(vs)-1].Version
+		}
+		return false, fmt.Sprintf("API version %s is not offered by this org (newest %s); set salesforce.api_version", version, newest)
+	}
+	return true, "API version " + version
+}
+
+// checkDescribe reads the User describe; its fields feed the check of defaults and mapping.
+func (b *Backend) checkDescribe(ctx context.Context) (map[string]rest.DescribeField, bool, string) {
+	d, err := b.c.Describe(ctx, "User")
+	if err != nil {
+		return nil, false, fmt.Sprintf("%s; %s", safeText(err), fixFor(err, "the integration user needs the API Enabled and View Setup and Configuration permissions"))
+	}
+	return describedFields(d), true, fmt.Sprintf("%d User fields", len(d.Fields))
+}
+
+func (b *Backend) checkProfile(cat func() (*catalog, error)) (bool, string) {
+	c, err := cat()
+	if err != nil {
+		return false, fmt.Sprintf("loading profiles and permission sets failed: %s; %s", safeText(err), fixFor(err, "the integration user needs Manage Users and Assign Permission Sets"))
+	}
+	return b.checkDefaultProfile(c)
+}
+
+func (b *Backend) checkAssignable(cat func() (*catalog, error)) (bool, string) {
+	c, err := cat()
+	if err != nil {
+		return false, fmt.Sprintf("loading profiles failed: %s", safeText(err))
+	}
+	if missing := b.missingAssignable(c); len(missing) > 0 {
+		return false, "users.assignable_profiles names profiles this org lacks: " + strings.Join(missing, ", ")
+	}
+	return true, fmt.Sprintf("%d profiles", len(b.cfg.AssignableProfiles))
+}
+
+func (b *Backend) checkPermSets(cat func() (*catalog, error)) (bool, string) {
+	c, err := cat()
+	if err != nil {
+		return false, fmt.Sprintf("loading permission sets failed: %s", safeText(err))
+	}
+	if n := len(c.exposed); n > 0 {
+		return true, fmt.Sprintf("%d exposed as SCIM Groups", n)
+	}
+	return false, fmt.Sprintf("no permission set matches groups.source %q and groups.include, so no SCIM Group will be visible; widen groups.include or create a permission set in Salesforce", b.cfg.Groups.Source)
+}
+
+func (b *Backend) checkAllowance() (bool, string) {
+	u := b.c.Usage()
+	if !u.Known {
+		return false, "Salesforce sent no Sforce-Limit-Info header; check that salesforce.url is the org's My Domain URL"
+	}
+	detail := fmt.Sprintf("%d of %d daily API calls remaining", max(u.Max-u.Used, 0), u.Max)
+	if u.Used >= u.Max {
+		detail += "; the org's daily allowance is used up: wait for it to recover or buy more API calls"
+	}
+	return u.Used < u.Max, detail
 }
 
 // checkDefaultProfile finds users.defaults.profile among the org's profiles; when it is missing the

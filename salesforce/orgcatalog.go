@@ -120,16 +120,6 @@ func (c *catalog) exposedByID(id string) (group, bool) {
 	return group{}, false
 }
 
-// operation is the state of one SCIM operation: its context and whether it has already reloaded the
-// catalog (a miss reloads at most once per operation).
-type operation struct {
-	b        *Backend
-	ctx      context.Context
-	reloaded bool
-}
-
-func (b *Backend) operation(ctx context.Context) *operation { return &operation{b: b, ctx: ctx} }
-
 // catalog returns the cached catalog, loading it when absent or older than CatalogTTL.
 func (o *operation) catalog() (*catalog, error) {
 	b := o.b
@@ -307,15 +297,10 @@ type describeBody struct {
 // loadCatalog reads the catalog and the User describe in one composite call (three queries and
 // a describe; allOrNone false), following nextRecordsUrl for catalogs beyond one batch.
 func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
-	var subs []rest.Subrequest
-	for _, q := range catalogQueries() {
-		s, err := q.q.String()
-		if err != nil {
-			return nil, err
-		}
-		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(s), ReferenceID: q.ref})
+	subs, err := catalogSubrequests()
+	if err != nil {
+		return nil, err
 	}
-	subs = append(subs, rest.Subrequest{Method: "GET", Path: "sobjects/User/describe", ReferenceID: "describe"})
 	res, err := b.c.Composite(ctx, false, subs)
 	if err != nil {
 		return nil, err
@@ -325,7 +310,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 	}
 	cat := &catalog{loaded: b.now(), picklists: scimschema.Picklists{}}
 	paths := pathsByRef(subs)
-	lengths := map[string]int{}
+	var lengths map[string]int
 	for _, r := range res {
 		if r.Status >= 400 {
 			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
@@ -337,24 +322,8 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 			return nil, fmt.Errorf("catalog %s: HTTP %d", r.ReferenceID, r.Status)
 		}
 		if r.ReferenceID == "describe" {
-			var d describeBody
-			if err := json.Unmarshal(r.Body, &d); err != nil {
-				return nil, fmt.Errorf("decoding the User describe: %w", err)
-			}
-			for _, f := range d.Fields {
-				if f.Length > 0 && f.Type != "picklist" && f.Type != "reference" && f.Type != "id" {
-					lengths[f.Name] = f.Length
-				}
-				if !f.RestrictedPicklist {
-					continue
-				}
-				var vals []string
-				for _, v := range f.PicklistValues {
-					if v.Active {
-						vals = append(vals, v.Value)
-					}
-				}
-				cat.picklists[f.Name] = vals
+			if lengths, err = cat.readDescribe(r.Body); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -363,29 +332,15 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 			return nil, err
 		}
 		err = b.walkRerun(ctx, q, soqlOf(paths[r.ReferenceID]), func(rec map[string]any) bool {
-			switch r.ReferenceID {
-			case "ps":
-				cat.groups = append(cat.groups, group{
-					ID: str(rec["Id"]), Name: str(rec["Name"]), Label: str(rec["Label"]),
-					Description: str(rec["Description"]), LicenseID: str(rec["LicenseId"]),
-					Created: str(rec["CreatedDate"]), LastModified: str(rec["LastModifiedDate"]),
-					Aggregate: str(rec["PermissionSetGroupId"]) != "",
-				})
-			case "psg":
-				cat.groups = append(cat.groups, group{
-					ID: str(rec["Id"]), Name: str(rec["DeveloperName"]), Label: str(rec["MasterLabel"]),
-					Description: str(rec["Description"]),
-					Created:     str(rec["CreatedDate"]), LastModified: str(rec["LastModifiedDate"]),
-					IsPSG: true,
-				})
-			case "prof":
-				cat.profiles = append(cat.profiles, profile{ID: str(rec["Id"]), Name: str(rec["Name"]), LicenseID: str(rec["UserLicenseId"]), UserType: str(rec["UserType"])})
-			}
+			cat.add(r.ReferenceID, rec)
 			return true
 		})
 		if err != nil {
 			return nil, err
 		}
+	}
+	if lengths == nil {
+		lengths = map[string]int{}
 	}
 	cat.user = userDescribe(cat.picklists, lengths)
 	for _, g := range cat.groups {
@@ -394,4 +349,65 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 		}
 	}
 	return cat, nil
+}
+
+// catalogSubrequests is the catalog composite: the catalog queries and the User describe.
+func catalogSubrequests() ([]rest.Subrequest, error) {
+	var subs []rest.Subrequest
+	for _, q := range catalogQueries() {
+		s, err := q.q.String()
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(s), ReferenceID: q.ref})
+	}
+	return append(subs, rest.Subrequest{Method: "GET", Path: "sobjects/User/describe", ReferenceID: "describe"}), nil
+}
+
+// readDescribe takes the restricted picklists of the User describe into the catalog and returns
+// the lengths of its text fields.
+func (c *catalog) readDescribe(body []byte) (lengths map[string]int, err error) {
+	var d describeBody
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, fmt.Errorf("decoding the User describe: %w", err)
+	}
+	lengths = map[string]int{}
+	for _, f := range d.Fields {
+		if f.Length > 0 && f.Type != "picklist" && f.Type != "reference" && f.Type != "id" {
+			lengths[f.Name] = f.Length
+		}
+		if !f.RestrictedPicklist {
+			continue
+		}
+		var vals []string
+		for _, v := range f.PicklistValues {
+			if v.Active {
+				vals = append(vals, v.Value)
+			}
+		}
+		c.picklists[f.Name] = vals
+	}
+	return lengths, nil
+}
+
+// add takes one row of the catalog query ref (catalogQueries) into the catalog.
+func (c *catalog) add(ref string, rec map[string]any) {
+	switch ref {
+	case "ps":
+		c.groups = append(c.groups, group{
+			ID: str(rec["Id"]), Name: str(rec["Name"]), Label: str(rec["Label"]),
+			Description: str(rec["Description"]), LicenseID: str(rec["LicenseId"]),
+			Created: str(rec["CreatedDate"]), LastModified: str(rec["LastModifiedDate"]),
+			Aggregate: str(rec["PermissionSetGroupId"]) != "",
+		})
+	case "psg":
+		c.groups = append(c.groups, group{
+			ID: str(rec["Id"]), Name: str(rec["DeveloperName"]), Label: str(rec["MasterLabel"]),
+			Description: str(rec["Description"]),
+			Created:     str(rec["CreatedDate"]), LastModified: str(rec["LastModifiedDate"]),
+			IsPSG: true,
+		})
+	case "prof":
+		c.profiles = append(c.profiles, profile{ID: str(rec["Id"]), Name: str(rec["Name"]), LicenseID: str(rec["UserLicenseId"]), UserType: str(rec["UserType"])})
+	}
 }

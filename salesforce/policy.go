@@ -1,6 +1,10 @@
 package salesforce
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/scim-bridge/scim-bridge/setting"
+)
 
 // The provisioning policies an operator chooses in the configuration, as types: a comparison with
 // a misspelt policy does not compile. Each zero value is the setting's default. ParseX is the one
@@ -67,16 +71,16 @@ func ParseGroupSource(s string) (GroupSource, error) {
 
 // policyProblems names the policies in p and g that hold no value ParseX returns (a conversion from
 // an int that is not one of the constants).
-func policyProblems(p ProvisioningConfig, g GroupsConfig) []string {
-	var problems []string
+func policyProblems(p ProvisioningConfig, g GroupsConfig) setting.FieldErrors {
+	var problems setting.FieldErrors
 	if !known(int(p.DisableAction), disableActionWords) {
-		problems = append(problems, "provisioning.disable_action: "+p.DisableAction.String()+" is not a disable action")
+		problems.Add("provisioning.disable_action", "%s is not a disable action", p.DisableAction)
 	}
 	if !known(int(p.PermissionSets), membershipModeWords) {
-		problems = append(problems, "provisioning.permission_sets: "+p.PermissionSets.String()+" is not a membership mode")
+		problems.Add("provisioning.permission_sets", "%s is not a membership mode", p.PermissionSets)
 	}
 	if !known(int(g.Source), groupSourceWords) {
-		problems = append(problems, "groups.source: "+g.Source.String()+" is not a group source")
+		problems.Add("groups.source", "%s is not a group source", g.Source)
 	}
 	return problems
 }

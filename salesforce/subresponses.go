@@ -67,6 +67,10 @@ func (b *Backend) walk(ctx context.Context, q *queryBody, fn func(map[string]any
 // expires or is invalidated on the way (INVALID_QUERY_LOCATOR), the query runs once more and fn
 // gets the rows it did not have yet (by Id). A second INVALID_QUERY_LOCATOR is KindUnavailable:
 // 503 with Retry-After, never "not found".
+//
+// Like readChildRest it reads the rest of a result with queryExcept; unlike it, the rest is read
+// only after the cursor failed, with the same query, and without a further re-run: the walk
+// already was the query's first run.
 func (b *Backend) walkRerun(ctx context.Context, q *queryBody, soql string, fn func(map[string]any) bool) error {
 	seen := map[string]bool{}
 	err := b.walk(ctx, q, func(r map[string]any) bool {
@@ -79,16 +83,31 @@ func (b *Backend) walkRerun(ctx context.Context, q *queryBody, soql string, fn f
 		return err
 	}
 	b.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
-	_, err = b.c.QueryEachExcept(ctx, soql, 0, seen, func(r rest.Record) error {
+	return b.queryExcept(ctx, soql, seen, 0, fn)
+}
+
+// queryExcept runs soql, handing fn the rows whose Id is not in seen and adding each one it hands
+// to seen; fn returning false stops the read without an error. An INVALID_QUERY_LOCATOR on the
+// way runs the query again up to reruns times, skipping the rows fn already had; the next one is
+// returned (KindUnavailable).
+func (b *Backend) queryExcept(ctx context.Context, soql string, seen map[string]bool, reruns int, fn func(map[string]any) bool) error {
+	each := func(r rest.Record) error {
 		if !fn(r) {
 			return errStopWalk
 		}
 		return nil
-	})
-	if errors.Is(err, errStopWalk) {
-		return nil
 	}
-	return err
+	for attempt := 0; ; attempt++ {
+		_, err := b.c.QueryEachExcept(ctx, soql, 0, seen, each)
+		if attempt < reruns && rest.IsCode(err, "INVALID_QUERY_LOCATOR") {
+			b.logger(ctx).Info().Msg("query cursor invalidated; running the query again")
+			continue
+		}
+		if errors.Is(err, errStopWalk) {
+			return nil
+		}
+		return err
+	}
 }
 
 // soqlOf is the SOQL of a QueryPath subrequest path, "" for any other path.
@@ -136,27 +155,19 @@ func (b *Backend) walkChild(ctx context.Context, q *queryBody, remaining *rest.Q
 	return b.readChildRest(ctx, remaining, seen, fn)
 }
 
-// readChildRest reads a child subquery's rows past its first batch with rest (a query of the
+// readChildRest reads a child subquery's rows past its first batch with remaining (a query of the
 // same rows on the child object, never the child's cursor: see walkChild), handing fn the rows
 // whose Id is not in seen; fn returning false stops the read without an error.
+//
+// Like walkRerun it reads with queryExcept; unlike it, remaining is a query of its own (the
+// child's first batch came with the parent's query), so its cursor may be invalidated and the
+// query re-run once, as any query walked by QueryEach.
 func (b *Backend) readChildRest(ctx context.Context, remaining *rest.Query, seen map[string]bool, fn func(map[string]any) bool) error {
 	soql, err := remaining.String()
 	if err != nil {
 		return err
 	}
-	_, err = b.c.QueryEach(ctx, soql, 0, func(r rest.Record) error {
-		if seen[str(r["Id"])] {
-			return nil
-		}
-		if !fn(r) {
-			return errStopWalk
-		}
-		return nil
-	})
-	if errors.Is(err, errStopWalk) {
-		return nil
-	}
-	return err
+	return b.queryExcept(ctx, soql, seen, 1, fn)
 }
 
 // errStopWalk ends a QueryEach early without an error.

@@ -64,105 +64,26 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		return scimschema.Resource{}, notFound("user")
 	}
 	o := b.operation(ctx)
-	cat, err := o.catalog()
+	w, err := b.mapUpdate(o, uid, operation, mapWrite)
 	if err != nil {
 		return scimschema.Resource{}, err
 	}
-	w, err := mapWrite(cat.user)
+	cur, err := b.readBeforeUpdate(o, uid, ifMatch, &w)
 	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
+		return scimschema.Resource{}, err
 	}
-	if len(w.Skipped) > 0 {
-		b.logger(ctx).Debug().Strs("attributes", w.Skipped).Str("target", uid).Msg("attributes with on_update false left unchanged")
-	}
-	if !b.cfg.Provisioning.UpdateUsers && (len(w.Fields) > 0 || w.Profile != "" || w.PermissionSets != nil) {
-		b.skip(ctx, "update_users", operation, uid)
-		w.Fields, w.Profile, w.PermissionSets, w.Attributes = nil, "", nil, nil
-		w.Conflicts, w.Rederive, w.Defaulted, w.Truncated = nil, nil, nil, nil
-	}
-
-	// The current record is read first only when the write depends on it: If-Match, a merge of
-	// permission sets, two attributes of one field that disagree, a derived attribute removed; and
-	// under dry_run, so that its preview lists exactly the changes a write would make.
-	dry := b.cfg.Provisioning.DryRun
-	var cur *userState
-	if ifMatch != "" || w.PermissionSets != nil || len(w.Conflicts) > 0 || len(w.Rederive) > 0 || dry {
-		if cur, err = o.readUser(uid, w.PermissionSets != nil || dry); err != nil {
-			return scimschema.Resource{}, err
-		}
-		if ifMatch != "" && b.mapper.ToResource(cur.rec).Version != ifMatch {
-			return scimschema.Resource{}, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the user was modified since the version in If-Match"}
-		}
-		if err := b.mapper.SettleConflicts(&w, cur.rec.Fields); err != nil {
-			return scimschema.Resource{}, b.fail(ctx, err)
-		}
-		b.mapper.Rederive(&w, cur.rec.Fields)
-	}
-
-	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true, userName: b.userName(cur)}
-	if ch.fields == nil {
-		ch.fields = map[string]any{}
-	}
-	if w.Profile != "" {
-		if ch.profile, err = o.resolveProfile(w.Profile, false); err != nil {
-			return scimschema.Resource{}, err
-		}
-		if !b.assignable(ch.profile) {
-			// Naming the profile the user already has changes nothing (Okta's PUT repeats every
-			// attribute): only a change to an unassignable profile is refused.
-			if cur == nil {
-				if cur, err = o.readUser(uid, false); err != nil {
-					return scimschema.Resource{}, err
-				}
-			}
-			if !rest.SameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
-				return scimschema.Resource{}, notAssignable()
-			}
-		}
-		ch.fields["ProfileId"] = ch.profile.ID
-	}
-	if w.Active != nil {
-		if !*w.Active && b.cfg.Provisioning.DisableUsers {
-			if err := b.guardIntegrationUser(ctx, uid, operation); err != nil {
-				return scimschema.Resource{}, err
-			}
-		}
-		b.planActive(ctx, ch, *w.Active, cur)
-	}
-	if w.PermissionSets != nil {
-		if ch.add, ch.del, err = o.planPermissionSets(w.PermissionSets, cur.assigned, uid); err != nil {
-			return scimschema.Resource{}, err
-		}
-	}
-	if cur != nil && ch.freeze != nil && cur.loginID == "" {
-		if *ch.freeze {
-			return scimschema.Resource{}, noLoginError(nil)
-		}
-		ch.freeze = nil // no UserLogin row: nothing is frozen
-	}
-
-	if dry && cur != nil {
-		b.dropUnchanged(ch, cur.rec.Fields)
+	ch, cur, err := b.planUserChange(o, uid, operation, w, cur)
+	if err != nil {
+		return scimschema.Resource{}, err
 	}
 	if ch.empty() || b.dryRun(ctx, operation, uid) {
-		if !ch.empty() {
-			o.auditChange(ch, nil, nil) // the preview of what dry_run left out
-		}
-		if cur != nil && cur.rec.GroupsRead {
-			return b.mapper.ToResource(cur.rec), nil
-		}
-		u, err := o.readUser(uid, true)
-		if err != nil {
-			return scimschema.Resource{}, err
-		}
-		return b.mapper.ToResource(u.rec), nil
+		return b.unchangedUser(o, ch, cur)
 	}
 	if err := o.assignLicences(b.licencesFor([]string{uid}, ch.add)); err != nil {
 		return scimschema.Resource{}, err
 	}
-	fx := newSoftFixes(w)
-	ch.fx = fx
-	if err := o.prepareManager(ch.fields, fx); err != nil {
+	ch.fx = newSoftFixes(w)
+	if err := o.prepareManager(ch.fields, ch.fx); err != nil {
 		return scimschema.Resource{}, err
 	}
 	sent, err := b.reserveIfDeprovisioning(ctx, ch, operation)
@@ -170,17 +91,150 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 		return scimschema.Resource{}, err
 	}
 	defer sent()
+	u, err := o.writeUserChange(ch, cur)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	b.countDefaulted(w)
+	b.noteUnaudited(ctx, uid, ch.fx)
+	return b.mapper.ToResource(u.rec), nil
+}
+
+// mapUpdate maps the request onto the org's User fields; with update_users off only the active
+// change is kept.
+func (b *Backend) mapUpdate(o *operation, uid, operation string, mapWrite func(scimschema.UserDescribe) (scimschema.UserWrite, error)) (scimschema.UserWrite, error) {
+	cat, err := o.catalog()
+	if err != nil {
+		return scimschema.UserWrite{}, err
+	}
+	w, err := mapWrite(cat.user)
+	if err != nil {
+		return scimschema.UserWrite{}, b.fail(o.ctx, err)
+	}
+	if len(w.Skipped) > 0 {
+		b.logger(o.ctx).Debug().Strs("attributes", w.Skipped).Str("target", uid).Msg("attributes with on_update false left unchanged")
+	}
+	if !b.cfg.Provisioning.UpdateUsers && (len(w.Fields) > 0 || w.Profile != "" || w.PermissionSets != nil) {
+		b.skip(o.ctx, "update_users", operation, uid)
+		w.Fields, w.Profile, w.PermissionSets, w.Attributes = nil, "", nil, nil
+		w.Conflicts, w.Rederive, w.Defaulted, w.Truncated = nil, nil, nil, nil
+	}
+	return w, nil
+}
+
+// readBeforeUpdate reads the current record (nil: not read) only when the write depends on it:
+// If-Match, a merge of permission sets, two attributes of one field that disagree, a derived
+// attribute removed; and under dry_run, so that its preview lists exactly the changes a write
+// would make. It settles w's conflicts and derived attributes against it.
+func (b *Backend) readBeforeUpdate(o *operation, uid, ifMatch string, w *scimschema.UserWrite) (*userState, error) {
+	dry := b.cfg.Provisioning.DryRun
+	if ifMatch == "" && w.PermissionSets == nil && len(w.Conflicts) == 0 && len(w.Rederive) == 0 && !dry {
+		return nil, nil
+	}
+	cur, err := o.readUser(uid, w.PermissionSets != nil || dry)
+	if err != nil {
+		return nil, err
+	}
+	if ifMatch != "" && b.mapper.ToResource(cur.rec).Version != ifMatch {
+		return nil, &scimschema.Error{Kind: scimschema.KindPrecondition, Detail: "the user was modified since the version in If-Match"}
+	}
+	if err := b.mapper.SettleConflicts(w, cur.rec.Fields); err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	b.mapper.Rederive(w, cur.rec.Fields)
+	return cur, nil
+}
+
+// planUserChange turns the mapped write into the change to send: the profile, the active state
+// under disable_users and disable_action, the permission sets to add and remove. It returns the
+// current record too, which checking an unassignable profile may have read.
+func (b *Backend) planUserChange(o *operation, uid, operation string, w scimschema.UserWrite, cur *userState) (*userChange, *userState, error) {
+	ch := &userChange{id: uid, fields: maps.Clone(w.Fields), attrs: w.Attributes, readBack: true, userName: b.userName(cur)}
+	if ch.fields == nil {
+		ch.fields = map[string]any{}
+	}
+	var err error
+	if w.Profile != "" {
+		if cur, err = b.planProfile(o, ch, w.Profile, cur); err != nil {
+			return nil, nil, err
+		}
+	}
+	if w.Active != nil {
+		if !*w.Active && b.cfg.Provisioning.DisableUsers {
+			if err := b.guardIntegrationUser(o.ctx, uid, operation); err != nil {
+				return nil, nil, err
+			}
+		}
+		b.planActive(o.ctx, ch, *w.Active, cur)
+	}
+	if w.PermissionSets != nil {
+		if ch.add, ch.del, err = o.planPermissionSets(w.PermissionSets, cur.assigned, uid); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cur != nil && ch.freeze != nil && cur.loginID == "" {
+		if *ch.freeze {
+			return nil, nil, noLoginError(nil)
+		}
+		ch.freeze = nil // no UserLogin row: nothing is frozen
+	}
+	if b.cfg.Provisioning.DryRun && cur != nil {
+		b.dropUnchanged(ch, cur.rec.Fields)
+	}
+	return ch, cur, nil
+}
+
+// planProfile sets the profile named in the write. Naming the profile the user already has
+// changes nothing (Okta's PUT repeats every attribute): only a change to an unassignable profile
+// is refused, for which the current record is read when it was not.
+func (b *Backend) planProfile(o *operation, ch *userChange, nameOrID string, cur *userState) (*userState, error) {
+	var err error
+	if ch.profile, err = o.resolveProfile(nameOrID, false); err != nil {
+		return nil, err
+	}
+	if !b.assignable(ch.profile) {
+		if cur == nil {
+			if cur, err = o.readUser(ch.id, false); err != nil {
+				return nil, err
+			}
+		}
+		if !rest.SameID(str(cur.rec.Fields["ProfileId"]), ch.profile.ID) {
+			return nil, notAssignable()
+		}
+	}
+	ch.fields["ProfileId"] = ch.profile.ID
+	return cur, nil
+}
+
+// unchangedUser answers an update that writes nothing (nothing changes, or dry_run): the audit
+// line previews what dry_run left out, and the user is answered as it is.
+func (b *Backend) unchangedUser(o *operation, ch *userChange, cur *userState) (scimschema.Resource, error) {
+	if !ch.empty() {
+		o.auditChange(ch, nil, nil)
+	}
+	if cur != nil && cur.rec.GroupsRead {
+		return b.mapper.ToResource(cur.rec), nil
+	}
+	u, err := o.readUser(ch.id, true)
+	if err != nil {
+		return scimschema.Resource{}, err
+	}
+	return b.mapper.ToResource(u.rec), nil
+}
+
+// writeUserChange writes ch. A nickname someone holds or a manager Salesforce does not know is
+// fixed and written again, up to softRetries times (every part of the change is idempotent);
+// the audit lines of a refusal fixed that way are held back, so one change gets one line.
+func (o *operation) writeUserChange(ch *userChange, cur *userState) (*userState, error) {
 	for attempt := 0; ; attempt++ {
 		ch.holdFailure = attempt < softRetries
 		u, err := o.applyUserChange(ch, cur)
 		ch.holdFailure = false
 		if err != nil && attempt < softRetries {
-			// A nickname someone holds or a manager Salesforce does not know: fix and write again
-			// (every part of the change is idempotent).
-			retry, ferr := o.fixRefusal(err, ch.fields, fx)
+			retry, ferr := o.fixRefusal(err, ch.fields, ch.fx)
 			if ferr != nil {
 				o.auditHeld(ch, false)
-				return scimschema.Resource{}, ferr
+				return nil, ferr
 			}
 			if retry {
 				o.auditHeld(ch, true)
@@ -188,12 +242,7 @@ func (b *Backend) updateUser(ctx context.Context, id, ifMatch, operation string,
 			}
 		}
 		o.auditHeld(ch, false)
-		if err != nil {
-			return scimschema.Resource{}, err
-		}
-		b.countDefaulted(w)
-		b.noteUnaudited(ctx, uid, fx)
-		return b.mapper.ToResource(u.rec), nil
+		return u, err
 	}
 }
 
@@ -405,58 +454,16 @@ func (o *operation) writeDiffFailure(ch *userChange, by map[string]rest.SubRespo
 	return o.b.fail(o.ctx, e)
 }
 
+// guardedUser addresses the user of a writeGuarded composite: the Id its check query found.
+const guardedUser = "@{chk.records[0].Id}"
+
 // writeGuarded writes ch without reading the user first: every write goes through a check query
 // restricted to users.user_types (see applyUserChange).
 func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	b := o.b
-	const user = "@{chk.records[0].Id}"
-	chk, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.Eq("Id", ch.id))).String()
+	subs, err := o.guardedSubrequests(ch)
 	if err != nil {
-		return nil, b.fail(o.ctx, err)
-	}
-	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(chk), ReferenceID: "chk"}}
-	if len(ch.fields) > 0 {
-		subs = append(subs, rest.Subrequest{Method: "PATCH", Path: "sobjects/User/" + user, ReferenceID: "upd", Body: ch.fields})
-	}
-	if ch.active != nil {
-		q, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.And(rest.Eq("Id", ch.id), rest.Eq("IsActive", !*ch.active)))).String()
-		if err != nil {
-			return nil, b.fail(o.ctx, err)
-		}
-		subs = append(subs,
-			rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "actq"},
-			rest.Subrequest{Method: "PATCH", Path: "sobjects/User/@{actq.records[0].Id}", ReferenceID: "act", Body: map[string]any{"IsActive": *ch.active}})
-	}
-	if ch.freeze != nil {
-		// The write goes through a query that finds the UserLogin in the other state. A freeze
-		// also asks whether the row exists at all: without one the user cannot be frozen.
-		if *ch.freeze {
-			q, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", user)).String()
-			if err != nil {
-				return nil, b.fail(o.ctx, err)
-			}
-			subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "login"})
-		}
-		// A freeze finds only the login of an active user: an inactive one is already
-		// deprovisioned, and real orgs refuse to freeze it.
-		owner := rest.Eq("UserId", user)
-		if *ch.freeze {
-			owner = rest.InQuery("UserId", rest.Select("Id").From("User").Where(rest.And(rest.Eq("Id", user), rest.Eq("IsActive", true))))
-		}
-		q, err := rest.Select("Id").From("UserLogin").Where(rest.And(owner, rest.Eq("IsFrozen", !*ch.freeze))).String()
-		if err != nil {
-			return nil, b.fail(o.ctx, err)
-		}
-		subs = append(subs,
-			rest.Subrequest{Method: "GET", Path: refQueryPath(q, user), ReferenceID: "ul"},
-			rest.Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": *ch.freeze}})
-	}
-	if ch.readBack {
-		read, err := o.readBack(ch.id, false)
-		if err != nil {
-			return nil, err
-		}
-		subs = append(subs, read...)
+		return nil, err
 	}
 	res, err := b.c.Composite(o.ctx, false, subs)
 	if err != nil {
@@ -471,8 +478,91 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 	if q, err := decodeQuery(by["chk"]); err != nil || len(q.Records) == 0 {
 		return nil, notFound("user")
 	}
-	done := map[string]bool{}
-	var failure error
+	done, failure := o.guardedOutcome(ch, by)
+	var u *userState
+	if ch.readBack {
+		u, err = o.userFromResponses(by, "get", "getl", true)
+		if ch.userName == "" {
+			ch.userName = b.userName(u)
+		}
+	}
+	o.auditChange(ch, done, failure)
+	if failure != nil {
+		return nil, failure
+	}
+	return u, err
+}
+
+// guardedSubrequests is writeGuarded's composite: the check query, the field update, the
+// conditional active and freeze writes, and the read-back.
+func (o *operation) guardedSubrequests(ch *userChange) ([]rest.Subrequest, error) {
+	b := o.b
+	chk, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.Eq("Id", ch.id))).String()
+	if err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	subs := []rest.Subrequest{{Method: "GET", Path: rest.QueryPath(chk), ReferenceID: "chk"}}
+	if len(ch.fields) > 0 {
+		subs = append(subs, rest.Subrequest{Method: "PATCH", Path: "sobjects/User/" + guardedUser, ReferenceID: "upd", Body: ch.fields})
+	}
+	if ch.active != nil {
+		q, err := rest.Select("Id").From("User").Where(b.withUserTypes(rest.And(rest.Eq("Id", ch.id), rest.Eq("IsActive", !*ch.active)))).String()
+		if err != nil {
+			return nil, b.fail(o.ctx, err)
+		}
+		subs = append(subs,
+			rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "actq"},
+			rest.Subrequest{Method: "PATCH", Path: "sobjects/User/@{actq.records[0].Id}", ReferenceID: "act", Body: map[string]any{"IsActive": *ch.active}})
+	}
+	if ch.freeze != nil {
+		frz, err := guardedFreeze(*ch.freeze)
+		if err != nil {
+			return nil, b.fail(o.ctx, err)
+		}
+		subs = append(subs, frz...)
+	}
+	if ch.readBack {
+		read, err := o.readBack(ch.id, false)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, read...)
+	}
+	return subs, nil
+}
+
+// guardedFreeze is the conditional freeze (or unfreeze) of a writeGuarded composite: the write
+// goes through a query that finds the UserLogin in the other state. A freeze also asks whether
+// the row exists at all: without one the user cannot be frozen.
+func guardedFreeze(freeze bool) ([]rest.Subrequest, error) {
+	var subs []rest.Subrequest
+	if freeze {
+		q, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", guardedUser)).String()
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, rest.Subrequest{Method: "GET", Path: refQueryPath(q, guardedUser), ReferenceID: "login"})
+	}
+	// A freeze finds only the login of an active user: an inactive one is already
+	// deprovisioned, and real orgs refuse to freeze it.
+	owner := rest.Eq("UserId", guardedUser)
+	if freeze {
+		owner = rest.InQuery("UserId", rest.Select("Id").From("User").Where(rest.And(rest.Eq("Id", guardedUser), rest.Eq("IsActive", true))))
+	}
+	q, err := rest.Select("Id").From("UserLogin").Where(rest.And(owner, rest.Eq("IsFrozen", !freeze))).String()
+	if err != nil {
+		return nil, err
+	}
+	return append(subs,
+		rest.Subrequest{Method: "GET", Path: refQueryPath(q, guardedUser), ReferenceID: "ul"},
+		rest.Subrequest{Method: "PATCH", Path: "sobjects/UserLogin/@{ul.records[0].Id}", ReferenceID: "frz", Body: map[string]any{"IsFrozen": freeze}}), nil
+}
+
+// guardedOutcome reads which of writeGuarded's writes were made (done, by reference) and the
+// first failure. A conditional write whose query found nothing was not needed: the user is
+// already in the requested state.
+func (o *operation) guardedOutcome(ch *userChange, by map[string]rest.SubResponse) (done map[string]bool, failure error) {
+	done = map[string]bool{}
 	for _, ref := range []string{"upd", "act", "frz"} {
 		sr, ok := by[ref]
 		if !ok {
@@ -491,26 +581,15 @@ func (o *operation) writeGuarded(ch *userChange) (*userState, error) {
 			}
 		case failure == nil:
 			if sr.Err == nil {
-				failure = b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", ref, sr.Status))
+				failure = o.b.fail(o.ctx, fmt.Errorf("subrequest %s: HTTP %d", ref, sr.Status))
 			} else if ref == "frz" {
-				failure = b.fail(o.ctx, sr.Err)
+				failure = o.b.fail(o.ctx, sr.Err)
 			} else {
 				failure = o.updateError(ch, sr.Err, ref == "act")
 			}
 		}
 	}
-	var u *userState
-	if ch.readBack {
-		u, err = o.userFromResponses(by, "get", "getl", true)
-		if ch.userName == "" {
-			ch.userName = b.userName(u)
-		}
-	}
-	o.auditChange(ch, done, failure)
-	if failure != nil {
-		return nil, failure
-	}
-	return u, err
+	return done, failure
 }
 
 func noLoginError(cause error) error {

@@ -26,87 +26,102 @@ func (b *Backend) CreateUser(ctx context.Context, attrs map[string]any) (scimsch
 	}
 	defer b.batch.enter(ctx)()
 	o := b.operation(ctx)
-	cat, err := o.catalog()
+	nu, err := b.planCreate(o, attrs)
 	if err != nil {
 		return scimschema.Resource{}, err
-	}
-	w, err := b.mapper.ForCreate(attrs, cat.user)
-	if err != nil {
-		return scimschema.Resource{}, b.fail(ctx, err)
-	}
-	prof, err := o.resolveProfile(w.Profile, extensionValue(attrs, "profile") == nil)
-	if err != nil {
-		return scimschema.Resource{}, err
-	}
-	if !b.assignable(prof) {
-		return scimschema.Resource{}, notAssignable()
-	}
-	var psAdd []group
-	if w.PermissionSets != nil {
-		if psAdd, err = o.resolveGroups(scimschema.SalesforceUserURN+":permissionSets", w.PermissionSets.Add); err != nil {
-			return scimschema.Resource{}, err
-		}
-		if len(psAdd) > collectionMax {
-			return scimschema.Resource{}, invalid(fmt.Sprintf("permissionSets: at most %d permission sets per request", collectionMax), nil)
-		}
-	}
-	fields := maps.Clone(w.Fields)
-	if fields == nil {
-		fields = map[string]any{}
-	}
-	fields["ProfileId"] = prof.ID
-	freeze := false
-	if w.Active != nil && !*w.Active {
-		switch {
-		case !b.cfg.Provisioning.DisableUsers:
-			b.skip(ctx, "disable_users", "disable_user", "")
-		case b.cfg.Provisioning.DisableAction == Freeze:
-			freeze = true
-		default:
-			fields["IsActive"] = false
-		}
 	}
 	if b.dryRun(ctx, "create_user", "") {
-		b.auditCreate(ctx, "", attrs, w, nil, psAdd, freeze, nil)
-		return b.dryRunUser(fields, prof, psAdd, freeze), nil
+		b.auditCreate(ctx, "", attrs, nu.w, nil, nu.psAdd, nu.freeze, nil)
+		return b.dryRunUser(nu.fields, nu.prof, nu.psAdd, nu.freeze), nil
 	}
-
 	started := b.now()
-	fx := newSoftFixes(w)
-	if err := o.prepareManager(fields, fx); err != nil {
+	fx := newSoftFixes(nu.w)
+	if err := o.prepareManager(nu.fields, fx); err != nil {
 		return scimschema.Resource{}, err
 	}
-	for attempt := 0; ; attempt++ {
-		u, err := o.createCoalesced(fields, psAdd, freeze)
-		if err == nil {
-			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, fx, psAdd, freeze, nil)
-			b.countDefaulted(w)
-			return b.mapper.ToResource(u.rec), nil
+	u, err := o.createWithSoftRetries(nu, fx, started)
+	if err != nil {
+		b.auditCreate(ctx, "", attrs, nu.w, fx, nil, false, err)
+		return scimschema.Resource{}, err
+	}
+	b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, nu.w, fx, nu.psAdd, nu.freeze, nil)
+	b.countDefaulted(nu.w)
+	return b.mapper.ToResource(u.rec), nil
+}
+
+// newUser is a create as CreateUser sends it.
+type newUser struct {
+	w      scimschema.UserWrite
+	prof   profile
+	psAdd  []group        // permission sets assigned in the create's composite
+	fields map[string]any // the User record: the mapped fields, ProfileId, IsActive false under disable_action disable
+	freeze bool           // created inactive under disable_action freeze
+}
+
+// planCreate maps the SCIM attributes to the User to create: its fields, its profile (which must
+// be assignable), its permission sets and, for a user created inactive, disable_users and
+// disable_action.
+func (b *Backend) planCreate(o *operation, attrs map[string]any) (*newUser, error) {
+	cat, err := o.catalog()
+	if err != nil {
+		return nil, err
+	}
+	nu := &newUser{}
+	if nu.w, err = b.mapper.ForCreate(attrs, cat.user); err != nil {
+		return nil, b.fail(o.ctx, err)
+	}
+	if nu.prof, err = o.resolveProfile(nu.w.Profile, extensionValue(attrs, "profile") == nil); err != nil {
+		return nil, err
+	}
+	if !b.assignable(nu.prof) {
+		return nil, notAssignable()
+	}
+	if nu.w.PermissionSets != nil {
+		if nu.psAdd, err = o.resolveGroups(scimschema.SalesforceUserURN+":permissionSets", nu.w.PermissionSets.Add); err != nil {
+			return nil, err
 		}
+		if len(nu.psAdd) > collectionMax {
+			return nil, invalid(fmt.Sprintf("permissionSets: at most %d permission sets per request", collectionMax), nil)
+		}
+	}
+	nu.fields = maps.Clone(nu.w.Fields)
+	if nu.fields == nil {
+		nu.fields = map[string]any{}
+	}
+	nu.fields["ProfileId"] = nu.prof.ID
+	if nu.w.Active != nil && !*nu.w.Active {
+		switch {
+		case !b.cfg.Provisioning.DisableUsers:
+			b.skip(o.ctx, "disable_users", "disable_user", "")
+		case b.cfg.Provisioning.DisableAction == Freeze:
+			nu.freeze = true
+		default:
+			nu.fields["IsActive"] = false
+		}
+	}
+	return nu, nil
+}
+
+// createWithSoftRetries creates nu. A nickname someone holds or a manager Salesforce does not
+// know is fixed and the create sent again, up to softRetries times; any other failure is
+// explained, or reconciled when its answer was lost (createFailure).
+func (o *operation) createWithSoftRetries(nu *newUser, fx *softFixes, started time.Time) (*userState, error) {
+	for attempt := 0; ; attempt++ {
+		u, err := o.createCoalesced(nu.fields, nu.psAdd, nu.freeze)
 		var ce *createError
-		if !errors.As(err, &ce) {
-			b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
-			return scimschema.Resource{}, err
+		if err == nil || !errors.As(err, &ce) {
+			return u, err
 		}
 		if ce.e != nil && attempt < softRetries {
-			// A nickname someone holds or a manager Salesforce does not know: fix and create again.
-			retry, err := o.fixRefusal(ce.e, fields, fx)
+			retry, err := o.fixRefusal(ce.e, nu.fields, fx)
 			if err != nil {
-				b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
-				return scimschema.Resource{}, err
+				return nil, err
 			}
 			if retry {
 				continue
 			}
 		}
-		u, err = o.createFailure(ce, fields, prof, psAdd, started)
-		if err == nil {
-			b.auditCreate(ctx, str(u.rec.Fields["Id"]), attrs, w, fx, psAdd, freeze, nil)
-			b.countDefaulted(w)
-			return b.mapper.ToResource(u.rec), nil
-		}
-		b.auditCreate(ctx, "", attrs, w, fx, nil, false, err)
-		return scimschema.Resource{}, err
+		return o.createFailure(ce, nu.fields, nu.prof, nu.psAdd, started)
 	}
 }
 

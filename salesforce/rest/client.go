@@ -3,7 +3,6 @@ package rest
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,23 +10,23 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
-// Config configures a Client. Keys in error messages are the config-file names (salesforce.url …).
+// Config configures a Client: the salesforce section of the configuration. DefaultConfig holds
+// its defaults and Validate its rules (config.go); keys in error messages are the config-file
+// names (salesforce.url …).
 type Config struct {
 	URL        string // instance base, e.g. https://acme.my.salesforce.com (http only for loopback)
 	LoginURL   string // token endpoint host; "" = URL
 	APIVersion string // "66.0"; "" = "66.0"
-	Flow       string // "refresh_token" | "client_credentials" | "jwt"
+	Flow       string // FlowRefreshToken | FlowClientCredentials | FlowJWT
 
 	ClientID, ClientSecret string
 	AccessToken            string // optional starting access token, used until REST refuses it
@@ -37,6 +36,8 @@ type Config struct {
 	TokenFile        string
 	JWTUsername      string
 	JWTPrivateKeyPEM []byte // RS256 key (PKCS#1 or PKCS#8 PEM) for the jwt flow
+	// JWTPrivateKeyFile is read for the key when JWTPrivateKeyPEM is empty.
+	JWTPrivateKeyFile string
 
 	MaxConcurrency int           // in-flight HTTP calls, token calls included; 0 = 10
 	Timeout        time.Duration // per HTTP call; 0 = 30s
@@ -46,9 +47,6 @@ type Config struct {
 	Now            func() time.Time
 	Retry          RetryPolicy
 }
-
-// DefaultAPIVersion is the REST API version used when Config.APIVersion is empty (Spring '26).
-const DefaultAPIVersion = "66.0"
 
 // maxBody bounds how much of a response the client reads (a 2000-record query page is a few MB).
 const maxBody = 64 << 20
@@ -77,92 +75,19 @@ type Client struct {
 	allowance allowance // the daily allowance, when used up (allowance.go)
 }
 
-var apiVersionPattern = regexp.MustCompile(`^[1-9][0-9]*\.0$`)
-
-// New validates cfg, reporting every problem at once, and returns a client. It makes no network
-// call (it only reads Config.TokenFile); use Token to check the credentials.
+// New fills the zero values DefaultConfig documents, validates cfg (Validate's rules, every problem
+// at once, keyed salesforce.…) and returns a client. It makes no network call (it only reads
+// Config.TokenFile and JWTPrivateKeyFile); use Token to check the credentials.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	var problems []error
-	bad := func(key, msg string) { problems = append(problems, fmt.Errorf("salesforce.%s: %s", key, msg)) }
-
-	base := parseBaseURL("url", cfg.URL, bad)
-	loginBase := base
-	if cfg.LoginURL != "" {
-		loginBase = parseBaseURL("login_url", cfg.LoginURL, bad)
+	cfg = cfg.withDefaults()
+	problems, valid := cfg.check()
+	if len(problems) > 0 {
+		return nil, problems.In("salesforce")
 	}
-	version := cfg.APIVersion
-	if version == "" {
-		version = DefaultAPIVersion
-	}
-	if !apiVersionPattern.MatchString(version) {
-		bad("api_version", fmt.Sprintf("%q is not a REST API version such as %q", version, DefaultAPIVersion))
-	}
-
-	refresh := cfg.RefreshToken
-	var jwtKey *rsa.PrivateKey
-	switch cfg.Flow {
-	case FlowRefreshToken, FlowClientCredentials, FlowJWT:
-	case "":
-		bad("flow", "required: refresh_token, client_credentials or jwt")
-	default:
-		bad("flow", fmt.Sprintf("%q is not one of refresh_token, client_credentials, jwt", cfg.Flow))
-	}
-	if cfg.ClientID == "" && cfg.Flow != "" {
-		bad("client_id", "required: the connected app's consumer key")
-	}
-	switch cfg.Flow {
-	case FlowRefreshToken:
-		if cfg.TokenFile != "" {
-			stored, ok, err := readTokenFile(cfg.TokenFile)
-			if err != nil {
-				bad("token_file", err.Error())
-			} else if ok {
-				refresh = stored
-			}
-		}
-		if refresh == "" {
-			bad("refresh_token", "required for flow refresh_token (or a salesforce.token_file that holds one)")
-		}
-	case FlowClientCredentials:
-		if cfg.ClientSecret == "" {
-			bad("client_secret", "required for flow client_credentials: the connected app's consumer secret")
-		}
-		if loginBase != nil && sharedLoginHost(loginBase.Hostname()) {
-			// Salesforce answers the client-credentials grant on the shared login hosts with
-			// invalid_grant "request not supported on this domain": only the org's My Domain
-			// serves it (pozil/pub-sub-api-node-client#58; reference §9 known unknowns).
-			key := "login_url"
-			if cfg.LoginURL == "" {
-				key = "url"
-			}
-			bad(key, fmt.Sprintf("flow client_credentials needs the org's My Domain (https://<domain>.my.salesforce.com); %s does not serve it", loginBase.Hostname()))
-		}
-	case FlowJWT:
-		if cfg.JWTUsername == "" {
-			bad("jwt.username", "required for flow jwt: the Salesforce username the bridge acts as")
-		}
-		if len(cfg.JWTPrivateKeyPEM) == 0 {
-			bad("jwt.private_key_file", "required for flow jwt: the PEM RSA key whose certificate the connected app holds")
-		} else {
-			k, err := jwt.ParseRSAPrivateKeyFromPEM(cfg.JWTPrivateKeyPEM)
-			if err != nil {
-				bad("jwt.private_key_file", "not a PEM-encoded RSA private key (PKCS#1 or PKCS#8)")
-			}
-			jwtKey = k
-		}
-	}
-	if cfg.MaxConcurrency < 0 {
-		bad("max_concurrency", "must not be negative")
-	}
-	if cfg.Timeout < 0 {
-		bad("timeout", "must not be negative")
-	}
-	if cfg.Retry.Attempts < 0 || cfg.Retry.Base < 0 || cfg.Retry.Max < 0 {
-		bad("retry", "attempts and delays must not be negative")
-	}
+	var errs []error
 	metrics, err := newMetrics(cfg.Registerer)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
+		errs = append(errs, fmt.Errorf("salesforce: registering metrics: %w", err))
 	}
 	now := cfg.Now
 	if now == nil {
@@ -170,27 +95,20 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	health, err := newHealthTracker(cfg.Registerer, now)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("salesforce: registering metrics: %w", err))
+		errs = append(errs, fmt.Errorf("salesforce: registering metrics: %w", err))
 	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 
-	concurrency := cfg.MaxConcurrency
-	if concurrency == 0 {
-		concurrency = 10
-	}
 	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	httpClient := limitedClient(cfg.HTTPClient, concurrency)
+	httpClient := limitedClient(cfg.HTTPClient, cfg.MaxConcurrency)
 	httpClient.Transport = health.observe(httpClient.Transport)
 
 	c := &Client{
-		base:     base,
-		version:  version,
-		dataBase: "/services/data/v" + version + "/",
+		base:     valid.base,
+		version:  cfg.APIVersion,
+		dataBase: "/services/data/v" + cfg.APIVersion + "/",
 		http:     httpClient,
 		timeout:  timeout,
 		retry:    cfg.Retry.withDefaults(),
@@ -202,12 +120,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.tokens = &tokens{
 		activity:     c.activity,
 		flow:         cfg.Flow,
-		tokenURL:     loginBase.String() + "/services/oauth2/token",
-		audience:     jwtAudience(loginBase),
+		tokenURL:     valid.login.String() + "/services/oauth2/token",
+		audience:     jwtAudience(valid.login),
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
 		jwtUsername:  cfg.JWTUsername,
-		jwtKey:       jwtKey,
+		jwtKey:       valid.jwtKey,
 		tokenFile:    cfg.TokenFile,
 		httpClient:   httpClient,
 		timeout:      timeout,
@@ -216,42 +134,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		log:          cfg.Logger,
 		fetching:     make(chan struct{}, 1),
 		access:       cfg.AccessToken,
-		refresh:      refresh,
+		refresh:      valid.refresh,
 	}
 	if cfg.AccessToken != "" {
 		c.tokens.gen = 1
 	}
 	return c, nil
-}
-
-// parseBaseURL checks an instance or login URL: absolute, https unless loopback, no query.
-func parseBaseURL(key, raw string, bad func(key, msg string)) *url.URL {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		bad(key, "required, e.g. https://acme.my.salesforce.com")
-		return &url.URL{Scheme: "https", Host: "invalid"}
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		bad(key, "must be an absolute URL such as https://acme.my.salesforce.com")
-		return &url.URL{Scheme: "https", Host: "invalid"}
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		bad(key, "must be https unless it is a loopback address")
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		bad(key, "must not carry user info, a query or a fragment")
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u
-}
-
-// sharedLoginHost reports whether host is one of Salesforce's shared login hosts rather than an
-// org's own domain.
-func sharedLoginHost(host string) bool {
-	switch strings.ToLower(host) {
-	case "login.salesforce.com", "test.salesforce.com":
-		return true
-	}
-	return false
 }
 
 func isLoopback(host string) bool {

@@ -75,13 +75,13 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{
 		"salesforce.url: must be https unless it is a loopback address",
-		"salesforce.login_url: must be an absolute URL",
+		"salesforce.login_url: must be https unless it is a loopback address",
 		"salesforce.api_version:",
-		"salesforce.client_id: required",
-		"salesforce.jwt.username: required",
+		"salesforce.client_id: is required",
+		"salesforce.jwt.username: is required with flow jwt",
 		"salesforce.jwt.private_key_file: not a PEM-encoded RSA private key",
-		"salesforce.max_concurrency: must not be negative",
-		"salesforce.timeout: must not be negative",
+		"salesforce.max_concurrency: must be between 1 and 100",
+		"salesforce.timeout: must be a positive duration",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("New() error lacks %q:\n%v", want, err)
@@ -96,11 +96,11 @@ func TestNewFlowRequirements(t *testing.T) {
 		cfg  Config
 		want string // "" = valid
 	}{
-		{"missing flow", Config{URL: "https://a.my.salesforce.com", ClientID: "x"}, "salesforce.flow: required"},
-		{"unknown flow", Config{URL: "https://a.my.salesforce.com", Flow: "password", ClientID: "x"}, `salesforce.flow: "password" is not one of`},
-		{"refresh without token", Config{URL: "https://a.my.salesforce.com", Flow: FlowRefreshToken, ClientID: "x"}, "salesforce.refresh_token: required"},
-		{"client credentials without secret", Config{URL: "https://a.my.salesforce.com", Flow: FlowClientCredentials, ClientID: "x"}, "salesforce.client_secret: required"},
-		{"missing url", Config{Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.url: required"},
+		{"missing flow", Config{URL: "https://a.my.salesforce.com", ClientID: "x"}, "salesforce.flow: must be refresh_token, client_credentials or jwt"},
+		{"unknown flow", Config{URL: "https://a.my.salesforce.com", Flow: "password", ClientID: "x"}, "salesforce.flow: must be refresh_token, client_credentials or jwt"},
+		{"refresh without token", Config{URL: "https://a.my.salesforce.com", Flow: FlowRefreshToken, ClientID: "x"}, "salesforce.refresh_token: is required with flow refresh_token"},
+		{"client credentials without secret", Config{URL: "https://a.my.salesforce.com", Flow: FlowClientCredentials, ClientID: "x"}, "salesforce.client_secret: is required with flow client_credentials"},
+		{"missing url", Config{Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.url: is required"},
 		{"url with query", Config{URL: "https://a.my.salesforce.com?x=1", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, "salesforce.url: must not carry"},
 		{"loopback http is fine", Config{URL: "http://127.0.0.1:8080", Flow: FlowClientCredentials, ClientID: "x", ClientSecret: "y"}, ""},
 		{"localhost http is fine", Config{URL: "http://localhost:8080/", Flow: FlowRefreshToken, ClientID: "x", RefreshToken: "r"}, ""},

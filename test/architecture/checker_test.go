@@ -118,13 +118,12 @@ func (m *module) closure(rel string) []string {
 		}
 	}
 	visit(rel)
-	out := slices.Collect(func(yield func(string) bool) {
-		for r := range seen {
-			if m.pkgs[r] != nil && !yield(r) {
-				return
-			}
+	var out []string
+	for r := range seen {
+		if m.pkgs[r] != nil {
+			out = append(out, r)
 		}
-	})
+	}
 	sort.Strings(out)
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -216,6 +217,18 @@ func (r *replica) createUser(t testing.TB, userName string) string {
 		t.Fatalf("%s: POST /Users %s = %d %s", r.name, userName, a.Status, a.Raw)
 	}
 	return id
+}
+
+// groupID finds a group by displayName through r, as an IdP does; the test fails unless exactly
+// one matches.
+func (r *replica) groupID(t testing.TB, displayName string) string {
+	t.Helper()
+	list := r.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(fmt.Sprintf("displayName eq %q", displayName)), nil)
+	resources, _ := list.Doc["Resources"].([]any)
+	if len(resources) != 1 {
+		t.Fatalf("GET /Groups?filter = %d %s; want the %s group", list.Status, list.Raw, displayName)
+	}
+	return resources[0].(map[string]any)["id"].(string)
 }
 
 // metric returns the value of an unlabelled metric on r's /metrics, -1 when absent.

@@ -2,7 +2,6 @@ package replicas
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -17,23 +16,12 @@ func TestReplicasAgreeOnConcurrentOverwriteReplaces(t *testing.T) {
 	t.Parallel()
 	f := startFleet(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n")
 	a, b := f.replicas[0], f.replicas[1]
-	list := a.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.Doc["Resources"].([]any)
-	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s; want the Analytics Viewer group", list.Status, list.Raw)
-	}
-	gid := resources[0].(map[string]any)["id"].(string)
+	gid := a.groupID(t, "Analytics Viewer")
 	var users []string
 	for i := range 6 {
 		users = append(users, a.createUser(t, fmt.Sprintf("ow%d@example.com", i)))
 	}
-	values := func(ids []string) []any {
-		out := []any{}
-		for _, id := range ids {
-			out = append(out, map[string]any{"value": id})
-		}
-		return out
-	}
+	values := func(ids []string) []any { return harness.Members(ids...) }
 	const rounds = 12
 	for round := range rounds {
 		first := []string{users[round%6], users[(round+1)%6], users[(round+2)%6]}

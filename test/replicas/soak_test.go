@@ -78,12 +78,7 @@ func TestFaultedReplicasLoseNothing(t *testing.T) {
 	const workers = 6
 	c := &chaos{rate: 0.2}
 	f := startFleetWith(t, 2, nil, "provisioning:\n  deprovision_limit: {max: 1000000, window: 1h}\n", c.wrap)
-	list := f.replicas[0].do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.Doc["Resources"].([]any)
-	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s", list.Status, list.Raw)
-	}
-	gid := resources[0].(map[string]any)["id"].(string)
+	gid := f.replicas[0].groupID(t, "Analytics Viewer")
 
 	c.on.Store(true)
 	start := time.Now()
@@ -253,23 +248,12 @@ func TestFaultedReplicasReplaceGroupsExactly(t *testing.T) {
 	c := &chaos{rate: 0.2}
 	f := startFleetWith(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n", c.wrap)
 	a, b := f.replicas[0], f.replicas[1]
-	list := a.do(t, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Analytics Viewer"`), nil)
-	resources, _ := list.Doc["Resources"].([]any)
-	if len(resources) != 1 {
-		t.Fatalf("GET /Groups?filter = %d %s", list.Status, list.Raw)
-	}
-	gid := resources[0].(map[string]any)["id"].(string)
+	gid := a.groupID(t, "Analytics Viewer")
 	var users []string
 	for i := range 6 {
 		users = append(users, a.createUser(t, fmt.Sprintf("owf%d@example.com", i)))
 	}
-	values := func(ids []string) []any {
-		out := []any{}
-		for _, id := range ids {
-			out = append(out, map[string]any{"value": id})
-		}
-		return out
-	}
+	values := func(ids []string) []any { return harness.Members(ids...) }
 	// until repeats a request on r until it succeeds, as an IdP does after a 5xx or 429.
 	until := func(r *replica, method, path string, body any) {
 		for attempt := 1; ; attempt++ {

@@ -12,6 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
 	"github.com/scim-bridge/scim-bridge/setting"
 )
@@ -128,42 +130,47 @@ type GroupsConfig struct {
 	AssignPermissionSetLicenses bool `yaml:"assign_permission_set_licenses"`
 }
 
-// defaultConfig is the one place defaults live.
+// defaultConfig is the file's defaults: the process's own (listen, shutdown_delay) and, for the
+// other sections, those of the packages that own them (rest.DefaultConfig,
+// salesforce.DefaultBackendConfig, which takes scimschema.DefaultUserMappingConfig's).
 func defaultConfig() Config {
+	sf, be := rest.DefaultConfig(), salesforce.DefaultBackendConfig()
+	p, g := be.Provisioning, be.Groups
 	return Config{
 		Listen:        "127.0.0.1:8080",
 		ShutdownDelay: 5 * time.Second,
 		Salesforce: SalesforceConf{
-			APIVersion:     "66.0",
-			Flow:           "refresh_token",
-			MaxConcurrency: 10,
-			Timeout:        30 * time.Second,
-			BatchWindow:    5 * time.Millisecond,
+			APIVersion:     sf.APIVersion,
+			Flow:           sf.Flow,
+			MaxConcurrency: sf.MaxConcurrency,
+			Timeout:        sf.Timeout,
+			BatchWindow:    be.BatchWindow,
 		},
 		Provisioning: Provisioning{
-			CreateUsers:      true,
-			UpdateUsers:      true,
-			DisableUsers:     true,
-			DisableAction:    "disable",
-			DeprovisionUsers: true,
-			PermissionSets:   "merge",
-			DeprovisionLimit: DeprovisionLimit{Max: 100, Window: time.Hour},
+			CreateUsers:      p.CreateUsers,
+			UpdateUsers:      p.UpdateUsers,
+			DisableUsers:     p.DisableUsers,
+			DisableAction:    p.DisableAction.String(),
+			DeprovisionUsers: p.DeprovisionUsers,
+			PermissionSets:   p.PermissionSets.String(),
+			DryRun:           p.DryRun,
+			DeprovisionLimit: DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
 		},
 		Users: UsersConfig{
-			Defaults: map[string]string{
-				"profile":           "Standard User",
-				"TimeZoneSidKey":    "America/Los_Angeles",
-				"LocaleSidKey":      "en_US",
-				"LanguageLocaleKey": "en_US",
-				"EmailEncodingKey":  "UTF-8",
-			},
-			UserTypes: []string{"Standard"},
+			Defaults:        be.Users.Defaults,
+			UsernameDomain:  be.Users.UsernameDomain,
+			UsernameSuffix:  be.Users.UsernameSuffix,
+			UserTypes:       be.UserTypes,
+			StrictPicklists: be.Users.StrictPicklists,
 		},
 		Groups: GroupsConfig{
-			Source:      "permission_sets",
-			Include:     []string{"*"},
-			AllowCreate: true,
+			Source:                      g.Source.String(),
+			Include:                     g.Include,
+			AllowCreate:                 g.AllowCreate,
+			AllowDelete:                 g.AllowDelete,
+			AssignPermissionSetLicenses: g.AssignPermissionSetLicenses,
 		},
+		Audit: AuditConfig{IdentifyUsers: be.Audit.IdentifyUsers},
 	}
 }
 

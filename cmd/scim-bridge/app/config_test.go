@@ -116,21 +116,6 @@ func TestLoadConfigBadEnvironmentValueNamesTheVariable(t *testing.T) {
 	}
 }
 
-func TestLoopbackHTTPAllowed(t *testing.T) {
-	for url, ok := range map[string]bool{
-		"http://127.0.0.1:9999":                   true,
-		"http://localhost:9999":                   true,
-		"https://acme.my.salesforce.com":          true,
-		"http://acme.my.salesforce.com":           false,
-		"ftp://127.0.0.1":                         false,
-		"https://acme.my.salesforce.com/services": false,
-	} {
-		if got := checkSalesforceURL(url) == ""; got != ok {
-			t.Errorf("checkSalesforceURL(%q) ok = %v; want %v", url, got, ok)
-		}
-	}
-}
-
 func TestRedactedConfigHidesSecrets(t *testing.T) {
 	cfg, err := loadConfig(writeFile(t, "c.yaml", minimalYAML+"  client_secret: very-secret-value\n"), nil, "", forServe)
 	if err != nil {

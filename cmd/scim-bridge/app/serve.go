@@ -2,13 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -67,75 +65,20 @@ func buildBridge(ctx context.Context, cfg Config, logger zerolog.Logger, httpCli
 // buildBackend wires the Salesforce client and the provisioning backend, registering their metrics
 // in reg. check uses it alone; buildBridge adds the SCIM server.
 func buildBackend(ctx context.Context, cfg Config, logger zerolog.Logger, httpClient *http.Client, reg *prometheus.Registry) (*bridge, error) {
-	var jwtKey []byte
-	if cfg.Salesforce.Flow == "jwt" {
-		b, err := os.ReadFile(cfg.Salesforce.JWT.PrivateKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("salesforce.jwt.private_key_file: %w", err)
-		}
-		jwtKey = b
-	}
-	sf := cfg.Salesforce
-	client, err := rest.New(ctx, rest.Config{
-		URL:              sf.URL,
-		LoginURL:         sf.LoginURL,
-		APIVersion:       sf.APIVersion,
-		Flow:             sf.Flow,
-		ClientID:         sf.ClientID,
-		ClientSecret:     sf.ClientSecret,
-		AccessToken:      sf.AccessToken,
-		RefreshToken:     sf.RefreshToken,
-		TokenFile:        sf.TokenFile,
-		JWTUsername:      sf.JWT.Username,
-		JWTPrivateKeyPEM: jwtKey,
-		MaxConcurrency:   sf.MaxConcurrency,
-		Timeout:          sf.Timeout,
-		HTTPClient:       httpClient,
-		Registerer:       reg,
-		Logger:           logger,
-	})
+	rc := cfg.restSettings()
+	rc.HTTPClient, rc.Registerer, rc.Logger = httpClient, reg, logger
+	client, err := rest.New(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
-	p := cfg.Provisioning
-	// validate checked these words; parsing them cannot fail here.
-	disableAction, err1 := salesforce.ParseDisableAction(p.DisableAction)
-	membership, err2 := salesforce.ParseMembershipMode(p.PermissionSets)
-	source, err3 := salesforce.ParseGroupSource(cfg.Groups.Source)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, err
-	}
 	recorder := status.NewRecorder(nil)
-	backend, err := salesforce.NewBackend(client, salesforce.BackendConfig{
-		Provisioning: salesforce.ProvisioningConfig{
-			CreateUsers:      p.CreateUsers,
-			UpdateUsers:      p.UpdateUsers,
-			DisableUsers:     p.DisableUsers,
-			DeprovisionUsers: p.DeprovisionUsers,
-			DisableAction:    disableAction,
-			PermissionSets:   membership,
-			DryRun:           p.DryRun,
-			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
-		},
-		Audit: salesforce.AuditConfig{
-			IdentifyUsers: cfg.Audit.IdentifyUsers,
-			OnChange:      func(c salesforce.Change) { recorder.Audit(auditEvent(c)) },
-		},
-		AssignableProfiles: cfg.Users.AssignableProfiles,
-		Users:              cfg.userMapping(),
-		UserTypes:          cfg.Users.UserTypes,
-		Groups: salesforce.GroupsConfig{
-			Source:      source,
-			Include:     cfg.Groups.Include,
-			AllowCreate: cfg.Groups.AllowCreate,
-			AllowDelete: cfg.Groups.AllowDelete,
-
-			AssignPermissionSetLicenses: cfg.Groups.AssignPermissionSetLicenses,
-		},
-		BatchWindow: cfg.Salesforce.BatchWindow,
-		Registerer:  reg,
-		Logger:      logger,
-	})
+	bc, probs := cfg.backendSettings()
+	if err := probs.err(); err != nil {
+		return nil, err // validate reported it already
+	}
+	bc.Audit.OnChange = func(c salesforce.Change) { recorder.Audit(auditEvent(c)) }
+	bc.Registerer, bc.Logger = reg, logger
+	backend, err := salesforce.NewBackend(client, bc)
 	if err != nil {
 		return nil, err
 	}

@@ -2,18 +2,16 @@ package app
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path"
-	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/scim-bridge/scim-bridge/salesforce"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/server"
 )
 
@@ -28,21 +26,88 @@ const (
 )
 
 // validate checks cfg completely and returns every problem, keyed by its full key. The rules of a
-// package's settings live in that package's Validate (server.Config, scimschema.UserMappingConfig,
-// …); validate gives each its section and adds the rules only the process has (listeners, TLS
-// files, bearer tokens).
+// package's settings live in that package's Validate (server.Config, rest.Config,
+// salesforce.BackendConfig, which runs scimschema.UserMappingConfig's); validate gives each its
+// section and adds the rules only the process has (listeners, TLS files, bearer tokens).
 func validate(cfg *Config, use purpose) problems {
 	probs := validateListeners(cfg)
 	probs = append(probs, validateTokens(cfg.Auth.Tokens, use)...)
 	if use == forStatus {
 		return probs
 	}
-	probs = append(probs, validateSalesforce(cfg.Salesforce)...)
-	probs = append(probs, validateProvisioning(cfg.Provisioning)...)
-	probs = append(probs, validateUsers(cfg.Users)...)
-	probs = append(probs, cfg.userMapping().Validate().In("users")...)
-	probs = append(probs, validateGroups(cfg.Groups)...)
+	probs = append(probs, cfg.restSettings().Validate().In("salesforce")...)
+	backend, wordProbs := cfg.backendSettings()
+	probs = append(probs, wordProbs...)
+	probs = append(probs, backend.Validate()...)
+	if cfg.Salesforce.BatchWindow > time.Second {
+		// The operator's bound (every single-resource write may wait this long); the library
+		// allows longer windows, which its tests use to hold a batch open.
+		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
+	}
 	return probs
+}
+
+// restSettings is the salesforce section as a rest.Config; buildBackend adds the wiring.
+func (c Config) restSettings() rest.Config {
+	sf := c.Salesforce
+	return rest.Config{
+		URL:               sf.URL,
+		LoginURL:          sf.LoginURL,
+		APIVersion:        sf.APIVersion,
+		Flow:              sf.Flow,
+		ClientID:          sf.ClientID,
+		ClientSecret:      sf.ClientSecret,
+		AccessToken:       sf.AccessToken,
+		RefreshToken:      sf.RefreshToken,
+		TokenFile:         sf.TokenFile,
+		JWTUsername:       sf.JWT.Username,
+		JWTPrivateKeyFile: sf.JWT.PrivateKeyFile,
+		MaxConcurrency:    sf.MaxConcurrency,
+		Timeout:           sf.Timeout,
+	}
+}
+
+// backendSettings is the provisioning, users, groups and audit sections and salesforce.batch_window
+// as a salesforce.BackendConfig; buildBackend adds the wiring. The policy words become policies
+// through salesforce.ParseX, the one place that reads them; a word that is none is a problem.
+func (c Config) backendSettings() (salesforce.BackendConfig, problems) {
+	var probs problems
+	parse := func(key string, err error) {
+		if err != nil {
+			probs.add(key, "%v", err)
+		}
+	}
+	p, g := c.Provisioning, c.Groups
+	disableAction, err := salesforce.ParseDisableAction(p.DisableAction)
+	parse("provisioning.disable_action", err)
+	membership, err := salesforce.ParseMembershipMode(p.PermissionSets)
+	parse("provisioning.permission_sets", err)
+	source, err := salesforce.ParseGroupSource(g.Source)
+	parse("groups.source", err)
+	return salesforce.BackendConfig{
+		Provisioning: salesforce.ProvisioningConfig{
+			CreateUsers:      p.CreateUsers,
+			UpdateUsers:      p.UpdateUsers,
+			DisableUsers:     p.DisableUsers,
+			DeprovisionUsers: p.DeprovisionUsers,
+			DisableAction:    disableAction,
+			PermissionSets:   membership,
+			DryRun:           p.DryRun,
+			DeprovisionLimit: salesforce.DeprovisionLimit{Max: p.DeprovisionLimit.Max, Window: p.DeprovisionLimit.Window},
+		},
+		Users:              c.userMapping(),
+		UserTypes:          c.Users.UserTypes,
+		AssignableProfiles: c.Users.AssignableProfiles,
+		Groups: salesforce.GroupsConfig{
+			Source:                      source,
+			Include:                     g.Include,
+			AllowCreate:                 g.AllowCreate,
+			AllowDelete:                 g.AllowDelete,
+			AssignPermissionSetLicenses: g.AssignPermissionSetLicenses,
+		},
+		Audit:       salesforce.AuditConfig{IdentifyUsers: c.Audit.IdentifyUsers},
+		BatchWindow: c.Salesforce.BatchWindow,
+	}, probs
 }
 
 // serverKeys names the configuration key of each server.Config field the file sets.
@@ -127,126 +192,6 @@ func validateTokens(tokens []TokenConfig, use purpose) problems {
 		}
 		if len(t.Token) < 16 {
 			probs.add(tokenKey, "must be at least 16 characters (use token or token_file)")
-		}
-	}
-	return probs
-}
-
-var apiVersionRE = regexp.MustCompile(`^[0-9]{2}\.0$`)
-
-func validateSalesforce(sf SalesforceConf) problems {
-	var probs problems
-	if sf.URL == "" {
-		probs.add("salesforce.url", "is required, such as https://acme.my.salesforce.com")
-	} else if msg := checkSalesforceURL(sf.URL); msg != "" {
-		probs.add("salesforce.url", "%s", msg)
-	}
-	if sf.LoginURL != "" {
-		if msg := checkSalesforceURL(sf.LoginURL); msg != "" {
-			probs.add("salesforce.login_url", "%s", msg)
-		}
-	}
-	if sf.ClientID == "" {
-		probs.add("salesforce.client_id", "is required (the connected app's consumer key)")
-	}
-	switch sf.Flow {
-	case "refresh_token":
-		if sf.RefreshToken == "" && sf.TokenFile == "" {
-			probs.add("salesforce.refresh_token", "is required with flow refresh_token (or a token_file holding one)")
-		}
-	case "client_credentials":
-		if sf.ClientSecret == "" {
-			probs.add("salesforce.client_secret", "is required with flow client_credentials")
-		}
-	case "jwt":
-		if sf.JWT.Username == "" {
-			probs.add("salesforce.jwt.username", "is required with flow jwt")
-		}
-		if sf.JWT.PrivateKeyFile == "" {
-			probs.add("salesforce.jwt.private_key_file", "is required with flow jwt")
-		} else if _, err := os.Stat(sf.JWT.PrivateKeyFile); err != nil {
-			probs.add("salesforce.jwt.private_key_file", "cannot read: %v", errors.Unwrap(err))
-		}
-	default:
-		probs.add("salesforce.flow", "must be refresh_token, client_credentials or jwt")
-	}
-	if !apiVersionRE.MatchString(sf.APIVersion) {
-		probs.add("salesforce.api_version", "must look like 66.0")
-	}
-	if sf.MaxConcurrency < 1 || sf.MaxConcurrency > 100 {
-		probs.add("salesforce.max_concurrency", "must be between 1 and 100")
-	}
-	if sf.Timeout <= 0 {
-		probs.add("salesforce.timeout", "must be a positive duration such as 30s")
-	}
-	if sf.BatchWindow < 0 || sf.BatchWindow > time.Second {
-		probs.add("salesforce.batch_window", "must be between 0 (off) and 1s, such as 5ms")
-	}
-	return probs
-}
-
-// checkSalesforceURL allows http:// only for loopback addresses (the emulator).
-func checkSalesforceURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return "must be a base URL such as https://acme.my.salesforce.com"
-	}
-	switch u.Scheme {
-	case "https":
-		return ""
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
-			return ""
-		}
-		return "must be https unless it is a loopback address"
-	default:
-		return "must be https unless it is a loopback address"
-	}
-}
-
-func validateProvisioning(p Provisioning) problems {
-	var probs problems
-	if p.DisableAction != "disable" && p.DisableAction != "freeze" {
-		probs.add("provisioning.disable_action", "must be disable or freeze")
-	}
-	if p.PermissionSets != "merge" && p.PermissionSets != "overwrite" {
-		probs.add("provisioning.permission_sets", "must be merge or overwrite")
-	}
-	if p.DeprovisionLimit.Max < 0 {
-		probs.add("provisioning.deprovision_limit.max", "must be 0 (off) or a positive number of deprovisionings")
-	}
-	if p.DeprovisionLimit.Max > 0 && (p.DeprovisionLimit.Window < time.Minute || p.DeprovisionLimit.Window > 24*time.Hour) {
-		probs.add("provisioning.deprovision_limit.window", "must be between 1m and 24h, such as 1h")
-	}
-	return probs
-}
-
-// validateUsers checks the users keys the Salesforce backend reads (the mapping's are
-// scimschema.UserMappingConfig's).
-func validateUsers(u UsersConfig) problems {
-	var probs problems
-	for i, name := range u.AssignableProfiles {
-		if strings.TrimSpace(name) == "" {
-			probs.add(fmt.Sprintf("users.assignable_profiles[%d]", i), "must be a profile name or id, not empty")
-		}
-	}
-	if len(u.UserTypes) == 0 {
-		probs.add("users.user_types", "must name at least one Salesforce UserType, such as Standard")
-	}
-	return probs
-}
-
-func validateGroups(g GroupsConfig) problems {
-	var probs problems
-	switch g.Source {
-	case "permission_sets", "permission_set_groups", "both":
-	default:
-		probs.add("groups.source", "must be permission_sets, permission_set_groups or both")
-	}
-	for i, pat := range g.Include {
-		if _, err := path.Match(pat, ""); err != nil {
-			probs.add(fmt.Sprintf("groups.include[%d]", i), "is not a valid name pattern")
 		}
 	}
 	return probs

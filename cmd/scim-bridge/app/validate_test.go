@@ -55,3 +55,35 @@ func TestKeyParts(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageRulesReachTheOperatorOnce: rules that live in rest.Config and salesforce.BackendConfig
+// are reported by loadConfig, once, with their full keys.
+func TestPackageRulesReachTheOperatorOnce(t *testing.T) {
+	file := writeFile(t, "c.yaml", minimalYAML+`  flow: jwt
+  jwt: {username: int@acme.com, private_key_file: /nonexistent/key.pem}
+  batch_window: 2s
+users:
+  user_types: [Standard, "Power Partner"]
+provisioning:
+  disable_action: delete
+`)
+	_, err := loadConfig(file, nil, "", forServe)
+	if err == nil {
+		t.Fatal("loadConfig accepted a bad file")
+	}
+	for _, want := range []string{
+		"salesforce.jwt.private_key_file: cannot read: no such file or directory (line 9)",
+		"salesforce.batch_window: must be between 0 (off) and 1s, such as 5ms (line 10)",
+		`users.user_types[1]: "Power Partner" is not a Salesforce UserType value (line 12)`,
+		`provisioning.disable_action: must be disable or freeze, not "delete" (line 14)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	for _, key := range []string{"salesforce.jwt.private_key_file", "provisioning.disable_action"} {
+		if n := strings.Count(err.Error(), key); n != 1 {
+			t.Errorf("%s reported %d times; want once:\n%v", key, n, err)
+		}
+	}
+}
