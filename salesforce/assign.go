@@ -142,49 +142,21 @@ func (o *operation) resolveGroups(attr string, values []string) ([]group, error)
 }
 
 // planPermissionSets turns a User's permissionSets change into assignments to create and delete,
-// given the user's current exposed assignments.
+// given the user's current exposed assignments (the membership policy: planMembership).
 func (o *operation) planPermissionSets(mc *scimschema.MemberChange, current []assignment, target string) (add []group, del []assignment, err error) {
 	attr := scimschema.SalesforceUserURN + ":permissionSets"
-	adds, err := o.resolveGroups(attr, mc.Add)
-	if err != nil {
+	change := membershipChange[group]{replace: mc.Replace}
+	if change.add, err = o.resolveGroups(attr, mc.Add); err != nil {
 		return nil, nil, err
 	}
-	removes, err := o.resolveGroups(attr, mc.Remove)
-	if err != nil {
+	if change.remove, err = o.resolveGroups(attr, mc.Remove); err != nil {
 		return nil, nil, err
 	}
-	has := map[string]assignment{}
-	for _, a := range current {
-		has[a.group.ID] = a
+	plan := planMembership(o.b.cfg.Provisioning.PermissionSets, current, change, assignment.member, group.member)
+	if len(plan.kept) > 0 {
+		o.b.skip(o.ctx, "permission_sets_merge", "unassign_permission_sets", target)
 	}
-	want := map[string]bool{}
-	for _, g := range adds {
-		want[g.ID] = true
-		if _, ok := has[g.ID]; !ok {
-			add = append(add, g)
-		}
-	}
-	for _, g := range removes {
-		if a, ok := has[g.ID]; ok && !want[g.ID] {
-			del = append(del, a)
-		}
-	}
-	if mc.Replace {
-		var extra []assignment
-		for _, a := range current {
-			if !want[a.group.ID] {
-				extra = append(extra, a)
-			}
-		}
-		if len(extra) > 0 {
-			if o.b.cfg.Provisioning.PermissionSets == Overwrite {
-				del = append(del, extra...)
-			} else {
-				o.b.skip(o.ctx, "permission_sets_merge", "unassign_permission_sets", target)
-			}
-		}
-	}
-	return add, del, nil
+	return plan.assign, plan.unassign, nil
 }
 
 // assignmentError explains failed assignments of one user or of one group's members.

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/rest"
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 func TestDefaultBackendConfigIsValid(t *testing.T) {

@@ -29,7 +29,7 @@ func (o *operation) addMembersCoalesced(g group, users []string) error {
 		return err
 	}
 	solo := func() (any, error) { return nil, o.writeGroup(&g, nil, users, nil, nil) }
-	res, err := b.batch.do(o.ctx, "add_members", "", maxBatch, memberAdds{g: g, users: users}, solo, b.addMembers)
+	res, err := b.batch.do(o.ctx, "add_members", "", maxBatch, memberAdds{g: g, users: users}, solo, b.addMembersBatch)
 	if res == nil {
 		return err // added alone (writeGroup audited), or cancelled while waiting
 	}
@@ -57,11 +57,11 @@ func (o *operation) addMembersCoalesced(g group, users []string) error {
 	return err
 }
 
-// addMembers runs a batch of additions: their records in collections of at most collectionMax
+// addMembersBatch runs a batch of additions: their records in collections of at most collectionMax
 // (an addition's records stay in one collection), five collections per composite. Each item's
 // result is its []recordFailure; an existing assignment (DUPLICATE_VALUE) is among them, and is
 // success (splitDuplicates).
-func (b *Backend) addMembers(ctx context.Context, items []*batchItem) (calls int) {
+func (b *Backend) addMembersBatch(ctx context.Context, items []*batchItem) (calls int) {
 	type chunk struct {
 		records []map[string]any
 		owners  []int // item index per record

@@ -65,11 +65,7 @@ func (b *Backend) overwriteMembers(o *operation, g group, want []string, label *
 		return scimschema.Resource{}, err
 	}
 	answer := func() (scimschema.Resource, error) {
-		final := []scimschema.Ref{}
-		for _, c := range cur {
-			final = append(final, scimschema.Ref{ID: c.user, Display: c.display})
-		}
-		return b.groupAnswer(g, final, put, relabelled), nil
+		return b.groupAnswer(g, memberRefs(cur, nil), put, relabelled), nil
 	}
 	for attempt := 1; ; attempt++ {
 		add, delPSA, delUser := planExact(cur, want)
@@ -126,8 +122,7 @@ func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, de
 	}
 	members := []groupMember{}
 	err = b.walk(o.ctx, q, func(r map[string]any) bool {
-		ref := b.memberRef(r)
-		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+		members = append(members, b.groupMemberOf(r))
 		return true
 	})
 	if err != nil {
@@ -139,22 +134,7 @@ func (o *operation) writeAndReadMembers(g *group, label *string, add, delPSA, de
 // planExact is the difference from the members cur to exactly the users want: the users to
 // assign, and the assignments (with their users) to delete.
 func planExact(cur []groupMember, want []string) (add, delPSA, delUser []string) {
-	wanted := map[string]bool{}
-	for _, u := range want {
-		wanted[u[:15]] = true
-	}
-	have := map[string]bool{}
-	for _, c := range cur {
-		have[c.user[:15]] = true
-		if !wanted[c.user[:15]] {
-			delPSA, delUser = append(delPSA, c.psa), append(delUser, c.user)
-		}
-	}
-	for _, u := range want {
-		if !have[u[:15]] {
-			add = append(add, u)
-			have[u[:15]] = true
-		}
-	}
-	return add, delPSA, delUser
+	plan := planMembership(Overwrite, cur, membershipChange[string]{replace: true, add: want}, groupMember.member, userID)
+	delPSA, delUser = unassignments(plan.unassign)
+	return plan.assign, delPSA, delUser
 }

@@ -232,8 +232,7 @@ func (o *operation) readGroupMembers(g group, withMembers bool, where ...rest.Co
 	}
 	members := []groupMember{}
 	err = b.walkRerun(o.ctx, mq, soqlOf(pathsByRef(subs)["members"]), func(r map[string]any) bool {
-		ref := b.memberRef(r)
-		members = append(members, groupMember{psa: str(r["Id"]), user: ref.ID, display: ref.Display})
+		members = append(members, b.groupMemberOf(r))
 		return true
 	})
 	if err != nil {
@@ -255,6 +254,44 @@ type listedGroup struct {
 // beyond one batch are followed with nextRecordsUrl; child results beyond their first batch are
 // not (only the page's groups need them; see ListGroups).
 func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any) ([]listedGroup, map[string]map[string]bool, error) {
+	subs, err := b.groupsSubrequests(withMembers, users)
+	if err != nil {
+		return nil, nil, b.fail(ctx, err)
+	}
+	res, err := b.c.Composite(ctx, false, subs)
+	if err != nil {
+		return nil, nil, b.fail(ctx, err)
+	}
+	r := groupsRead{memberships: map[string]map[string]bool{}, psgMembers: map[string][]map[string]any{}}
+	paths := pathsByRef(subs)
+	noPSG := false
+	for _, sr := range res {
+		if sr.Status >= 400 {
+			if sr.ReferenceID == "psg" && sr.Err != nil && (sr.Err.Code == "INVALID_TYPE" || sr.Err.Code == "NOT_FOUND") {
+				noPSG = true // an org without permission set groups: the query has no child relationship
+				continue
+			}
+			if sr.ReferenceID == "psgm" && noPSG {
+				continue
+			}
+			if sr.Err != nil {
+				return nil, nil, b.fail(ctx, sr.Err)
+			}
+			return nil, nil, b.fail(ctx, fmt.Errorf("subrequest %s: HTTP %d", sr.ReferenceID, sr.Status))
+		}
+		if err := b.collectGroups(ctx, &r, sr, soqlOf(paths[sr.ReferenceID])); err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+	}
+	if withMembers {
+		r.attachPSGMembers()
+	}
+	return r.groups, r.memberships, nil
+}
+
+// groupsSubrequests are readGroups' queries: ps and psg (the groups), psgm (permission set group
+// members) and mship (a members filter's assignments).
+func (b *Backend) groupsSubrequests(withMembers bool, users []any) ([]rest.Subrequest, error) {
 	var subs []rest.Subrequest
 	for _, psg := range []bool{false, true} {
 		if !b.sourceHolds(psg) {
@@ -262,7 +299,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		}
 		q, err := b.groupsQuery(psg, withMembers).String()
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, err
 		}
 		ref := "ps"
 		if psg {
@@ -272,7 +309,7 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		if psg && withMembers {
 			mq, err := b.psgMembersQuery().String()
 			if err != nil {
-				return nil, nil, b.fail(ctx, err)
+				return nil, err
 			}
 			subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: "psgm"})
 		}
@@ -281,68 +318,54 @@ func (b *Backend) readGroups(ctx context.Context, withMembers bool, users []any)
 		q, err := rest.Select("AssigneeId", "PermissionSetId", "PermissionSetGroupId").From("PermissionSetAssignment").
 			Where(rest.In("AssigneeId", users...)).String()
 		if err != nil {
-			return nil, nil, b.fail(ctx, err)
+			return nil, err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(q), ReferenceID: "mship"})
 	}
-	res, err := b.c.Composite(ctx, false, subs)
+	return subs, nil
+}
+
+// groupsRead is what readGroups has read so far.
+type groupsRead struct {
+	groups      []listedGroup
+	memberships map[string]map[string]bool  // see addMembership
+	psgMembers  map[string][]map[string]any // 15-character group id → its assignments
+}
+
+// collectGroups reads the rows of one of readGroups' queries (soql, for a rerun) into r.
+func (b *Backend) collectGroups(ctx context.Context, r *groupsRead, sr rest.SubResponse, soql string) error {
+	q, err := decodeQuery(sr)
 	if err != nil {
-		return nil, nil, b.fail(ctx, err)
+		return err
 	}
-	var out []listedGroup
-	paths := pathsByRef(subs)
-	memberships := map[string]map[string]bool{}
-	psgMembers := map[string][]map[string]any{} // 15-character group id → its assignments
-	noPSG := false
-	for _, r := range res {
-		if r.Status >= 400 {
-			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
-				noPSG = true // an org without permission set groups: the query has no child relationship
-				continue
-			}
-			if r.ReferenceID == "psgm" && noPSG {
-				continue
-			}
-			if r.Err != nil {
-				return nil, nil, b.fail(ctx, r.Err)
-			}
-			return nil, nil, b.fail(ctx, fmt.Errorf("subrequest %s: HTTP %d", r.ReferenceID, r.Status))
-		}
-		q, err := decodeQuery(r)
-		if err != nil {
-			return nil, nil, b.fail(ctx, err)
-		}
-		err = b.walkRerun(ctx, q, soqlOf(paths[r.ReferenceID]), func(rec map[string]any) bool {
-			switch r.ReferenceID {
-			case "mship":
-				addMembership(memberships, rec)
-				return true
-			case "psgm":
-				if g := str(rec["PermissionSetGroupId"]); len(g) >= 15 {
-					psgMembers[g[:15]] = append(psgMembers[g[:15]], rec)
-				}
-				return true
-			}
-			g := groupFromRecord(rec, r.ReferenceID == "psg")
-			if b.exposes(g) {
-				out = append(out, listedGroup{group: g, members: childResult(rec["Assignments"])})
+	return b.walkRerun(ctx, q, soql, func(rec map[string]any) bool {
+		switch sr.ReferenceID {
+		case "mship":
+			addMembership(r.memberships, rec)
+			return true
+		case "psgm":
+			if g := str(rec["PermissionSetGroupId"]); len(g) >= 15 {
+				r.psgMembers[g[:15]] = append(r.psgMembers[g[:15]], rec)
 			}
 			return true
-		})
-		if err != nil {
-			return nil, nil, b.fail(ctx, err)
 		}
-	}
-	if withMembers {
-		for i, g := range out {
-			if g.IsPSG && len(g.ID) >= 15 {
-				if recs := psgMembers[g.ID[:15]]; len(recs) > 0 {
-					out[i].members = &queryBody{TotalSize: len(recs), Done: true, Records: recs}
-				}
+		g := groupFromRecord(rec, sr.ReferenceID == "psg")
+		if b.exposes(g) {
+			r.groups = append(r.groups, listedGroup{group: g, members: childResult(rec["Assignments"])})
+		}
+		return true
+	})
+}
+
+// attachPSGMembers gives each permission set group its members, read apart (psgm).
+func (r *groupsRead) attachPSGMembers() {
+	for i, g := range r.groups {
+		if g.IsPSG && len(g.ID) >= 15 {
+			if recs := r.psgMembers[g.ID[:15]]; len(recs) > 0 {
+				r.groups[i].members = &queryBody{TotalSize: len(recs), Done: true, Records: recs}
 			}
 		}
 	}
-	return out, memberships, nil
 }
 
 // addMembership records one assignment of a members filter's user. Keys are 15-character user

@@ -70,7 +70,7 @@ func (o *operation) removeMembers(g group, users []string) error {
 	var r removal
 	for i, m := range members.Records {
 		if i < len(users) {
-			r.add(str(m["AssigneeId"]), by["del"+strconv.Itoa(i)])
+			r.record(str(m["AssigneeId"]), by["del"+strconv.Itoa(i)])
 		}
 	}
 	return o.finishRemoval(g, r)
@@ -83,8 +83,8 @@ type removal struct {
 	failures        []recordFailure
 }
 
-// add records the DELETE of member's assignment.
-func (r *removal) add(member string, s rest.SubResponse) {
+// record notes the DELETE of member's assignment.
+func (r *removal) record(member string, s rest.SubResponse) {
 	r.removed = append(r.removed, member)
 	if s.Status < 400 && s.Status != 0 {
 		return

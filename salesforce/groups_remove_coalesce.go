@@ -133,20 +133,60 @@ func (b *Backend) removeMembersBatch(ctx context.Context, items []*batchItem) (c
 	}
 	for _, c := range composites {
 		calls++
-		b.removeWith(ctx, c, items)
+		b.sendRemovals(ctx, c, items)
 	}
 	return calls
 }
 
-// removeWith sends one removal composite and hands each of its items its outcome.
-func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batchItem) {
-	failAll := func(err error) {
-		for _, rg := range c.groups {
-			for _, i := range rg.items {
-				items[i].res, items[i].err = removalResult{}, err // audited as failed by the request
-			}
-		}
+// sendRemovals sends one removal composite and hands each of its items its outcome.
+func (b *Backend) sendRemovals(ctx context.Context, c *removalCall, items []*batchItem) {
+	subs, err := b.removalSubrequests(c)
+	if err != nil {
+		c.failAll(items, b.fail(ctx, err))
+		return
 	}
+	res, err := b.c.Composite(ctx, false, subs)
+	if err != nil {
+		c.failAll(items, b.fail(ctx, err))
+		return
+	}
+	by := byRef(res)
+	exists, err := b.existingGroups(ctx, by)
+	if err != nil {
+		c.failAll(items, err)
+		return
+	}
+	for k, rg := range c.groups {
+		if !exists[canonical(rg.g.ID)] {
+			rg.setAll(items, removalResult{gone: true}, nil)
+			continue
+		}
+		b.handOutRemovals(ctx, rg, memberRemovalsRef(k), by, items)
+	}
+}
+
+// failAll gives every item of the composite err.
+func (c *removalCall) failAll(items []*batchItem, err error) {
+	for _, rg := range c.groups {
+		rg.setAll(items, removalResult{}, err) // audited as failed by the request
+	}
+}
+
+// setAll gives every item of the group one outcome.
+func (rg *removalGroup) setAll(items []*batchItem, res any, err error) {
+	for _, i := range rg.items {
+		items[i].res, items[i].err = res, err
+	}
+}
+
+// memberRemovalsRef is the reference of the k-th group's assignment query in a removal
+// composite; its DELETEs are ref_0, ref_1, ….
+func memberRemovalsRef(k int) string { return "m" + strconv.Itoa(k) }
+
+// removalSubrequests are a removal composite's subrequests: a record query per kind of group
+// (recfalse for permission sets, rectrue for permission set groups), then per group the query of
+// its users' assignments and a DELETE referencing each row.
+func (b *Backend) removalSubrequests(c *removalCall) ([]rest.Subrequest, error) {
 	var subs []rest.Subrequest
 	for _, psg := range []bool{false, true} {
 		var ids []any
@@ -164,8 +204,7 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		soql, err := q.String()
 		if err != nil {
-			failAll(b.fail(ctx, err))
-			return
+			return nil, err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(soql), ReferenceID: "rec" + strconv.FormatBool(psg)})
 	}
@@ -176,22 +215,20 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 		}
 		mq, err := b.memberQuery(rg.g, rest.In("AssigneeId", ids...)).String()
 		if err != nil {
-			failAll(b.fail(ctx, err))
-			return
+			return nil, err
 		}
-		ref := "m" + strconv.Itoa(k)
+		ref := memberRemovalsRef(k)
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(mq), ReferenceID: ref})
 		for i := range rg.users {
 			subs = append(subs, rest.Subrequest{Method: "DELETE", ReferenceID: ref + "_" + strconv.Itoa(i),
 				Path: "sobjects/PermissionSetAssignment/@{" + ref + ".records[" + strconv.Itoa(i) + "].Id}"})
 		}
 	}
-	res, err := b.c.Composite(ctx, false, subs)
-	if err != nil {
-		failAll(b.fail(ctx, err))
-		return
-	}
-	by := byRef(res)
+	return subs, nil
+}
+
+// existingGroups are the canonical ids of the composite's groups that its record queries found.
+func (b *Backend) existingGroups(ctx context.Context, by map[string]rest.SubResponse) (map[string]bool, error) {
 	exists := map[string]bool{}
 	for _, ref := range []string{"recfalse", "rectrue"} {
 		s, ok := by[ref]
@@ -199,56 +236,40 @@ func (b *Backend) removeWith(ctx context.Context, c *removalCall, items []*batch
 			continue
 		}
 		if s.Status >= 400 || s.Status == 0 {
-			failAll(b.queryFailure(ctx, s))
-			return
+			return nil, b.queryFailure(ctx, s)
 		}
 		rec, err := decodeQuery(s)
 		if err != nil {
-			failAll(b.fail(ctx, err))
-			return
+			return nil, b.fail(ctx, err)
 		}
 		for _, r := range rec.Records {
 			exists[canonical(str(r["Id"]))] = true
 		}
 	}
-	for k, rg := range c.groups {
-		ref := "m" + strconv.Itoa(k)
-		setAll := func(res any, err error) {
-			for _, i := range rg.items {
-				items[i].res, items[i].err = res, err
-			}
-		}
-		if !exists[canonical(rg.g.ID)] {
-			setAll(removalResult{gone: true}, nil)
-			continue
-		}
-		s := by[ref]
-		if s.Status >= 400 || s.Status == 0 {
-			setAll(removalResult{}, b.queryFailure(ctx, s))
-			continue
-		}
-		members, err := decodeQuery(s)
-		if err != nil {
-			setAll(removalResult{}, b.fail(ctx, err))
-			continue
-		}
-		for _, i := range rg.items {
-			var r removal
-			for j, m := range members.Records {
-				member := str(m["AssigneeId"])
-				if j < len(rg.users) && containsID(items[i].req.(memberRemovals).users, member) {
-					r.add(member, by[ref+"_"+strconv.Itoa(j)])
-				}
-			}
-			items[i].res = removalResult{r: r}
-		}
-	}
+	return exists, nil
 }
 
-// canonical is the 15-character form of a Salesforce id, for comparing ids of either length.
-func canonical(id string) string {
-	if len(id) > 15 {
-		return id[:15]
+// handOutRemovals gives each item of one group its removal: the DELETEs of its own users'
+// assignments (the query under ref and its DELETEs).
+func (b *Backend) handOutRemovals(ctx context.Context, rg *removalGroup, ref string, by map[string]rest.SubResponse, items []*batchItem) {
+	s := by[ref]
+	if s.Status >= 400 || s.Status == 0 {
+		rg.setAll(items, removalResult{}, b.queryFailure(ctx, s))
+		return
 	}
-	return id
+	members, err := decodeQuery(s)
+	if err != nil {
+		rg.setAll(items, removalResult{}, b.fail(ctx, err))
+		return
+	}
+	for _, i := range rg.items {
+		var r removal
+		for j, m := range members.Records {
+			member := str(m["AssigneeId"])
+			if j < len(rg.users) && containsID(items[i].req.(memberRemovals).users, member) {
+				r.record(member, by[ref+"_"+strconv.Itoa(j)])
+			}
+		}
+		items[i].res = removalResult{r: r}
+	}
 }

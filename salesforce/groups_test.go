@@ -37,7 +37,9 @@ func TestListGroupsReadsSalesforce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withBackend(func(c *BackendConfig) { c.Groups.Source, c.Groups.Include = must(ParseGroupSource(tc.source)), tc.include }))
+			h := newHarness(t, withBackend(func(c *BackendConfig) {
+				c.Groups.Source, c.Groups.Include = must(ParseGroupSource(tc.source)), tc.include
+			}))
 			var page scimschema.Page
 			n := h.calls(func() {
 				var err error

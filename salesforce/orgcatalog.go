@@ -310,7 +310,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 	}
 	cat := &catalog{loaded: b.now(), picklists: scimschema.Picklists{}}
 	paths := pathsByRef(subs)
-	var lengths map[string]int
+	lengths := map[string]int{}
 	for _, r := range res {
 		if r.Status >= 400 {
 			if r.ReferenceID == "psg" && r.Err != nil && (r.Err.Code == "INVALID_TYPE" || r.Err.Code == "NOT_FOUND") {
@@ -322,7 +322,7 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 			return nil, fmt.Errorf("catalog %s: HTTP %d", r.ReferenceID, r.Status)
 		}
 		if r.ReferenceID == "describe" {
-			if lengths, err = cat.readDescribe(r.Body); err != nil {
+			if err := cat.readDescribe(r.Body, lengths); err != nil {
 				return nil, err
 			}
 			continue
@@ -338,9 +338,6 @@ func (b *Backend) loadCatalog(ctx context.Context) (*catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	if lengths == nil {
-		lengths = map[string]int{}
 	}
 	cat.user = userDescribe(cat.picklists, lengths)
 	for _, g := range cat.groups {
@@ -364,14 +361,13 @@ func catalogSubrequests() ([]rest.Subrequest, error) {
 	return append(subs, rest.Subrequest{Method: "GET", Path: "sobjects/User/describe", ReferenceID: "describe"}), nil
 }
 
-// readDescribe takes the restricted picklists of the User describe into the catalog and returns
-// the lengths of its text fields.
-func (c *catalog) readDescribe(body []byte) (lengths map[string]int, err error) {
+// readDescribe takes the restricted picklists of the User describe into the catalog and the
+// lengths of its text fields into lengths.
+func (c *catalog) readDescribe(body []byte, lengths map[string]int) error {
 	var d describeBody
 	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, fmt.Errorf("decoding the User describe: %w", err)
+		return fmt.Errorf("decoding the User describe: %w", err)
 	}
-	lengths = map[string]int{}
 	for _, f := range d.Fields {
 		if f.Length > 0 && f.Type != "picklist" && f.Type != "reference" && f.Type != "id" {
 			lengths[f.Name] = f.Length
@@ -387,7 +383,7 @@ func (c *catalog) readDescribe(body []byte) (lengths map[string]int, err error) 
 		}
 		c.picklists[f.Name] = vals
 	}
-	return lengths, nil
+	return nil
 }
 
 // add takes one row of the catalog query ref (catalogQueries) into the catalog.

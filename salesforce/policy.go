@@ -3,7 +3,7 @@ package salesforce
 import (
 	"fmt"
 
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // The provisioning policies an operator chooses in the configuration, as types: a comparison with

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // MappingEntry is one users.mapping entry: a SCIM attribute path and the Salesforce User field it

@@ -19,7 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // Token is one accepted bearer token. Name identifies the client (an IdP) in logs and audit lines.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // TokenSet is the set of accepted bearer tokens. Replace swaps it while requests are being served

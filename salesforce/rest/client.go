@@ -26,7 +26,7 @@ type Config struct {
 	URL        string // instance base, e.g. https://acme.my.salesforce.com (http only for loopback)
 	LoginURL   string // token endpoint host; "" = URL
 	APIVersion string // "66.0"; "" = "66.0"
-	Flow       string // FlowRefreshToken | FlowClientCredentials | FlowJWT
+	Flow       Flow   // FlowRefreshToken | FlowClientCredentials | FlowJWT
 
 	ClientID, ClientSecret string
 	AccessToken            string // optional starting access token, used until REST refuses it

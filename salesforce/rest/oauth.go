@@ -18,11 +18,14 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// OAuth flows.
+// Flow is salesforce.flow: the OAuth flow that obtains access tokens. Config.Validate is where a
+// configuration word is checked to be one of these.
+type Flow string
+
 const (
-	FlowRefreshToken      = "refresh_token"
-	FlowClientCredentials = "client_credentials"
-	FlowJWT               = "jwt"
+	FlowRefreshToken      Flow = "refresh_token"
+	FlowClientCredentials Flow = "client_credentials"
+	FlowJWT               Flow = "jwt"
 )
 
 const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -35,7 +38,7 @@ const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 // failed. The generation counter makes concurrent 401s cost one token call: the first caller
 // fetches, the others find a newer generation and reuse it.
 type tokens struct {
-	flow         string
+	flow         Flow
 	tokenURL     string
 	audience     string // jwt "aud"
 	clientID     string
@@ -188,7 +191,7 @@ func (t *tokens) fetch(ctx context.Context, refresh string) (*oauth2.Token, erro
 		status = fmt.Sprint(re.Response.StatusCode)
 	}
 	t.metrics.request("token", status, time.Since(start))
-	t.logger(ctx).Debug().Str("operation", "token").Str("flow", t.flow).Str("status", status).
+	t.logger(ctx).Debug().Str("operation", "token").Str("flow", string(t.flow)).Str("status", status).
 		Dur("duration", time.Since(start)).Msg("salesforce token call")
 	if err != nil {
 		return nil, t.tokenError(err)

@@ -15,7 +15,7 @@ import (
 	"github.com/scim-bridge/scim-bridge/salesforce"
 	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/scimschema"
-	"github.com/scim-bridge/scim-bridge/setting"
+	"github.com/scim-bridge/scim-bridge/scimschema/setting"
 )
 
 // Config is the whole configuration file. Its YAML keys are public interface (DESIGN.md
@@ -141,7 +141,7 @@ func defaultConfig() Config {
 		ShutdownDelay: 5 * time.Second,
 		Salesforce: SalesforceConf{
 			APIVersion:     sf.APIVersion,
-			Flow:           sf.Flow,
+			Flow:           string(sf.Flow),
 			MaxConcurrency: sf.MaxConcurrency,
 			Timeout:        sf.Timeout,
 			BatchWindow:    be.BatchWindow,

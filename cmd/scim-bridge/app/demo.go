@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // DemoOptions configures StartDemo.
@@ -187,7 +188,7 @@ func demoConfig(opts DemoOptions, emu *demoEmulator, defaultListen string) (cfg 
 	}
 	cfg.Salesforce.URL = emu.url
 	cfg.Salesforce.LoginURL = ""
-	cfg.Salesforce.Flow = "refresh_token"
+	cfg.Salesforce.Flow = string(rest.FlowRefreshToken)
 	cfg.Salesforce.ClientID = emu.config.ClientID
 	cfg.Salesforce.ClientSecret = emu.config.ClientSecret
 	cfg.Salesforce.RefreshToken = emu.config.RefreshToken

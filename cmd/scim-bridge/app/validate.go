@@ -54,7 +54,7 @@ func (c Config) restSettings() rest.Config {
 		URL:               sf.URL,
 		LoginURL:          sf.LoginURL,
 		APIVersion:        sf.APIVersion,
-		Flow:              sf.Flow,
+		Flow:              rest.Flow(sf.Flow), // checked by Validate
 		ClientID:          sf.ClientID,
 		ClientSecret:      sf.ClientSecret,
 		AccessToken:       sf.AccessToken,

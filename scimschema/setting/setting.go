@@ -7,6 +7,10 @@
 // user gets the same checks. cmd composes them: it puts the section in front of each key
 // (salesforce.api_version), adds where the value came from (a line of the file, an environment
 // variable) and reports every problem at once. A rule lives in exactly one Validate.
+//
+// It sits under scimschema, the neutral package every other one already shares, because the
+// top-level layout is fixed (DESIGN.md "Layout"); it imports nothing of scimschema, so the REST
+// client that uses it stays free of SCIM.
 package setting
 
 import (
