@@ -7,6 +7,13 @@
 // Salesforce on every request; only the catalog of profile and permission-set names (for writes)
 // and the User picklists are cached, where a stale copy heals itself.
 //
+// Errors are translated once, where the Backend meets the seam (seam.go): every exported method
+// that returns an error is a wrapper there that passes it through translate on its way out; inner
+// code returns errors as they are and decides on them with rest.KindOf and rest.IsCode. A
+// Salesforce refusal the backend did not explain more precisely becomes a *scimschema.Error with
+// a Detail in the bridge's words (never Salesforce's message, which can echo values) and, for a
+// limit or an outage, a Retry-After; server turns its Kind into the HTTP status.
+//
 // Soft data never refuses a person (soft.go): a CommunityNickname someone holds gets the first free
 // numeric suffix, a manager given by username or federation id is looked up, what cannot be
 // resolved is left unchanged; each such adjustment is audited and counted.
