@@ -251,11 +251,11 @@ func (o *operation) createCoalesced(fields map[string]any, psAdd []group, freeze
 	}
 	login, has := loginOf(c.logins, str(c.row.fields["Id"]))
 	u, err := b.parseUser(o, c.row, login, has, true)
-	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
-		b.logger(o.ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
-			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
+	if err != nil {
+		return nil, err
 	}
-	return u, err
+	b.warnIfInvisible(o.ctx, u)
+	return u, nil
 }
 
 // createdRow is one created user as read back by a coalesced create; row is nil when the
@@ -267,27 +267,15 @@ type createdRow struct {
 }
 
 // createUsers runs a batch of plain creates: one composite of the Collections insert and the
-// read-back (by Username, matched to the created ids) with the UserLogins.
+// read-back (by Username, matched to the created ids) with the UserLogins. A batch whose
+// read-back queries do not fit in a request URI is run as two halves.
 func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
-	records := make([]map[string]any, len(items))
-	usernames := make([]any, len(items))
-	for i, it := range items {
-		rec := maps.Clone(it.req.(map[string]any))
-		rec["attributes"] = map[string]any{"type": "User"}
-		records[i] = rec
-		usernames[i] = rec["Username"]
-	}
-	byName := rest.In("Username", usernames...)
-	uq, err := b.userQueryAnyType(byName, true).String()
-	var lq string
-	if err == nil {
-		lq, err = loginQuery(rest.InQuery("UserId", rest.Select("Id").From("User").Where(byName))).String()
-	}
 	fail := func(err error) {
 		for _, it := range items {
 			it.err = err
 		}
 	}
+	records, uq, lq, err := b.createBatch(items)
 	if err != nil {
 		fail(err)
 		return
@@ -312,41 +300,74 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 		return
 	}
 	by := byRef(res)
-	ins := by["ins"]
+	saved, err := insertedUsers(by["ins"], len(items))
+	if err != nil {
+		fail(err)
+		return
+	}
+	found, readErr := b.createdUsers(ctx, by)
+	for i, it := range items {
+		it.res, it.err = createdOf(saved[i].Result(), found, readErr)
+	}
+}
+
+// createBatch is a create batch's insert records and its read-back queries of the users and of
+// their UserLogins, by Username.
+func (b *Backend) createBatch(items []*batchItem) (records []map[string]any, uq, lq string, err error) {
+	records = make([]map[string]any, len(items))
+	usernames := make([]any, len(items))
+	for i, it := range items {
+		rec := maps.Clone(it.req.(map[string]any))
+		rec["attributes"] = map[string]any{"type": "User"}
+		records[i] = rec
+		usernames[i] = rec["Username"]
+	}
+	byName := rest.In("Username", usernames...)
+	if uq, err = b.userQueryAnyType(byName, true).String(); err != nil {
+		return nil, "", "", err
+	}
+	if lq, err = loginQuery(rest.InQuery("UserId", rest.Select("Id").From("User").Where(byName))).String(); err != nil {
+		return nil, "", "", err
+	}
+	return records, uq, lq, nil
+}
+
+// insertedUsers decodes the per-record results of a create batch's Collections insert (n
+// records); the insert failing as a whole is a *createError for every create of the batch.
+func insertedUsers(ins rest.SubResponse, n int) ([]rest.SaveResponse, error) {
 	if ins.Status >= 400 || ins.Status == 0 {
 		e := ins.Err
 		if e == nil {
 			e = &rest.Error{Status: ins.Status, Code: "UNKNOWN", Kind: rest.KindOther}
 		}
-		fail(&createError{ref: "u", e: e})
-		return
+		return nil, &createError{ref: "u", e: e}
 	}
 	var saved []rest.SaveResponse
-	if err := json.Unmarshal(ins.Body, &saved); err != nil || len(saved) != len(items) {
-		fail(fmt.Errorf("decoding the collection insert of %d users: %v", len(items), err))
-		return
+	if err := json.Unmarshal(ins.Body, &saved); err != nil || len(saved) != n {
+		return nil, fmt.Errorf("decoding the collection insert of %d users: %v", n, err)
 	}
-	found, readErr := b.createdUsers(ctx, by)
-	for i, it := range items {
-		r := saved[i].Result()
-		switch {
-		case !r.Success && len(r.Errors) > 0:
-			e := r.Errors[0]
-			it.err = &createError{ref: "u", e: &e}
-		case !r.Success:
-			it.err = &createError{ref: "u", e: &rest.Error{Code: "UNKNOWN", Kind: rest.KindOther}}
-		default:
-			c := createdRow{id: r.ID}
-			if readErr == nil {
-				for _, row := range found.rows {
-					if rest.SameID(str(row.fields["Id"]), r.ID) {
-						c.row, c.logins = row, found.logins
-					}
-				}
+	return saved, nil
+}
+
+// createdOf is one create's answer in a batch: its refusal, or the created user's row found in
+// the read-back (createdRow.row is empty when the read-back failed or missed it).
+func createdOf(r rest.SaveResult, found usersFound, readErr error) (any, error) {
+	switch {
+	case !r.Success && len(r.Errors) > 0:
+		e := r.Errors[0]
+		return nil, &createError{ref: "u", e: &e}
+	case !r.Success:
+		return nil, &createError{ref: "u", e: &rest.Error{Code: "UNKNOWN", Kind: rest.KindOther}}
+	}
+	c := createdRow{id: r.ID}
+	if readErr == nil {
+		for _, row := range found.rows {
+			if rest.SameID(str(row.fields["Id"]), r.ID) {
+				c.row, c.logins = row, found.logins
 			}
-			it.res = c
 		}
 	}
+	return c, nil
 }
 
 // createdUsers reads the read-back subresponses of a coalesced create.

@@ -156,25 +156,57 @@ func (e *createError) Error() string {
 	return fmt.Sprintf("create failed at %s: %v", e.ref, e.e)
 }
 
+// createOnce creates one user in one allOrNone composite: the User, the licences and permission
+// sets it is given (as many as fit; the rest follow with assignLater), its freeze when created
+// inactive under disable_action freeze, and the read-back. A refusal is a *createError; a lost
+// answer too (createError.lost), for the caller to reconcile.
 func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool) (*userState, error) {
-	b := o.b
 	const uid = "@{u.id}"
-	subs := []rest.Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
-	// Assignments ride in the create as single-record POSTs (a reference inside sObject
-	// Collections records is undocumented): as many as the 25 subrequests leave room for; the
-	// rest follow in one sObject Collections call with the new user's id.
+	subs, inline, later, err := o.createSubrequests(uid, fields, psAdd, freeze)
+	if err != nil {
+		return nil, err
+	}
+	res, err := o.b.c.Composite(o.ctx, true, subs)
+	if err != nil {
+		if rest.KindOf(err) == rest.KindUnavailable {
+			return nil, &createError{lost: err}
+		}
+		return nil, err
+	}
+	subsBy := byRef(res)
+	if ce := createRefusal(res, subsBy, len(inline), freeze); ce != nil {
+		return nil, ce
+	}
+	u, err := o.userFromResponses(subsBy, "get", "getl", true)
+	if err != nil {
+		return nil, err
+	}
+	if len(later) > 0 {
+		if err := o.assignLater(u, later); err != nil {
+			return nil, err
+		}
+	}
+	o.b.warnIfInvisible(o.ctx, u)
+	return u, nil
+}
+
+// createSubrequests is createOnce's composite for the user uid references. Assignments ride in the
+// create as single-record POSTs (a reference inside sObject Collections records is undocumented):
+// inline are as many as the 25 subrequests leave room for; later follow in one sObject
+// Collections call with the new user's id. With groups.assign_permission_set_licenses the
+// licences the permission sets need come first.
+func (o *operation) createSubrequests(uid string, fields map[string]any, psAdd []group, freeze bool) (subs []rest.Subrequest, inline, later []group, err error) {
+	subs = []rest.Subrequest{{Method: "POST", Path: "sobjects/User", ReferenceID: "u", Body: fields}}
 	room := rest.MaxSubrequests - 1 - 2 // the user, the read-back pair
 	if freeze {
 		room -= 2
 	}
-	// With groups.assign_permission_set_licenses the licences the permission sets need come
-	// first, for the new user.
-	for i, p := range b.licencesFor([]string{uid}, psAdd) {
+	for i, p := range o.b.licencesFor([]string{uid}, psAdd) {
 		subs = append(subs, rest.Subrequest{Method: "POST", Path: "sobjects/PermissionSetLicenseAssign", ReferenceID: "pla" + strconv.Itoa(i),
 			Body: map[string]any{"AssigneeId": uid, "PermissionSetLicenseId": p.licence}})
 		room--
 	}
-	inline, later := psAdd[:min(len(psAdd), room)], psAdd[min(len(psAdd), room):]
+	inline, later = psAdd[:min(len(psAdd), room)], psAdd[min(len(psAdd), room):]
 	if len(inline) > 0 {
 		recs := make([]map[string]any, len(inline))
 		for i, g := range inline {
@@ -185,7 +217,7 @@ func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool
 	if freeze {
 		lq, err := rest.Select("Id").From("UserLogin").Where(rest.Eq("UserId", uid)).String()
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		subs = append(subs,
 			rest.Subrequest{Method: "GET", Path: refQueryPath(lq, uid), ReferenceID: "ul"},
@@ -193,46 +225,44 @@ func (o *operation) createOnce(fields map[string]any, psAdd []group, freeze bool
 	}
 	read, err := o.readBack(uid, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	res, err := b.c.Composite(o.ctx, true, append(subs, read...))
-	if err != nil {
-		if rest.KindOf(err) == rest.KindUnavailable {
-			return nil, &createError{lost: err}
-		}
-		return nil, err
+	return append(subs, read...), inline, later, nil
+}
+
+// createRefusal is the refusal in createOnce's answer, nil when the create succeeded: the failed
+// inline assignments first, then the first failed subrequest, noting when the user has no
+// UserLogin row to freeze.
+func createRefusal(res []rest.SubResponse, subsBy map[string]rest.SubResponse, inline int, freeze bool) *createError {
+	if failures := createFailures(subsBy, "psa", inline); len(failures) > 0 {
+		return &createError{ref: "psa", failures: failures, e: &rest.Error{Code: failures[0].code}}
 	}
-	subsBy := byRef(res)
-	if failures := createFailures(subsBy, "psa", len(inline)); len(failures) > 0 {
-		return nil, &createError{ref: "psa", failures: failures, e: &rest.Error{Code: failures[0].code}}
+	i, e := subErr(res)
+	if e == nil {
+		return nil
 	}
-	if i, e := subErr(res); e != nil {
-		ce := &createError{ref: res[i].ReferenceID, e: e}
-		if sr, ok := subsBy["ul"]; ok && sr.Status < 400 {
-			if q, err := decodeQuery(sr); err == nil && q.TotalSize == 0 {
-				ce.noLogin = true
-			}
-		}
-		if freeze && allHalted(res) {
-			// Only @{ul.records[0].Id} can be missing without an error of its own: the user has
-			// no UserLogin row.
+	ce := &createError{ref: res[i].ReferenceID, e: e}
+	if sr, ok := subsBy["ul"]; ok && sr.Status < 400 {
+		if q, err := decodeQuery(sr); err == nil && q.TotalSize == 0 {
 			ce.noLogin = true
 		}
-		return nil, ce
 	}
-	u, err := o.userFromResponses(subsBy, "get", "getl", true)
-	if err == nil && len(later) > 0 {
-		if err := o.assignLater(u, later); err != nil {
-			return nil, err
-		}
+	if freeze && allHalted(res) {
+		// Only @{ul.records[0].Id} can be missing without an error of its own: the user has
+		// no UserLogin row.
+		ce.noLogin = true
 	}
-	if err == nil && !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
-		// Created, but its profile's licence gives it a UserType SCIM does not see: later reads
-		// will not find it. Say so to the operator.
-		b.logger(o.ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
+	return ce
+}
+
+// warnIfInvisible tells the operator about a user created with a UserType outside
+// users.user_types (its profile's licence gives it one SCIM does not see): later reads will not
+// find it.
+func (b *Backend) warnIfInvisible(ctx context.Context, u *userState) {
+	if !slices.Contains(b.cfg.UserTypes, str(u.rec.Fields["UserType"])) {
+		b.logger(ctx).Warn().Str("target", str(u.rec.Fields["Id"])).Str("userType", str(u.rec.Fields["UserType"])).
 			Msg("created user has a UserType outside users.user_types; it will not be visible to SCIM")
 	}
-	return u, err
 }
 
 // assignLater assigns the permission sets that did not fit in the create composite, in one
