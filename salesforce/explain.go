@@ -71,37 +71,13 @@ func (b *Backend) explainUser(ctx context.Context, kind WriteKind, attrs map[str
 		x.Skipped = append(x.Skipped, "provisioning.update_users is off: the attribute changes are skipped")
 	}
 	if w.Profile != "" {
-		fromDefault := kind == WriteCreate && extensionValue(attrs, "profile") == nil
-		prof, err := o.resolveProfile(w.Profile, fromDefault)
-		if err != nil {
-			x.Refused = b.refused(ctx, err)
+		if x.Profile, x.ProfileRule, x.Refused = o.explainProfile(kind, attrs, w.Profile); x.Refused != "" {
 			return x, nil
-		}
-		x.Profile, x.ProfileRule = fmt.Sprintf("%s (%s)", prof.Name, prof.ID), "mapping "+scimschema.SalesforceUserURN+":profile"
-		if fromDefault {
-			x.ProfileRule = "default users.defaults.profile"
 		}
 	}
 	if w.PermissionSets != nil {
-		attr := scimschema.SalesforceUserURN + ":permissionSets"
-		for i, names := range [][]string{w.PermissionSets.Add, w.PermissionSets.Remove} {
-			gs, err := o.resolveGroups(attr, names)
-			if err != nil {
-				x.Refused = b.refused(ctx, err)
-				return x, nil
-			}
-			for _, g := range gs {
-				entry := fmt.Sprintf("%s (%s)", g.Name, g.ID)
-				if lic := g.permissionSetLicence(); lic != "" && i == 0 {
-					note, refused := o.explainLicence(kind, g, lic)
-					if refused != "" {
-						x.Refused = refused
-						return x, nil
-					}
-					entry += " " + note
-				}
-				x.PermissionSets = append(x.PermissionSets, entry)
-			}
+		if x.PermissionSets, x.Refused = o.explainPermissionSets(kind, w.PermissionSets.Add, w.PermissionSets.Remove); x.Refused != "" {
+			return x, nil
 		}
 	}
 	if w.Active != nil {
@@ -111,6 +87,46 @@ func (b *Backend) explainUser(ctx context.Context, kind WriteKind, attrs map[str
 		x.Skipped = append(x.Skipped, "provisioning.dry_run is on: nothing would be written, the audit line would say what")
 	}
 	return x, nil
+}
+
+// explainProfile resolves the profile a write names (or, for a create without one, the default)
+// and says which rule chose it; refused is the SCIM error when it cannot be resolved.
+func (o *operation) explainProfile(kind WriteKind, attrs map[string]any, nameOrID string) (profile, rule, refused string) {
+	fromDefault := kind == WriteCreate && extensionValue(attrs, "profile") == nil
+	prof, err := o.resolveProfile(nameOrID, fromDefault)
+	if err != nil {
+		return "", "", o.b.refused(o.ctx, err)
+	}
+	rule = "mapping " + scimschema.SalesforceUserURN + ":profile"
+	if fromDefault {
+		rule = "default users.defaults.profile"
+	}
+	return fmt.Sprintf("%s (%s)", prof.Name, prof.ID), rule, ""
+}
+
+// explainPermissionSets resolves the permission sets a write adds and removes, noting the
+// permission set licence an added one needs; refused is the SCIM error of the first that cannot
+// be resolved or assigned, with the entries resolved before it.
+func (o *operation) explainPermissionSets(kind WriteKind, add, remove []string) (entries []string, refused string) {
+	attr := scimschema.SalesforceUserURN + ":permissionSets"
+	for i, names := range [][]string{add, remove} {
+		gs, err := o.resolveGroups(attr, names)
+		if err != nil {
+			return entries, o.b.refused(o.ctx, err)
+		}
+		for _, g := range gs {
+			entry := fmt.Sprintf("%s (%s)", g.Name, g.ID)
+			if lic := g.permissionSetLicence(); lic != "" && i == 0 {
+				note, refused := o.explainLicence(kind, g, lic)
+				if refused != "" {
+					return entries, refused
+				}
+				entry += " " + note
+			}
+			entries = append(entries, entry)
+		}
+	}
+	return entries, ""
 }
 
 // explainLicence says what assigning g, which needs the permission set licence lic, takes: with
