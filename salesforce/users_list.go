@@ -410,38 +410,20 @@ func (b *Backend) pageOf(o *operation, l *userListing, rows []map[string]any, to
 func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[string]loginRow, error) {
 	const idsPerQuery, queriesPerCall = 300, 5
 	out := map[string]loginRow{}
-	var subs []rest.Subrequest
-	flush := func() error {
-		if len(subs) == 0 {
-			return nil
+	for len(rows) > 0 {
+		n := min(len(rows), idsPerQuery*queriesPerCall)
+		if err := b.readLogins(ctx, rows[:n], idsPerQuery, out); err != nil {
+			return nil, err
 		}
-		res, err := b.c.Composite(ctx, false, subs)
-		paths := pathsByRef(subs)
-		subs = nil
-		if err != nil {
-			return err
-		}
-		for _, s := range res {
-			if s.Status >= 400 {
-				return queryFailure(s)
-			}
-			q, err := decodeQuery(s)
-			if err != nil {
-				return err
-			}
-			err = b.walkRerun(ctx, q, soqlOf(paths[s.ReferenceID]), func(r map[string]any) bool {
-				if id := str(r["UserId"]); len(id) >= 15 {
-					frozen, _ := r["IsFrozen"].(bool)
-					out[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
-				}
-				return true
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		rows = rows[n:]
 	}
+	return out, nil
+}
+
+// readLogins reads the UserLogin rows of the given users into out, in one composite of queries
+// of idsPerQuery users each.
+func (b *Backend) readLogins(ctx context.Context, rows []map[string]any, idsPerQuery int, out map[string]loginRow) error {
+	var subs []rest.Subrequest
 	for i := 0; i < len(rows); i += idsPerQuery {
 		var ids []any
 		for _, r := range rows[i:min(i+idsPerQuery, len(rows))] {
@@ -449,19 +431,35 @@ func (b *Backend) loginsOf(ctx context.Context, rows []map[string]any) (map[stri
 		}
 		lq, err := loginQuery(rest.In("UserId", ids...)).String()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		subs = append(subs, rest.Subrequest{Method: "GET", Path: rest.QueryPath(lq), ReferenceID: "l" + strconv.Itoa(len(subs))})
-		if len(subs) == queriesPerCall {
-			if err := flush(); err != nil {
-				return nil, err
+	}
+	res, err := b.c.Composite(ctx, false, subs)
+	if err != nil {
+		return err
+	}
+	paths := pathsByRef(subs)
+	for _, s := range res {
+		if s.Status >= 400 {
+			return queryFailure(s)
+		}
+		q, err := decodeQuery(s)
+		if err != nil {
+			return err
+		}
+		err = b.walkRerun(ctx, q, soqlOf(paths[s.ReferenceID]), func(r map[string]any) bool {
+			if id := str(r["UserId"]); len(id) >= 15 {
+				frozen, _ := r["IsFrozen"].(bool)
+				out[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
 			}
+			return true
+		})
+		if err != nil {
+			return err
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return nil
 }
 
 // queryFailure explains a failed query subrequest. A query the bridge built that Salesforce
