@@ -66,13 +66,12 @@ func (o *operation) matchVersion(g group, ifMatch string) (group, error) {
 // perhaps through another replica) leaves the catalog; the delete is audited.
 func (o *operation) deleted(g group, err error) error {
 	b := o.b
-	if err == nil || rest.KindOf(err) == rest.KindNotFound {
+	switch {
+	case err == nil:
 		b.removeGroup(g.ID)
-	}
-	if err != nil {
-		if rest.KindOf(err) == rest.KindNotFound {
-			err = notFound("group")
-		}
+	case rest.KindOf(err) == rest.KindNotFound:
+		b.removeGroup(g.ID)
+		err = notFound("group")
 	}
 	b.audit(o.ctx, Change{Operation: OpDeleteGroup, Target: g.ID}, err)
 	return err

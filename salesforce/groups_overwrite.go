@@ -65,7 +65,7 @@ func (b *Backend) overwriteMembers(o *operation, g group, want []string, label *
 		return scimschema.Resource{}, err
 	}
 	answer := func() (scimschema.Resource, error) {
-		return b.groupAnswer(g, memberRefs(cur, nil), put, relabelled), nil
+		return groupAnswer(g, memberRefs(cur, nil), put, relabelled), nil
 	}
 	for attempt := 1; ; attempt++ {
 		add, delPSA, delUser := planExact(cur, want)

@@ -151,7 +151,7 @@ func (b *Backend) sendRemovals(ctx context.Context, c *removalCall, items []*bat
 		return
 	}
 	by := byRef(res)
-	exists, err := b.existingGroups(by)
+	exists, err := existingGroups(by)
 	if err != nil {
 		c.failAll(items, err)
 		return
@@ -161,7 +161,7 @@ func (b *Backend) sendRemovals(ctx context.Context, c *removalCall, items []*bat
 			rg.setAll(items, removalResult{gone: true}, nil)
 			continue
 		}
-		b.handOutRemovals(rg, memberRemovalsRef(k), by, items)
+		handOutRemovals(rg, memberRemovalsRef(k), by, items)
 	}
 }
 
@@ -228,7 +228,7 @@ func (b *Backend) removalSubrequests(c *removalCall) ([]rest.Subrequest, error) 
 }
 
 // existingGroups are the canonical ids of the composite's groups that its record queries found.
-func (b *Backend) existingGroups(by map[string]rest.SubResponse) (map[string]bool, error) {
+func existingGroups(by map[string]rest.SubResponse) (map[string]bool, error) {
 	exists := map[string]bool{}
 	for _, ref := range []string{"recfalse", "rectrue"} {
 		s, ok := by[ref]
@@ -251,7 +251,7 @@ func (b *Backend) existingGroups(by map[string]rest.SubResponse) (map[string]boo
 
 // handOutRemovals gives each item of one group its removal: the DELETEs of its own users'
 // assignments (the query under ref and its DELETEs).
-func (b *Backend) handOutRemovals(rg *removalGroup, ref string, by map[string]rest.SubResponse, items []*batchItem) {
+func handOutRemovals(rg *removalGroup, ref string, by map[string]rest.SubResponse, items []*batchItem) {
 	s := by[ref]
 	if s.Status >= 400 || s.Status == 0 {
 		rg.setAll(items, removalResult{}, queryFailure(s))

@@ -68,9 +68,9 @@ func (b *Backend) updateGroup(ctx context.Context, id string, w scimschema.Group
 		case m.Replace && b.cfg.Provisioning.PermissionSets == Overwrite && !dry:
 			return b.overwriteMembers(o, g, adds, u.label, put)
 		case !m.Replace && len(removes) > 0 && len(adds) == 0 && u.label == nil && len(removes) <= removeInOneCall && !dry:
-			return b.groupAnswer(g, nil, put, false), o.removeMembersCoalesced(g, removes)
+			return groupAnswer(g, nil, put, false), o.removeMembersCoalesced(g, removes)
 		case !m.Replace && len(adds) > 0 && len(removes) == 0 && u.label == nil && len(adds) <= collectionMax && !dry && b.batch != nil:
-			return b.groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
+			return groupAnswer(g, nil, put, false), o.addMembersCoalesced(g, adds)
 		case m.Replace:
 			g, err = o.planReplace(&u, g, adds)
 		default:
@@ -134,24 +134,24 @@ func (o *operation) applyGroupUpdate(g group, u groupUpdate, put bool) (scimsche
 	b := o.b
 	relabelled := u.label != nil
 	if !relabelled && len(u.add) == 0 && len(u.delPSA) == 0 {
-		return b.groupAnswer(g, u.final, put, false), nil
+		return groupAnswer(g, u.final, put, false), nil
 	}
 	if b.dryRun(o.ctx, "update_group", g.ID) {
 		if relabelled {
 			b.audit(o.ctx, Change{Operation: OpUpdateGroup, Target: g.ID, Changed: []string{"displayName"}}, nil)
 		}
 		b.auditMembers(o.ctx, g, u.add, u.delUser, nil, nil, nil)
-		return b.groupAnswer(g, u.final, put, relabelled), nil
+		return groupAnswer(g, u.final, put, relabelled), nil
 	}
 	if err := o.writeGroup(&g, u.label, u.add, u.delPSA, u.delUser); err != nil {
 		return scimschema.Resource{}, err
 	}
-	return b.groupAnswer(g, u.final, put, relabelled), nil
+	return groupAnswer(g, u.final, put, relabelled), nil
 }
 
 // groupAnswer is the answer to a PUT (the group with its resulting members, when known) or a
 // PATCH (empty, or the group without members when it was relabelled).
-func (b *Backend) groupAnswer(g group, final []scimschema.Ref, put, relabelled bool) scimschema.Resource {
+func groupAnswer(g group, final []scimschema.Ref, put, relabelled bool) scimschema.Resource {
 	switch {
 	case put:
 		return scimschema.GroupToResource(g.record(final, final != nil))
