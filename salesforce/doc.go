@@ -7,6 +7,12 @@
 // Salesforce on every request; only the catalog of profile and permission-set names (for writes)
 // and the User picklists are cached, where a stale copy heals itself.
 //
+// Each request's steps share one operation (operation.go): its context and the catalog reload a
+// miss may cause, once per request. GET /Users is planned (users_list.go, pagingOf) and read by
+// one strategy: OFFSET paging, keyset paging past row 2,000 (users_cursor.go), a walk of the
+// ordered result, or a case-exact re-check in Go; a single equality is answered with concurrent
+// lookups in one call (users_coalesce.go).
+//
 // Errors are translated once, where the Backend meets the seam (seam.go): every exported method
 // that returns an error is a wrapper there that passes it through translate on its way out; inner
 // code returns errors as they are and decides on them with rest.KindOf and rest.IsCode. A
