@@ -268,6 +268,18 @@ func productionClean(m *module, testDir string, shipped map[string]string) []str
 	return out
 }
 
+// layoutProblems is rule (e): every package lives under one of the top-level directories the
+// layout allows (the module root holds no package).
+func layoutProblems(m *module, topLevel []string) []string {
+	var out []string
+	for _, rel := range sortedKeys(m.pkgs) {
+		if !slices.ContainsFunc(topLevel, func(dir string) bool { return under(rel, dir) }) {
+			out = append(out, fmt.Sprintf("%s is outside the fixed top-level layout (%s)", rel, strings.Join(topLevel, ", ")))
+		}
+	}
+	return out
+}
+
 // funcInfo is what the size rule knows of one function.
 type funcInfo struct {
 	lines int  // from `func` to the closing brace
@@ -333,11 +345,11 @@ func funcKey(rel string, fd *ast.FuncDecl) string {
 	return rel + "." + name + "." + fd.Name.Name
 }
 
-// lengthProblems compares the function lengths with the limit, the pure data tables allowed over
-// it and the known long functions still to be shortened. A function over the limit in neither list
-// is a problem; so is a listed one that is no longer over it (or gone), so that the lists only
-// shrink, and a listed data table that has control flow.
-func lengthProblems(funcs map[string]funcInfo, limit int, dataTables, knownLong map[string]string) []string {
+// lengthProblems compares the function lengths with the limit and the pure data tables allowed
+// over it. A function over the limit that is not listed is a problem; so is a listed one that is no
+// longer over it (or gone), so that the list only shrinks, and a listed data table that has
+// control flow.
+func lengthProblems(funcs map[string]funcInfo, limit int, dataTables map[string]string) []string {
 	var out []string
 	for _, k := range sortedKeys(funcs) {
 		f := funcs[k]
@@ -345,22 +357,17 @@ func lengthProblems(funcs map[string]funcInfo, limit int, dataTables, knownLong 
 		case f.lines <= limit:
 		case dataTables[k] != "" && !f.data:
 			out = append(out, fmt.Sprintf("%s is listed in dataTables but has control flow or function literals: it is no pure data table", k))
-		case dataTables[k] == "" && knownLong[k] == "":
+		case dataTables[k] == "":
 			out = append(out, fmt.Sprintf("%s is %d lines; the limit is %d (split it, or, for a pure data table, list it in dataTables with its reason)", k, f.lines, limit))
 		}
 	}
-	for _, list := range []struct {
-		name    string
-		entries map[string]string
-	}{{"dataTables", dataTables}, {"knownLong", knownLong}} {
-		for _, k := range sortedKeys(list.entries) {
-			f, ok := funcs[k]
-			switch {
-			case !ok:
-				out = append(out, fmt.Sprintf("%s is listed in %s but no longer exists: delete it from the list", k, list.name))
-			case f.lines <= limit:
-				out = append(out, fmt.Sprintf("%s is listed in %s but is now %d lines (limit %d): delete it from the list", k, list.name, f.lines, limit))
-			}
+	for _, k := range sortedKeys(dataTables) {
+		f, ok := funcs[k]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s is listed in dataTables but no longer exists: delete it from the list", k))
+		case f.lines <= limit:
+			out = append(out, fmt.Sprintf("%s is listed in dataTables but is now %d lines (limit %d): delete it from the list", k, f.lines, limit))
 		}
 	}
 	return out
