@@ -67,7 +67,7 @@ func (b *Backend) DeleteUser(ctx context.Context, id string, ifMatch string) err
 	return b.translate(ctx, b.deleteUser(ctx, id, ifMatch))
 }
 
-// CreateGroup answers POST /Groups (groups_write.go).
+// CreateGroup answers POST /Groups (groups_create.go).
 func (b *Backend) CreateGroup(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
 	res, err := b.createGroup(ctx, attrs)
 	return res, b.translate(ctx, err)
@@ -85,19 +85,19 @@ func (b *Backend) ListGroups(ctx context.Context, q scimschema.ListQuery) (scims
 	return page, b.translate(ctx, err)
 }
 
-// ReplaceGroup answers PUT /Groups/{id} (groups_write.go).
+// ReplaceGroup answers PUT /Groups/{id} (groups_update.go).
 func (b *Backend) ReplaceGroup(ctx context.Context, id string, attrs map[string]any, ifMatch string) (scimschema.Resource, error) {
 	res, err := b.replaceGroup(ctx, id, attrs, ifMatch)
 	return res, b.translate(ctx, err)
 }
 
-// PatchGroup answers PATCH /Groups/{id} (groups_write.go).
+// PatchGroup answers PATCH /Groups/{id} (groups_update.go).
 func (b *Backend) PatchGroup(ctx context.Context, id string, ops []scimschema.PatchOp, ifMatch string) (scimschema.Resource, error) {
 	res, err := b.patchGroup(ctx, id, ops, ifMatch)
 	return res, b.translate(ctx, err)
 }
 
-// DeleteGroup answers DELETE /Groups/{id} (groups_write.go).
+// DeleteGroup answers DELETE /Groups/{id} (groups_delete.go).
 func (b *Backend) DeleteGroup(ctx context.Context, id string, ifMatch string) error {
 	return b.translate(ctx, b.deleteGroup(ctx, id, ifMatch))
 }
