@@ -144,7 +144,7 @@ func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
 			terminal = true
 		}
 	}
-	switch format := strings.ToLower(env[envLogFormat]); {
+	switch format, _ := parseLogFormat(env[envLogFormat]); {
 	case format == "console", format == "" && terminal:
 		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal}
 	}
@@ -153,6 +153,15 @@ func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
 		level = zerolog.InfoLevel // loadConfig reports the bad value
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// parseLogFormat accepts json and console in any letter case; "" is unset (the terminal decides).
+func parseLogFormat(s string) (string, error) {
+	switch f := strings.ToLower(strings.TrimSpace(s)); f {
+	case "", "json", "console":
+		return f, nil
+	}
+	return "", errors.New("must be json or console")
 }
 
 // parseLogLevel accepts debug, info, warn and error; "" is info.

@@ -248,8 +248,8 @@ func applyEnvironment(cfg *Config, env map[string]string) problems {
 			probs.add(envKey(envLogLevel), "must be debug, info, warn or error")
 		}
 	}
-	if f, ok := env[envLogFormat]; ok && f != "json" && f != "console" {
-		probs.add(envKey(envLogFormat), "must be json or console")
+	if _, err := parseLogFormat(env[envLogFormat]); err != nil {
+		probs.add(envKey(envLogFormat), "%s", err)
 	}
 	var unknown []string
 	for name := range env {

@@ -18,6 +18,8 @@ func TestLogFormat(t *testing.T) {
 		{"", true},
 		{"json", true},
 		{"console", false},
+		{"JSON", true},     // an operator's capitals are the same word
+		{"Console", false}, // and are accepted by the configuration check too (below)
 	} {
 		var out bytes.Buffer
 		env := map[string]string{}
@@ -33,6 +35,11 @@ func TestLogFormat(t *testing.T) {
 		}
 		if !tt.wantJSON && strings.Contains(out.String(), "\x1b[") {
 			t.Errorf("console format to a non-terminal has colour codes: %q", out.String())
+		}
+	}
+	for _, format := range []string{"JSON", "Console"} {
+		if _, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{envLogFormat: format}, "", forServe); err != nil {
+			t.Errorf("SCIM_BRIDGE_LOG_FORMAT=%s: %v; want it accepted as %s", format, err, strings.ToLower(format))
 		}
 	}
 	if _, err := loadConfig(writeFile(t, "c.yaml", minimalYAML), map[string]string{envLogFormat: "xml"}, "", forServe); err == nil ||
