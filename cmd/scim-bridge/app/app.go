@@ -138,12 +138,7 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // The level is info unless SCIM_BRIDGE_LOG_LEVEL (debug, info, warn, error) says otherwise; debug
 // adds one line per Salesforce call and the probe and scrape access lines.
 func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
-	terminal := false
-	if f, ok := out.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			terminal = true
-		}
-	}
+	terminal := isTerminal(out)
 	switch format, _ := parseLogFormat(env[envLogFormat]); {
 	case format == "console", format == "" && terminal:
 		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal}
@@ -153,6 +148,17 @@ func newLogger(out io.Writer, env map[string]string) zerolog.Logger {
 		level = zerolog.InfoLevel // loadConfig reports the bad value
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// isTerminal reports whether v is a file on a character device: a terminal, as far as the process
+// can tell without a terminal library (/dev/null counts too, harmlessly).
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // parseLogFormat accepts json and console in any letter case; "" is unset (the terminal decides).

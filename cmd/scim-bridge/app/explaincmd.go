@@ -41,6 +41,10 @@ func runExplain(ctx context.Context, args []string, env []string, stdin io.Reade
 	if *configFile == "" {
 		*configFile = em[envConfig]
 	}
+	if isTerminal(stdin) {
+		// Run by hand with nothing piped in, explain would otherwise wait without a word.
+		fmt.Fprintln(stderr, "explain: reading a SCIM request body from the terminal; paste it and end with Ctrl-D, or pipe one in: scim-bridge explain < body.json")
+	}
 	body, err := io.ReadAll(io.LimitReader(stdin, maxExplainBody+1))
 	if err != nil {
 		fmt.Fprintf(stderr, "explain: reading the body from stdin: %v\n", err)

@@ -212,3 +212,33 @@ func TestExplainSaysWhyABodyIsNotOne(t *testing.T) {
 		t.Errorf("explain of a 1 MiB body = %v, %q; want it refused as too large", err, errOut)
 	}
 }
+
+// Run by hand with nothing piped in, explain says what it waits for instead of hanging silently;
+// a pipe gets no such line. (/dev/null is a character device like a terminal, and then empty.)
+func TestExplainSaysItReadsFromTheTerminal(t *testing.T) {
+	t.Parallel()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	var out, errOut bytes.Buffer
+	if err := runExplain(context.Background(), []string{"--offline"}, nil, devNull, &out, &errOut); err == nil {
+		t.Error("explain of an empty terminal input succeeded; want the empty-body error")
+	}
+	if !strings.Contains(errOut.String(), "paste it and end with Ctrl-D") {
+		t.Errorf("explain on a terminal said %q; want a line saying it reads the body from the terminal", errOut.String())
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	defer r.Close()
+	errOut.Reset()
+	_ = runExplain(context.Background(), []string{"--offline"}, nil, r, &out, &errOut)
+	if strings.Contains(errOut.String(), "Ctrl-D") {
+		t.Errorf("explain on a pipe said %q; want no terminal hint", errOut.String())
+	}
+}
