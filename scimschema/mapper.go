@@ -99,7 +99,7 @@ func buildUserMapper(cfg UserMappingConfig) (m *UserMapper, problems setting.Fie
 		suffix:           strings.ToLower(strings.TrimSpace(cfg.UsernameSuffix)),
 		strictPicklists:  cfg.StrictPicklists,
 	}
-	t := m.defaultTable()
+	t := m.defaultTable(&problems)
 	m.applyEntries(t, cfg.Mapping, &problems)
 	m.indexSlots(t, &problems)
 	m.applyDefaults(cfg.Defaults, &problems)
@@ -122,12 +122,15 @@ type mappingTable struct {
 	origin map[*slot]int    // slot → index of the users.mapping entry that set it
 }
 
-func (m *UserMapper) defaultTable() *mappingTable {
+// defaultTable is the built-in mapping (userfields.go). An entry that does not parse is a bug of
+// the table, not of the configuration, but it is reported like a problem rather than a panic.
+func (m *UserMapper) defaultTable(problems *setting.FieldErrors) *mappingTable {
 	t := &mappingTable{byKey: map[string]*slot{}, origin: map[*slot]int{}}
 	for _, d := range defaultMapping() {
 		s, err := m.schemas.parseSlot(d[0])
 		if err != nil {
-			panic(fmt.Sprintf("default mapping %s: %v", d[0], err)) // a bug, not a configuration problem
+			problems.Add("mapping", "the built-in default mapping of %s does not parse (%v): a bug of scim-bridge", d[0], err)
+			continue
 		}
 		s.field, s.onUpdate = d[1], true
 		k := strings.ToLower(s.key())
