@@ -298,7 +298,7 @@ func fixFor(err error, advice string) string {
 func safeText(err error) string {
 	var e *rest.Error
 	if errors.As(err, &e) {
-		return strings.TrimPrefix(e.Error(), "salesforce: ")
+		return e.Safe()
 	}
 	switch rest.KindOf(err) {
 	case rest.KindUnavailable:

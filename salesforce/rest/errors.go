@@ -77,6 +77,17 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Safe is e in an operator's words, without the "salesforce:" prefix: the client's own message
+// alone when it wrote one and Salesforce gave no status or code ("token endpoint: Salesforce could
+// not be reached: connection refused …"), else the status, the error code and any own message.
+// Like Error, it never holds Salesforce's message text.
+func (e *Error) Safe() string {
+	if e.Status == 0 && e.Code == "" && e.ownMessage && e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimPrefix(e.Error(), "salesforce: ")
+}
+
 // Unwrap exposes the transport cause (context.DeadlineExceeded, *net.OpError …) to errors.Is/As.
 func (e *Error) Unwrap() error { return e.cause }
 

@@ -150,3 +150,20 @@ func TestErrorKindsOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+func TestSafeReadsAsASentence(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  *Error
+		want string
+	}{
+		{NewError(KindUnavailable, "token endpoint: Salesforce could not be reached: connection refused"), "token endpoint: Salesforce could not be reached: connection refused"},
+		{&Error{Status: 400, Code: "invalid_grant", Kind: KindAuth, ownMessage: true, Message: "refresh token rejected"}, "HTTP 400 invalid_grant: refresh token rejected"},
+		{&Error{Status: 403, Code: "REQUEST_LIMIT_EXCEEDED", Kind: KindLimited, Message: "TotalRequests Limit exceeded."}, "HTTP 403 REQUEST_LIMIT_EXCEEDED"},
+		{&Error{Kind: KindUnavailable, Message: "Salesforce's own words"}, "unavailable"},
+	} {
+		if got := tc.err.Safe(); got != tc.want {
+			t.Errorf("Safe() = %q; want %q", got, tc.want)
+		}
+	}
+}

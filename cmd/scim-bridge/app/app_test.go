@@ -246,6 +246,10 @@ func TestCheckExplainsAnUnreachableURL(t *testing.T) {
 	if err == nil || !strings.Contains(out.String(), "could not be reached") || !strings.Contains(out.String(), "salesforce.url") {
 		t.Errorf("check against an unreachable URL = %v:\n%s", err, out.String())
 	}
+	// The step reads as a sentence, not as an error kind followed by the message.
+	if strings.Contains(out.String(), "token obtained: unavailable:") {
+		t.Errorf("check names the error kind before the cause:\n%s", out.String())
+	}
 }
 
 // TestDemoAppliesTheEnvironment: serve --demo honours SCIM_BRIDGE_* like serve does (a container
