@@ -151,10 +151,13 @@ func splitDuplicates(all []recordFailure, users []string) (failures []recordFail
 	return failures, existing
 }
 
-// without is ids less those in drop.
-func without(ids, drop []string) []string {
-	if len(drop) == 0 {
-		return ids
+// without is ids less those in drop, in ids' order: nil when none is left. It splits the members
+// a write asked for into those applied and those that failed.
+func without(ids, drop []string) (left []string) {
+	for _, id := range ids {
+		if !slices.Contains(drop, id) {
+			left = append(left, id)
+		}
 	}
-	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(drop, id) })
+	return left
 }
