@@ -395,7 +395,9 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 		return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidValue, "path is not a valid URL path"), 0)
 	}
 	rec := NewResponseRecorder()
-	s.serveSCIM(rec, inner)
+	// The router's panic recovery covers only the request's own goroutine; a wave's operations run
+	// on theirs, so each operation gets it too: a panic is this operation's 500, not the process's end.
+	s.recoverPanic(http.HandlerFunc(s.serveSCIM)).ServeHTTP(rec, inner)
 	return s.bulkResultOf(r, op, method, path, rec)
 }
 

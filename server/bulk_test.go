@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
 type bulkResultJSON struct {
@@ -199,5 +203,50 @@ func TestBulkWave(t *testing.T) {
 				t.Errorf("bulkWave = %v; want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// panickingUsers is the fake backend with a CreateUser that panics for one userName.
+type panickingUsers struct {
+	*fakeBackend
+	userName string
+}
+
+func (p panickingUsers) CreateUser(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+	if attrs["userName"] == p.userName {
+		panic("boom in CreateUser")
+	}
+	return p.fakeBackend.CreateUser(ctx, attrs)
+}
+
+// A panic in one operation of a Bulk request (here in a wave, whose operations run on their own
+// goroutines) is that operation's 500 "internal error", as for a single request, and is logged the
+// same way: the process lives on and the other operations run.
+func TestBulkOperationPanicIsInternalError(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, func(c *Config) {
+		c.Users = panickingUsers{fakeBackend: c.Users.(*fakeBackend), userName: "boom@example.com"}
+	})
+	const boomUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"boom@example.com"}`
+	single := env.do(t, "POST", "/scim/v2/Users", boomUser)
+	wantSCIMError(t, single, 500, "")
+
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Users","bulkId":"boom","data":`+boomUser+`},
+		{"method":"POST","path":"/Users","bulkId":"ok","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ok@example.com"}}]}`)
+	if len(results) != 2 {
+		t.Fatalf("got %d results; want 2: %+v", len(results), results)
+	}
+	if results[0].Status != "500" || !cmp.Equal(results[0].Response, single.json(t)) {
+		t.Errorf("panicking operation = %+v; want the single POST's answer 500 %s", results[0], single.body)
+	}
+	if results[1].Status != "201" || results[1].BulkID != "ok" {
+		t.Errorf("other operation = %+v; want 201", results[1])
+	}
+	if n := strings.Count(env.logs.String(), `"message":"handler panicked"`); n != 2 {
+		t.Errorf("%d panic log lines; want 2 (the single POST and the operation):\n%s", n, env.logs.String())
+	}
+	if r := env.do(t, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "ok@example.com"`), ""); r.status != 200 || !strings.Contains(string(r.body), "ok@example.com") {
+		t.Errorf("GET after the panic = %d %s; want the created user", r.status, r.body)
 	}
 }
