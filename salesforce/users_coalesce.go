@@ -159,25 +159,7 @@ func (b *Backend) readUsersWith(ctx context.Context, uq, lq string) (usersFound,
 	if res == nil {
 		return found, nil // the usual answer, decoded into types
 	}
-	for _, s := range res {
-		if s.Status >= 400 {
-			return usersFound{}, queryFailure(s)
-		}
-	}
-	by := byRef(res)
-	users, err := decodeQuery(by["users"])
-	if err != nil {
-		return usersFound{}, err
-	}
-	lg, err := decodeQuery(by["logins"])
-	if err != nil {
-		return usersFound{}, err
-	}
-	found = usersFound{logins: logins(lg)}
-	if err := b.walk(ctx, users, func(r map[string]any) bool { found.rows = append(found.rows, rowOf(r)); return true }); err != nil {
-		return usersFound{}, err
-	}
-	return found, nil
+	return b.usersIn(ctx, byRef(res), "users", "logins")
 }
 
 // readUserCoalesced reads one user by id through the read batch: reads by id that arrive
@@ -305,7 +287,7 @@ func (b *Backend) createUsers(ctx context.Context, items []*batchItem) {
 		fail(err)
 		return
 	}
-	found, readErr := b.createdUsers(ctx, by)
+	found, readErr := b.usersIn(ctx, by, "get", "getl")
 	for i, it := range items {
 		it.res, it.err = createdOf(saved[i].Result(), found, readErr)
 	}
@@ -370,18 +352,20 @@ func createdOf(r rest.SaveResult, found usersFound, readErr error) (any, error) 
 	return c, nil
 }
 
-// createdUsers reads the read-back subresponses of a coalesced create.
-func (b *Backend) createdUsers(ctx context.Context, by map[string]rest.SubResponse) (usersFound, error) {
-	for _, ref := range []string{"get", "getl"} {
+// usersIn reads the answers of a user query (usersRef) and a UserLogin query (loginsRef) in a
+// composite answered generically: every user row (past the first batch too) and the logins. A
+// failed or missing subresponse is queryFailure's error.
+func (b *Backend) usersIn(ctx context.Context, by map[string]rest.SubResponse, usersRef, loginsRef string) (usersFound, error) {
+	for _, ref := range []string{usersRef, loginsRef} {
 		if s := by[ref]; s.Status >= 400 || s.Status == 0 {
 			return usersFound{}, queryFailure(s)
 		}
 	}
-	users, err := decodeQuery(by["get"])
+	users, err := decodeQuery(by[usersRef])
 	if err != nil {
 		return usersFound{}, err
 	}
-	lg, err := decodeQuery(by["getl"])
+	lg, err := decodeQuery(by[loginsRef])
 	if err != nil {
 		return usersFound{}, err
 	}

@@ -297,10 +297,7 @@ func (b *Backend) readUsersTyped(ctx context.Context, subs []rest.Subrequest) (f
 			(us.done || us.nextRecordsURL == "") && (ls.done || ls.nextRecordsURL == "") {
 			found = usersFound{rows: us.records, logins: make(map[string]loginRow, len(ls.records))}
 			for _, l := range ls.records {
-				if id := str(l.fields["UserId"]); len(id) >= 15 {
-					frozen, _ := l.fields["IsFrozen"].(bool)
-					found.logins[id[:15]] = loginRow{id: str(l.fields["Id"]), frozen: frozen}
-				}
+				addLogin(found.logins, l.fields)
 			}
 			return found, nil, nil
 		}

@@ -448,10 +448,7 @@ func (b *Backend) readLogins(ctx context.Context, rows []map[string]any, idsPerQ
 			return err
 		}
 		err = b.walkRerun(ctx, q, soqlOf(paths[s.ReferenceID]), func(r map[string]any) bool {
-			if id := str(r["UserId"]); len(id) >= 15 {
-				frozen, _ := r["IsFrozen"].(bool)
-				out[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
-			}
+			addLogin(out, r)
 			return true
 		})
 		if err != nil {

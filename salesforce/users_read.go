@@ -76,13 +76,18 @@ type loginRow struct {
 func logins(q *queryBody) map[string]loginRow {
 	m := make(map[string]loginRow, len(q.Records))
 	for _, r := range q.Records {
-		id := str(r["UserId"])
-		if len(id) >= 15 {
-			frozen, _ := r["IsFrozen"].(bool)
-			m[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
-		}
+		addLogin(m, r)
 	}
 	return m
+}
+
+// addLogin records the UserLogin row r (its Id, UserId and IsFrozen) in m, by its user's
+// 15-character id.
+func addLogin(m map[string]loginRow, r map[string]any) {
+	if id := str(r["UserId"]); len(id) >= 15 {
+		frozen, _ := r["IsFrozen"].(bool)
+		m[id[:15]] = loginRow{id: str(r["Id"]), frozen: frozen}
+	}
 }
 
 func loginOf(m map[string]loginRow, userID string) (loginRow, bool) {
