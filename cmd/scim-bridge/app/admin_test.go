@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
@@ -244,13 +242,8 @@ func TestStatusCommandReadsTheAdminListener(t *testing.T) {
 // and announces a dry run at start.
 func TestServeStartsTheAdminListener(t *testing.T) {
 	t.Parallel()
-	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	s := startServe(t, checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"),
+	emuURL := startEmulator(t)
+	s := startServe(t, checkConfig(t, emuURL, "check-secret", "5Aep-check", "Standard User"),
 		[]string{"SCIM_BRIDGE_ADMIN_LISTEN=127.0.0.1:0", "SCIM_BRIDGE_PROVISIONING_DRY_RUN=true", "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"})
 	statusURL := regexp.MustCompile(`"status":"(http://127\.0\.0\.1:\d+/status)"`)
 	waitFor(t, "the admin listener's log line", func() bool { return statusURL.MatchString(s.logs.String()) })
@@ -321,12 +314,7 @@ func TestNoAnswerIsSaidInWords(t *testing.T) {
 // fails naming admin_listen and never claims to serve.
 func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
 	t.Parallel()
-	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
+	emuURL := startEmulator(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +322,7 @@ func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
 	defer busy.Close()
 	var logs, errOut lockedBuffer
 	env := []string{"SCIM_BRIDGE_ADMIN_LISTEN=" + busy.Addr().String(), "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"}
-	err = Run(context.Background(), []string{"serve", "--config", checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"), "--listen", "127.0.0.1:0"}, env, &logs, &errOut)
+	err = Run(context.Background(), []string{"serve", "--config", checkConfig(t, emuURL, "check-secret", "5Aep-check", "Standard User"), "--listen", "127.0.0.1:0"}, env, &logs, &errOut)
 	if !errors.Is(err, ErrReported) || !strings.Contains(errOut.String(), "admin_listen: cannot listen on "+busy.Addr().String()) {
 		t.Fatalf("serve = %v, stderr %q; want the busy admin_listen named", err, errOut.String())
 	}
