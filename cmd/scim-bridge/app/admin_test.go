@@ -66,9 +66,10 @@ func TestDemoStatusPageMovesOffABusyDefaultPort(t *testing.T) {
 	}
 }
 
-func createUser(t *testing.T, d *Demo, userName string) string {
+// postUser sends body as an authenticated SCIM POST /Users to the demo and returns the status code
+// and the decoded answer (nil when it is not JSON).
+func postUser(t *testing.T, d *Demo, body string) (int, map[string]any) {
 	t.Helper()
-	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"` + userName + `","primary":true}]}`
 	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+d.Token)
 	req.Header.Set("Content-Type", "application/scim+json")
@@ -77,12 +78,20 @@ func createUser(t *testing.T, d *Demo, userName string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res struct{ ID string }
-	_ = json.NewDecoder(resp.Body).Decode(&res)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users = %d", resp.StatusCode)
+	var answer map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	return resp.StatusCode, answer
+}
+
+func createUser(t *testing.T, d *Demo, userName string) string {
+	t.Helper()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"` + userName + `","primary":true}]}`
+	code, created := postUser(t, d, body)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /Users = %d", code)
 	}
-	return res.ID
+	id, _ := created["id"].(string)
+	return id
 }
 
 func adminGet(t *testing.T, url string) (int, string) {
@@ -171,16 +180,8 @@ func TestStatusPageCountsDefaultedValues(t *testing.T) {
 	t.Parallel()
 	d := startAdminDemo(t, "")
 	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"tz.status@example.com","name":{"familyName":"Zone"},"timezone":"Mars/Olympus"}`
-	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users with an unknown time zone = %d; want 201 (soft data is defaulted)", resp.StatusCode)
+	if code, _ := postUser(t, d, body); code != http.StatusCreated {
+		t.Fatalf("POST /Users with an unknown time zone = %d; want 201 (soft data is defaulted)", code)
 	}
 	_, js := adminGet(t, d.AdminURL+"/status.json")
 	var s status.Snapshot
