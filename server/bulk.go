@@ -275,15 +275,7 @@ func (s *server) runBulkWave(r *http.Request, ops []bulkOperation, wave []int, c
 // bulkFailure is a failed operation result; status overrides the error's own status when non-zero
 // (RFC 7644 §3.7.3 answers an unresolvable bulkId with 409).
 func bulkFailure(r *http.Request, op bulkOperation, err error, status int) bulkResult {
-	st, body := errorResponse(r, err)
-	if status != 0 {
-		st = status
-		var eb errorBody
-		if json.Unmarshal(body, &eb) == nil {
-			eb.Status = strconv.Itoa(status)
-			body, _ = json.Marshal(eb)
-		}
-	}
+	st, body := errorResponse(r, err, status)
 	return bulkResult{Method: strings.ToUpper(op.Method), BulkID: op.BulkID, Status: strconv.Itoa(st), Response: body}
 }
 

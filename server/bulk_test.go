@@ -111,7 +111,7 @@ func TestBulkErrors(t *testing.T) {
 	t.Run("unknown bulkId is 409", func(t *testing.T) {
 		results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
 			{"method":"PATCH","path":"/Groups/bulkId:nope","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"displayName","value":"x"}]}}]}`)
-		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" {
+		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" || results[0].Response["status"] != "409" {
 			t.Errorf("results = %+v", results)
 		}
 	})
