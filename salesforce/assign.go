@@ -159,7 +159,9 @@ func (o *operation) planPermissionSets(mc *scimschema.MemberChange, current []as
 	return plan.assign, plan.unassign, nil
 }
 
-// assignmentError explains failed assignments of one user or of one group's members.
+// assignmentError explains failed assignments of one user or of one group's members. Its cause
+// names the first failure's code, never Salesforce's message, which can echo submitted values and
+// is logged.
 func assignmentError(what string, failures []recordFailure, name func(int) string) error {
 	var unknown, licence, other []string
 	for _, f := range failures {
@@ -183,7 +185,7 @@ func assignmentError(what string, failures []recordFailure, name func(int) strin
 	if len(other) > 0 {
 		parts = append(parts, "rejected by Salesforce: "+listSome(other))
 	}
-	return invalid(what+" failed; "+strings.Join(parts, "; "), fmt.Errorf("%d assignment failures, first %s: %s", len(failures), failures[0].code, failures[0].message))
+	return invalid(what+" failed; "+strings.Join(parts, "; "), fmt.Errorf("%d assignment failures, first %s", len(failures), failures[0].code))
 }
 
 // listSome joins up to 20 names and counts the rest, so that a PATCH of 1000 bad members gets a

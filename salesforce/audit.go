@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/scim-bridge/scim-bridge/scimschema"
@@ -145,14 +144,4 @@ func (b *Backend) auditMembership(ctx context.Context, user, userName string, ad
 	for _, a := range del {
 		b.audit(ctx, Change{Operation: OpRemoveMembers, Target: a.group.ID, UserName: userName, Changed: []string{"members"}, Removed: applied, Failed: failed}, err)
 	}
-}
-
-// memberOutcome splits the members a write asked for into those applied and those that failed.
-func memberOutcome(asked, failed []string) (applied []string) {
-	for _, id := range asked {
-		if !slices.Contains(failed, id) {
-			applied = append(applied, id)
-		}
-	}
-	return applied
 }

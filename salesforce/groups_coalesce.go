@@ -21,12 +21,14 @@ type memberAdds struct {
 }
 
 // addMembersCoalesced adds users (at most collectionMax) to g through the add batch. Outcomes
-// and audit lines are those of writeGroup for the same additions.
+// and audit lines are those of writeGroup for the same additions. An addition that needs
+// permission set licences (groups.assign_permission_set_licenses) is not coalesced: writeGroup
+// assigns them before the assignments, as createCoalesced leaves a create with permission sets
+// to createOnce.
 func (o *operation) addMembersCoalesced(g group, users []string) error {
 	b := o.b
-	if err := o.assignLicences(b.licencesFor(users, []group{g})); err != nil {
-		b.auditMembers(o.ctx, g, users, nil, users, nil, err)
-		return err
+	if len(b.licencesFor(users, []group{g})) > 0 {
+		return o.writeGroup(&g, nil, users, nil, nil)
 	}
 	solo := func() (any, error) { return nil, o.writeGroup(&g, nil, users, nil, nil) }
 	res, err := b.batch.do(o.ctx, "add_members", "", maxBatch, memberAdds{g: g, users: users}, solo, b.addMembersBatch)
@@ -149,10 +151,13 @@ func splitDuplicates(all []recordFailure, users []string) (failures []recordFail
 	return failures, existing
 }
 
-// without is ids less those in drop.
-func without(ids, drop []string) []string {
-	if len(drop) == 0 {
-		return ids
+// without is ids less those in drop, in ids' order: nil when none is left. It splits the members
+// a write asked for into those applied and those that failed.
+func without(ids, drop []string) (left []string) {
+	for _, id := range ids {
+		if !slices.Contains(drop, id) {
+			left = append(left, id)
+		}
 	}
-	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(drop, id) })
+	return left
 }

@@ -368,9 +368,9 @@ func (b *Backend) auditMembers(ctx context.Context, g group, add, del, failedAdd
 		c := Change{Operation: op, Target: g.ID, Changed: []string{"members"}}
 		ids, lineErr := asked, err
 		if err != nil {
-			if applied := memberOutcome(asked, failed); len(applied) > 0 {
+			if applied := without(asked, failed); len(applied) > 0 {
 				ids, c.Result = applied, ResultPartial
-				c.Failed = memberOutcome(asked, applied)
+				c.Failed = without(asked, applied)
 			} else {
 				ids, c.Failed = nil, asked // nothing was applied: the line names no member as added or removed
 			}

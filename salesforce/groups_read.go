@@ -35,10 +35,16 @@ func groupSelect(psg bool) *rest.Query {
 
 // groupRecordQuery reads one permission set or permission set group.
 func groupRecordQuery(id string, psg bool) *rest.Query {
+	return groupRecordsQuery(psg, rest.Eq("Id", id))
+}
+
+// groupRecordsQuery reads the permission sets (psg false) or permission set groups where holds;
+// a permission set owned by a profile is never one.
+func groupRecordsQuery(psg bool, where rest.Cond) *rest.Query {
 	if psg {
-		return groupSelect(true).From("PermissionSetGroup").Where(rest.Eq("Id", id))
+		return groupSelect(true).From("PermissionSetGroup").Where(where)
 	}
-	return groupSelect(false).From("PermissionSet").Where(rest.And(rest.Eq("Id", id), rest.Eq("IsOwnedByProfile", false)))
+	return groupSelect(false).From("PermissionSet").Where(rest.And(where, rest.Eq("IsOwnedByProfile", false)))
 }
 
 // groupsQuery reads every permission set (psg false) or permission set group that can be a SCIM

@@ -198,11 +198,7 @@ func (b *Backend) removalSubrequests(c *removalCall) ([]rest.Subrequest, error) 
 		if len(ids) == 0 {
 			continue
 		}
-		q := groupSelect(psg).From("PermissionSetGroup").Where(rest.In("Id", ids...))
-		if !psg {
-			q = groupSelect(false).From("PermissionSet").Where(rest.And(rest.In("Id", ids...), rest.Eq("IsOwnedByProfile", false)))
-		}
-		soql, err := q.String()
+		soql, err := groupRecordsQuery(psg, rest.In("Id", ids...)).String()
 		if err != nil {
 			return nil, err
 		}

@@ -123,7 +123,7 @@ func (b *Backend) lookupUsers(ctx context.Context, ls []userLookup, withGroups b
 	if err != nil {
 		return lookupResult{}, err
 	}
-	lq, err := loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(where))))).String()
+	lq, err := b.frozenLoginsOf(where).String()
 	if err != nil {
 		return lookupResult{}, err
 	}

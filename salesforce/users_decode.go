@@ -108,18 +108,9 @@ func (b *Backend) walkAssignments(ctx context.Context, c *assignmentChild, remai
 
 var errMalformedRow = errors.New("malformed User row")
 
-// UnmarshalJSON decodes a User row in one scan: scalar fields directly, "attributes" skipped,
-// the assignment subquery into types; any other nested value (a relationship field) generically.
-func (r *userRow) UnmarshalJSON(d []byte) error {
-	if !json.Valid(d) {
-		return errMalformedRow
-	}
-	s := &jsonScan{d: string(d)}
-	return r.decode(s)
-}
-
-// decode reads the row at s: keys and strings without escapes are substrings of the answer
-// (no copies).
+// decode reads the row at s in one scan: scalar fields directly, "attributes" skipped, the
+// assignment subquery into types; any other nested value (a relationship field) generically. Keys
+// and strings without escapes are substrings of the answer (no copies).
 func (r *userRow) decode(s *jsonScan) error {
 	r.fields = make(map[string]any, 40)
 	return s.object(func(key string) (err error) {

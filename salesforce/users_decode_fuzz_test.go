@@ -26,8 +26,7 @@ func FuzzUserRowDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var generic map[string]any
 		genericErr := json.Unmarshal([]byte(in), &generic)
-		var got userRow
-		gotErr := got.UnmarshalJSON([]byte(in))
+		got, gotErr := decodeUserRow([]byte(in))
 		switch {
 		case genericErr != nil:
 			if gotErr == nil {

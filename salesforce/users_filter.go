@@ -311,7 +311,7 @@ func (b *Backend) resolveSets(ctx context.Context, among rest.Cond, frozen bool,
 	}
 	if frozen {
 		sets.hasFrozen, sets.logins = true, map[string]loginRow{}
-		err := read(loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", ofTypes))), "UserId", func(id string, rec rest.Record) {
+		err := read(b.frozenLoginsOf(among), "UserId", func(id string, rec rest.Record) {
 			sets.frozen = append(sets.frozen, id)
 			sets.logins[id[:15]] = loginRow{id: str(rec["Id"]), frozen: true}
 		})

@@ -321,8 +321,7 @@ func (b *Backend) readPage(ctx context.Context, l *userListing, pq *rest.Query, 
 		subs = append(subs, *extra)
 	}
 	if l.freeze == freezeInPage {
-		fq, err := loginQuery(rest.And(rest.Eq("IsFrozen", true),
-			rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(l.fwhere))))).String()
+		fq, err := b.frozenLoginsOf(l.fwhere).String()
 		switch {
 		case err != nil:
 			return pageRead{}, err

@@ -61,6 +61,12 @@ func loginQuery(where rest.Cond) *rest.Query {
 	return rest.Select("Id", "UserId", "IsFrozen").From("UserLogin").Where(where)
 }
 
+// frozenLoginsOf reads the frozen UserLogins of the users where holds, among the user types the
+// bridge serves.
+func (b *Backend) frozenLoginsOf(where rest.Cond) *rest.Query {
+	return loginQuery(rest.And(rest.Eq("IsFrozen", true), rest.InQuery("UserId", rest.Select("Id").From("User").Where(b.withUserTypes(where)))))
+}
+
 // loginRow is a user's UserLogin.
 type loginRow struct {
 	id     string

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/scim-bridge/scim-bridge/scimschema"
 )
 
 type bulkResultJSON struct {
@@ -107,7 +111,7 @@ func TestBulkErrors(t *testing.T) {
 	t.Run("unknown bulkId is 409", func(t *testing.T) {
 		results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
 			{"method":"PATCH","path":"/Groups/bulkId:nope","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"displayName","value":"x"}]}}]}`)
-		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" {
+		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" || results[0].Response["status"] != "409" {
 			t.Errorf("results = %+v", results)
 		}
 	})
@@ -189,15 +193,75 @@ func TestBulkWave(t *testing.T) {
 			for i := range pending {
 				pending[i] = i
 			}
-			ready := func(i int) (bool, string) {
-				var data struct{ Manager struct{ Value string } }
-				_ = json.Unmarshal(tc.ops[i].Data, &data)
-				return data.Manager.Value == "", ""
-			}
-			got := bulkWave(tc.ops, pending, ready, tc.failOnErrors, tc.errorCount)
+			run := newBulkRun(bulkRequest{Operations: tc.ops, FailOnErrors: tc.failOnErrors})
+			run.errorCount = tc.errorCount
+			got := run.wave(pending)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("bulkWave = %v; want %v", got, tc.want)
+				t.Errorf("wave = %v; want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// panickingUsers is the fake backend with a CreateUser that panics for one userName.
+type panickingUsers struct {
+	*fakeBackend
+	userName string
+}
+
+func (p panickingUsers) CreateUser(ctx context.Context, attrs map[string]any) (scimschema.Resource, error) {
+	if attrs["userName"] == p.userName {
+		panic("boom in CreateUser")
+	}
+	return p.fakeBackend.CreateUser(ctx, attrs)
+}
+
+// A panic in one operation of a Bulk request (here in a wave, whose operations run on their own
+// goroutines) is that operation's 500 "internal error", as for a single request, and is logged the
+// same way: the process lives on and the other operations run.
+func TestBulkOperationPanicIsInternalError(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, func(c *Config) {
+		c.Users = panickingUsers{fakeBackend: c.Users.(*fakeBackend), userName: "boom@example.com"}
+	})
+	const boomUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"boom@example.com"}`
+	single := env.do(t, "POST", "/scim/v2/Users", boomUser)
+	wantSCIMError(t, single, 500, "")
+
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Users","bulkId":"boom","data":`+boomUser+`},
+		{"method":"POST","path":"/Users","bulkId":"ok","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ok@example.com"}}]}`)
+	if len(results) != 2 {
+		t.Fatalf("got %d results; want 2: %+v", len(results), results)
+	}
+	if results[0].Status != "500" || !cmp.Equal(results[0].Response, single.json(t)) {
+		t.Errorf("panicking operation = %+v; want the single POST's answer 500 %s", results[0], single.body)
+	}
+	if results[1].Status != "201" || results[1].BulkID != "ok" {
+		t.Errorf("other operation = %+v; want 201", results[1])
+	}
+	if n := strings.Count(env.logs.String(), `"message":"handler panicked"`); n != 2 {
+		t.Errorf("%d panic log lines; want 2 (the single POST and the operation):\n%s", n, env.logs.String())
+	}
+	if r := env.do(t, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "ok@example.com"`), ""); r.status != 200 || !strings.Contains(string(r.body), "ok@example.com") {
+		t.Errorf("GET after the panic = %d %s; want the created user", r.status, r.body)
+	}
+}
+
+// A reference is found in data holding a number beyond float64 (a decode into float64 missed
+// them all, and the operation ran with "bulkId:m" unresolved).
+func TestBulkReferenceBesideAHugeNumber(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Groups","bulkId":"g","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+			"displayName":"Sales","n":1e400,"members":[{"value":"bulkId:m","type":"User"}]}},
+		{"method":"POST","path":"/Users","bulkId":"m","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m@example.com"}}]}`)
+	if len(results) != 2 || results[1].Status != "201" {
+		t.Fatalf("results = %+v", results)
+	}
+	members, _ := results[0].Response["members"].([]any)
+	if results[0].Status != "201" || len(members) != 1 || members[0].(map[string]any)["value"] != results[1].Response["id"] {
+		t.Errorf("group result = %+v; want its member to be the user %v", results[0], results[1].Response["id"])
 	}
 }

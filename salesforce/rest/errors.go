@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"syscall"
@@ -207,9 +209,9 @@ func ownError(status int, code, message string) *Error {
 
 // transportError wraps a failure to get any HTTP answer. The cause is kept for errors.Is but its
 // text (which can hold the request URL and thus SOQL values) is never printed; the message names
-// the cause in an operator's words instead (networkCause).
+// the cause in an operator's words instead (NetworkCause).
 func transportError(err error) *Error {
-	msg := "Salesforce could not be reached: " + networkCause(err)
+	msg := "Salesforce could not be reached: " + NetworkCause(err)
 	switch {
 	case errors.Is(err, context.Canceled):
 		msg = "the request was canceled"
@@ -230,9 +232,11 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// networkCause names why no HTTP answer came, in the words an operator searches for: no such host,
-// connection refused, connection reset, timeout, or a certificate problem.
-func networkCause(err error) string {
+// NetworkCause names why no HTTP answer came, in the words an operator searches for: no such host,
+// connection refused, a connection closed without an answer, a timeout, a certificate problem or
+// a scheme mismatch. Go's own text (`Get "…": dial tcp …`) is never part of it: it can hold the
+// request URL. The bridge's Salesforce calls and the status and healthcheck commands share it.
+func NetworkCause(err error) string {
 	if dns, ok := errors.AsType[*net.DNSError](err); ok {
 		if dns.IsNotFound {
 			return "no such host (the host name does not resolve; check the URL's host name)"
@@ -257,18 +261,20 @@ func networkCause(err error) string {
 	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
 		return "certificate verification failed"
 	}
+	// An https URL for an http listener: net/http reports the TLS record error as
+	// http.ErrSchemeMismatch ("server gave HTTP response to HTTPS client").
+	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok || errors.Is(err, http.ErrSchemeMismatch) {
+		return "TLS handshake failed (is the URL https:// for an http listener, or the reverse?)"
+	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (nothing listens on that host and port)"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
+		return "connection refused (nothing listens on that address)"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection reset: closed without an answer (is it an HTTP listener? http:// for an https one, or the reverse?)"
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 		return "network unreachable"
 	case isTimeout(err):
-		return "timeout"
-	}
-	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
-		return "TLS handshake failed (is the URL http:// for an https server, or the reverse?)"
+		return "timeout (something listens but does not answer)"
 	}
 	return "network error"
 }

@@ -2,10 +2,15 @@ package rest
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,5 +66,30 @@ func TestNetworkErrorsNameTheirCause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// NetworkCause is shared by the bridge's Salesforce calls and the status and healthcheck commands:
+// each cause in words, never Go's error text.
+func TestNetworkCauseNamesEachCause(t *testing.T) {
+	t.Parallel()
+	wrap := func(err error) error { return &url.Error{Op: "Get", URL: "https://secret.example/q?token=x", Err: err} }
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", wrap(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "connection refused (nothing listens on that address)"},
+		{"no such host", wrap(&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}), "no such host"},
+		{"https URL for an http listener", wrap(http.ErrSchemeMismatch), "TLS handshake failed"},
+		{"closed without an answer", wrap(io.EOF), "closed without an answer"},
+		{"reset", wrap(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), "connection reset"},
+		{"deadline", wrap(context.DeadlineExceeded), "timeout"},
+		{"anything else", wrap(errors.New("boom")), "network error"},
+	} {
+		got := NetworkCause(tc.err)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, "secret.example") || strings.Contains(got, "Get ") {
+			t.Errorf("%s: NetworkCause = %q; want it to say %q and no Go error text", tc.name, got, tc.want)
+		}
 	}
 }

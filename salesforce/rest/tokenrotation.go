@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"errors"
 
 	"golang.org/x/oauth2"
 )
@@ -58,7 +57,7 @@ func (t *tokens) obtain(ctx context.Context) (*oauth2.Token, error) {
 
 	used := t.refreshFromFile(ctx)
 	tok, err := t.fetch(ctx, used)
-	if err != nil && isInvalidGrant(err) {
+	if IsCode(err, "invalid_grant") { // the refresh token was refused (expired, revoked, or spent by another replica)
 		if newer := t.refreshFromFile(ctx); newer != used {
 			t.logger(ctx).Info().Str("token_file", t.tokenFile).
 				Msg("salesforce: refresh token refused; retrying with the newer one in the token file")
@@ -118,12 +117,6 @@ func (t *tokens) persist(ctx context.Context, refresh string) {
 		return
 	}
 	t.logger(ctx).Info().Str("token_file", t.tokenFile).Msg("salesforce: rotated refresh token persisted")
-}
-
-// isInvalidGrant reports whether err is the token endpoint's invalid_grant (expired or revoked).
-func isInvalidGrant(err error) bool {
-	e, ok := errors.AsType[*Error](err)
-	return ok && e.Code == "invalid_grant"
 }
 
 // RotatingTokenFile is salesforce.token_file when the refresh-token flow persists rotated tokens

@@ -197,6 +197,12 @@ func (p problems) err() error {
 // the --listen flag (listen may be ""), and validates the result. Every problem is reported together,
 // each naming its key or environment variable.
 func loadConfig(file string, env map[string]string, listen string, use purpose) (Config, error) {
+	return loadConfigWith(file, env, listen, use, nil)
+}
+
+// loadConfigWith is loadConfig with adjust (when not nil) applied to the configuration just before
+// it is validated: a command that overrides part of it (explain --offline) loads it the same way.
+func loadConfigWith(file string, env map[string]string, listen string, use purpose, adjust func(*Config)) (Config, error) {
 	cfg := defaultConfig()
 	var probs problems
 	var data []byte
@@ -214,6 +220,9 @@ func loadConfig(file string, env map[string]string, listen string, use purpose) 
 	probs = append(probs, readSecretFiles(&cfg)...)
 	if listen != "" {
 		cfg.Listen = listen
+	}
+	if adjust != nil {
+		adjust(&cfg)
 	}
 	probs = append(probs, withOrigins(validate(&cfg, use), data, env, listen != "")...)
 	return cfg, probs.err()

@@ -162,6 +162,20 @@ func startDemoEmulator(opts DemoOptions) (*demoEmulator, error) {
 	return &demoEmulator{emulator: emu, config: emuCfg, server: emuSrv, url: "http://" + emuLn.Addr().String()}, nil
 }
 
+// useEmulator points cfg's Salesforce connection at an emulator listening on url (the demo's, or
+// explain --offline's), replacing whatever the file and environment said about it.
+func useEmulator(cfg *Config, url string, emu emulator.Config) {
+	cfg.Salesforce.URL = url
+	cfg.Salesforce.LoginURL = ""
+	cfg.Salesforce.Flow = string(rest.FlowRefreshToken)
+	cfg.Salesforce.ClientID = emu.ClientID
+	cfg.Salesforce.ClientSecret = emu.ClientSecret
+	cfg.Salesforce.RefreshToken = emu.RefreshToken
+	cfg.Salesforce.AccessToken = ""
+	cfg.Salesforce.TokenFile = ""
+	cfg.Salesforce.JWT = JWTConfig{}
+}
+
 // demoConfig is the demo's validated configuration: opts.ConfigFile and the environment, the
 // connection to emu and the one bearer token (returned too), then opts.ConfigYAML. adminDefaulted
 // says that admin_listen is opts.DefaultAdminListen, not a setting.
@@ -186,15 +200,7 @@ func demoConfig(opts DemoOptions, emu *demoEmulator, defaultListen string) (cfg 
 	if token == "" {
 		token = randomToken(24)
 	}
-	cfg.Salesforce.URL = emu.url
-	cfg.Salesforce.LoginURL = ""
-	cfg.Salesforce.Flow = string(rest.FlowRefreshToken)
-	cfg.Salesforce.ClientID = emu.config.ClientID
-	cfg.Salesforce.ClientSecret = emu.config.ClientSecret
-	cfg.Salesforce.RefreshToken = emu.config.RefreshToken
-	cfg.Salesforce.AccessToken = ""
-	cfg.Salesforce.TokenFile = ""
-	cfg.Salesforce.JWT = JWTConfig{}
+	useEmulator(&cfg, emu.url, emu.config)
 	cfg.Auth.Tokens = []TokenConfig{{Name: "demo", Token: token}}
 	if opts.ConfigYAML != "" {
 		probs = append(probs, decodeYAML([]byte(opts.ConfigYAML), &cfg)...)

@@ -309,23 +309,8 @@ func startOfflineOrg() (*offlineOrg, error) {
 	return &offlineOrg{url: "http://" + ln.Addr().String(), emu: ecfg, stop: func() { _ = srv.Close() }}, nil
 }
 
-// offlineConfig is the configuration (file and environment, both optional) with the Salesforce
-// connection pointed at the offline org, as serve --demo does.
+// offlineConfig is the configuration (file and environment, both optional), loaded as check loads
+// it, with the Salesforce connection pointed at the offline org, as serve --demo does.
 func offlineConfig(file string, env []string, org *offlineOrg) (Config, error) {
-	cfg := defaultConfig()
-	var probs problems
-	if file != "" {
-		data, err := readFile(file)
-		if err != nil {
-			return cfg, err
-		}
-		probs = append(probs, decodeYAML(data, &cfg)...)
-	}
-	probs = append(probs, applyEnvironment(&cfg, envMap(env))...)
-	cfg.Salesforce.URL, cfg.Salesforce.LoginURL, cfg.Salesforce.Flow = org.url, "", "refresh_token"
-	cfg.Salesforce.ClientID, cfg.Salesforce.ClientSecret = org.emu.ClientID, org.emu.ClientSecret
-	cfg.Salesforce.RefreshToken, cfg.Salesforce.AccessToken, cfg.Salesforce.TokenFile = org.emu.RefreshToken, "", ""
-	cfg.Salesforce.JWT = JWTConfig{}
-	probs = append(probs, validate(&cfg, forCheck)...)
-	return cfg, probs.err()
+	return loadConfigWith(file, envMap(env), "", forCheck, func(cfg *Config) { useEmulator(cfg, org.url, org.emu) })
 }

@@ -242,3 +242,15 @@ func TestExplainSaysItReadsFromTheTerminal(t *testing.T) {
 		t.Errorf("explain on a pipe said %q; want no terminal hint", errOut.String())
 	}
 }
+
+// explain --offline loads the configuration as check does: a bearer token given by token_file (as
+// the Kubernetes manifests give it) is read, not refused as too short.
+func TestExplainOfflineReadsTokenFiles(t *testing.T) {
+	t.Parallel()
+	tokenFile := writeFile(t, "idp-token", "a-bearer-token-of-some-length\n")
+	config := writeFile(t, "config.yaml", "auth:\n  tokens:\n    - name: entra\n      token_file: "+tokenFile+"\n")
+	out, errOut, err := explain(t, []string{"--offline", "--config", config}, nil, sample(t, "entra-create.json"))
+	if err != nil || !strings.Contains(out, "LastName") {
+		t.Errorf("explain --offline with a token_file = %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+}

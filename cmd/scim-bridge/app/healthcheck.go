@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 )
 
 // runHealthcheck is for Docker's HEALTHCHECK in a distroless image (no shell, no curl): it asks the
@@ -45,7 +47,7 @@ func runHealthcheck(ctx context.Context, args []string, env []string, stdout, st
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := client.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %s: no answer: %s\n", url, noAnswer(err))
+		fmt.Fprintf(stderr, "healthcheck: %s: no answer: %s\n", url, rest.NetworkCause(err))
 		return ErrReported
 	}
 	resp.Body.Close()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/scim-bridge/scim-bridge/salesforce/rest"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
@@ -67,7 +68,7 @@ func fetchStatus(ctx context.Context, url string) (status.Snapshot, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return status.Snapshot{}, errors.New(noAnswer(err))
+		return status.Snapshot{}, errors.New(rest.NetworkCause(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
