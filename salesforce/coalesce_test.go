@@ -28,15 +28,7 @@ func together(h *harness, ops ...func()) int {
 			wg.Add(1)
 			go func() { defer wg.Done(); op() }()
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			c.mu.Lock()
-			queued := c.queued
-			c.mu.Unlock()
-			if queued == len(ops) || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitQueued(h.t, c, len(ops))
 		c.mu.Lock()
 		for _, b := range c.open {
 			c.send(b)
@@ -50,6 +42,25 @@ func together(h *harness, ops ...func()) int {
 		c.returning = 0
 		c.mu.Unlock()
 	})
+}
+
+// waitQueued waits until n requests are queued in c's open batches; the test fails when they are
+// not within 10s. Batches held open (an entered coalescer, an hour's window) keep the count there.
+func waitQueued(t testing.TB, c *coalescer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		queued := c.queued
+		c.mu.Unlock()
+		if queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s %d requests are queued in the coalescer; want %d", queued, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func coalescingHarness(t *testing.T) *harness {
@@ -360,15 +371,7 @@ func TestCoalescedRequestCancelledWhileWaiting(t *testing.T) {
 		_, err := h.b.GetUser(ctx, id, scimschema.ReadOptions{})
 		done <- err
 	}()
-	for {
-		c.mu.Lock()
-		queued := c.queued
-		c.mu.Unlock()
-		if queued == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, c, 1)
 	cancel()
 	wantKind(t, <-done, scimschema.KindUnavailable)
 	c.mu.Lock()
@@ -398,20 +401,12 @@ func TestCoalescedPanicIsEachRequestsInternalError(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for {
-		c.mu.Lock()
-		queued := c.queued
-		if queued == 2 {
-			for _, b := range c.open {
-				c.send(b)
-			}
-		}
-		c.mu.Unlock()
-		if queued == 2 {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	waitQueued(t, c, 2)
+	c.mu.Lock()
+	for _, b := range c.open {
+		c.send(b)
 	}
+	c.mu.Unlock()
 	leave()
 	for range 2 {
 		wantKind(t, <-errs, scimschema.KindInternal)

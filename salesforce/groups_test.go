@@ -574,6 +574,35 @@ func TestListGroupsReadsPermissionSetGroupMembersWithoutAChildRelationship(t *te
 	}
 }
 
+// seedCrowd inserts the permission set "Crowd" with n members (users crowd000@example.com, …) and
+// returns its id. Past 200 members, they no longer fit a child subquery's first batch.
+func seedCrowd(t testing.TB, h *harness, n int) string {
+	t.Helper()
+	crowd, err := h.e.Insert("PermissionSet", map[string]any{"Name": "Crowd", "Label": "Crowd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		h.assign(h.insertUser(fmt.Sprintf("crowd%03d@example.com", i), "Standard User", nil), crowd)
+	}
+	return crowd
+}
+
+// seedCollector inserts the user collector@example.com assigned to n new permission sets (Set_000,
+// …) and returns the user's id. Past 200 sets, they no longer fit a child subquery's first batch.
+func seedCollector(t testing.TB, h *harness, n int) string {
+	t.Helper()
+	collector := h.insertUser("collector@example.com", "Standard User", nil)
+	for i := range n {
+		ps, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Set_%03d", i), "Label": fmt.Sprintf("Set %03d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.assign(collector, ps)
+	}
+	return collector
+}
+
 // Child subqueries come in batches (200 rows under the strict profile) with cursors the parent's
 // queryMore invalidates: a group's members and a user's groups past the first batch are read by
 // querying PermissionSetAssignment, never through the child cursor.
@@ -582,29 +611,9 @@ func TestChildRowsPastTheFirstBatch(t *testing.T) {
 	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withEmulator(func(c *emulator.Config) {
-				c.Profile = profile
-				seed := emulator.DefaultSeed()
-				for i := range seed.Licenses {
-					seed.Licenses[i].TotalLicenses = 1000
-				}
-				c.Seed = seed
-			}))
-			crowd, err := h.e.Insert("PermissionSet", map[string]any{"Name": "Crowd", "Label": "Crowd"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 230 {
-				h.assign(h.insertUser(fmt.Sprintf("crowd%03d@example.com", i), "Standard User", nil), crowd)
-			}
-			collector := h.insertUser("collector@example.com", "Standard User", nil)
-			for i := range 210 {
-				ps, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Set_%03d", i), "Label": fmt.Sprintf("Set %03d", i)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				h.assign(collector, ps)
-			}
+			h := newHarness(t, withBigOrg(), withEmulator(func(c *emulator.Config) { c.Profile = profile }))
+			seedCrowd(t, h, 230)
+			collector := seedCollector(t, h, 210)
 			// Any cursor the bridge follows is gone, as after the parent's queryMore.
 			h.e.InjectFault(emulator.Fault{Method: "GET", PathPattern: "/services/data/*/query/*", Status: 404,
 				ErrorCode: "INVALID_QUERY_LOCATOR", Message: "invalid query locator", Times: -1})
@@ -634,14 +643,7 @@ func TestCreateGroupWithManyMembers(t *testing.T) {
 	for _, profile := range []emulator.Profile{emulator.ProfileDefault, emulator.ProfileStrict} {
 		t.Run(profile.String(), func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, withEmulator(func(c *emulator.Config) {
-				c.Profile = profile
-				seed := emulator.DefaultSeed()
-				for i := range seed.Licenses {
-					seed.Licenses[i].TotalLicenses = 1000
-				}
-				c.Seed = seed
-			}))
+			h := newHarness(t, withBigOrg(), withEmulator(func(c *emulator.Config) { c.Profile = profile }))
 			var members []any
 			for i := range 30 {
 				members = append(members, map[string]any{"value": h.insertUser(fmt.Sprintf("m%02d@example.com", i), "Standard User", nil)})

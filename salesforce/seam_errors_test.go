@@ -430,27 +430,14 @@ var seamCalls = []seamCall{
 		return func(ctx context.Context) error { _, err := h.b.CreateGroup(ctx, attrs); return err }
 	}},
 	{name: "GetGroup with members past the first batch", variant: true, opts: []harnessOption{withBigOrg()}, prepare: func(t *testing.T, h *harness) func(context.Context) error {
-		crowd, err := h.e.Insert("PermissionSet", map[string]any{"Name": "Crowd", "Label": "Crowd"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range 230 {
-			h.assign(h.insertUser(fmt.Sprintf("crowd%03d@example.com", i), "Standard User", nil), crowd)
-		}
+		crowd := seedCrowd(t, h, 230)
 		return func(ctx context.Context) error {
 			_, err := h.b.GetGroup(ctx, crowd, scimschema.ReadOptions{})
 			return err
 		}
 	}},
 	{name: "GetUser with groups past the first batch", variant: true, prepare: func(t *testing.T, h *harness) func(context.Context) error {
-		collector := h.insertUser("collector@example.com", "Standard User", nil)
-		for i := range 210 {
-			ps, err := h.e.Insert("PermissionSet", map[string]any{"Name": fmt.Sprintf("Set_%03d", i), "Label": fmt.Sprintf("Set %03d", i)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.assign(collector, ps)
-		}
+		collector := seedCollector(t, h, 210)
 		return func(ctx context.Context) error {
 			_, err := h.b.GetUser(ctx, collector, scimschema.ReadOptions{})
 			return err

@@ -102,6 +102,7 @@ func readBulkRequest(w http.ResponseWriter, r *http.Request) (req bulkRequest, o
 // created or has failed so far, and the results in the order of the request.
 type bulkRun struct {
 	ops          []bulkOperation
+	data         []bulkData // each operation's data, decoded once
 	failOnErrors int
 	refs         [][]string        // the bulkIds each operation references
 	defined      map[string]bool   // bulkIds some POST operation promises to create
@@ -115,6 +116,7 @@ type bulkRun struct {
 func newBulkRun(req bulkRequest) *bulkRun {
 	run := &bulkRun{
 		ops:          req.Operations,
+		data:         make([]bulkData, len(req.Operations)),
 		failOnErrors: req.FailOnErrors,
 		refs:         make([][]string, len(req.Operations)),
 		defined:      map[string]bool{},
@@ -126,9 +128,28 @@ func newBulkRun(req bulkRequest) *bulkRun {
 		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
 			run.defined[op.BulkID] = true
 		}
-		run.refs[i] = bulkReferences(op)
+		run.data[i] = decodeBulkData(op.Data)
+		run.refs[i] = bulkReferences(op.Path, run.data[i].doc)
 	}
 	return run
+}
+
+// bulkData is an operation's data, decoded once for its references, its wave and the body it is
+// served with. Numbers stay json.Number, so that the body keeps them as the client wrote them.
+type bulkData struct {
+	doc any
+	ok  bool // the operation has data and it is valid JSON
+}
+
+func decodeBulkData(raw json.RawMessage) bulkData {
+	if len(raw) == 0 {
+		return bulkData{}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var d bulkData
+	d.ok = dec.Decode(&d.doc) == nil
+	return d
 }
 
 // record keeps the result of operation i and stops the run when failOnErrors is reached.
@@ -193,8 +214,8 @@ func (s *server) runBulkPass(r *http.Request, run *bulkRun, pending []int) (wait
 		i := pending[k]
 		ready, missing := run.readiness(i)
 		if ready {
-			if wave := bulkWave(run.ops, pending[k:], run.readiness, run.failOnErrors, run.errorCount); len(wave) > 1 {
-				for j, res := range s.runBulkWave(r, run.ops, wave, run.created) {
+			if wave := run.wave(pending[k:]); len(wave) > 1 {
+				for j, res := range s.runBulkWave(r, run, wave) {
 					if !run.stopped {
 						run.record(wave[j], res)
 					}
@@ -208,7 +229,7 @@ func (s *server) runBulkPass(r *http.Request, run *bulkRun, pending []int) (wait
 			run.record(i, bulkFailure(r, run.ops[i], scimschema.Errorf(scimschema.KindInvalidValue,
 				"the operation references bulkId %q, which no successful operation created", missing), http.StatusConflict))
 		case ready:
-			run.record(i, s.runBulkOperation(r, run.ops[i], run.created))
+			run.record(i, s.runBulkOperation(r, run.ops[i], run.data[i], run.created))
 		default:
 			waiting = append(waiting, i)
 		}
@@ -219,30 +240,29 @@ func (s *server) runBulkPass(r *http.Request, run *bulkRun, pending []int) (wait
 // maxBulkWave is the most creates of a BulkRequest that run at once.
 const maxBulkWave = 100
 
-// bulkWave is the run of operations, from the start of pending, that may run at once: ready
+// wave is the run of operations, from the start of pending, that may run at once: ready
 // creates (POST, every bulkId they reference already created) of distinct userNames and
 // displayNames. Creates of different resources do not depend on each other, so running them
 // together gives each the answer it has in order, and the backend can combine them into one
 // Salesforce call (salesforce.batch_window). Under failOnErrors the wave holds at most as many
 // operations as errors are still accepted: the operations that would run before the limit is
 // reached in order are exactly those that run.
-func bulkWave(ops []bulkOperation, pending []int, readiness func(int) (bool, string), failOnErrors, errorCount int) []int {
+func (run *bulkRun) wave(pending []int) []int {
 	limit := maxBulkWave
-	if failOnErrors > 0 {
-		limit = min(limit, failOnErrors-errorCount)
+	if run.failOnErrors > 0 {
+		limit = min(limit, run.failOnErrors-run.errorCount)
 	}
 	names := map[string]bool{}
 	var wave []int
 	for _, i := range pending {
-		if len(wave) >= limit || !strings.EqualFold(ops[i].Method, http.MethodPost) {
+		if len(wave) >= limit || !strings.EqualFold(run.ops[i].Method, http.MethodPost) {
 			break
 		}
-		if ready, _ := readiness(i); !ready {
+		if ready, _ := run.readiness(i); !ready {
 			break
 		}
-		var data struct{ UserName, DisplayName string }
-		_ = json.Unmarshal(ops[i].Data, &data)
-		name := strings.ToLower(data.UserName + "\x00" + data.DisplayName)
+		data, _ := run.data[i].doc.(map[string]any)
+		name := strings.ToLower(stringValue(data, "userName") + "\x00" + stringValue(data, "displayName"))
 		if names[name] {
 			break // the same resource twice: the second must see the first
 		}
@@ -255,7 +275,7 @@ func bulkWave(ops []bulkOperation, pending []int, readiness func(int) (bool, str
 // runBulkWave runs the operations of a wave concurrently and returns their results in order. They
 // are companions (scimschema.Companions): the backend may wait for all of them before combining
 // them into one Salesforce call.
-func (s *server) runBulkWave(r *http.Request, ops []bulkOperation, wave []int, created map[string]string) []bulkResult {
+func (s *server) runBulkWave(r *http.Request, run *bulkRun, wave []int) []bulkResult {
 	results := make([]bulkResult, len(wave))
 	group := scimschema.NewCompanions(len(wave))
 	var wg sync.WaitGroup
@@ -264,8 +284,9 @@ func (s *server) runBulkWave(r *http.Request, ops []bulkOperation, wave []int, c
 		go func() {
 			defer wg.Done()
 			c := &scimschema.Companion{Group: group}
-			defer c.Arrive()                                                                                          // an operation refused before the backend saw it
-			results[j] = s.runBulkOperation(r.WithContext(scimschema.WithCompanion(r.Context(), c)), ops[i], created) // reads created only
+			defer c.Arrive() // an operation refused before the backend saw it
+			ctx := scimschema.WithCompanion(r.Context(), c)
+			results[j] = s.runBulkOperation(r.WithContext(ctx), run.ops[i], run.data[i], run.created) // reads run only
 		}()
 	}
 	wg.Wait()
@@ -275,36 +296,31 @@ func (s *server) runBulkWave(r *http.Request, ops []bulkOperation, wave []int, c
 // bulkFailure is a failed operation result; status overrides the error's own status when non-zero
 // (RFC 7644 §3.7.3 answers an unresolvable bulkId with 409).
 func bulkFailure(r *http.Request, op bulkOperation, err error, status int) bulkResult {
-	st, body := errorResponse(r, err)
-	if status != 0 {
-		st = status
-		var eb errorBody
-		if json.Unmarshal(body, &eb) == nil {
-			eb.Status = strconv.Itoa(status)
-			body, _ = json.Marshal(eb)
-		}
-	}
+	st, body := errorResponse(r, err, status)
 	return bulkResult{Method: strings.ToUpper(op.Method), BulkID: op.BulkID, Status: strconv.Itoa(st), Response: body}
 }
 
-// bulkReferences lists the bulkIds op's path and data refer to.
-func bulkReferences(op bulkOperation) []string {
+// bulkReferences lists the bulkIds an operation's path and data refer to.
+func bulkReferences(path string, data any) []string {
 	var refs []string
-	for _, seg := range strings.Split(op.Path, "/") {
+	for _, seg := range strings.Split(path, "/") {
 		if id, ok := strings.CutPrefix(seg, bulkIDPrefix); ok {
 			refs = append(refs, id)
 		}
 	}
-	if len(op.Data) > 0 {
-		var data any
-		if json.Unmarshal(op.Data, &data) == nil {
-			walkStrings(data, func(s string) string {
-				refs = append(refs, stringReferences(s)...)
-				return s
-			})
-		}
-	}
+	walkStrings(data, func(s string) string {
+		refs = append(refs, stringReferences(s)...)
+		return s
+	})
 	return refs
+}
+
+// stringValue is the string m holds under key, its letter case ignored as json.Unmarshal does; ""
+// when there is none.
+func stringValue(m map[string]any, key string) string {
+	_, v := lookup(m, key)
+	s, _ := v.(string)
+	return s
 }
 
 // A data string refers to a bulkId when it is "bulkId:<id>" or, inside a PATCH path filter such as
@@ -373,8 +389,9 @@ func validBulkTarget(method, path string) bool {
 }
 
 // runBulkOperation serves one operation through the same SCIM handler as a direct request, with its
-// bulkId references replaced by the ids created so far.
-func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map[string]string) bulkResult {
+// bulkId references replaced by the ids created so far. An operation runs once, so its data is
+// rewritten in place.
+func (s *server) runBulkOperation(r *http.Request, op bulkOperation, data bulkData, created map[string]string) bulkResult {
 	method := strings.ToUpper(op.Method)
 	path := resolveBulkPath(op.Path, created)
 	if err := checkBulkOperation(method, path, op); err != nil {
@@ -382,13 +399,10 @@ func (s *server) runBulkOperation(r *http.Request, op bulkOperation, created map
 	}
 	var body []byte
 	if method != http.MethodDelete {
-		dec := json.NewDecoder(bytes.NewReader(op.Data))
-		dec.UseNumber()
-		var data any
-		if err := dec.Decode(&data); err != nil {
+		if !data.ok {
 			return bulkFailure(r, op, scimschema.Errorf(scimschema.KindInvalidSyntax, "data is not valid JSON"), 0)
 		}
-		body, _ = json.Marshal(walkStrings(data, func(v string) string { return resolveReferences(v, created) }))
+		body, _ = json.Marshal(walkStrings(data.doc, func(v string) string { return resolveReferences(v, created) }))
 	}
 	inner, err := bulkSubrequest(r, method, path, op.Version, body)
 	if err != nil {

@@ -111,7 +111,7 @@ func TestBulkErrors(t *testing.T) {
 	t.Run("unknown bulkId is 409", func(t *testing.T) {
 		results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
 			{"method":"PATCH","path":"/Groups/bulkId:nope","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"displayName","value":"x"}]}}]}`)
-		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" {
+		if len(results) != 1 || results[0].Status != "409" || results[0].Response["scimType"] != "invalidValue" || results[0].Response["status"] != "409" {
 			t.Errorf("results = %+v", results)
 		}
 	})
@@ -193,14 +193,11 @@ func TestBulkWave(t *testing.T) {
 			for i := range pending {
 				pending[i] = i
 			}
-			ready := func(i int) (bool, string) {
-				var data struct{ Manager struct{ Value string } }
-				_ = json.Unmarshal(tc.ops[i].Data, &data)
-				return data.Manager.Value == "", ""
-			}
-			got := bulkWave(tc.ops, pending, ready, tc.failOnErrors, tc.errorCount)
+			run := newBulkRun(bulkRequest{Operations: tc.ops, FailOnErrors: tc.failOnErrors})
+			run.errorCount = tc.errorCount
+			got := run.wave(pending)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("bulkWave = %v; want %v", got, tc.want)
+				t.Errorf("wave = %v; want %v", got, tc.want)
 			}
 		})
 	}
@@ -248,5 +245,23 @@ func TestBulkOperationPanicIsInternalError(t *testing.T) {
 	}
 	if r := env.do(t, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "ok@example.com"`), ""); r.status != 200 || !strings.Contains(string(r.body), "ok@example.com") {
 		t.Errorf("GET after the panic = %d %s; want the created user", r.status, r.body)
+	}
+}
+
+// A reference is found in data holding a number beyond float64 (a decode into float64 missed
+// them all, and the operation ran with "bulkId:m" unresolved).
+func TestBulkReferenceBesideAHugeNumber(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	results := doBulk(t, env, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Groups","bulkId":"g","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+			"displayName":"Sales","n":1e400,"members":[{"value":"bulkId:m","type":"User"}]}},
+		{"method":"POST","path":"/Users","bulkId":"m","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m@example.com"}}]}`)
+	if len(results) != 2 || results[1].Status != "201" {
+		t.Fatalf("results = %+v", results)
+	}
+	members, _ := results[0].Response["members"].([]any)
+	if results[0].Status != "201" || len(members) != 1 || members[0].(map[string]any)["value"] != results[1].Response["id"] {
+		t.Errorf("group result = %+v; want its member to be the user %v", results[0], results[1].Response["id"])
 	}
 }

@@ -175,11 +175,15 @@ func writeBulkTooMany(w http.ResponseWriter) {
 }
 
 // errorResponse is err as a status and SCIM error body, for places that embed an error response
-// in their own answer (Bulk operations).
-func errorResponse(r *http.Request, err error) (int, []byte) {
+// in their own answer (Bulk operations). A non-zero status replaces the error's own in both; the
+// log line keeps the error's own.
+func errorResponse(r *http.Request, err error, status int) (int, []byte) {
 	e := scimschema.AsError(err)
 	h := classify(e)
 	logError(r.Context(), e, h)
+	if status != 0 {
+		h.status = status
+	}
 	body, _ := json.Marshal(h.body())
 	return h.status, body
 }

@@ -30,11 +30,12 @@ func correctRequest(w http.ResponseWriter, r *http.Request) (_ *http.Request, ok
 			return nil, false
 		}
 		path := strings.TrimPrefix(r.URL.Path, scimPrefix)
-		if err := checkBody(r.Method, path, body); err != nil {
+		b := parseBody(body)
+		if err := checkBody(r.Method, path, b); err != nil {
 			writeError(w, r, err)
 			return nil, false
 		}
-		r = withBody(r, normalizeBody(r.Method, path, body))
+		r = withBody(r, normalizeBody(r.Method, path, b))
 	case http.MethodGet:
 		if err := checkPaging(r.URL.Query()); err != nil {
 			writeError(w, r, err)
@@ -66,6 +67,29 @@ func correctFilter(r *http.Request) *http.Request {
 	return r
 }
 
+// requestBody is a write request's body with its first JSON value, decoded once for the checks and
+// rewrites here (the SCIM library decodes the body it is given again).
+type requestBody struct {
+	raw      []byte
+	doc      any  // the first JSON value, numbers as json.Number so that a rewrite keeps them as sent
+	parsed   bool // raw starts with a JSON value; if not, the SCIM library reports the syntax error
+	trailing bool // data other than white space follows that value
+}
+
+// parseBody decodes raw once for checkBody and normalizeBody.
+func parseBody(raw []byte) requestBody {
+	b := requestBody{raw: raw}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&b.doc); err != nil {
+		return b
+	}
+	b.parsed = true
+	_, err := dec.Token()
+	b.trailing = !errors.Is(err, io.EOF)
+	return b
+}
+
 // withBody returns a shallow copy of r whose body is b.
 func withBody(r *http.Request, b []byte) *http.Request {
 	r2 := r.Clone(r.Context())
@@ -81,15 +105,13 @@ var enterpriseManagerPath = scimschema.EnterpriseUserURN + ":manager"
 // string: {"manager": "<id>"} becomes {"manager": {"value": "<id>"}} in POST and PUT bodies, in
 // PATCH values whose path is the manager, and in path-less PATCH values (nested under the
 // enterprise URN or as a URN-prefixed key). Other bodies are returned unchanged, byte for byte.
-func normalizeBody(method, path string, body []byte) []byte {
+func normalizeBody(method, path string, body requestBody) []byte {
 	if path != "/Users" && !strings.HasPrefix(path, "/Users/") {
-		return body
+		return body.raw
 	}
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return body // the SCIM library reports the syntax error
+	doc, ok := body.doc.(map[string]any)
+	if !ok {
+		return body.raw // not an object (or not JSON): nothing to rewrite
 	}
 	changed := false
 	switch method {
@@ -119,11 +141,11 @@ func normalizeBody(method, path string, body []byte) []byte {
 		}
 	}
 	if !changed {
-		return body
+		return body.raw
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {
-		return body
+		return body.raw
 	}
 	return out
 }
@@ -272,34 +294,21 @@ var resourceSchemas = map[string][]string{
 
 // checkBody refuses a body with data after its JSON document, and a POST or PUT resource that names
 // a schema, or holds an extension object, the resource type does not have.
-func checkBody(method, path string, body []byte) *scimschema.Error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil // the SCIM library reports the missing body
+func checkBody(method, path string, body requestBody) *scimschema.Error {
+	if !body.parsed {
+		return nil // the SCIM library reports the missing body or the syntax error
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil // the SCIM library reports the syntax error
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if body.trailing {
 		return scimschema.Errorf(scimschema.KindInvalidSyntax, "the request body holds data after its JSON document")
 	}
 	if method != http.MethodPost && method != http.MethodPut {
 		return nil
 	}
-	endpoint, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	endpoint := scimEndpoint(path)
 	known, ok := resourceSchemas[endpoint]
-	obj, isObj := doc.(map[string]any)
+	obj, isObj := body.doc.(map[string]any)
 	if !ok || !isObj {
 		return nil
-	}
-	isKnown := func(urn string) bool {
-		for _, k := range known {
-			if strings.EqualFold(k, urn) {
-				return true
-			}
-		}
-		return false
 	}
 	if err := checkRequired(endpoint, obj); err != nil {
 		return err
@@ -309,11 +318,11 @@ func checkBody(method, path string, body []byte) *scimschema.Error {
 		case strings.EqualFold(key, "schemas"):
 			list, _ := v.([]any)
 			for _, s := range list {
-				if urn, _ := s.(string); urn != "" && !isKnown(urn) {
+				if urn, _ := s.(string); urn != "" && !containsFold(known, urn) {
 					return scimschema.Errorf(scimschema.KindInvalidValue, "schemas: names a schema that %s does not have (they are %s)", endpoint, strings.Join(known, ", "))
 				}
 			}
-		case strings.HasPrefix(strings.ToLower(key), "urn:") && !isKnown(key):
+		case strings.HasPrefix(strings.ToLower(key), "urn:") && !containsFold(known, key):
 			return scimschema.Errorf(scimschema.KindInvalidValue, "the body holds an extension that %s does not have (its schemas are %s)", endpoint, strings.Join(known, ", "))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ type groupProcess struct {
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
 	exited chan struct{}
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 func startProcessGroup(cmd *exec.Cmd) (*groupProcess, error) {
@@ -35,8 +39,15 @@ func startProcessGroup(cmd *exec.Cmd) (*groupProcess, error) {
 
 // stop sends sig (nginx: SIGQUIT, a graceful stop) to the whole group and waits up to grace for the
 // leader to exit, then kills what is left of the group. It reports an error when the leader needed
-// killing or when a process of the group survives.
+// killing or when a process of the group survives. Only the first call acts; later calls return its
+// result, so a cleanup may call stop again without signalling a process group whose id the system
+// may since have given to someone else.
 func (p *groupProcess) stop(sig syscall.Signal, grace time.Duration) error {
+	p.stopOnce.Do(func() { p.stopErr = p.stopGroup(sig, grace) })
+	return p.stopErr
+}
+
+func (p *groupProcess) stopGroup(sig syscall.Signal, grace time.Duration) error {
 	pgid := p.cmd.Process.Pid // the leader's pid is the group id (Setpgid)
 	var errs []error
 	_ = syscall.Kill(-pgid, sig)
@@ -66,25 +77,14 @@ func TestNginxStopsWithoutSurvivors(t *testing.T) {
 		t.Skip("counting a process group's members needs Linux's /proc")
 	}
 	dir := t.TempDir()
-	conf := fmt.Sprintf(`worker_processes 2;
-daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 16; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
-  server { listen 127.0.0.1:%[2]d; return 200; }
-}
-`, dir, freePort(t))
-	confFile := dir + "/nginx.conf"
-	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	confFile := writeNginxConf(t, dir, 2, fmt.Sprintf("  server { listen 127.0.0.1:%d; return 200; }", freePort(t)))
 	p, err := startProcessGroup(exec.Command(nginx, "-p", dir, "-c", confFile))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// If the test fails before its own stop, nginx and its workers must not outlive it; after that
+	// stop this is a no-op (stop runs once).
+	t.Cleanup(func() { _ = p.stop(syscall.SIGKILL, time.Second) })
 	// Wait until the master has forked its workers: the group then has more than one member.
 	deadline := time.Now().Add(10 * time.Second)
 	for groupSize(p.cmd.Process.Pid) < 2 {

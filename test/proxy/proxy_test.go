@@ -145,13 +145,12 @@ func startReplicas(t *testing.T, extraYAML string) []string {
 	return replicas
 }
 
-// startNginx runs nginx in the foreground with httpBlock inside its http { } context, until the
-// test ends, and waits for healthURL.
-func startNginx(t *testing.T, httpBlock, healthURL string) {
+// writeNginxConf writes dir/nginx.conf for an nginx running in the foreground with dir as its
+// prefix (pid, error log and temporary files stay in dir), workers worker processes and httpBlock
+// inside its http { } context, and returns the file's path.
+func writeNginxConf(t *testing.T, dir string, workers int, httpBlock string) string {
 	t.Helper()
-	nginx := nginxPath(t)
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`worker_processes 1;
+	conf := fmt.Sprintf(`worker_processes %[2]d;
 daemon off;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
@@ -161,13 +160,23 @@ http {
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   # Keep bodies in memory: the workers may not write to this temporary directory.
   client_body_buffer_size 8m;
-%[2]s
+%[3]s
 }
-`, dir, httpBlock)
+`, dir, workers, httpBlock)
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return confFile
+}
+
+// startNginx runs nginx in the foreground with httpBlock inside its http { } context, until the
+// test ends, and waits for healthURL.
+func startNginx(t *testing.T, httpBlock, healthURL string) {
+	t.Helper()
+	nginx := nginxPath(t)
+	dir := t.TempDir()
+	confFile := writeNginxConf(t, dir, 1, httpBlock)
 	proc, err := startProcessGroup(exec.Command(nginx, "-p", dir, "-c", confFile))
 	if err != nil {
 		t.Fatalf("starting nginx: %v", err)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,54 +246,21 @@ func TestFaultedReplicasReplaceGroupsExactly(t *testing.T) {
 	t.Parallel()
 	c := &chaos{rate: 0.2}
 	f := startFleetWith(t, 2, nil, "provisioning:\n  permission_sets: overwrite\n", c.wrap)
-	a, b := f.replicas[0], f.replicas[1]
-	gid := a.groupID(t, "Analytics Viewer")
-	var users []string
-	for i := range 6 {
-		users = append(users, a.createUser(t, fmt.Sprintf("owf%d@example.com", i)))
-	}
-	values := func(ids []string) []any { return harness.Members(ids...) }
-	// until repeats a request on r until it succeeds, as an IdP does after a 5xx or 429.
-	until := func(r *replica, method, path string, body any) {
+	race := prepareReplaceRace(t, f, "owf")
+	// until repeats a request on r until it succeeds, as an IdP does after a 5xx or 429, and
+	// returns the last answer: a 2xx, any other answer below 500 at once, a 5xx or 429 after 50
+	// attempts.
+	until := func(r *replica, method, path string, body any) harness.Response {
 		for attempt := 1; ; attempt++ {
 			ans := r.do(t, method, path, body)
-			if ans.Status/100 == 2 {
-				return
-			}
-			if (ans.Status != 0 && ans.Status < 500 && ans.Status != http.StatusTooManyRequests) || attempt == 50 {
-				t.Errorf("%s %s %s = %d %s", r.name, method, path, ans.Status, ans.Raw)
-				return
+			if ans.Status/100 == 2 || (ans.Status != 0 && ans.Status < 500 && ans.Status != http.StatusTooManyRequests) || attempt == 50 {
+				return ans
 			}
 		}
 	}
 	c.on.Store(true)
 	const rounds = 20
-	for round := range rounds {
-		first := []string{users[round%6], users[(round+1)%6], users[(round+2)%6]}
-		second := []string{users[(round+2)%6], users[(round+3)%6], users[(round+4)%6]}
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			until(a, "PUT", "/Groups/"+gid, map[string]any{
-				"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Analytics Viewer", "members": values(first)})
-		})
-		wg.Go(func() { until(b, "PATCH", "/Groups/"+gid, patchOp("replace", "members", values(second))) })
-		wg.Wait()
-		if t.Failed() {
-			return
-		}
-		var got []string
-		for _, r := range f.emu.List("PermissionSetAssignment") {
-			if id, _ := r["AssigneeId"].(string); r["PermissionSetId"] == gid && slices.Contains(users, id) {
-				got = append(got, id)
-			}
-		}
-		slices.Sort(got)
-		slices.Sort(first)
-		slices.Sort(second)
-		if !slices.Equal(got, first) && !slices.Equal(got, second) {
-			t.Fatalf("round %d: members = %v; want exactly %v or %v", round, got, first, second)
-		}
-	}
+	race.run(t, rounds, until)
 	c.on.Store(false)
 	t.Logf("%d rounds; %d of %d Salesforce calls faulted", rounds, c.faulted.Load(), c.calls.Load())
 	if c.faulted.Load() < 5 {

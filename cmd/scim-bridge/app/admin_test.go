@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/scim-bridge/scim-bridge/salesforce/emulator"
 	"github.com/scim-bridge/scim-bridge/server/status"
 )
 
@@ -68,9 +66,10 @@ func TestDemoStatusPageMovesOffABusyDefaultPort(t *testing.T) {
 	}
 }
 
-func createUser(t *testing.T, d *Demo, userName string) string {
+// postUser sends body as an authenticated SCIM POST /Users to the demo and returns the status code
+// and the decoded answer (nil when it is not JSON).
+func postUser(t *testing.T, d *Demo, body string) (int, map[string]any) {
 	t.Helper()
-	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"` + userName + `","primary":true}]}`
 	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+d.Token)
 	req.Header.Set("Content-Type", "application/scim+json")
@@ -79,12 +78,20 @@ func createUser(t *testing.T, d *Demo, userName string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res struct{ ID string }
-	_ = json.NewDecoder(resp.Body).Decode(&res)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users = %d", resp.StatusCode)
+	var answer map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	return resp.StatusCode, answer
+}
+
+func createUser(t *testing.T, d *Demo, userName string) string {
+	t.Helper()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"` + userName + `","primary":true}]}`
+	code, created := postUser(t, d, body)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /Users = %d", code)
 	}
-	return res.ID
+	id, _ := created["id"].(string)
+	return id
 }
 
 func adminGet(t *testing.T, url string) (int, string) {
@@ -173,16 +180,8 @@ func TestStatusPageCountsDefaultedValues(t *testing.T) {
 	t.Parallel()
 	d := startAdminDemo(t, "")
 	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"tz.status@example.com","name":{"familyName":"Zone"},"timezone":"Mars/Olympus"}`
-	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users with an unknown time zone = %d; want 201 (soft data is defaulted)", resp.StatusCode)
+	if code, _ := postUser(t, d, body); code != http.StatusCreated {
+		t.Fatalf("POST /Users with an unknown time zone = %d; want 201 (soft data is defaulted)", code)
 	}
 	_, js := adminGet(t, d.AdminURL+"/status.json")
 	var s status.Snapshot
@@ -244,13 +243,8 @@ func TestStatusCommandReadsTheAdminListener(t *testing.T) {
 // and announces a dry run at start.
 func TestServeStartsTheAdminListener(t *testing.T) {
 	t.Parallel()
-	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	s := startServe(t, checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"),
+	emuURL := startEmulator(t)
+	s := startServe(t, checkConfig(t, emuURL, "check-secret", "5Aep-check", "Standard User"),
 		[]string{"SCIM_BRIDGE_ADMIN_LISTEN=127.0.0.1:0", "SCIM_BRIDGE_PROVISIONING_DRY_RUN=true", "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"})
 	statusURL := regexp.MustCompile(`"status":"(http://127\.0\.0\.1:\d+/status)"`)
 	waitFor(t, "the admin listener's log line", func() bool { return statusURL.MatchString(s.logs.String()) })
@@ -321,12 +315,7 @@ func TestNoAnswerIsSaidInWords(t *testing.T) {
 // fails naming admin_listen and never claims to serve.
 func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
 	t.Parallel()
-	emu, err := emulator.New(emulator.Config{ClientID: "check-client", ClientSecret: "check-secret", RefreshToken: "5Aep-check"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
+	emuURL := startEmulator(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +323,7 @@ func TestServeWithABusyAdminListenNeverSaysServing(t *testing.T) {
 	defer busy.Close()
 	var logs, errOut lockedBuffer
 	env := []string{"SCIM_BRIDGE_ADMIN_LISTEN=" + busy.Addr().String(), "SCIM_BRIDGE_SHUTDOWN_DELAY=0s"}
-	err = Run(context.Background(), []string{"serve", "--config", checkConfig(t, srv.URL, "check-secret", "5Aep-check", "Standard User"), "--listen", "127.0.0.1:0"}, env, &logs, &errOut)
+	err = Run(context.Background(), []string{"serve", "--config", checkConfig(t, emuURL, "check-secret", "5Aep-check", "Standard User"), "--listen", "127.0.0.1:0"}, env, &logs, &errOut)
 	if !errors.Is(err, ErrReported) || !strings.Contains(errOut.String(), "admin_listen: cannot listen on "+busy.Addr().String()) {
 		t.Fatalf("serve = %v, stderr %q; want the busy admin_listen named", err, errOut.String())
 	}

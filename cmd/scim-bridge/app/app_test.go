@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -101,18 +100,9 @@ func TestDemoServesSCIMOverRealOAuth(t *testing.T) {
 	defer d.Close()
 
 	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","type":"work","primary":true}]}`
-	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var created map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&created)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /Users = %d %v", resp.StatusCode, created)
+	code, created := postUser(t, d, body)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /Users = %d %v", code, created)
 	}
 	id, _ := created["id"].(string)
 	if u := d.Emulator.Get("User", id); u == nil || u["Username"] != "ada@example.com" {
@@ -274,16 +264,8 @@ func TestDemoAppliesTheEnvironment(t *testing.T) {
 	if d.URL != "http://"+addr || d.Token != "file-token-0123456789" {
 		t.Errorf("demo at %s with token %q; want %s and the token file's", d.URL, d.Token, addr)
 	}
-	req, _ := http.NewRequest(http.MethodPost, d.BaseURL+"/Users", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"familyName":"Lovelace"}}`))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("POST /Users with SCIM_BRIDGE_PROVISIONING_CREATE_USERS=false = %d; want 403", resp.StatusCode)
+	if code, _ := postUser(t, d, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"familyName":"Lovelace"}}`); code != http.StatusForbidden {
+		t.Errorf("POST /Users with SCIM_BRIDGE_PROVISIONING_CREATE_USERS=false = %d; want 403", code)
 	}
 }
 
